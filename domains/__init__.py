@@ -1,0 +1,1 @@
+"""Built-in domain specs: YAML data files, one per domain (see schemas.domain for the format)."""

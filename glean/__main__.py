@@ -1,0 +1,5 @@
+import sys
+
+from glean.cli import main
+
+sys.exit(main())

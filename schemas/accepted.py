@@ -1,0 +1,39 @@
+"""AcceptedRecord: a record a validator accepted, with its signals and provenance (what the hub publishes)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from schemas.record import Record
+
+
+class Signal(BaseModel):
+    """One named measurement with the threshold that judged it (datatrove style)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    value: float
+    threshold: float | None = None
+    passed: bool = True
+
+
+class AcceptedRecord(BaseModel):
+    """`accepted_id` is the validator's monotonic id: publishing keeps a watermark on it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    accepted_id: int
+    record: Record
+    quality: float
+    relevance: float
+    novelty: float
+    value: float
+    signals: dict[str, float]
+    miner_uid: int
+    miner_hotkey: str
+    validator_hotkey: str
+    step: int
+    accepted_at: datetime

@@ -1,0 +1,99 @@
+"""Configuration models: environment `GLEAN_*` (nested with `__`), an optional TOML file, CLI flags on top."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+
+def default_data_dir() -> Path:
+    return Path.home() / ".glean"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ChainConfig(_Section):
+    """`local` is the embedded LocalChain (a SQLite file); `bittensor` is a real network."""
+
+    kind: Literal["local", "bittensor"] = "local"
+    network: str = "finney"  # finney | test | local | ws://host:port (kind=bittensor)
+    netuid: Annotated[int, Field(ge=0, le=65535)] = 1
+    local_path: Path | None = None  # default: <data_dir>/chain.sqlite
+    block_time: Annotated[float, Field(gt=0)] = 1.0  # seconds per block on the LocalChain
+
+
+class WalletConfig(_Section):
+    name: str = "default"
+    hotkey: str = "default"
+    path: Path = Field(default_factory=lambda: Path.home() / ".bittensor" / "wallets")
+
+
+class MinerConfig(_Section):
+    domains: list[str] = Field(default_factory=list)
+    host: str = "0.0.0.0"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8091
+    external_ip: str | None = None  # announced on chain; default: the host if not 0.0.0.0
+    database_url: str | None = None  # default: sqlite under <data_dir>/miner
+    cadence_seconds: Annotated[float, Field(gt=0)] = 600.0
+    page_budget: Annotated[int, Field(ge=1)] = 500
+    max_store_bytes: Annotated[int, Field(ge=1024 * 1024)] = 20 * 1024**3
+    retention_days: Annotated[float, Field(gt=0)] = 30.0
+    min_validator_stake: Annotated[float, Field(ge=0)] = 0.0
+    requests_per_minute: Annotated[int, Field(ge=1)] = 120
+
+
+class ValidatorConfig(_Section):
+    domains: list[str] = Field(default_factory=list)  # empty: every known domain
+    database_url: str | None = None  # default: sqlite under <data_dir>/validator
+    step_seconds: Annotated[float, Field(gt=0)] = 60.0
+    step_bytes_budget: Annotated[int, Field(ge=1024)] = 64 * 1024 * 1024
+    miner_bytes_budget: Annotated[int, Field(ge=1024)] = 16 * 1024 * 1024
+    concurrency: Annotated[int, Field(ge=1, le=64)] = 4
+    sample_size: Annotated[int, Field(ge=1)] = 5
+    publish_interval_seconds: Annotated[float, Field(ge=0)] = 0.0  # 0: publish only on demand
+    dashboard_host: str = "127.0.0.1"
+    dashboard_port: Annotated[int, Field(ge=0, le=65535)] = 8092
+
+
+class HubConfig(_Section):
+    repo_id: str | None = None  # e.g. org/glean-data; the token comes from HF_TOKEN
+    local_dir: Path | None = None  # default: <data_dir>/hub
+    endpoint: str | None = None  # a Hub-compatible server; default huggingface.co
+
+
+class GleanConfig(BaseSettings):
+    """The whole configuration; every role reads the sections it needs."""
+
+    model_config = SettingsConfigDict(env_prefix="GLEAN_", env_nested_delimiter="__", extra="forbid")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    domain_dirs: list[Path] = Field(default_factory=list)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    chain: ChainConfig = Field(default_factory=ChainConfig)
+    wallet: WalletConfig = Field(default_factory=WalletConfig)
+    miner: MinerConfig = Field(default_factory=MinerConfig)
+    validator: ValidatorConfig = Field(default_factory=ValidatorConfig)
+    hub: HubConfig = Field(default_factory=HubConfig)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Flags (init) beat the environment, which beats the TOML file named by `toml_file`.
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls)
+
+    def chain_path(self) -> Path:
+        return self.chain.local_path or self.data_dir / "chain.sqlite"
+
+    def hub_dir(self) -> Path:
+        return self.hub.local_dir or self.data_dir / "hub"

@@ -1,0 +1,121 @@
+"""Record: one curated document, strictly validated; every derived field is recomputed and checked."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from schemas.errors import RecordError
+from schemas.text import content_hash, normalize_text
+from schemas.urls import canonical_url
+
+SourceKind = Literal["web", "feed", "wikipedia", "hackernews", "reddit", "arxiv", "stackexchange"]
+SOURCE_KINDS: tuple[str, ...] = SourceKind.__args__  # type: ignore[attr-defined]
+
+MAX_TEXT_CHARS = 200_000
+MAX_TITLE_CHARS = 1_000
+MAX_META_BYTES = 4_096
+MAX_LABELS = 32
+CLOCK_SKEW = timedelta(minutes=5)
+
+DomainId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{1,63}$")]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+LangCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now in UTC."""
+    return datetime.now(UTC)
+
+
+def _check_timestamp(value: datetime | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware (add +00:00 or Z)")
+    if value - utcnow() > CLOCK_SKEW:
+        raise ValueError(f"{name} {value.isoformat()} is in the future")
+    return value.astimezone(UTC)
+
+
+class Record(BaseModel):
+    """One curated document as miners store it and validators receive it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+    uri: Annotated[str, StringConstraints(min_length=8, max_length=2048)]
+    source: SourceKind
+    domain: DomainId
+    title: Annotated[str, StringConstraints(max_length=MAX_TITLE_CHARS)] = ""
+    text: Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT_CHARS)]
+    content_hash: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    fetched_at: datetime
+    published_at: datetime | None = None
+    lang: LangCode | None = None
+    license: Annotated[str, StringConstraints(max_length=200)] | None = None
+    labels: Annotated[list[Label], Field(max_length=MAX_LABELS)] = Field(default_factory=list)
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("uri")
+    @classmethod
+    def _uri_is_canonical(cls, uri: str) -> str:
+        try:
+            canonical = canonical_url(uri)
+        except RecordError as exc:
+            raise ValueError(str(exc)) from None
+        if canonical != uri:
+            raise ValueError(f"uri is not canonical: expected {canonical!r}")
+        return uri
+
+    @field_validator("text")
+    @classmethod
+    def _text_is_normalised(cls, text: str) -> str:
+        if normalize_text(text) != text:
+            raise ValueError("text is not normalised (use schemas.normalize_text)")
+        return text
+
+    @field_validator("title")
+    @classmethod
+    def _title_single_line(cls, title: str) -> str:
+        if "\n" in title:
+            raise ValueError("title must be a single line")
+        return title
+
+    @field_validator("fetched_at", "published_at")
+    @classmethod
+    def _aware_and_not_future(cls, value: datetime | None, info) -> datetime | None:
+        return _check_timestamp(value, info.field_name)
+
+    @field_validator("meta")
+    @classmethod
+    def _meta_small(cls, meta: dict[str, Any]) -> dict[str, Any]:
+        try:
+            size = len(json.dumps(meta, separators=(",", ":"), ensure_ascii=False).encode())
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"meta must be plain JSON: {exc}") from None
+        if size > MAX_META_BYTES:
+            raise ValueError(f"meta is {size} bytes, more than {MAX_META_BYTES}")
+        return meta
+
+    @model_validator(mode="after")
+    def _hash_matches_text(self) -> Record:
+        expected = content_hash(self.text)
+        if self.content_hash != expected:
+            raise ValueError(f"content_hash does not match text (expected {expected})")
+        return self
+
+    @property
+    def text_bytes(self) -> int:
+        return len(self.text.encode("utf-8"))
+
+    @classmethod
+    def build(cls, *, uri: str, text: str, **fields: Any) -> Record:
+        """Build a valid record from raw values: canonical URL, normalised text, computed hash."""
+        normalized = normalize_text(text)
+        title = " ".join(str(fields.pop("title", "") or "").split())[:MAX_TITLE_CHARS]
+        fields.setdefault("fetched_at", utcnow())
+        return cls(uri=canonical_url(uri), text=normalized, content_hash=content_hash(normalized),
+                   title=title, **fields)
