@@ -32,7 +32,7 @@ def load_config(path: Path | None = None, **overrides: Any) -> GleanConfig:
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {path} is not valid TOML: {exc}", hint="fix the TOML syntax") from exc
         settings_cls = type("GleanConfigFile", (GleanConfig,),
-                            {"model_config": SettingsConfigDict(**GleanConfig.model_config, toml_file=path)})
+                            {"model_config": SettingsConfigDict(**{**GleanConfig.model_config, "toml_file": path})})
     try:
         return settings_cls(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
