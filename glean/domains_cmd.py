@@ -30,7 +30,9 @@ def list_domains(ctx: typer.Context) -> None:
 
 
 @app.command("show")
-def show_domain(ctx: typer.Context, domain_id: str = typer.Argument(..., help="domain id, e.g. python-ecosystem")) -> None:
+def show_domain(
+    ctx: typer.Context, domain_id: str = typer.Argument(..., help="domain id, e.g. python-ecosystem")
+) -> None:
     """The full spec of one domain, as YAML."""
     spec = load_catalog(state(ctx).config()).get(domain_id)
     console.print(yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False, allow_unicode=True))

@@ -30,7 +30,8 @@ def upgrade(engine: Engine, versions_dir: Path, version_table: str, revision: st
         command.upgrade(_config(engine, versions_dir, version_table), revision)
     except CommandError as exc:
         raise StorageError(f"migration of {version_table} failed: {exc}",
-                           hint="the database may be from a newer glean; upgrade glean or use a fresh database") from exc
+                           hint="the database may be from a newer glean; upgrade glean or use a fresh database",
+                           ) from exc
 
 
 def current(engine: Engine, versions_dir: Path, version_table: str) -> str | None:

@@ -28,7 +28,8 @@ def test_good_record_passes():
 
 
 def test_build_normalises_text_canonicalises_url_and_hashes():
-    record = Record.build(uri="HTTPS://Example.com:443/a?utm_source=x#top", text="  Hello\u00a0 world \r\n", source="web",
+    record = Record.build(uri="HTTPS://Example.com:443/a?utm_source=x#top", text="  Hello\u00a0 world \r\n",
+                          source="web",
                           domain="python-ecosystem")
     assert record.uri == "https://example.com/a"
     assert record.text == "Hello world"
