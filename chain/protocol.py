@@ -1,0 +1,39 @@
+"""The Chain seam: the only chain interface miners, validators and the CLI use (two implementations, one contract)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol, runtime_checkable
+
+from chain.state import SubnetState
+
+
+@runtime_checkable
+class Chain(Protocol):
+    """A subnet on some chain. `wallet` is anything with `.hotkey` (a Keypair) and `.coldkeypub`.
+
+    Writes raise `schemas.errors.NotRegisteredError`, `RateLimitedError` (with `retry_after_blocks`) or
+    `ChainError`, each with a hint that says what to do.
+    """
+
+    netuid: int
+
+    async def state(self) -> SubnetState: ...
+
+    async def block(self) -> int: ...
+
+    async def block_hash(self, block: int) -> str: ...
+
+    async def register(self, wallet: Any) -> int: ...
+
+    async def serve(self, wallet: Any, ip: str, port: int) -> None: ...
+
+    async def set_weights(self, wallet: Any, weights: Mapping[int, float]) -> None: ...
+
+    async def commit(self, wallet: Any, data: str) -> None: ...
+
+    async def weights_rate_limit(self) -> int: ...
+
+    async def blocks_since_last_update(self, uid: int) -> int: ...
+
+    async def close(self) -> None: ...
