@@ -58,6 +58,9 @@ class ValidatorConfig(_Section):
     publish_interval_seconds: Annotated[float, Field(ge=0)] = 0.0  # 0: publish only on demand
     dashboard_host: str = "127.0.0.1"
     dashboard_port: Annotated[int, Field(ge=0, le=65535)] = 8092
+    miners_per_step: Annotated[int, Field(ge=1, le=4096)] = 16  # every uid is visited once before any repeats
+    miner_timeout_seconds: Annotated[float, Field(gt=0)] = 30.0  # one miner's pull, hard bound
+    miner_records_budget: Annotated[int, Field(ge=1)] = 20_000  # records parsed per miner per step
 
 
 class HubConfig(_Section):
