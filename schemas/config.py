@@ -33,6 +33,13 @@ class WalletConfig(_Section):
     path: Path = Field(default_factory=lambda: Path.home() / ".bittensor" / "wallets")
 
 
+class DomainSchedule(_Section):
+    """Per-domain override of the miner's crawl cadence and page budget (pages per round, split over sources)."""
+
+    cadence_seconds: Annotated[float, Field(gt=0)] | None = None
+    page_budget: Annotated[int, Field(ge=1)] | None = None
+
+
 class MinerConfig(_Section):
     domains: list[str] = Field(default_factory=list)
     host: str = "0.0.0.0"
@@ -45,6 +52,9 @@ class MinerConfig(_Section):
     retention_days: Annotated[float, Field(gt=0)] = 30.0
     min_validator_stake: Annotated[float, Field(ge=0)] = 0.0
     requests_per_minute: Annotated[int, Field(ge=1)] = 120
+    request_burst: Annotated[int, Field(ge=1)] = 30  # requests a validator may send at once (token bucket size)
+    schedules: dict[str, DomainSchedule] = Field(default_factory=dict)  # per-domain overrides, by domain id
+    user_agent: str | None = None  # default: the scrapers' user agent
 
 
 class ValidatorConfig(_Section):
