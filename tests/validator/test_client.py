@@ -1,0 +1,121 @@
+"""The miner client against real loopback servers: signed, retried with fresh nonces, and bounded."""
+
+import time
+
+import pytest
+from bittensor.keyfiles import Keypair
+
+from schemas.index import MinerIndex
+from schemas.protocol import RecordsRequest
+from tests.validator.servers import (
+    RawServer,
+    answer_bytes,
+    answer_json,
+    endless,
+    gzip_bomb,
+    sequence,
+    slowloris,
+)
+from validator.client import MinerClient, MinerError
+
+VALIDATOR = Keypair.create_from_uri("//validator-client-test")
+MINER = Keypair.create_from_uri("//miner-client-test").ss58_address
+
+
+def _index(hotkey: str = MINER) -> dict:
+    return MinerIndex.from_buckets(hotkey, [], 0).model_dump(mode="json")
+
+
+@pytest.fixture
+def server():
+    with RawServer() as s:
+        yield s
+
+
+@pytest.fixture
+async def client():
+    c = MinerClient(VALIDATOR)
+    yield c
+    await c.aclose()
+
+
+async def test_index_request_is_signed_for_the_miner(server, client):
+    server.routes["/v1/index"] = answer_json(_index(), compress=True)
+    index = await client.index(server.axon, MINER)
+    assert index.hotkey == MINER
+    _, _, headers = server.requests[0]
+    assert headers["X-Bittensor-Receiver"] == MINER
+    assert headers["X-Bittensor-Hotkey"] == VALIDATOR.ss58_address
+
+
+async def test_index_of_another_hotkey_is_refused(server, client):
+    server.routes["/v1/index"] = answer_json(_index(VALIDATOR.ss58_address))
+    with pytest.raises(MinerError) as info:
+        await client.index(server.axon, MINER)
+    assert info.value.reason == "wrong_hotkey"
+
+
+async def test_retries_sign_again_with_a_fresh_nonce(server, client):
+    server.routes["/v1/index"] = sequence(answer_json({"error": "busy", "detail": "x"}, status=503),
+                                          answer_json(_index()))
+    await client.index(server.axon, MINER)
+    nonces = [h["X-Bittensor-Nonce"] for _, _, h in server.requests]
+    assert len(nonces) == 2 and nonces[0] != nonces[1]
+
+
+async def test_client_errors_are_not_retried(server, client):
+    server.routes["/v1/index"] = answer_json({"error": "forbidden", "detail": "no permit"}, status=403)
+    with pytest.raises(MinerError) as info:
+        await client.index(server.axon, MINER)
+    assert info.value.reason == "http_403" and "no permit" in info.value.message
+    assert len(server.requests) == 1
+
+
+async def test_malformed_json_is_refused(server, client):
+    server.routes["/v1/index"] = answer_bytes(b'{"hotkey": ')
+    with pytest.raises(MinerError) as info:
+        await client.index(server.axon, MINER)
+    assert info.value.reason == "malformed_json"
+
+
+async def test_wrong_schema_is_refused(server, client):
+    server.routes["/v1/index"] = answer_json({"hotkey": MINER, "buckets": "many"})
+    with pytest.raises(MinerError) as info:
+        await client.index(server.axon, MINER)
+    assert info.value.reason == "bad_schema"
+
+
+async def test_declared_oversized_body_is_refused_before_reading(server, client):
+    server.routes["/v1/records"] = answer_bytes(b" " * (3 * 1024 * 1024))
+    with pytest.raises(MinerError) as info:
+        await client.records(server.axon, MINER, RecordsRequest(max_bytes=1024 * 1024))
+    assert info.value.reason == "too_large"
+
+
+async def test_gzip_bomb_stops_at_the_decoded_cap(server, client):
+    server.routes["/v1/records"] = gzip_bomb(32 * 1024 * 1024)
+    with pytest.raises(MinerError) as info:
+        await client.records(server.axon, MINER, RecordsRequest(max_bytes=1024 * 1024))
+    assert info.value.reason == "too_large"
+
+
+async def test_endless_response_stops_at_the_cap(server, client):
+    server.routes["/v1/records"] = endless()
+    with pytest.raises(MinerError) as info:
+        await client.records(server.axon, MINER, RecordsRequest(max_bytes=1024 * 1024))
+    assert info.value.reason == "too_large"
+
+
+async def test_slowloris_is_cut_at_the_deadline(server, client):
+    server.routes["/v1/records"] = slowloris(interval=0.2, total=20)
+    deadline = time.monotonic() + 1.5
+    with pytest.raises(MinerError) as info:
+        await client.records(server.axon, MINER, RecordsRequest(), deadline=deadline)
+    assert info.value.reason == "timeout"
+    assert time.monotonic() < deadline + 1.0
+
+
+async def test_unreachable_miner_is_reported(client):
+    with pytest.raises(MinerError) as info:
+        await client.index("127.0.0.1:1", MINER, deadline=time.monotonic() + 2)
+    assert info.value.reason in {"unreachable", "timeout"}

@@ -1,0 +1,199 @@
+"""Signed HTTP client for miners: btauth/1 on every attempt, application-level retries, and hard bounds on time,
+bytes (wire and decompressed) and records, so a hostile miner cannot exhaust memory or stall the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import zlib
+
+import httpx
+from pydantic import ValidationError
+
+from chain.auth import HotkeyAuth
+from schemas.errors import ProtocolError
+from schemas.index import MinerIndex
+from schemas.protocol import API_PREFIX, HealthResponse, RecordsRequest
+from validator import constants as K
+
+log = logging.getLogger(__name__)
+
+RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+class MinerError(ProtocolError):
+    """A miner answered outside the protocol; `reason` is the short label rejections are counted under."""
+
+    def __init__(self, message: str, *, reason: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint or "the miner must serve the glean /v1 protocol within its limits")
+        self.reason = reason
+
+
+def axon_url(axon: str) -> str:
+    """`ip:port` (as announced on chain) to a base URL; IPv6 literals get brackets."""
+    host, _, port = axon.rpartition(":")
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+class _Decoder:
+    """Decodes the body as it streams and refuses to grow past `cap` decoded bytes (gzip bombs included)."""
+
+    def __init__(self, encoding: str, cap: int) -> None:
+        self.cap = cap
+        self.buf = bytearray()
+        encoding = encoding.strip().lower()
+        if encoding in ("", "identity"):
+            self._zlib = None
+        elif encoding in ("gzip", "x-gzip"):
+            self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif encoding == "deflate":
+            self._zlib = zlib.decompressobj()
+        else:
+            raise MinerError(f"unsupported content-encoding {encoding!r}", reason="bad_encoding")
+
+    def feed(self, chunk: bytes) -> None:
+        if self._zlib is None:
+            self.buf += chunk
+        else:
+            try:
+                self.buf += self._zlib.decompress(chunk, self.cap - len(self.buf) + 1)
+            except zlib.error as exc:
+                raise MinerError(f"corrupt compressed body: {exc}", reason="bad_encoding") from None
+            if self._zlib.unconsumed_tail:
+                self._too_large()
+        if len(self.buf) > self.cap:
+            self._too_large()
+
+    def finish(self) -> bytes:
+        if self._zlib is not None:
+            if not self._zlib.eof:
+                raise MinerError("truncated compressed body", reason="bad_encoding")
+            self.buf += self._zlib.flush()
+            if len(self.buf) > self.cap:
+                self._too_large()
+        return bytes(self.buf)
+
+    def _too_large(self) -> None:
+        raise MinerError(f"answer larger than {self.cap} bytes", reason="too_large")
+
+
+async def read_capped(response: httpx.Response, cap: int) -> bytes:
+    """The decoded body, streamed; raises MinerError(too_large) as soon as wire or decoded bytes pass `cap`."""
+    declared = response.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > cap:
+        raise MinerError(f"answer declares {declared} bytes, more than {cap}", reason="too_large")
+    decoder = _Decoder(response.headers.get("content-encoding", ""), cap)
+    wire = 0
+    async for chunk in response.aiter_raw(K.STREAM_CHUNK):
+        wire += len(chunk)
+        if wire > cap:
+            decoder._too_large()
+        decoder.feed(chunk)
+    return decoder.finish()
+
+
+class MinerClient:
+    """One shared connection pool; every call signs for the miner's hotkey and is bounded by a deadline."""
+
+    def __init__(self, signer, *, http: httpx.AsyncClient | None = None, attempts: int = K.REQUEST_ATTEMPTS) -> None:
+        self.signer = signer
+        self.attempts = attempts
+        self._own_http = http is None
+        self.http = http or httpx.AsyncClient(
+            timeout=httpx.Timeout(K.READ_TIMEOUT, connect=K.CONNECT_TIMEOUT),
+            limits=httpx.Limits(max_connections=128, max_keepalive_connections=64),
+            follow_redirects=False, trust_env=False)
+
+    async def aclose(self) -> None:
+        if self._own_http:
+            await self.http.aclose()
+
+    async def health(self, axon: str, *, deadline: float | None = None) -> HealthResponse:
+        body = await self._call("GET", axon, "/health", None, None, K.MAX_ERROR_BYTES * 4, deadline)
+        return _model(HealthResponse, body)
+
+    async def index(self, axon: str, hotkey: str, *, deadline: float | None = None) -> MinerIndex:
+        """The miner's index; its hotkey must be the one registered for the uid."""
+        body = await self._call("GET", axon, "/index", hotkey, None, K.MAX_INDEX_BYTES, deadline)
+        index = _model(MinerIndex, body)
+        if index.hotkey != hotkey:
+            raise MinerError(f"index names hotkey {index.hotkey}, expected {hotkey}", reason="wrong_hotkey")
+        return index
+
+    async def records(self, axon: str, hotkey: str, request: RecordsRequest, *,
+                      deadline: float | None = None) -> bytes:
+        """The raw (decoded) JSON body of one page, at most `request.max_bytes` plus the envelope's slack."""
+        cap = request.max_bytes + request.max_bytes // 8 + 64 * 1024  # JSON escaping and the envelope
+        payload = request.model_dump_json().encode()
+        return await self._call("POST", axon, "/records", hotkey, payload, cap, deadline)
+
+    async def _call(self, method: str, axon: str, path: str, hotkey: str | None, payload: bytes | None,
+                    cap: int, deadline: float | None) -> bytes:
+        url = axon_url(axon) + API_PREFIX + path
+        last: MinerError | None = None
+        for attempt in range(self.attempts):
+            remaining = _remaining(deadline)
+            if remaining <= 0:
+                break
+            try:
+                async with asyncio.timeout(min(K.REQUEST_SECONDS, remaining)):
+                    return await self._attempt(method, url, hotkey, payload, cap)
+            except TimeoutError:
+                last = MinerError(f"{method} {path} took longer than its deadline", reason="timeout")
+            except httpx.TransportError as exc:
+                last = MinerError(f"{method} {path} failed: {type(exc).__name__}", reason="unreachable")
+            except _Retryable as exc:
+                last = exc.error
+            log.debug("retrying %s %s attempt=%d reason=%s", method, url, attempt + 1, last.reason)
+            pause = K.RETRY_BACKOFF_SECONDS * 2**attempt
+            if attempt + 1 < self.attempts and _remaining(deadline) > pause:
+                await asyncio.sleep(pause)
+        raise last or MinerError(f"{method} {path}: no time left", reason="timeout")
+
+    async def _attempt(self, method: str, url: str, hotkey: str | None, payload: bytes | None, cap: int) -> bytes:
+        headers = {"Accept-Encoding": "gzip", "Accept": "application/json"}
+        if payload is not None:
+            headers["Content-Type"] = "application/json"
+        auth = HotkeyAuth(self.signer, hotkey) if hotkey else None  # signs at send time: fresh nonce per attempt
+        async with self.http.stream(method, url, content=payload, headers=headers, auth=auth) as response:
+            if response.status_code != 200:
+                detail = await _error_detail(response)
+                error = MinerError(f"HTTP {response.status_code} from {url}: {detail}",
+                                   reason=f"http_{response.status_code}")
+                if response.status_code in RETRYABLE_STATUS:
+                    raise _Retryable(error)
+                raise error
+            return await read_capped(response, cap)
+
+
+class _Retryable(Exception):
+    def __init__(self, error: MinerError) -> None:
+        self.error = error
+
+
+def _remaining(deadline: float | None) -> float:
+    return K.REQUEST_SECONDS if deadline is None else deadline - time.monotonic()
+
+
+async def _error_detail(response: httpx.Response) -> str:
+    try:
+        body = await read_capped(response, K.MAX_ERROR_BYTES)
+    except (MinerError, httpx.HTTPError):
+        return "(unreadable body)"
+    try:
+        data = json.loads(body)
+        return str(data.get("detail") or data.get("error") or "")[:200]
+    except (ValueError, AttributeError):
+        return body[:200].decode("utf-8", "replace")
+
+
+def _model(model, body: bytes):
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        kind = "malformed_json" if any(e["type"] == "json_invalid" for e in exc.errors()) else "bad_schema"
+        raise MinerError(f"{model.__name__} did not validate: {exc.errors()[0]['msg']}", reason=kind) from None

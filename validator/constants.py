@@ -1,0 +1,60 @@
+"""Every tunable of the validator that is not a configuration field, with why it has its value."""
+
+from __future__ import annotations
+
+# --- Talking to miners -------------------------------------------------------------------------------------------
+# Connect/read/write/pool timeouts of one HTTP exchange; a whole request is also bounded by REQUEST_SECONDS because a
+# slowloris can keep each read under the read timeout forever.
+CONNECT_TIMEOUT = 3.0
+READ_TIMEOUT = 10.0
+REQUEST_SECONDS = 20.0
+# Application-level retries (each attempt is signed again, so the nonce is fresh) for connection errors, 429 and 5xx.
+REQUEST_ATTEMPTS = 3
+RETRY_BACKOFF_SECONDS = 0.25
+# The index is O(buckets); a bigger answer is hostile.
+MAX_INDEX_BYTES = 8 * 1024 * 1024
+# Error bodies are read only for the log line.
+MAX_ERROR_BYTES = 4 * 1024
+# Encoded (wire) bytes may not exceed the decoded cap either: gzip never grows honest JSON.
+STREAM_CHUNK = 64 * 1024
+# Records asked for per page; the protocol allows up to MAX_PAGE_RECORDS.
+PAGE_RECORDS = 1_000
+
+# --- Step ---------------------------------------------------------------------------------------------------------
+# Share of the step's time budget for pulling (the rest is for novelty, verification and commits).
+PULL_SHARE = 0.6
+# Verification gets this share; what remains after it is the commit margin.
+VERIFY_SHARE = 0.3
+# Least time a step waits before starting the next one, so an empty network does not spin.
+MIN_STEP_PAUSE = 0.2
+# Wait at most this many block times for a block after the pulls, whose hash seeds the verification sample.
+SEED_BLOCK_WAIT_BLOCKS = 2.0
+
+# --- Verification -----------------------------------------------------------------------------------------------
+# Word-shingle Jaccard between the delivered and the re-fetched text: at or above PASS the page is the same page
+# (small edits since the scrape), below FAIL it is different text (fabricated); in between the page changed too much
+# to judge, which is "unknown" and never counts against the miner.
+VERIFY_SHINGLE = 5
+VERIFY_PASS_SIMILARITY = 0.8
+VERIFY_FAIL_SIMILARITY = 0.5
+FETCH_TIMEOUT = 10.0
+FETCH_MAX_BYTES = 5 * 1024 * 1024
+# Re-fetches in flight at once over all miners of a step.
+VERIFY_CONCURRENCY = 8
+# A batch whose sample was all "unknown" is held and retried; after this many attempts or this age it expires
+# (its records are dropped as "unverified", the miner's credibility is untouched).
+PENDING_RETRY_SECONDS = 300.0
+PENDING_MAX_ATTEMPTS = 12
+PENDING_MAX_AGE_SECONDS = 24 * 3600.0
+# Pending batches retried per step, oldest first.
+PENDING_PER_STEP = 8
+
+# --- State --------------------------------------------------------------------------------------------------------
+# Save the novelty snapshot every this many steps (and on a clean shutdown); the DB stays the truth.
+SNAPSHOT_EVERY_STEPS = 10
+# Rows per batch when rebuilding the novelty index or catching it up from the database.
+REBUILD_BATCH = 5_000
+
+# --- Weights ------------------------------------------------------------------------------------------------------
+# After a chain error other than a rate limit, try again after this many blocks.
+WEIGHTS_RETRY_BLOCKS = 5
