@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from glean import __version__
+from glean.chain_cmd import app as chain_app
 from glean.context import CliState
 from glean.domains_cmd import app as domains_app
 from glean.logs import setup_logging
@@ -21,6 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(domains_app, name="domains")
+app.add_typer(chain_app, name="chain")
 
 err = Console(stderr=True)
 
