@@ -1,0 +1,269 @@
+"""The dataset card (README.md): YAML front matter the Hub and `datasets` read, and a body people read."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import yaml
+
+from hub import constants
+from hub.columns import features_yaml
+from hub.release import domain_glob
+from hub.stats import UNKNOWN_LANG, DomainStats
+from schemas.domain import DomainCatalog, DomainSpec
+
+PRETTY_NAME = "glean curated domain datasets"
+BASE_TAGS = ["glean", "bittensor", "web-scraped", "curated", "deduplicated"]
+
+COLUMN_DOCS = {
+    "text": "normalised UTF-8 text of the document",
+    "title": "title of the document (may be empty)",
+    "url": "canonical URL the text was fetched from",
+    "domain": "glean domain id (one config per domain)",
+    "source": "source kind the record came from (web, feed, arxiv, ...)",
+    "lang": "detected language code (null when unknown)",
+    "license": "licence declared by the source, when known",
+    "published_at": "publication time given by the source (UTC, may be null)",
+    "fetched_at": "time the miner fetched the page (UTC)",
+    "content_hash": "sha256 of `text`",
+    "quality": "document quality score in [0, 1]",
+    "relevance": "relevance to the domain in [0, 1]",
+    "novelty": "novelty credit in [0, 1] at the time of acceptance",
+    "value": "value of the record under the scoring rule (see *How records are scored*)",
+    "signals": "the individual quality/relevance signals, as {name, value} pairs",
+    "contributor_hotkey": "hotkey of the miner credited with the record",
+    "accepted_at": "time the validator accepted the record (UTC)",
+    "release": "the release that first published the row",
+}
+
+SCORING_SUMMARY = """\
+Every record passed the validator's ladder, cheapest check first: schema and recomputed hash and canonical
+URL; domain relevance and quality thresholds (below); novelty (exact hash and MinHash near-duplicates,
+Jaccard >= 0.8 on word 5-gram shingles, against everything accepted before and everything other miners
+delivered in the same step); and verification, in which a sample of each miner's delivery is re-fetched
+with the same scraper code and compared (a miner whose sample failed has none of that step accepted).
+
+The value credited to the contributor is
+`value = quality x relevance x novelty x freshness x desirability(domain) x size`, where freshness is
+`0.5 ^ (age / half-life)` (1 for evergreen domains) and size is `min(words, cap) / cap`. A miner's step
+score is `credibility^2.5 x sum(value)`; weights on the subnet are the normalised EMA of those scores."""
+
+
+@dataclass(frozen=True)
+class ReleaseLine:
+    """One changelog entry."""
+
+    name: str
+    created_at: datetime
+    first_accepted_id: int
+    last_accepted_id: int
+    rows_by_domain: Mapping[str, int]
+    revision: str | None
+
+
+@dataclass(frozen=True)
+class CardInput:
+    """Everything the card states; numbers are totals over all releases, this one included."""
+
+    load_hint: str  # repo id or folder, for the "how to load" section
+    local: bool  # True: load_hint is a folder (no git revisions; `glean pull --path … --revision` instead)
+    validator_hotkey: str
+    totals: Mapping[str, DomainStats]
+    releases: Sequence[ReleaseLine]  # oldest first, the new release last
+    verification: Mapping[str, int]
+    catalog: DomainCatalog
+
+
+def _size_category(rows: int) -> str:
+    bounds = [(1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"),
+              (10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M"), (1_000_000_000, "100M<n<1B")]
+    return next((label for bound, label in bounds if rows < bound), "1B<n<10B")
+
+
+def default_domain(totals: Mapping[str, DomainStats]) -> str:
+    """The config marked default: the largest domain (ties go to the name that sorts first)."""
+    return min(totals, key=lambda d: (-totals[d].rows, d))
+
+
+def _languages(data: CardInput) -> list[str]:
+    seen: set[str] = set()
+    for stats in data.totals.values():
+        seen.update(k for k in stats.counts["lang"] if k != UNKNOWN_LANG)
+    if not seen:
+        for domain in data.totals:
+            if domain in data.catalog:
+                seen.update(data.catalog.get(domain).languages)
+    return sorted(seen)
+
+
+def _license(data: CardInput) -> dict:
+    # Rows keep their own licence; the card only names one when every domain admits a single licence.
+    allowed: set[str] = set()
+    for domain in data.totals:
+        policy = data.catalog.get(domain).license if domain in data.catalog else None
+        if policy is None or policy.allowed is None:
+            allowed = set()
+            break
+        allowed.update(a.lower() for a in policy.allowed)
+    if len(allowed) == 1:
+        return {"license": allowed.pop()}
+    return {"license": "other", "license_name": "per-record",
+            "license_details": "Each row keeps the licence its source declared in the `license` column."}
+
+
+def front_matter(data: CardInput) -> dict:
+    """The YAML metadata: configs per domain (largest one default), features and split sizes, licence, tags."""
+    domains = sorted(data.totals)
+    default = default_domain(data.totals)
+    configs = []
+    for domain in domains:
+        config = {"config_name": domain,
+                  "data_files": [{"split": constants.SPLIT, "path": domain_glob(domain)}]}
+        if domain == default:
+            config["default"] = True
+        configs.append(config)
+    infos = [{"config_name": d, "features": features_yaml(),
+              "splits": [{"name": constants.SPLIT, "num_bytes": data.totals[d].text_bytes,
+                          "num_examples": data.totals[d].rows}],
+              "download_size": data.totals[d].file_bytes, "dataset_size": data.totals[d].text_bytes}
+             for d in domains]
+    total_rows = sum(s.rows for s in data.totals.values())
+    return {"pretty_name": PRETTY_NAME, **_license(data), "language": _languages(data),
+            "task_categories": ["text-generation"], "size_categories": [_size_category(total_rows)],
+            "tags": BASE_TAGS + domains, "configs": configs, "dataset_info": infos}
+
+
+def _day(value: datetime | None) -> str:
+    return value.date().isoformat() if value else "—"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return lines + [""]
+
+
+def _domain_section(data: CardInput) -> list[str]:
+    total = sum(s.rows for s in data.totals.values()) or 1
+    rows = []
+    for domain, st in sorted(data.totals.items()):
+        title = data.catalog.get(domain).title if domain in data.catalog else domain
+        rows.append([f"`{domain}`", title, f"{st.rows:,}", f"{100 * st.rows / total:.1f}%",
+                     f"{_day(st.first_published_at)} → {_day(st.last_published_at)}",
+                     f"{_day(st.first_fetched_at)} → {_day(st.last_fetched_at)}", f"{st.mean_quality:.3f}"])
+    return ["## Domains", "", "Each domain is a config; the config with the most rows is the default.", "",
+            *_table(["config", "title", "rows", "share", "published (span)", "fetched (span)", "mean quality"],
+                    rows)]
+
+
+def _sources_section(data: CardInput) -> list[str]:
+    lines = ["## Sources and languages", ""]
+    for domain, st in sorted(data.totals.items()):
+        sources = ", ".join(f"{k} {n:,}" for k, n in st.counts["source"].most_common())
+        langs = ", ".join(f"{k} {n:,}" for k, n in st.counts["lang"].most_common())
+        lines += [f"- `{domain}` — sources: {sources or '—'}; languages: {langs or '—'}"]
+    return lines + [""]
+
+
+def _spec_lines(spec: DomainSpec) -> list[str]:
+    terms = sorted({**spec.relevance.keywords, **spec.relevance.phrases}.items(), key=lambda kv: (-kv[1], kv[0]))
+    half_life = ("evergreen (no decay)" if spec.freshness_half_life_days is None
+                 else f"{spec.freshness_half_life_days:g} days")
+    licences = "any" if spec.license.allowed is None else ", ".join(spec.license.allowed)
+    return [
+        f"### `{spec.id}` — {spec.title}", "",
+        *([spec.description.strip(), ""] if spec.description.strip() else []),
+        f"- languages: {', '.join(spec.languages)}",
+        f"- sources: {', '.join(f'{s.source_id} ({s.kind})' for s in spec.sources)}",
+        f"- relevance: minimum score {spec.relevance.min_score:g}; top terms "
+        + ", ".join(f"{t} ({w:g})" for t, w in terms[:12]),
+        f"- quality: minimum score {spec.quality.min_quality:g}, {spec.quality.min_words}–"
+        f"{spec.quality.max_words:,} words",
+        f"- licences accepted: {licences}{' (required)' if spec.license.require else ''}",
+        f"- freshness half-life: {half_life}; desirability {spec.desirability:g}; size cap "
+        f"{spec.size_cap_words:,} words", "",
+    ]
+
+
+def _filters_section(data: CardInput) -> list[str]:
+    lines = ["## Filters and thresholds", ""]
+    for domain in sorted(data.totals):
+        if domain in data.catalog:
+            lines += _spec_lines(data.catalog.get(domain))
+        else:
+            lines += [f"### `{domain}`", "", "- the publishing validator no longer has this domain's spec", ""]
+    return lines
+
+
+def _contributors_section(data: CardInput) -> list[str]:
+    per_miner: Counter[str] = Counter()
+    for st in data.totals.values():
+        per_miner.update(st.counts["contributor_hotkey"])
+    top = per_miner.most_common(constants.CARD_MAX_CONTRIBUTORS)
+    rest = per_miner.total() - sum(n for _, n in top)
+    rows = [[f"`{hotkey}`", f"{n:,}"] for hotkey, n in top]
+    if rest:
+        rows.append([f"{len(per_miner) - len(top)} more", f"{rest:,}"])
+    return ["## Contributors", "", f"{len(per_miner)} miners contributed accepted records.", "",
+            *_table(["miner hotkey", "accepted rows"], rows)]
+
+
+def _verification_section(data: CardInput) -> list[str]:
+    lines = ["## Verification", "",
+             f"Published by validator `{data.validator_hotkey}`. Outcomes of re-fetching sampled records "
+             "(an error on the validator's side is *unknown* and never counts against a miner):", ""]
+    if not data.verification:
+        return lines + ["No verification statistics were reported for this release.", ""]
+    return lines + _table(["outcome", "count"], [[k, f"{v:,}"] for k, v in sorted(data.verification.items())])
+
+
+def _load_section(data: CardInput, default: str) -> list[str]:
+    where = "path" if data.local else "repo"
+    release = data.releases[-1].name
+    pinned = ([f"# the data as of one release: glean's loader reads {data.load_hint}/releases/<release>.json",
+               "from hub import pull",
+               f'old = pull("{default}", path="{data.load_hint}", revision="{release}")']
+              if data.local else
+              [f'old = load_dataset("{data.load_hint}", "{default}", split="{constants.SPLIT}", revision="{release}")'])
+    return ["## How to load", "", "Every release is tagged with its name; each config reads all releases so far.", "",
+            "```python", "from datasets import load_dataset", "",
+            f'ds = load_dataset("{data.load_hint}", "{default}", split="{constants.SPLIT}")', *pinned,
+            "```", "", "or filtered, from the command line:", "", "```bash",
+            f"glean pull {default} --{where} {data.load_hint} --since 2025-01-01 --min-quality 0.7 "
+            "--out data.parquet", "```", ""]
+
+
+def _changelog_section(data: CardInput) -> list[str]:
+    rows = []
+    for rel in reversed(data.releases):
+        added = ", ".join(f"{d} +{n:,}" for d, n in sorted(rel.rows_by_domain.items()))
+        rows.append([f"`{rel.name}`", rel.created_at.strftime("%Y-%m-%d %H:%M UTC"), added,
+                     f"{rel.first_accepted_id}–{rel.last_accepted_id}",
+                     f"`{rel.revision[:12]}`" if rel.revision else "this commit"])
+    return ["## Changelog", "", "Each release only adds rows; a row appears in exactly one release.", "",
+            *_table(["release", "created", "rows added", "accepted ids", "revision"], rows)]
+
+
+def render_card(data: CardInput) -> str:
+    """README.md text: YAML front matter, then the human-readable card."""
+    meta = yaml.safe_dump(front_matter(data), sort_keys=False, allow_unicode=True, width=1000)
+    default = default_domain(data.totals)
+    total = sum(s.rows for s in data.totals.values())
+    body = [
+        f"# {PRETTY_NAME}", "",
+        "Domain datasets collected by the miners of **glean**, an incentivized dataset-collection network on "
+        "Bittensor, and accepted by a validator that checked every record for relevance, quality, novelty "
+        "and provenance. Each row is a deduplicated document with its source, times, scores and the hotkey "
+        "of the miner who contributed it.", "",
+        f"{total:,} rows in {len(data.totals)} domain(s) over {len(data.releases)} release(s); "
+        f"latest release `{data.releases[-1].name}`.", "",
+        *_domain_section(data), *_sources_section(data), *_filters_section(data),
+        "## How records are scored", "", SCORING_SUMMARY, "",
+        *_contributors_section(data), *_verification_section(data),
+        "## Columns", "", *_table(["column", "meaning"], [[f"`{k}`", v] for k, v in COLUMN_DOCS.items()]),
+        *_load_section(data, default), *_changelog_section(data),
+    ]
+    return f"---\n{meta}---\n\n" + "\n".join(body).rstrip() + "\n"
