@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from glean import __version__
+from glean import __version__, pull_cmd
 from glean.chain_cmd import app as chain_app
 from glean.context import CliState
 from glean.domains_cmd import app as domains_app
@@ -22,6 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(domains_app, name="domains")
+app.command("pull")(pull_cmd.pull)
 app.add_typer(chain_app, name="chain")
 
 err = Console(stderr=True)
