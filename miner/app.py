@@ -1,0 +1,216 @@
+"""The running miner: store + crawl scheduler + signed API + metagraph refresh, started and stopped together.
+
+`build_miner` wires the parts from a `GleanConfig`; `Miner.run(stop)` announces the address on chain, serves and
+crawls until `stop` is set, then shuts down in order: stop accepting requests, cancel crawls, let the batch in
+flight commit, close the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+
+from miner.api import build_app
+from miner.constants import PRUNE_INTERVAL_SECONDS, SHUTDOWN_GRACE_SECONDS
+from miner.gate import ValidatorGate
+from miner.metrics import MinerMetrics
+from miner.ratelimit import RateLimiter
+from miner.scheduler import CrawlFn, CrawlScheduler, DomainPlan
+from miner.store import AsyncStore, Store
+from schemas.config import GleanConfig
+from schemas.domain import DomainCatalog
+from schemas.errors import ConfigError, NotRegisteredError
+from storage import sqlite_url
+
+log = logging.getLogger(__name__)
+
+_ANY_HOST = {"0.0.0.0", "::", ""}
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the miner owns SIGTERM/SIGINT and stops every part together."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def database_url(config: GleanConfig) -> str:
+    """The miner's database: the configured URL, else SQLite under `<data_dir>/miner/`."""
+    return config.miner.database_url or sqlite_url(config.data_dir, "miner")
+
+
+def open_store(config: GleanConfig) -> Store:
+    """The miner's store with the configured byte cap and retention (migrations applied)."""
+    return Store.open(database_url(config), max_bytes=config.miner.max_store_bytes,
+                      retention_days=config.miner.retention_days)
+
+
+def domain_plans(config: GleanConfig, catalog: DomainCatalog) -> list[DomainPlan]:
+    """Each configured domain with its cadence and page budget (per-domain overrides from `miner.schedules`)."""
+    unknown = sorted(set(config.miner.schedules) - set(config.miner.domains))
+    if unknown:
+        raise ConfigError(f"miner.schedules names domains the miner does not crawl: {', '.join(unknown)}",
+                          hint="add them to miner.domains or remove their schedules")
+    plans = []
+    for domain_id in config.miner.domains:
+        spec = catalog.get(domain_id)
+        override = config.miner.schedules.get(domain_id)
+        cadence = (override and override.cadence_seconds) or config.miner.cadence_seconds
+        budget = (override and override.page_budget) or config.miner.page_budget
+        plans.append(DomainPlan(spec, cadence, budget))
+    return plans
+
+
+def announce_ip(config: GleanConfig) -> str:
+    """The address other neurons should use: `external_ip`, else a concrete `host`, else loopback locally."""
+    if config.miner.external_ip:
+        return config.miner.external_ip
+    if config.miner.host not in _ANY_HOST:
+        return config.miner.host
+    if config.chain.kind == "local":
+        return "127.0.0.1"
+    raise ConfigError("the miner listens on every interface but has no external address to announce",
+                      hint="set miner.external_ip (GLEAN_MINER__EXTERNAL_IP) to this machine's public IP")
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket (port 0 picks a free one); a taken port is a ConfigError with the fix."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}",
+                          hint="choose another port with --port (GLEAN_MINER__PORT) or stop the other process") from exc
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+async def ensure_registered(chain, wallet, *, register: bool, chain_kind: str) -> int:
+    """The miner's uid; registers first when asked (LocalChain only), else says how to register."""
+    hotkey = wallet.hotkey.ss58_address
+    neuron = (await chain.state()).by_hotkey(hotkey)
+    if neuron is not None:
+        return neuron.uid
+    if register and chain_kind == "local":
+        uid = await chain.register(wallet)
+        log.info("registered on the local chain hotkey=%s uid=%d", hotkey, uid)
+        return uid
+    if chain_kind == "local":
+        hint = "run `glean miner run --register` to register on the local chain"
+    else:
+        hint = (f"register the hotkey first, e.g. `btcli subnets register --netuid {chain.netuid} "
+                "--wallet.name <name> --wallet.hotkey <hotkey>`, then start the miner again")
+    raise NotRegisteredError(f"hotkey {hotkey} is not registered on netuid {chain.netuid}", hint=hint)
+
+
+@dataclass
+class Miner:
+    """Every part of a running miner; `run` drives them."""
+
+    config: GleanConfig
+    wallet: Any
+    chain: Any
+    store: AsyncStore
+    gate: ValidatorGate
+    metrics: MinerMetrics
+    app: FastAPI
+    scheduler: CrawlScheduler | None
+
+    @property
+    def hotkey(self) -> str:
+        return self.wallet.hotkey.ss58_address
+
+    async def run(self, stop: asyncio.Event, *, sock: socket.socket | None = None, announce: bool = True) -> None:
+        """Serve and crawl until `stop` is set, then shut down cleanly (the store is closed on return)."""
+        sock = sock or bind_socket(self.config.miner.host, self.config.miner.port)
+        port = sock.getsockname()[1]
+        server = _Server(uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off",
+                                        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS, log_config=None))
+        tasks: dict[str, asyncio.Task] = {}
+        try:
+            await self._first_metagraph()
+            if announce:
+                ip = announce_ip(self.config)
+                await self.chain.serve(self.wallet, ip, port)
+                log.info("announced axon hotkey=%s ip=%s port=%d", self.hotkey, ip, port)
+            tasks["api"] = asyncio.create_task(server.serve(sockets=[sock]))
+            tasks["metagraph"] = asyncio.create_task(self.gate.run(stop))
+            tasks["prune"] = asyncio.create_task(self._prune_loop(stop))
+            if self.scheduler is not None:
+                tasks["crawl"] = asyncio.create_task(self.scheduler.run(stop))
+            log.info("miner running hotkey=%s port=%d domains=%s newest_seq=%d", self.hotkey, port,
+                     ",".join(self.config.miner.domains) or "-", self.store.store.newest_seq)
+            await self._until(stop, list(tasks.values()))
+        finally:
+            log.info("miner stopping hotkey=%s", self.hotkey)
+            stop.set()
+            server.should_exit = True  # finishes the requests in flight, then returns
+            if "crawl" in tasks:
+                tasks["crawl"].cancel()  # a store write already handed to the writer thread still commits
+            await asyncio.gather(*tasks.values(), return_exceptions=True)
+            sock.close()
+            await self.store.close()
+            log.info("miner stopped hotkey=%s newest_seq=%d", self.hotkey, self.store.store.newest_seq)
+
+    async def _first_metagraph(self) -> None:
+        try:
+            await self.gate.refresh()
+        except Exception as exc:  # serve anyway: requests get 503 until the background refresh succeeds
+            log.warning("metagraph not loaded at start error=%s:%s", type(exc).__name__, exc)
+
+    async def _until(self, stop: asyncio.Event, tasks: list[asyncio.Task]) -> None:
+        """Wait for `stop`; a part that dies on its own stops the miner with its error."""
+        stopper = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        stopper.cancel()
+        stop.set()
+        for task in done:
+            if task is not stopper and not task.cancelled() and task.exception() is not None:
+                raise task.exception()
+
+    async def _prune_loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=PRUNE_INTERVAL_SECONDS)
+            except TimeoutError:
+                pruned = await self.store.prune()
+                if pruned:
+                    self.metrics.records_pruned.inc(pruned)
+
+
+def build_miner(config: GleanConfig, *, wallet: Any, chain: Any, catalog: DomainCatalog | None = None,
+                crawl: CrawlFn | None = None, store: Store | None = None) -> Miner:
+    """A miner from configuration: `chain` implements chain.Chain, `wallet` has `.hotkey` (a Keypair).
+
+    `crawl` defaults to `scrapers.crawl`; no domains configured means a serve-only miner.
+    """
+    catalog = catalog or DomainCatalog.load(config.domain_dirs)
+    plans = domain_plans(config, catalog)
+    store_ = AsyncStore(store or open_store(config))
+    metrics = MinerMetrics()
+    metrics.bind_store(store_.store)
+    gate = ValidatorGate(chain, min_stake=config.miner.min_validator_stake)
+    limiter = RateLimiter(config.miner.requests_per_minute, config.miner.request_burst)
+    hotkey = wallet.hotkey.ss58_address
+    app = build_app(store_, hotkey=hotkey, gate=gate, limiter=limiter, metrics=metrics)
+    scheduler = None
+    if plans:
+        if crawl is None:
+            from scrapers import crawl as scrapers_crawl  # imported only when crawling: serve-only miners skip Scrapy
+
+            crawl = scrapers_crawl
+        scheduler = CrawlScheduler(plans, store_, metrics, crawl=crawl, user_agent=config.miner.user_agent)
+    return Miner(config, wallet, chain, store_, gate, metrics, app, scheduler)
