@@ -1,0 +1,60 @@
+"""Every tunable of the sample web in one place, with the reason for its value."""
+
+from __future__ import annotations
+
+LICENSE = "PSF-2.0"  # the Python Software Foundation License covers the documentation text we serve
+
+# Areas (topical sections) of the sample web; each becomes a folder under /site/ and a demo domain.
+AREA_LANGUAGE = "language"  # pages from pydoc_data.topics (the language reference shipped with CPython)
+AREA_STDLIB = "stdlib"  # pages from the docstrings of a fixed list of standard-library modules
+AREA_DIGEST = "digest"  # low-quality pages generated deterministically from the two areas above
+AREA_PRIVATE = "private"  # drafts that robots.txt disallows; a polite crawler never fetches them
+PUBLIC_AREAS = (AREA_LANGUAGE, AREA_STDLIB, AREA_DIGEST)
+
+# A page needs this many words of prose to be worth serving (short topics are just grammar snippets).
+MIN_ARTICLE_WORDS = 150
+# Stdlib pages stop adding member docs past this many words: long enough to read like a doc page,
+# short enough that one module does not dwarf the rest.
+STDLIB_WORD_BUDGET = 2000
+# A member docstring shorter than this is a one-liner that adds nothing to a page.
+STDLIB_MIN_MEMBER_WORDS = 8
+# Signatures longer than this are lists of keyword arguments, not prose; they are left out.
+MAX_SIGNATURE_CHARS = 120
+
+# Publication dates: article k of an area is published k+1 steps before the anchor (the hour the
+# server first started), areas interleaved by a fixed offset so the feeds mix in a stable order.
+PUBLISH_STEP_HOURS = 6
+AREA_OFFSET_HOURS = {AREA_LANGUAGE: 0, AREA_STDLIB: 2, AREA_DIGEST: 4, AREA_PRIVATE: 1}
+
+# Stable page ids (MediaWiki pageid, StackExchange question_id) per area: base + position.
+PAGE_ID_BASE = {AREA_LANGUAGE: 10_000, AREA_STDLIB: 20_000, AREA_DIGEST: 30_000, AREA_PRIVATE: 40_000}
+ANSWER_ID_OFFSET = 500_000  # answer ids = question id * 2 + offset (+1 for the second answer)
+
+# The site-wide feed carries this many of the newest language + stdlib articles; area feeds carry all.
+SITE_FEED_ITEMS = 50
+# Low-quality digest pages: how many source articles feed each kind of bad page.
+DIGEST_PAGES_PER_KIND = 8
+# Private drafts (disallowed by robots.txt), copied from the first language articles.
+PRIVATE_PAGES = 3
+
+# MediaWiki emulation.
+WIKI_CATEGORY = {AREA_LANGUAGE: "Category:Python language reference", AREA_STDLIB: "Category:Python standard library"}
+WIKI_MAX_LIMIT = 500  # cmlimit/srlimit "max"
+WIKI_DEFAULT_LIMIT = 10  # MediaWiki's default for cmlimit/srlimit
+WIKI_EXTRACTS_WHOLE_PAGE_LIMIT = 1  # TextExtracts returns one whole-page extract per request
+WIKI_EXTRACTS_INTRO_LIMIT = 20  # ... and up to 20 intro-only extracts
+WIKI_MAX_TITLES = 50  # titles=/pageids= per request for ordinary clients
+
+# StackExchange 2.3 emulation.
+SE_TAGS = {AREA_LANGUAGE: "language-reference", AREA_STDLIB: "standard-library"}
+SE_QUOTA_MAX = 10_000  # the quota of a registered app key
+SE_MAX_PAGESIZE = 100
+SE_DEFAULT_PAGESIZE = 30
+SE_MAX_IDS = 100  # ids per /questions/{ids} call
+# The real API reports "CC BY-SA 4.0"; our text is the PSF's, and a record must carry its true licence.
+SE_LICENSE = LICENSE
+
+# HTTP behaviour.
+GZIP_MIN_BYTES = 512  # below this gzip costs more than it saves
+MAX_FAULT_DELAY_SECONDS = 30.0  # a fault may slow answers down to provoke timeouts, but never hang a test
+MAX_CONTROL_BODY_BYTES = 1_000_000

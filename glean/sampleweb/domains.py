@@ -1,0 +1,152 @@
+"""Demo domain specs (schemas.domain YAML) whose sources all point at one sample web.
+
+Three domains, so the demo can give miners different mixes with some overlap:
+- `python-language`: the language reference as a site crawl, an RSS feed and a MediaWiki category;
+- `python-stdlib`: the module docs as a site crawl, an Atom feed and StackExchange questions;
+- `python-digest`: the low-quality digest pages (site crawl and feed) that quality checks should reject.
+Source params follow the built-in specs under domains/ (seeds/allow_hosts/allow_patterns/max_depth/
+sitemaps for web, feeds/allow_hosts for feed, base_url/mode/category/limit for wikipedia,
+base_url/site/tags/limit for stackexchange).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from glean.sampleweb.constants import AREA_DIGEST, AREA_LANGUAGE, AREA_STDLIB, LICENSE, SE_TAGS, WIKI_CATEGORY
+from schemas.errors import ConfigError
+
+SAMPLE_DOMAINS = ("python-language", "python-stdlib", "python-digest")
+_LIST_LIMIT = 100  # wiki category members / SE questions per crawl: more than the sample web holds
+_MAX_DEPTH = 2  # area index -> article -> related article
+# Seconds between requests: the sample web is our own loopback server, so the demo need not wait the
+# second a public site deserves (scrapers' default); AutoThrottle still backs off if it slows down.
+DEFAULT_DELAY = 0.0
+
+
+def _web(base: str, area: str, delay: float) -> dict[str, Any]:
+    return {"kind": "web", "params": {
+        "seeds": [f"{base}/site/{area}/"], "allow_hosts": [_netloc(base)],
+        "allow_patterns": [f"^{re.escape(base)}/site/{area}/"], "max_depth": _MAX_DEPTH, "sitemaps": True,
+        "delay": delay}}
+
+
+def _feed(base: str, path: str, delay: float) -> dict[str, Any]:
+    return {"kind": "feed", "params": {"feeds": [base + path], "allow_hosts": [_netloc(base)], "delay": delay}}
+
+
+def _netloc(base: str) -> str:
+    """host:port — an allow-list entry without a port would not match a loopback server's port."""
+    return urlsplit(base).netloc
+
+
+def domain_specs(base_url: str, *, delay: float = DEFAULT_DELAY) -> dict[str, dict[str, Any]]:
+    """The demo specs as plain mappings (id -> spec), every source at `base_url` with `delay` between requests."""
+    base = _check_base(base_url)
+    return {
+        "python-language": {
+            "id": "python-language",
+            "title": "Python language reference (sample web)",
+            "description": "Topics of the Python language reference, served offline by glean's sample web "
+                           "from pydoc_data (PSF License).",
+            "languages": ["en"],
+            "sources": [
+                _web(base, AREA_LANGUAGE, delay),
+                _feed(base, f"/site/{AREA_LANGUAGE}/feed.xml", delay),
+                {"kind": "wikipedia", "params": {"base_url": f"{base}/w/api.php", "mode": "category",
+                                                 "category": WIKI_CATEGORY[AREA_LANGUAGE], "limit": _LIST_LIMIT,
+                                                 "license": LICENSE, "delay": delay}},
+            ],
+            "relevance": {
+                "keywords": {"statement": 1.5, "expression": 1.5, "syntax": 1.2, "evaluated": 1.0,
+                             "identifier": 1.0, "assignment": 1.0, "operator": 1.0, "interpreter": 1.0,
+                             "python": 1.0, "exception": 0.8, "attribute": 0.8, "variable": 0.8, "object": 0.6,
+                             "method": 0.6, "function": 0.6},
+                "phrases": {"target list": 1.5, "special method": 1.5, "data model": 1.5,
+                            "language reference": 1.5, "built-in": 1.0},
+                "min_score": 0.1,
+            },
+            "quality": {"min_quality": 0.5, "min_words": 80},
+            "freshness_half_life_days": None,
+            "desirability": 1.0,
+            "license": {"allowed": None, "require": False},
+        },
+        "python-stdlib": {
+            "id": "python-stdlib",
+            "title": "Python standard library (sample web)",
+            "description": "Documentation of standard-library modules, served offline by glean's sample web "
+                           "from the modules' docstrings (PSF License).",
+            "languages": ["en"],
+            "sources": [
+                _web(base, AREA_STDLIB, delay),
+                _feed(base, f"/site/{AREA_STDLIB}/atom.xml", delay),
+                {"kind": "stackexchange", "params": {"base_url": f"{base}/api/2.3", "site": "stackoverflow",
+                                                     "tags": [SE_TAGS[AREA_STDLIB]], "limit": _LIST_LIMIT,
+                                                     "delay": delay}},
+            ],
+            "relevance": {
+                "keywords": {"module": 1.2, "python": 1.0, "argument": 0.8, "parameter": 0.8, "encoding": 0.8,
+                             "function": 0.8, "default": 0.6, "returns": 0.6, "string": 0.6, "instance": 0.6,
+                             "class": 0.6, "method": 0.6, "file": 0.6, "optional": 0.5},
+                "phrases": {"standard library": 1.5, "keyword argument": 1.2, "file object": 1.2,
+                            "default value": 1.0, "return value": 1.0},
+                "min_score": 0.1,
+            },
+            "quality": {"min_quality": 0.5, "min_words": 80},
+            "freshness_half_life_days": 30,
+            "desirability": 1.0,
+            "license": {"allowed": None, "require": False},
+        },
+        "python-digest": {
+            "id": "python-digest",
+            "title": "Python digests (sample web, low quality on purpose)",
+            "description": "Link lists, chopped lists, repeated lines and keyword stuffing made from the "
+                           "Python documentation: what the quality stage exists to reject.",
+            "languages": ["en"],
+            "sources": [_web(base, AREA_DIGEST, delay), _feed(base, f"/site/{AREA_DIGEST}/feed.xml", delay)],
+            "relevance": {
+                "keywords": {"python": 1.0, "module": 0.8, "function": 0.8, "statement": 0.8, "tutorial": 0.6},
+                "phrases": {"standard library": 1.0},
+                "min_score": 0.1,
+            },
+            "quality": {"min_quality": 0.5, "min_words": 80},
+            "freshness_half_life_days": None,
+            "desirability": 0.5,
+            "license": {"allowed": None, "require": False},
+        },
+    }
+
+
+def write_domain_specs(base_url: str, folder: Path, domains: Iterable[str] | None = None, *,
+                       delay: float = DEFAULT_DELAY) -> list[Path]:
+    """Write `<id>.yaml` for each demo domain (all by default) into `folder`; returns the paths."""
+    specs = domain_specs(base_url, delay=delay)
+    wanted = list(domains) if domains is not None else list(SAMPLE_DOMAINS)
+    unknown = sorted(set(wanted) - set(specs))
+    if unknown:
+        raise ConfigError(f"unknown sample domain(s) {unknown}", hint=f"choose from {', '.join(SAMPLE_DOMAINS)}")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for domain_id in wanted:
+        path = folder / f"{domain_id}.yaml"
+        header = f"# Generated by glean.sampleweb.domains for the sample web at {base_url}; do not edit.\n"
+        path.write_text(header + yaml.safe_dump(specs[domain_id], sort_keys=False, allow_unicode=True),
+                        encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def _check_base(base_url: str) -> str:
+    base = base_url.rstrip("/")
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query:
+        raise ConfigError(f"base URL {base_url!r} is not of the form http://host:port",
+                          hint="pass the sample web's base_url, e.g. http://127.0.0.1:8799")
+    return base

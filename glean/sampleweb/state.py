@@ -1,0 +1,209 @@
+"""The sample web's run-time state: the current articles (with edits and deletions) and the fault rules.
+
+Readers take a snapshot (an immutable mapping swapped on every change), so serving never waits on
+a writer. With a data directory, the anchor time, edits and faults are saved to `state.json` and
+replayed on the next start, so a restarted server serves the same web.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from glean.sampleweb.constants import AREA_LANGUAGE, AREA_STDLIB
+from glean.sampleweb.corpus import Article, Block, articles_by_area, dated, parse_text, source_articles
+from glean.sampleweb.faults import Fault
+from glean.sampleweb.lowquality import digest_articles, private_articles
+from schemas.errors import ConfigError
+from schemas.record import utcnow
+
+STATE_FILE = "state.json"
+
+
+def build_articles(anchor: datetime) -> list[Article]:
+    """Every article of the sample web, dated relative to `anchor`, in a stable order."""
+    sources = list(source_articles())
+    grouped = articles_by_area(sources)
+    extra = digest_articles(sources) + private_articles(grouped[AREA_LANGUAGE])
+    return dated(sources + extra, anchor)
+
+
+def hour_floor(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A consistent view of the articles for one request."""
+
+    articles: Mapping[str, Article]  # by key, in the stable order
+    version: int
+
+    def in_area(self, area: str) -> list[Article]:
+        return [a for a in self.articles.values() if a.area == area]
+
+    def by_page_id(self, page_id: int) -> Article | None:
+        return next((a for a in self.articles.values() if a.page_id == page_id), None)
+
+    def by_title(self, title: str) -> Article | None:
+        return next((a for a in self.articles.values() if a.title == title), None)
+
+    def newest(self, areas: tuple[str, ...] = (AREA_LANGUAGE, AREA_STDLIB)) -> list[Article]:
+        """Articles of `areas`, newest publication first (ties by key, so the order is stable)."""
+        chosen = [a for a in self.articles.values() if a.area in areas]
+        return sorted(chosen, key=lambda a: (-(a.published_at or datetime.min.replace(tzinfo=UTC)).timestamp(),
+                                             a.key))
+
+
+class SiteState:
+    """Articles, edits and fault rules of one sample web, safe to use from the server's threads."""
+
+    def __init__(self, *, anchor: datetime | None = None, data_dir: Path | None = None) -> None:
+        self._lock = threading.Lock()
+        self._path = Path(data_dir) / STATE_FILE if data_dir is not None else None
+        saved = self._read_saved()
+        self.anchor = hour_floor(anchor or _parse_time(saved.get("anchor")) or utcnow())
+        self._original = {a.key: a for a in build_articles(self.anchor)}
+        self._articles: Mapping[str, Article] = MappingProxyType(dict(self._original))
+        self._log: list[dict[str, Any]] = []
+        self._faults: list[Fault] = []
+        self._next_fault_id = 1
+        self.version = 0
+        for entry in saved.get("edits", []):
+            self._apply(entry)
+        for rule in saved.get("faults", []):
+            self.add_fault(Fault.from_dict(rule), save=False)
+        self._save()
+
+    # --- reading -------------------------------------------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        with self._lock:
+            return Snapshot(self._articles, self.version)
+
+    def faults(self) -> list[Fault]:
+        with self._lock:
+            return list(self._faults)
+
+    def describe(self) -> dict[str, Any]:
+        """What a control client sees: counts per area, the edits and the fault rules."""
+        snap = self.snapshot()
+        areas: dict[str, int] = {}
+        for article in snap.articles.values():
+            areas[article.area] = areas.get(article.area, 0) + 1
+        with self._lock:
+            return {"anchor": self.anchor.isoformat(), "version": self.version, "areas": areas,
+                    "edits": list(self._log), "faults": [f.to_dict() for f in self._faults]}
+
+    # --- changing pages ------------------------------------------------------------------------------
+
+    def edit(self, key: str, *, text: str | None = None, append: str | None = None) -> Article:
+        """Replace an article's text (paragraphs separated by blank lines) and/or append a paragraph."""
+        if text is None and append is None:
+            raise ConfigError("an edit needs `text` or `append`", hint="give the new text or a paragraph to add")
+        entry = {"op": "edit", "key": key, "text": text, "append": append, "at": _now_iso()}
+        article = self._apply(entry)
+        self._save()
+        return article
+
+    def delete(self, key: str) -> None:
+        """Remove an article: every representation of it answers 404 from now on."""
+        self._apply({"op": "delete", "key": key, "at": _now_iso()})
+        self._save()
+
+    def reset(self) -> None:
+        """Undo every edit and deletion and clear the fault rules."""
+        with self._lock:
+            self._articles = MappingProxyType(dict(self._original))
+            self._log.clear()
+            self._faults.clear()
+            self.version += 1
+        self._save()
+
+    def _apply(self, entry: Mapping[str, Any]) -> Article:
+        key = entry["key"]
+        with self._lock:
+            current = dict(self._articles)
+            if key not in current:
+                raise ConfigError(f"no article {key!r}", hint="keys look like 'language/for' or 'stdlib/json'")
+            article = current[key]
+            if entry["op"] == "delete":
+                del current[key]
+            else:
+                blocks = parse_text(entry["text"]) if entry.get("text") is not None else list(article.blocks)
+                if entry.get("append"):
+                    blocks.append(Block("p", " ".join(entry["append"].split())))
+                article = article.with_blocks(blocks, _parse_time(entry["at"]) or utcnow())
+                current[key] = article
+            self._articles = MappingProxyType(current)
+            self._log.append(dict(entry))
+            self.version += 1
+        return article
+
+    # --- fault rules ---------------------------------------------------------------------------------
+
+    def add_fault(self, fault: Fault, *, save: bool = True) -> Fault:
+        """Install a rule (it gets a fresh id) and return it."""
+        with self._lock:
+            rule = Fault(**{**fault.to_dict(), "id": self._next_fault_id})
+            self._next_fault_id += 1
+            self._faults.append(rule)
+        if save:
+            self._save()
+        return rule
+
+    def clear_faults(self, fault_id: int | None = None) -> None:
+        """Remove one rule, or all of them."""
+        with self._lock:
+            self._faults = [f for f in self._faults if fault_id is not None and f.id != fault_id]
+        self._save()
+
+    def match_fault(self, path: str, headers: Mapping[str, str]) -> Fault | None:
+        """The first rule matching this request; counts it against the rule's `times`."""
+        with self._lock:
+            for i, rule in enumerate(self._faults):
+                if not rule.matches(path, headers):
+                    continue
+                if rule.times is not None:
+                    if rule.times <= 1:
+                        del self._faults[i]
+                    else:
+                        self._faults[i] = Fault(**{**rule.to_dict(), "times": rule.times - 1})
+                return rule
+        return None
+
+    # --- persistence ---------------------------------------------------------------------------------
+
+    def _read_saved(self) -> dict[str, Any]:
+        if self._path is None or not self._path.is_file():
+            return {}
+        try:
+            return json.loads(self._path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot read {self._path}: {exc}",
+                              hint="delete the file to start the sample web afresh") from exc
+
+    def _save(self) -> None:
+        if self._path is None:
+            return
+        with self._lock:
+            data = {"anchor": self.anchor.isoformat(), "edits": list(self._log),
+                    "faults": [f.to_dict() for f in self._faults]}
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self._path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
+        tmp.replace(self._path)
+
+
+def _now_iso() -> str:
+    return utcnow().replace(microsecond=0).isoformat()
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
