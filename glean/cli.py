@@ -13,6 +13,7 @@ from glean.chain_cmd import app as chain_app
 from glean.context import CliState
 from glean.domains_cmd import app as domains_app
 from glean.logs import setup_logging
+from glean.miner_cmd import app as miner_app
 from schemas.errors import GleanError
 
 app = typer.Typer(
@@ -24,6 +25,7 @@ app = typer.Typer(
 app.add_typer(domains_app, name="domains")
 app.command("pull")(pull_cmd.pull)
 app.add_typer(chain_app, name="chain")
+app.add_typer(miner_app, name="miner")
 
 err = Console(stderr=True)
 

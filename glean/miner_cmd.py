@@ -1,0 +1,92 @@
+"""`glean miner run|status`: run a miner (crawl, store, serve validators) and inspect its store."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from glean.config import load_catalog
+from glean.context import state
+from schemas.config import GleanConfig
+from schemas.errors import ConfigError
+
+app = typer.Typer(help="Run a miner: crawl domains, store records, serve validators.", no_args_is_help=True)
+console = Console()
+log = logging.getLogger("glean.miner")
+
+
+@app.command("run")
+def run(
+    ctx: typer.Context,
+    domain: list[str] = typer.Option(None, "--domain", "-d",
+                                     help="Domain to crawl (repeatable); default miner.domains."),
+    host: str | None = typer.Option(None, "--host", help="Interface to listen on (default miner.host)."),
+    port: int | None = typer.Option(None, "--port", help="Port to listen on (default miner.port)."),
+    external_ip: str | None = typer.Option(None, "--external-ip", help="Address announced on chain."),
+    register: bool = typer.Option(False, "--register", help="Register the hotkey first (local chain only)."),
+) -> None:
+    """Crawl the configured domains and serve the records to validators until SIGTERM/Ctrl-C."""
+    config = state(ctx).config(miner={"domains": domain or None, "host": host, "port": port,
+                                      "external_ip": external_ip})
+    if not config.miner.domains:
+        raise ConfigError("no domain to crawl",
+                          hint="pass --domain ID (see `glean domains list`) or set miner.domains in the config")
+    asyncio.run(_run(config, register=register))
+
+
+async def _run(config: GleanConfig, *, register: bool) -> None:
+    from chain import load_or_create_wallet, open_chain
+    from miner.app import build_miner, ensure_registered
+
+    catalog = load_catalog(config)
+    wallet = load_or_create_wallet(config.wallet.name, config.wallet.hotkey, config.wallet.path)
+    chain = open_chain(config.chain, config.data_dir)
+    try:
+        uid = await ensure_registered(chain, wallet, register=register, chain_kind=config.chain.kind)
+        log.info("miner starting uid=%d hotkey=%s netuid=%d chain=%s", uid, wallet.hotkey.ss58_address,
+                 chain.netuid, config.chain.kind)
+        miner = build_miner(config, wallet=wallet, chain=chain, catalog=catalog)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await miner.run(stop)
+    finally:
+        await chain.close()
+
+
+@app.command("status")
+def status(
+    ctx: typer.Context,
+    check: bool = typer.Option(False, "--check", help="Also recount every record and compare with the index."),
+) -> None:
+    """The miner store's index: records and bytes per domain, source and day."""
+    from miner.app import database_url
+    from miner.store import Store
+
+    config = state(ctx).config()
+    store = Store.open(database_url(config))
+    try:
+        buckets = store.buckets()
+        table = Table(title=f"miner store  {database_url(config)}")
+        for column in ("domain", "source", "day", "records", "text bytes", "newest seq"):
+            table.add_column(column, justify="right" if column in ("records", "text bytes", "newest seq") else "left")
+        for b in buckets:
+            table.add_row(b.domain, b.source, b.day.isoformat(), f"{b.count:,}", f"{b.bytes:,}", str(b.newest_seq))
+        table.add_section()
+        table.add_row("total", "", "", f"{store.total_count:,}", f"{store.total_bytes:,}", str(store.newest_seq))
+        console.print(table)
+        if check:
+            recount = store.recount()
+            if recount == buckets:
+                console.print(f"[green]index matches a recount of {store.total_count:,} records[/]")
+            else:
+                console.print("[red]index differs from a recount of the records[/]")
+                raise typer.Exit(1)
+    finally:
+        store.close()
