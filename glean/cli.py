@@ -26,6 +26,7 @@ app.add_typer(domains_app, name="domains")
 app.command("pull")(pull_cmd.pull)
 app.add_typer(chain_app, name="chain")
 app.add_typer(miner_app, name="miner")
+app.add_typer(__import__("glean.validator_cmd").validator_cmd.app, name="validator")
 
 err = Console(stderr=True)
 

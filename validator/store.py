@@ -20,14 +20,20 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from schemas.accepted import AcceptedRecord
-from schemas.errors import StorageError
+from schemas.config import GleanConfig
 from schemas.record import Record, utcnow
-from storage import make_engine, upgrade
+from storage import make_engine, sqlite_url, upgrade
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 VERSION_TABLE = "alembic_version_validator"
+
+
+def database_url(config: GleanConfig) -> str:
+    """The validator's database: the configured URL, else SQLite under `<data_dir>/validator/`."""
+    return config.validator.database_url or sqlite_url(config.data_dir, "validator")
+
 
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite autoincrements only INTEGER PRIMARY KEY
 
@@ -591,7 +597,3 @@ def _accepted_record(r) -> AcceptedRecord:
                           novelty=r.novelty, value=r.value, signals=signals, miner_uid=r.miner_uid,
                           miner_hotkey=r.miner_hotkey, validator_hotkey=r.validator_hotkey, step=r.step,
                           accepted_at=r.accepted_at)
-
-
-def storage_error(exc: Exception) -> StorageError:
-    return StorageError(f"validator database error: {exc}", hint="check the database URL, disk space and permissions")

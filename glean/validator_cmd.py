@@ -1,0 +1,142 @@
+"""`glean validator run|status|publish`: run the validator, look at its leaderboard, publish a release now."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+from dataclasses import asdict
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from chain import load_or_create_wallet, open_chain
+from glean.config import load_catalog
+from glean.context import state
+from schemas.config import GleanConfig
+from schemas.errors import NotRegisteredError
+from validator.store import LeaderRow, ValidatorStore, database_url
+
+# The service (scrapers, scoring, hub) is imported inside the commands that run it, so `glean --help` stays fast.
+
+app = typer.Typer(help="Validate miners' data, set weights, publish the accepted dataset.", no_args_is_help=True)
+console = Console()
+
+
+def _config(ctx: typer.Context, **validator) -> GleanConfig:
+    overrides = {k: v for k, v in validator.items() if v is not None}
+    return state(ctx).config(validator=overrides) if overrides else state(ctx).config()
+
+
+async def _ensure_registered(chain, wallet, config: GleanConfig, register: bool) -> None:
+    hotkey = wallet.hotkey.ss58_address
+    if (await chain.state()).by_hotkey(hotkey) is not None:
+        return
+    if register and config.chain.kind == "local":
+        uid = await chain.register(wallet)
+        console.print(f"registered validator hotkey {hotkey} as uid {uid} on the local chain")
+        return
+    hint = ("run `glean validator run --register` (local chain), then `glean chain stake` for a permit"
+            if config.chain.kind == "local" else
+            f"register first: `btcli subnets register --netuid {config.chain.netuid}`, then stake for a permit")
+    raise NotRegisteredError(f"validator hotkey {hotkey} is not registered on netuid {config.chain.netuid}", hint=hint)
+
+
+@app.command("run")
+def run(
+    ctx: typer.Context,
+    steps: int | None = typer.Option(None, "--steps", min=1, help="Stop after this many steps (default: run on)."),
+    step_seconds: float | None = typer.Option(None, "--step-seconds", help="Time budget and cadence of a step."),
+    port: int | None = typer.Option(None, "--port", help="Port of the metrics/dashboard server (0: any free)."),
+    register: bool = typer.Option(False, "--register", help="Register the hotkey first (local chain only)."),
+) -> None:
+    """Run the validator: pull from miners, verify, accept, score, set weights; serve /metrics."""
+    config = _config(ctx, step_seconds=step_seconds, dashboard_port=port)
+    catalog = load_catalog(config)
+    wallet = load_or_create_wallet(config.wallet.name, config.wallet.hotkey, config.wallet.path)
+
+    async def main() -> None:
+        from validator.service import Validator
+
+        chain = open_chain(config.chain, config.data_dir)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await _ensure_registered(chain, wallet, config, register)
+            validator = Validator(config, chain=chain, wallet=wallet, catalog=catalog)
+            await validator.run(stop=stop, max_steps=steps)
+        finally:
+            await chain.close()
+
+    asyncio.run(main())
+
+
+def _short(key: str) -> str:
+    return f"{key[:6]}…{key[-4:]}" if len(key) > 12 else key
+
+
+def render_leaderboard(rows: list[LeaderRow], caption: str) -> Table:
+    table = Table(title="glean validator leaderboard", caption=caption)
+    table.add_column("uid", justify="right", style="bold")
+    table.add_column("hotkey", no_wrap=True)
+    for name in ("accepted", "shared", "rejected", "top reason", "verify p/f/u", "pending", "credibility", "score",
+                 "weight"):
+        table.add_column(name, justify="left" if name == "top reason" else "right")
+    for r in rows:
+        top = f"{r.top_reason} ({r.top_reason_count})" if r.top_reason else "-"
+        table.add_row(str(r.uid), _short(r.hotkey), f"{r.accepted:,}", f"{r.shared:,}", f"{r.rejected:,}", top,
+                      f"{r.verify_pass}/{r.verify_fail}/{r.verify_unknown}", f"{r.pending_records:,}",
+                      f"{r.credibility:.3f}", f"{r.score:.5f}", f"{r.weight:.4f}")
+    return table
+
+
+@app.command("status")
+def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON instead.")) -> None:
+    """Leaderboard from the validator's database: accepted, rejected by top reason, credibility, score, weight."""
+    config = _config(ctx)
+    store = ValidatorStore.open(database_url(config))
+    try:
+        last = store.last_weights()
+        weights = {int(k): float(v) for k, v in last.weights.items()} if last is not None else None
+        rows = store.leaderboard(weights)
+        accepted, _ = store.accepted_stats()
+        step = int(store.get_state("step", 0))
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps({"step": step, "accepted": accepted, "weights_block": last.block if last else None,
+                               "miners": [asdict(r) for r in rows]}, indent=2))
+        return
+    where = f"weights as set at block {last.block}" if last else "weights: normalised scores (none set yet)"
+    console.print(render_leaderboard(rows, f"step {step} · {accepted:,} records accepted · {where}"))
+
+
+@app.command("publish")
+def publish(ctx: typer.Context) -> None:
+    """Publish the records accepted since the last release (hub.repo_id or the local hub folder) and commit it."""
+    config = _config(ctx)
+    catalog = load_catalog(config)
+    wallet = load_or_create_wallet(config.wallet.name, config.wallet.hotkey, config.wallet.path)
+
+    async def main():
+        from validator.service import Validator
+
+        chain = open_chain(config.chain, config.data_dir)
+        validator = Validator(config, chain=chain, wallet=wallet, catalog=catalog, serve_http=False)
+        try:
+            return await validator.publish()
+        finally:
+            with contextlib.suppress(Exception):
+                await validator.close()
+            await chain.close()
+
+    info = asyncio.run(main())
+    if info is None:
+        console.print("nothing new to publish since the last release")
+        return
+    rows = ", ".join(f"{d}: {n:,}" for d, n in sorted(info.rows_by_domain.items()))
+    console.print(f"published release [bold]{info.release}[/] ({rows}) at {info.location}")
