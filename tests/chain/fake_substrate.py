@@ -56,6 +56,7 @@ class FakeSubstrate:
     neurons: list[FakeNeuron] = field(default_factory=list)
     commitments: dict[str, dict] = field(default_factory=dict)
     weights: dict[int, dict[int, int]] = field(default_factory=dict)
+    timelocked: dict[int, tuple[bytes, int]] = field(default_factory=dict)
     calls: list[SubmittedCall] = field(default_factory=list)
     connected: bool = False
     closed: bool = False
@@ -136,6 +137,11 @@ class FakeSubstrate:
             "Tempo": self.tempo,
             "Burn": RAO,
             "CollateralLockShare": 0,
+            "RevealPeriodEpochs": 1,
+            "LastEpochBlock": self.block - self.block % self.tempo,
+            "PendingEpochAt": 0,
+            "SubnetEpochIndex": self.block // self.tempo,
+            "BlocksSinceLastStep": self.block % self.tempo,
         }
         if module == "SubtensorModule" and storage_function == "Uids":
             return self.uid(params[1]) if params[0] == self.netuid else None
@@ -259,6 +265,7 @@ class FakeSubstrate:
             ("SubtensorModule", "burned_register"): self._burned_register,
             ("SubtensorModule", "serve_axon"): self._serve_axon,
             ("SubtensorModule", "set_mechanism_weights"): self._set_weights,
+            ("SubtensorModule", "commit_timelocked_mechanism_weights"): self._commit_weights,
             ("Commitments", "set_commitment"): self._set_commitment,
         }.get((module, function))
         if handler is None:
@@ -298,6 +305,17 @@ class FakeSubstrate:
             return "NeuronNoValidatorPermit"
         top = max(values)
         self.weights[uid] = {d: round(v / top * U16_MAX) for d, v in zip(dests, values, strict=True)}
+        neuron.last_update = self.block
+        return None
+
+    def _commit_weights(self, params: dict, hotkey: str) -> str | None:
+        uid = self.uid(hotkey)
+        if uid is None:
+            return "HotKeyNotRegisteredInSubNet"
+        neuron = self.neurons[uid]
+        if neuron.last_update > 0 and self.block - neuron.last_update < self.weights_rate_limit:
+            return "CommittingWeightsTooFast"
+        self.timelocked[uid] = (bytes(params["commit"]), int(params["reveal_round"]))  # the chain reveals later
         neuron.last_update = self.block
         return None
 
