@@ -400,12 +400,20 @@ def _pages_json(pages: list[Any], p: Params, base_url: str, excontinue: int) -> 
         cont = {"excontinue": excontinue + given}
     if _fv2(p):
         return out, cont, warnings
-    return {_fv1_key(e, i): e for i, e in enumerate(out)}, cont, warnings
+    return _keyed_by_id(out), cont, warnings
 
 
-def _fv1_key(entry: dict[str, Any], position: int) -> str:
-    """formatversion=1 keys pages by id; a missing title has no id and gets a negative key."""
-    return str(-1 - position) if "title" in entry and "missing" in entry else str(entry["pageid"])
+def _keyed_by_id(pages: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """formatversion=1 keys pages by id; missing titles have no id and get -1, -2, ... in order."""
+    keyed: dict[str, dict[str, Any]] = {}
+    missing = 0
+    for entry in pages:
+        if "title" in entry and "missing" in entry:
+            missing += 1
+            keyed[str(-missing)] = entry
+        else:
+            keyed[str(entry["pageid"])] = entry
+    return keyed
 
 
 def _missing(page: dict[str, Any], fv2: bool) -> dict[str, Any]:

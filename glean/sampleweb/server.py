@@ -30,6 +30,7 @@ from glean.sampleweb.constants import (
     GZIP_MIN_BYTES,
     MAX_CONTROL_BODY_BYTES,
     PUBLIC_AREAS,
+    SHUTDOWN_POLL_SECONDS,
     SITE_FEED_ITEMS,
 )
 from glean.sampleweb.corpus import Article
@@ -109,13 +110,14 @@ class SampleWeb:
     # --- lifecycle -----------------------------------------------------------------------------------
 
     def start(self) -> SampleWeb:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="sampleweb", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(SHUTDOWN_POLL_SECONDS,),
+                                        name="sampleweb", daemon=True)
         self._thread.start()
         log.info("sample web serving base_url=%s articles=%d", self.base_url, len(self.articles()))
         return self
 
     def serve_forever(self) -> None:
-        self._server.serve_forever()
+        self._server.serve_forever(SHUTDOWN_POLL_SECONDS)
 
     def stop(self) -> None:
         self._server.shutdown()
@@ -171,7 +173,7 @@ class SampleWeb:
         if name == "sitemap.xml":
             return site.sitemap(snap, self.base_url, (area,))
         articles = snap.newest((area,))
-        return self._feed(articles, name.removesuffix(".xml"), title=_FEED_TITLES[area],
+        return self._feed(articles, "rss" if name == "feed.xml" else "atom", title=_FEED_TITLES[area],
                           home=f"/site/{area}/", path=f"/site/{area}/{name}")
 
     def _site_feed(self, snap: Snapshot, kind: str) -> Reply:
