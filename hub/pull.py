@@ -103,7 +103,8 @@ def filter_rows(ds: datasets.Dataset, *, since: datetime | None = None, source: 
     mask = conditions[0]
     for cond in conditions[1:]:
         mask = pc.and_(mask, cond)
-    indices = pc.indices_nonzero(pc.fill_null(mask, False)).to_numpy()
+    # int64: datasets mixes the indices with signed arithmetic (uint64 would turn into floats).
+    indices = pc.indices_nonzero(pc.fill_null(mask, False)).cast(pa.int64()).to_numpy()
     return ds.select(indices)
 
 

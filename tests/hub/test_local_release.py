@@ -95,13 +95,11 @@ def test_same_records_give_byte_identical_shards(engine, tmp_path, catalog, stor
         assert shard.read_bytes() == twin.read_bytes()
 
 
-def test_crash_after_write_before_state_is_recorded_reruns_without_duplicates(engine, tmp_path, catalog, store,
-                                                                              monkeypatch):
+def test_crash_after_write_before_state_is_recorded_reruns_without_duplicates(engine, tmp_path, catalog, store):
     publisher = _publisher(engine, tmp_path / "hub", catalog)
-    monkeypatch.setattr(PublishState, "complete", _crash)
-    with pytest.raises(SystemExit):
+    with pytest.MonkeyPatch.context() as patch, pytest.raises(SystemExit):
+        patch.setattr(PublishState, "complete", _crash)
         publisher.publish(store.fetch_after, validator_hotkey="5V")
-    monkeypatch.undo()
     store.add(mixed_records(121, 150))  # more accepted while the validator was down
 
     rerun = _publisher(engine, tmp_path / "hub", catalog)
@@ -114,8 +112,7 @@ def test_crash_after_write_before_state_is_recorded_reruns_without_duplicates(en
     assert len(urls) == len(set(urls)) == 150
 
 
-def test_crash_half_way_through_moving_shards_reruns_without_duplicates(engine, tmp_path, catalog, store,
-                                                                          monkeypatch):
+def test_crash_half_way_through_moving_shards_reruns_without_duplicates(engine, tmp_path, catalog, store):
     import hub.local_target as local_target
 
     real_replace = local_target.os.replace
@@ -127,10 +124,9 @@ def test_crash_half_way_through_moving_shards_reruns_without_duplicates(engine, 
         if Path(dst).parent.name == "ml-research":
             raise SystemExit("killed after moving the first domain")
 
-    monkeypatch.setattr(local_target.os, "replace", replace_then_die)
-    with pytest.raises(SystemExit):
+    with pytest.MonkeyPatch.context() as patch, pytest.raises(SystemExit):
+        patch.setattr(local_target.os, "replace", replace_then_die)
         _publisher(engine, tmp_path / "hub", catalog).publish(store.fetch_after, validator_hotkey="5V")
-    monkeypatch.undo()
 
     _publisher(engine, tmp_path / "hub", catalog).publish(store.fetch_after, validator_hotkey="5V")
 
