@@ -123,7 +123,13 @@ class BittensorChain:
         if uid is not None:
             return uid
         intent = bt.BurnedRegister(netuid=self.netuid, hotkey_ss58=hotkey)
-        await self._execute("register", intent, wallet)
+        try:
+            await self._execute("register", intent, wallet)
+        except ChainError:
+            uid = await self.uid_of(hotkey)  # another process may have registered the same hotkey meanwhile
+            if uid is None:
+                raise
+            return uid
         uid = await self.uid_of(hotkey)
         if uid is None:
             raise ChainError(f"the registration of {hotkey} was included but it has no uid on subnet {self.netuid}",

@@ -319,10 +319,13 @@ class LocalChain:
                                  hint="another process holds the write lock too long; retry") from exc
             try:
                 yield self._conn
-            except BaseException:
+                self._conn.execute("COMMIT")
+            except BaseException as exc:
                 self._conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.OperationalError):
+                    raise ChainError(f"the local chain {self.path} failed: {exc}",
+                                     hint="check the disk and that no other program locks the file") from exc
                 raise
-            self._conn.execute("COMMIT")
 
     def _initialise(self) -> LocalParams:
         with self._transaction(write=True) as conn:

@@ -77,6 +77,22 @@ async def test_register_of_a_registered_hotkey_submits_nothing(remote, fake) -> 
     assert fake.calls == []
 
 
+async def test_register_that_loses_a_race_to_the_same_hotkey_returns_its_uid() -> None:
+    class Racing(FakeSubstrate):
+        def _burned_register(self, params: dict, coldkey: str) -> str | None:
+            super()._burned_register(params, coldkey)  # another process got there first
+            return "HotKeyAlreadyRegisteredInSubNet"
+
+    chain = BittensorChain.for_network("local", 1, substrate=Racing())
+    assert await chain.register(dev_wallet("twice")) == 0
+
+
+async def test_failed_registration_is_a_chain_error_with_the_runtime_reason(remote, fake) -> None:
+    fake.fail_next("burned_register", "SubNetRegistrationDisabled")
+    with pytest.raises(ChainError, match="SubNetRegistrationDisabled"):
+        await remote.register(dev_wallet("newcomer"))
+
+
 async def test_commit_submits_the_raw_commitments_call_signed_by_the_hotkey(remote, fake) -> None:
     _, miner = await setup_validator_and_miner(remote, fake)
     await remote.commit(miner, "hf:glean/world-news@r7")
