@@ -292,12 +292,17 @@ def _window(pages: list[Article], module: str, p: Params, prefix: str) -> tuple[
     return chosen, {key: value, "continue": f"{key}||" if prefix else "-||"}
 
 
-def _list_item(article: Article, module: str) -> dict[str, Any]:
-    item: dict[str, Any] = {"pageid": article.page_id, "ns": 0, "title": wiki_title(article)}
+_SEARCH_PROPS = ("size", "wordcount", "timestamp", "snippet")  # srprop's default
+
+
+def _list_item(article: Article, module: str, p: Params) -> dict[str, Any]:
+    item: dict[str, Any] = {"ns": 0, "title": wiki_title(article), "pageid": article.page_id}
     if module == "search":
         text = article.plain_text()
-        item.update({"size": len(text.encode()), "wordcount": article.words,
-                     "snippet": escape(text[:150]), "timestamp": _ts(article.modified_at)})
+        wanted = set(p.values("srprop")) if p.get("srprop") is not None else set(_SEARCH_PROPS)
+        found = {"size": len(text.encode()), "wordcount": article.words, "timestamp": _ts(article.modified_at),
+                 "snippet": escape(text[:150])}
+        item.update({k: v for k, v in found.items() if k in wanted})
     return item
 
 
@@ -438,7 +443,7 @@ def _query(p: Params, snap: Snapshot, base_url: str) -> dict[str, Any]:
             cont.update(more)
             continue
         members, more = _window(_page_list(snap, module, p, ""), module, p, "")
-        query[module] = [_list_item(a, module) for a in members]
+        query[module] = [_list_item(a, module, p) for a in members]
         if module == "search":
             query["searchinfo"] = {"totalhits": len(_search(snap, p.get("srsearch")))}
         cont.update(more)

@@ -122,6 +122,11 @@ def _score(article: Article) -> int:
     return 5 + (article.page_id * 7919) % 300
 
 
+def question_of_answer(answer_id: int) -> int:
+    """The question id an answer id belongs to (answer ids are derived from question ids)."""
+    return (answer_id - ANSWER_ID_OFFSET) // 2
+
+
 def answers_of(article: Article, base_url: str, with_body: bool) -> list[dict[str, Any]]:
     """The two answers of an article's question, accepted first."""
     accepted_id = ANSWER_ID_OFFSET + article.page_id * 2
@@ -274,7 +279,8 @@ class StackExchangeApi:
             return _sorted([ans for a in chosen for ans in answers_of(a, base_url, with_body)], params)
         if len(parts) == 2 and parts[0] == "answers":
             wanted = set(_ids(parts[1]))
-            found = [ans for a in articles for ans in answers_of(a, base_url, with_body) if ans["answer_id"] in wanted]
+            owners = [by_id[q] for q in sorted({question_of_answer(i) for i in wanted}) if q in by_id]
+            found = [ans for a in owners for ans in answers_of(a, base_url, with_body) if ans["answer_id"] in wanted]
             return _sorted(found, params)
         if parts in (["search"], ["search", "advanced"]):
             return questions(_search(articles, params, advanced=len(parts) == 2))

@@ -271,6 +271,14 @@ def test_stackexchange_accepted_answer_carries_the_article_text(web: SampleWeb, 
     assert http.get(question["link"]).status_code == 200
 
 
+def test_stackexchange_answers_by_id_returns_exactly_those_answers(http: httpx.Client) -> None:
+    questions = _se(http, "/questions", tagged="standard-library", pagesize="4").json()["items"]
+    wanted = sorted(q["accepted_answer_id"] for q in questions)
+    answers = _se(http, "/answers/" + ";".join(map(str, wanted)), filter="withbody").json()["items"]
+    assert sorted(a["answer_id"] for a in answers) == wanted
+    assert all(a["is_accepted"] and a["body"] for a in answers)
+
+
 def test_stackexchange_missing_site_is_a_400_with_error_fields(http: httpx.Client) -> None:
     response = http.get("/api/2.3/questions")
     assert response.status_code == 400
@@ -426,3 +434,16 @@ def test_unknown_demo_domain_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="unknown sample domain"):
         write_domain_specs("http://127.0.0.1:1", tmp_path, ["python-nope"])
 
+
+@pytest.mark.slow
+async def test_the_real_spiders_crawl_the_sample_web_without_touching_drafts(web: SampleWeb, tmp_path: Path) -> None:
+    crawl = pytest.importorskip("scrapers.crawl").crawl
+    kinds: set[str] = set()
+    plan = {"python-language": ["web", "wikipedia"], "python-stdlib": ["feed", "stackexchange"]}
+    for domain_id, sources in plan.items():
+        records: list = []
+        spec = load_domain_file(write_domain_specs(web.base_url, tmp_path, [domain_id])[0])
+        await crawl(spec, page_budget=40, sink=records.extend, sources=sources)
+        kinds |= {r.source for r in records}
+    assert kinds == {"web", "feed", "wikipedia", "stackexchange"}
+    assert not [p for p in web.hits if p.startswith("/site/private/")]
