@@ -1,0 +1,179 @@
+"""crawl(): run the spiders of one domain in a child process and stream its Records into a sink.
+
+The child (`python -m scrapers.worker`) owns Scrapy and the extraction processes; this side only starts it,
+validates every Record it sends back (strictly, hash included) and hands them to the sink in batches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import inspect
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from schemas import DomainSpec, Record, ScrapeError, SourceSpec
+from scrapers import reasons, settings
+from scrapers.params import BaseParams, load_params
+
+logger = logging.getLogger(__name__)
+
+Sink = Callable[[list[Record]], Awaitable[None] | None]
+STDERR_TAIL = 20
+
+
+@dataclass
+class CrawlStats:
+    """What a crawl did: pages downloaded, records produced, counted error reasons, robots.txt refusals."""
+
+    pages: int = 0
+    records: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+    robots_disallowed: int = 0
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class SourceJob:
+    """One source of a domain to crawl, with its validated params and its share of the page budget."""
+
+    domain: str
+    source: SourceSpec
+    params: BaseParams
+    budget: int
+
+
+def plan_jobs(domain: DomainSpec, page_budget: int, sources: list[str] | None = None) -> list[SourceJob]:
+    """The sources to crawl (all, or those named) with the page budget split evenly between them."""
+    if page_budget < 1:
+        raise ScrapeError(f"page_budget must be at least 1, got {page_budget}", hint="pass a positive page_budget")
+    chosen = [domain.source(s) for s in sources] if sources else list(domain.sources)
+    share, extra = divmod(page_budget, len(chosen))
+    jobs = []
+    for index, source in enumerate(chosen):
+        budget = share + (1 if index < extra else 0)
+        if budget:
+            jobs.append(SourceJob(domain=domain.id, source=source, params=load_params(source, domain.id),
+                                  budget=budget))
+    return jobs
+
+
+def _child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+async def _deliver(sink: Sink, records: list[Record]) -> None:
+    result = sink(records)
+    if inspect.isawaitable(result):
+        await result
+
+
+def _records(items: list[Any], stats: CrawlStats) -> list[Record]:
+    records = []
+    for item in items:
+        try:
+            records.append(Record.model_validate(item))
+        except ValidationError:
+            stats.errors[reasons.INVALID_RECORD] = stats.errors.get(reasons.INVALID_RECORD, 0) + 1
+    return records
+
+
+async def _drain_stderr(stream: asyncio.StreamReader, tail: collections.deque[str]) -> None:
+    async for raw in stream:
+        line = raw.decode("utf-8", "replace").rstrip()
+        if line:
+            tail.append(line)
+            logger.debug("crawl process: %s", line)
+
+
+async def _stop(proc: asyncio.subprocess.Process) -> None:
+    if proc.returncode is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        proc.terminate()
+    try:
+        await asyncio.wait_for(proc.wait(), settings.CHILD_STOP_GRACE)
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        await proc.wait()
+
+
+async def crawl(
+    domain: DomainSpec,
+    *,
+    page_budget: int,
+    sink: Sink,
+    sources: list[str] | None = None,
+    user_agent: str | None = None,
+    http_cache_dir: Path | None = None,
+    parse_workers: int | None = None,
+) -> CrawlStats:
+    """Crawl `domain` (all its sources, or those named) within `page_budget` requests; Records go to `sink`.
+
+    `sink(records)` may be sync or async and is called in batches while the crawl runs. Raises ScrapeError if the
+    crawl process fails; cancelling the call stops the process.
+    """
+    plan_jobs(domain, page_budget, sources)  # bad params or source names fail here, before a process starts
+    started = time.monotonic()
+    job = {
+        "domain": domain.model_dump(mode="json"), "page_budget": page_budget, "sources": sources,
+        "user_agent": user_agent, "http_cache_dir": str(http_cache_dir) if http_cache_dir else None,
+        "parse_workers": parse_workers if parse_workers is not None else settings.default_parse_workers(),
+        "log_level": logging.getLevelName(logging.getLogger("scrapers").getEffectiveLevel()),
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "scrapers.worker", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE, env=_child_env(), limit=settings.CHILD_LINE_LIMIT,
+    )
+    assert proc.stdin and proc.stdout and proc.stderr
+    tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL)
+    drain = asyncio.create_task(_drain_stderr(proc.stderr, tail))
+    local = CrawlStats()
+    final: dict[str, Any] | None = None
+    try:
+        proc.stdin.write(json.dumps(job).encode())
+        await proc.stdin.drain()
+        proc.stdin.close()
+        async for line in proc.stdout:
+            message = json.loads(line)
+            if "records" in message:
+                records = _records(message["records"], local)
+                if records:
+                    await _deliver(sink, records)
+            elif "stats" in message:
+                final = message["stats"]
+            elif "error" in message:
+                tail.append(str(message["error"]))
+        returncode = await proc.wait()
+        await drain
+    finally:
+        await _stop(proc)
+        drain.cancel()
+    if returncode != 0 or final is None:
+        detail = " | ".join(list(tail)[-5:]) or "no output"
+        raise ScrapeError(f"crawl of {domain.id} failed (exit code {returncode}): {detail}",
+                          hint="run with log level DEBUG for the crawl log; check the source params")
+    stats = CrawlStats(**final)
+    for reason, count in local.errors.items():
+        stats.errors[reason] = stats.errors.get(reason, 0) + count
+    stats.records -= sum(local.errors.values())
+    stats.seconds = round(time.monotonic() - started, 3)
+    return stats

@@ -1,0 +1,37 @@
+"""The vocabulary of counted reasons: why a request or a response gave no record (CrawlStats.errors, FetchOutcome)."""
+
+from __future__ import annotations
+
+OK = "ok"
+TIMEOUT = "timeout"
+DNS = "dns"
+CONNECTION = "connection"
+NETWORK = "network"
+DATA_LOSS = "data_loss"
+TOO_LARGE = "too_large"
+OFF_ALLOW_LIST = "off_allow_list"
+REDIRECT_OFF_ALLOW_LIST = "redirect_off_allow_list"
+TOO_MANY_REDIRECTS = "too_many_redirects"
+ROBOTS_DISALLOWED = "robots_disallowed"
+BAD_CONTENT_TYPE = "bad_content_type"
+EMPTY = "empty"
+INVALID_JSON = "invalid_json"
+INVALID_XML = "invalid_xml"
+INVALID_FEED = "invalid_feed"
+UNEXPECTED_SHAPE = "unexpected_shape"
+API_ERROR = "api_error"
+NO_CONTENT = "no_content"
+TOO_SHORT = "too_short"
+INVALID_RECORD = "invalid_record"
+NOT_FOUND = "not_found"
+DELETED = "deleted"
+PARSE_ERROR = "parse_error"
+SPIDER_ERROR = "spider_error"
+
+# HTTP statuses after which a page is gone for good; every other failure is "unavailable" (unknown).
+GONE_STATUSES = frozenset({404, 410})
+
+
+def http_reason(status: int) -> str:
+    """`http_503` for a 503 answer."""
+    return f"http_{status}"

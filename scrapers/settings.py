@@ -1,0 +1,105 @@
+"""Every tunable of the scrapers package in one place: politeness defaults, limits, batch sizes, Scrapy settings."""
+
+from __future__ import annotations
+
+import os
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+
+def _glean_version() -> str:
+    try:
+        return version("glean")
+    except PackageNotFoundError:  # running from a source tree without an install
+        return "0"
+
+
+# Identifies us to every site we fetch from; site owners can find and contact the project.
+PROJECT_URL = "https://github.com/glean-subnet/glean"
+USER_AGENT = f"glean/{_glean_version()} (+{PROJECT_URL})"
+
+# Politeness defaults (a source's params may override delay/concurrency/timeout/retries per source).
+DEFAULT_DELAY = 1.0                 # seconds between requests to one host (AutoThrottle never goes below it)
+DEFAULT_CONCURRENCY = 2             # simultaneous requests per host
+AUTOTHROTTLE_MAX_DELAY = 30.0       # seconds; AutoThrottle backs off up to this on slow or failing hosts
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DEFAULT_TIMEOUT = 30.0              # seconds per request (crawl); fetch_one has its own timeout argument
+DEFAULT_RETRIES = 2                 # retries of timeouts, 429 and 5xx before a request counts as failed
+CONCURRENT_REQUESTS = 32            # total in-flight requests of one source spider
+MAX_REDIRECTS = 5
+
+# Sizes.
+MAX_BYTES = 5 * 1024 * 1024         # largest response body we download (crawl and fetch_one)
+MAX_SITEMAP_URLS = 50_000           # page URLs taken from all sitemaps of one source
+
+# Records.
+MIN_RECORD_WORDS = 20               # shorter texts are navigation or stubs, never records
+TRAFILATURA_MIN_EXTRACTED_SIZE = 250  # characters; below it trafilatura retries with recall settings
+
+# Streaming from the crawl process to the caller.
+BATCH_RECORDS = 100                 # records per sink call at most
+BATCH_BYTES = 4 * 1024 * 1024       # text bytes per sink call at most
+BATCH_SECONDS = 1.0                 # a partial batch is flushed after this long
+CHILD_LINE_LIMIT = 64 * 1024 * 1024  # largest protocol line the parent accepts from the crawl process
+CHILD_STOP_GRACE = 5.0              # seconds between SIGTERM and SIGKILL when a crawl is cancelled
+
+
+def default_parse_workers() -> int:
+    """Processes that run extraction beside the Scrapy engine: one per core, at most four."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def scrapy_settings(
+    *,
+    user_agent: str,
+    delay: float,
+    concurrency: int,
+    autothrottle: bool,
+    timeout: float,
+    retries: int,
+    max_bytes: int,
+    obey_robots: bool,
+    http_cache_dir: Path | None,
+) -> dict[str, Any]:
+    """Scrapy settings of one source crawler: polite by default, reactorless, our middlewares and pipeline."""
+    settings: dict[str, Any] = {
+        "TWISTED_REACTOR_ENABLED": False,
+        "USER_AGENT": user_agent,
+        "ROBOTSTXT_OBEY": obey_robots,
+        "DOWNLOAD_DELAY": delay,
+        "CONCURRENT_REQUESTS": CONCURRENT_REQUESTS,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
+        "AUTOTHROTTLE_ENABLED": autothrottle,
+        "AUTOTHROTTLE_START_DELAY": max(delay, 0.0),
+        "AUTOTHROTTLE_MAX_DELAY": max(AUTOTHROTTLE_MAX_DELAY, delay),
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": AUTOTHROTTLE_TARGET_CONCURRENCY,
+        "DOWNLOAD_TIMEOUT": timeout,
+        "DOWNLOAD_MAXSIZE": max_bytes,
+        "DOWNLOAD_WARNSIZE": 0,
+        "RETRY_TIMES": retries,
+        "RETRY_HTTP_CODES": [429, 500, 502, 503, 504, 522, 524, 408],
+        "REDIRECT_MAX_TIMES": MAX_REDIRECTS,
+        "COOKIES_ENABLED": False,
+        "DEPTH_LIMIT": 0,  # the web spider tracks its own depth (sitemap pages start at 0)
+        "TELNETCONSOLE_ENABLED": False,
+        "EXTENSIONS": {
+            "scrapy.extensions.remote_control.RemoteControl": None,  # opens a port; never wanted here
+            "scrapy.extensions.memusage.MemoryUsage": None,
+        },
+        "DOWNLOADER_MIDDLEWARES": {
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "scrapers.middlewares.AllowListMiddleware": 60,     # before robots: never ask an off-list host
+            "scrapers.middlewares.RobotsMiddleware": 100,
+            "scrapers.middlewares.BudgetMiddleware": 120,       # after robots: forbidden pages cost nothing
+        },
+        "ITEM_PIPELINES": {"scrapers.pipeline.RecordPipeline": 100},
+    }
+    if http_cache_dir is not None:
+        settings.update({
+            "HTTPCACHE_ENABLED": True,
+            "HTTPCACHE_DIR": str(http_cache_dir),
+            "HTTPCACHE_POLICY": "scrapy.extensions.httpcache.RFC2616Policy",  # honours Cache-Control
+            "HTTPCACHE_IGNORE_HTTP_CODES": [429, 500, 502, 503, 504],
+        })
+    return settings

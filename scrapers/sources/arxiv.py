@@ -1,0 +1,125 @@
+"""arXiv API (Atom): abstracts and metadata by category or query; `id_list` answers have the same shape."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from lxml import etree
+
+from schemas import Record, canonical_url
+from scrapers import reasons
+from scrapers.params import ArxivParams
+from scrapers.sources.base import (
+    Headers,
+    ParseContext,
+    ParseError,
+    content_type,
+    from_timestamp,
+    make_record,
+)
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
+ARXIV = "{http://arxiv.org/schemas/atom}"
+_VERSION = re.compile(r"v\d+$")
+_ID = re.compile(r"/abs/(.+)$")
+_XML_TYPES = frozenset({"application/atom+xml", "application/xml", "text/xml"})
+
+
+@dataclass(frozen=True)
+class ArxivPage:
+    """Records of one answer, the total the query matches, and reasons for entries that gave none."""
+
+    records: tuple[Record, ...]
+    total: int
+    skipped: tuple[str, ...] = ()
+
+
+def search_query(params: ArxivParams) -> str:
+    """`(cat:cs.LG OR cat:cs.CL) AND (<query>)` from the params."""
+    parts = []
+    if params.categories:
+        cats = " OR ".join(f"cat:{c}" for c in params.categories)
+        parts.append(f"({cats})" if len(params.categories) > 1 else cats)
+    if params.query:
+        parts.append(f"({params.query})" if params.categories else params.query)
+    return " AND ".join(parts)
+
+
+def query_url(params: ArxivParams, start: int) -> str:
+    size = min(params.page_size, params.max_results - start)
+    query = {"search_query": search_query(params), "start": start, "max_results": size,
+             "sortBy": "submittedDate", "sortOrder": "descending"}
+    return f"{params.base_url}?{urlencode(query)}"
+
+
+def id_url(params: ArxivParams, arxiv_id: str) -> str:
+    return f"{params.base_url}?{urlencode({'id_list': arxiv_id, 'max_results': 1})}"
+
+
+def abs_uri(params: ArxivParams, arxiv_id: str) -> str:
+    """The record URI of a paper: its abstract page, without version."""
+    return canonical_url(params.abs_url + _VERSION.sub("", arxiv_id))
+
+
+def id_from_uri(params: ArxivParams, uri: str) -> str | None:
+    prefix = canonical_url(params.abs_url)
+    uri = canonical_url(uri)
+    if not uri.startswith(prefix):
+        return None
+    found = uri[len(prefix):]
+    return _VERSION.sub("", found) or None
+
+
+def _text(entry: etree._Element, tag: str) -> str:
+    found = entry.find(tag)
+    return " ".join((found.text or "").split()) if found is not None else ""
+
+
+def _entry_record(ctx: ParseContext, entry: etree._Element) -> Record:
+    params = ctx.params
+    assert isinstance(params, ArxivParams)
+    found = _ID.search(_text(entry, f"{ATOM}id"))
+    if not found:
+        raise ParseError(reasons.UNEXPECTED_SHAPE, "entry without an /abs/ id")
+    arxiv_id = _VERSION.sub("", found.group(1))
+    authors = [_text(a, f"{ATOM}name") for a in entry.findall(f"{ATOM}author")]
+    categories = [c.get("term", "") for c in entry.findall(f"{ATOM}category")]
+    primary = entry.find(f"{ARXIV}primary_category")
+    return make_record(
+        ctx, uri=abs_uri(params, arxiv_id), text=_text(entry, f"{ATOM}summary"), title=_text(entry, f"{ATOM}title"),
+        published_at=from_timestamp(_text(entry, f"{ATOM}published")), labels=categories,
+        meta={"author": ", ".join(a for a in authors if a)[:200], "arxiv_id": arxiv_id,
+              "primary_category": primary.get("term") if primary is not None else None,
+              "doi": _text(entry, f"{ARXIV}doi") or None},
+    )
+
+
+def parse_feed(ctx: ParseContext, url: str, body: bytes, headers: Headers) -> ArxivPage:
+    """The records of an API answer; ParseError for non-Atom answers and the API's error entries."""
+    kind = content_type(headers)
+    if kind and kind not in _XML_TYPES:
+        raise ParseError(reasons.BAD_CONTENT_TYPE, kind)
+    if not body.strip():
+        raise ParseError(reasons.EMPTY)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        root = etree.fromstring(body, parser=parser)
+    except etree.XMLSyntaxError as exc:
+        raise ParseError(reasons.INVALID_XML, str(exc)[:120]) from None
+    if root.tag != f"{ATOM}feed":
+        raise ParseError(reasons.UNEXPECTED_SHAPE, f"root {root.tag}")
+    entries = root.findall(f"{ATOM}entry")
+    if len(entries) == 1 and "/api/errors" in _text(entries[0], f"{ATOM}id"):
+        raise ParseError(reasons.API_ERROR, _text(entries[0], f"{ATOM}summary")[:120])
+    total_text = _text(root, f"{OPENSEARCH}totalResults")
+    total = int(total_text) if total_text.isdigit() else len(entries)
+    records, skipped = [], []
+    for entry in entries:
+        try:
+            records.append(_entry_record(ctx, entry))
+        except ParseError as exc:
+            skipped.append(exc.reason)
+    return ArxivPage(records=tuple(records), total=total, skipped=tuple(skipped))

@@ -1,0 +1,123 @@
+"""Stack Exchange API 2.3: questions by tag with their accepted answers (`filter=withbody`), one record per pair."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from schemas import Record, canonical_url
+from scrapers import reasons
+from scrapers.params import StackExchangeParams
+from scrapers.sources.base import (
+    Headers,
+    ParseContext,
+    ParseError,
+    from_timestamp,
+    load_json,
+    make_record,
+    require,
+)
+from scrapers.sources.htmltext import html_to_text
+
+PAGE_SIZE = 100          # the API's maximum page size
+BODY_FILTER = "withbody"  # built-in filter: the default fields plus `body`
+_QUESTION_ID = re.compile(r"^/questions/(\d+)(?:/|$)")
+ANSWER_HEADING = "Accepted answer:"
+
+
+@dataclass(frozen=True)
+class QuestionPage:
+    """Questions of one answer that have an accepted answer, whether more pages exist, the API's backoff."""
+
+    questions: tuple[dict[str, Any], ...]
+    has_more: bool
+    backoff: int
+
+
+def _query(params: StackExchangeParams, **extra: Any) -> str:
+    query: dict[str, Any] = {"site": params.site, "filter": BODY_FILTER, **extra}
+    if params.key:
+        query["key"] = params.key
+    return urlencode(query)
+
+
+def questions_url(params: StackExchangeParams, tag: str, page: int) -> str:
+    size = min(PAGE_SIZE, params.limit)
+    return (f"{params.base_url.rstrip('/')}/questions?"
+            + _query(params, tagged=tag, sort=params.sort, order="desc", pagesize=size, page=page))
+
+
+def question_url(params: StackExchangeParams, question_id: int) -> str:
+    return f"{params.base_url.rstrip('/')}/questions/{question_id}?" + _query(params)
+
+
+def answers_url(params: StackExchangeParams, answer_ids: list[int]) -> str:
+    ids = ";".join(str(i) for i in answer_ids)
+    return f"{params.base_url.rstrip('/')}/answers/{ids}?" + _query(params, pagesize=PAGE_SIZE)
+
+
+def question_id_from_uri(uri: str) -> int | None:
+    found = _QUESTION_ID.match(urlsplit(uri).path)
+    return int(found.group(1)) if found else None
+
+
+def question_uri(question: dict[str, Any]) -> str:
+    """`https://stackoverflow.com/questions/123` (the slug changes with the title, so it is left out)."""
+    link = urlsplit(str(question.get("link") or ""))
+    if not link.scheme or not link.netloc:
+        raise ParseError(reasons.UNEXPECTED_SHAPE, "question without link")
+    return canonical_url(f"{link.scheme}://{link.netloc}/questions/{question['question_id']}")
+
+
+def _items(body: bytes, headers: Headers) -> tuple[list[Any], dict[str, Any]]:
+    data = require(load_json(body, headers), dict, "answer")
+    if "error_id" in data:
+        raise ParseError(reasons.API_ERROR, f"{data.get('error_name')}: {str(data.get('error_message'))[:100]}")
+    return require(data.get("items", []), list, "items"), data
+
+
+def _answered(question: Any) -> bool:
+    return (isinstance(question, dict) and isinstance(question.get("question_id"), int)
+            and isinstance(question.get("accepted_answer_id"), int) and isinstance(question.get("score"), int))
+
+
+def parse_questions(body: bytes, headers: Headers, min_score: int | None = None) -> QuestionPage:
+    """Questions with an accepted answer (and at least `min_score`), `has_more` and the API's `backoff`."""
+    items, data = _items(body, headers)
+    questions = tuple(q for q in items if _answered(q) and (min_score is None or q["score"] >= min_score))
+    backoff = data.get("backoff") if isinstance(data.get("backoff"), int) else 0
+    return QuestionPage(questions=questions, has_more=bool(data.get("has_more")), backoff=backoff)
+
+
+def parse_answers(body: bytes, headers: Headers) -> dict[int, dict[str, Any]]:
+    """Answers of an `/answers/{ids}` answer by answer id."""
+    items, _data = _items(body, headers)
+    return {a["answer_id"]: a for a in items if isinstance(a, dict) and isinstance(a.get("answer_id"), int)}
+
+
+def _license(value: Any) -> str | None:
+    return str(value).strip().replace(" ", "-") if value else None   # "CC BY-SA 4.0" -> "CC-BY-SA-4.0"
+
+
+def qa_record(ctx: ParseContext, question: dict[str, Any], answer: dict[str, Any]) -> Record:
+    """The record of a question and its accepted answer: question text, a heading, the answer text."""
+    if answer.get("question_id") != question.get("question_id"):
+        raise ParseError(reasons.UNEXPECTED_SHAPE, "answer of another question")
+    question_text = html_to_text(str(question.get("body") or ""))
+    answer_text = html_to_text(str(answer.get("body") or ""))
+    if not question_text or not answer_text:
+        raise ParseError(reasons.NO_CONTENT, "question or answer without body")
+    owner = question.get("owner") if isinstance(question.get("owner"), dict) else {}
+    return make_record(
+        ctx, uri=question_uri(question), text=f"{question_text}\n\n{ANSWER_HEADING}\n\n{answer_text}",
+        title=html.unescape(str(question.get("title") or "")),
+        published_at=from_timestamp(question.get("creation_date")),
+        license=_license(question.get("content_license")),
+        labels=[str(t) for t in question.get("tags", []) if isinstance(t, str)],
+        meta={"author": html.unescape(str(owner.get("display_name") or ""))[:100], "score": question.get("score"),
+              "answer_score": answer.get("score"), "question_id": question.get("question_id"),
+              "answer_id": answer.get("answer_id")},
+    )

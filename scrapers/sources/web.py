@@ -1,0 +1,168 @@
+"""Web pages: main-content extraction with trafilatura, outgoing links, robots.txt sitemap lines, sitemaps.
+
+`parse_page` is the one extraction path of every kind that reads web pages (web, feed articles, HN links), used
+by the crawl and by `fetch_one` alike. Its settings are fixed here so both produce the same text for the same
+bytes: fast mode (no fallback extractors), no comments, tables kept, no cross-document deduplication.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urldefrag, urljoin
+
+import trafilatura
+from lxml import etree
+from lxml.html import HtmlElement
+from trafilatura.settings import use_config
+from trafilatura.utils import load_html
+from w3lib.encoding import html_to_unicode
+
+from schemas import canonical_url
+from schemas.errors import RecordError
+from scrapers import reasons, settings
+from scrapers.allow import host_port
+from scrapers.sources.base import Headers, ParseContext, Parsed, ParseError, content_type, make_record
+
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+
+_CONFIG = use_config()
+_CONFIG.set("DEFAULT", "EXTRACTION_TIMEOUT", "0")
+_CONFIG.set("DEFAULT", "MIN_EXTRACTED_SIZE", str(settings.TRAFILATURA_MIN_EXTRACTED_SIZE))
+_DATE_PARAMS = {"extensive_search": False, "original_date": True}
+
+
+@dataclass(frozen=True)
+class PageHints:
+    """What a feed or HN item says about a page: used only where the page itself says nothing."""
+
+    title: str = ""
+    published_at: datetime | None = None
+    author: str = ""
+
+
+def decode_html(body: bytes, headers: Headers) -> str:
+    """Unicode of an HTML body: the HTTP charset, then BOM and <meta charset>, then UTF-8 (as Scrapy does)."""
+    _encoding, text = html_to_unicode(headers.get("content-type"), body)
+    return text
+
+
+def _check_html(body: bytes, headers: Headers) -> None:
+    kind = content_type(headers)
+    if kind and kind not in HTML_TYPES:
+        raise ParseError(reasons.BAD_CONTENT_TYPE, kind)
+    if not body.strip():
+        raise ParseError(reasons.EMPTY)
+    if not kind and not body.lstrip()[:1] == b"<":
+        raise ParseError(reasons.BAD_CONTENT_TYPE, "no content type and not markup")
+
+
+def _robots_meta(tree: HtmlElement) -> set[str]:
+    values = tree.xpath("//meta[translate(@name,'ROBTS','robts')='robots']/@content")
+    return {token.strip().lower() for value in values for token in str(value).split(",")}
+
+
+def page_links(tree: HtmlElement, url: str) -> list[str]:
+    """Absolute http(s) links of a page without fragments, in document order, nofollow links left out."""
+    bases = tree.xpath("//base/@href")
+    base = urljoin(url, str(bases[0]).strip()) if bases else url
+    seen: dict[str, None] = {}
+    for anchor in tree.iterfind(".//a[@href]"):
+        if "nofollow" in (anchor.get("rel") or "").lower():
+            continue
+        href = (anchor.get("href") or "").strip()
+        if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
+            continue
+        try:
+            link = urldefrag(urljoin(base, href))[0]
+        except ValueError:
+            continue
+        if host_port(link) is not None:
+            seen.setdefault(link, None)
+    return list(seen)
+
+
+def _published(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def parse_page(ctx: ParseContext, url: str, body: bytes, headers: Headers,
+               hints: PageHints | None = None) -> Parsed:
+    """The record of an HTML page (if it has main content) and the links it points to."""
+    _check_html(body, headers)
+    try:
+        uri = canonical_url(url)
+    except RecordError as exc:
+        raise ParseError(reasons.INVALID_RECORD, str(exc)) from None
+    tree = load_html(decode_html(body, headers))
+    if tree is None:
+        raise ParseError(reasons.NO_CONTENT, "not parseable as HTML")
+    robots = _robots_meta(tree)
+    links = () if "nofollow" in robots or "none" in robots else tuple(page_links(tree, url))
+    if "noindex" in robots or "none" in robots:
+        return Parsed(follow=links, skipped=("noindex",))
+    doc = trafilatura.bare_extraction(
+        tree, url=uri, fast=True, with_metadata=True, include_comments=False, include_tables=True,
+        deduplicate=False, date_extraction_params=_DATE_PARAMS, config=_CONFIG,
+    )
+    if doc is None or not (doc.text or "").strip():
+        return Parsed(follow=links, skipped=(reasons.NO_CONTENT,))
+    hints = hints or PageHints()
+    try:
+        record = make_record(
+            ctx, uri=uri, text=doc.text, title=doc.title or hints.title,
+            published_at=_published(doc.date) or hints.published_at, lang=tree.get("lang"),
+            license=doc.license, labels=[], meta={"author": (doc.author or hints.author or "")[:200]},
+        )
+    except ParseError as exc:
+        return Parsed(follow=links, skipped=(exc.reason,))
+    return Parsed(records=(record,), follow=links)
+
+
+def sitemaps_in_robots(body: bytes) -> list[str]:
+    """The `Sitemap:` URLs a robots.txt declares."""
+    found: list[str] = []
+    for raw in body.decode("utf-8", "replace").splitlines():
+        key, sep, value = raw.partition(":")
+        if sep and key.strip().lower() == "sitemap" and value.strip():
+            found.append(value.strip())
+    return found
+
+
+def _gunzip(body: bytes, limit: int) -> bytes:
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(body)) as stream:
+            data = stream.read(limit + 1)
+    except (OSError, EOFError, zlib.error):
+        raise ParseError(reasons.INVALID_XML, "bad gzip") from None
+    if len(data) > limit:
+        raise ParseError(reasons.TOO_LARGE, "sitemap larger than the size cap once unpacked")
+    return data
+
+
+def parse_sitemap(body: bytes, limit: int = settings.MAX_BYTES) -> tuple[list[str], list[str]]:
+    """(page URLs, child sitemap URLs) of a sitemap or sitemap index, plain or gzipped."""
+    if body[:2] == b"\x1f\x8b":
+        body = _gunzip(body, limit)
+    if not body.strip():
+        raise ParseError(reasons.EMPTY)
+    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        root = etree.fromstring(body, parser=parser)
+    except etree.XMLSyntaxError as exc:
+        raise ParseError(reasons.INVALID_XML, str(exc)[:120]) from None
+    if root is None:
+        raise ParseError(reasons.INVALID_XML, "no root element")
+    name = etree.QName(root).localname
+    if name not in ("urlset", "sitemapindex"):
+        raise ParseError(reasons.INVALID_XML, f"root element <{name}> is not a sitemap")
+    locs = [str(el.text).strip() for el in root.iter("{*}loc") if el.text and el.text.strip()]
+    return (locs, []) if name == "urlset" else ([], locs)

@@ -1,0 +1,141 @@
+"""MediaWiki API: list article titles (category members, recent changes, search), then one plain-text extract each.
+
+Every article is read with the same request (`article_url`) in the crawl and in `fetch_one`, so both get the
+same extract. Records' URIs are the wiki's article URLs on the API's host (`https://en.wikipedia.org/wiki/Physics`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import quote, unquote, urlencode, urlsplit
+
+from scrapers import reasons
+from scrapers.allow import host_port
+from scrapers.params import WikipediaParams
+from scrapers.sources.base import (
+    Headers,
+    ParseContext,
+    Parsed,
+    ParseError,
+    from_timestamp,
+    load_json,
+    make_record,
+    require,
+)
+
+PAGE_SIZE = 50  # list members per API call (the API allows up to 500 for bots, 50 for everyone else)
+MAXLAG = 5      # seconds; the API answers "maxlag" instead of adding load to lagged replicas
+
+# Sections that are lists of links or citations, not prose.
+BOILERPLATE_SECTIONS = frozenset({
+    "see also", "references", "notes", "notes and references", "external links", "further reading",
+    "bibliography", "sources", "citations", "footnotes", "works cited", "references and notes",
+})
+_HEADING = re.compile(r"^(={2,6})\s*(.*?)\s*\1$")
+
+_LIST = {"category": "categorymembers", "recentchanges": "recentchanges", "search": "search"}
+
+
+def listing_url(params: WikipediaParams, cont: dict[str, str] | None = None) -> str:
+    """One page of article titles for the configured mode; `cont` is the API's `continue` object."""
+    query: dict[str, Any] = {"action": "query", "format": "json", "formatversion": "2", "maxlag": MAXLAG,
+                             "list": _LIST[params.mode]}
+    if params.mode == "category":
+        query.update(cmtitle=params.category, cmtype="page", cmnamespace="0", cmlimit=PAGE_SIZE)
+    elif params.mode == "recentchanges":
+        query.update(rcnamespace="0", rctype="new|edit", rcshow="!bot|!redirect", rcprop="title|ids|timestamp",
+                     rclimit=PAGE_SIZE)
+    else:
+        query.update(srsearch=params.query, srnamespace="0", srlimit=PAGE_SIZE, srprop="")
+    query.update(cont or {})
+    return f"{params.base_url}?{urlencode(query)}"
+
+
+def _api_error(data: dict[str, Any]) -> None:
+    error = data.get("error")
+    if isinstance(error, dict):
+        raise ParseError(reasons.API_ERROR, f"{error.get('code')}: {str(error.get('info'))[:100]}")
+
+
+def parse_listing(params: WikipediaParams, body: bytes, headers: Headers) -> tuple[list[str], dict[str, str] | None]:
+    """(article titles in API order, the `continue` object for the next page or None)."""
+    data = require(load_json(body, headers), dict, "listing")
+    _api_error(data)
+    members = require(require(data.get("query", {}), dict, "query").get(_LIST[params.mode], []), list, "members")
+    titles = [str(m["title"]) for m in members if isinstance(m, dict) and m.get("title") and m.get("ns", 0) == 0]
+    cont = data.get("continue")
+    if not isinstance(cont, dict):
+        return titles, None
+    return titles, {str(k): str(v) for k, v in cont.items()}
+
+
+def article_url(params: WikipediaParams, title: str) -> str:
+    """The API request for one article's plain text, language, last revision and canonical title."""
+    query = {
+        "action": "query", "format": "json", "formatversion": "2", "maxlag": MAXLAG, "redirects": "1",
+        "prop": "extracts|info|revisions", "explaintext": "1", "exsectionformat": "wiki",
+        "rvprop": "ids|timestamp", "titles": title,
+    }
+    return f"{params.base_url}?{urlencode(query)}"
+
+
+def article_uri(params: WikipediaParams, title: str) -> str:
+    """The article's URL on the wiki that serves the API."""
+    parts = urlsplit(params.base_url)
+    path = quote(title.replace(" ", "_"), safe="()',!*:;@$+-._~")
+    return f"{parts.scheme}://{parts.netloc}{params.article_path}{path}"
+
+
+def title_from_uri(params: WikipediaParams, uri: str) -> str | None:
+    """The article title an article URL names, None if the URL is not an article of this wiki."""
+    parts = urlsplit(uri)
+    if host_port(uri) != host_port(params.base_url) or not parts.path.startswith(params.article_path):
+        return None
+    title = unquote(parts.path[len(params.article_path):]).replace("_", " ").strip()
+    return title or None
+
+
+def prose(extract: str) -> str:
+    """The extract without list-like sections (references, links) and with headings as plain lines."""
+    kept: list[str] = []
+    skip_level = 0
+    for line in extract.split("\n"):
+        heading = _HEADING.match(line.strip())
+        if heading:
+            level = len(heading.group(1))
+            if skip_level and level > skip_level:
+                continue
+            skip_level = level if heading.group(2).strip().lower() in BOILERPLATE_SECTIONS else 0
+            if not skip_level:
+                kept.extend(["", heading.group(2)])
+            continue
+        if not skip_level:
+            kept.append(line)
+    return "\n".join(kept)
+
+
+def parse_article(ctx: ParseContext, url: str, body: bytes, headers: Headers) -> Parsed:
+    """The record of one article answer of `article_url`; ParseError(not_found) when the page does not exist."""
+    params = ctx.params
+    assert isinstance(params, WikipediaParams)
+    data = require(load_json(body, headers), dict, "answer")
+    _api_error(data)
+    pages = require(require(data.get("query", {}), dict, "query").get("pages", []), list, "pages")
+    if not pages or not isinstance(pages[0], dict):
+        raise ParseError(reasons.NOT_FOUND, "no page in the answer")
+    page = pages[0]
+    if page.get("missing") or page.get("invalid"):
+        raise ParseError(reasons.NOT_FOUND, str(page.get("title", "")))
+    title = str(page.get("title") or "")
+    extract = page.get("extract")
+    if not title or not isinstance(extract, str):
+        raise ParseError(reasons.UNEXPECTED_SHAPE, "page without title or extract")
+    revisions = page.get("revisions") or [{}]
+    revision = revisions[0] if isinstance(revisions[0], dict) else {}
+    record = make_record(
+        ctx, uri=article_uri(params, title), text=prose(extract), title=title,
+        published_at=from_timestamp(revision.get("timestamp")), lang=page.get("pagelanguage"),
+        license=params.license, meta={"pageid": page.get("pageid"), "revid": revision.get("revid")},
+    )
+    return Parsed(records=(record,))

@@ -1,0 +1,83 @@
+"""Recorded-format fixtures (tests/data/scrapers), article pages, test domains and in-process crawls."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+from typing import Any
+
+from schemas import DomainSpec, Record
+from scrapers.crawl import CrawlStats
+from scrapers.runner import run_crawl
+from tests.support.site import LoopbackSite, Page
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "scrapers"
+PROSE = (DATA / "prose.txt").read_text(encoding="utf-8").split("\n\n")
+FAST = {"delay": 0.0}  # loopback servers need no politeness delay; everything else stays at its default
+
+
+def data(name: str, base: str = "") -> str:
+    """A fixture file with `{BASE}` replaced by a loopback base URL."""
+    return (DATA / name).read_text(encoding="utf-8").replace("{BASE}", base)
+
+
+def json_page(name: str, base: str = "", **kwargs: Any) -> Page:
+    return Page(data(name, base), content_type="application/json; charset=utf-8", **kwargs)
+
+
+def article(title: str, *, first: int = 0, count: int = 3, author: str = "Ada Example",
+            published: str = "2025-06-10T08:00:00Z", links: tuple[str, ...] = ()) -> str:
+    """A realistic article page: header, nav, sidebar and footer around `count` paragraphs of prose."""
+    paragraphs = "\n".join(f"          <p>{PROSE[(first + i) % len(PROSE)]}</p>" for i in range(count))
+    related = "\n".join(f'            <li><a href="{href}">{href}</a></li>' for href in links)
+    return Template((DATA / "article.html").read_text(encoding="utf-8")).substitute(
+        title=title, author=author, published=published, paragraphs=paragraphs, links=related)
+
+
+def html_page(title: str, **kwargs: Any) -> Page:
+    return Page(article(title, **kwargs))
+
+
+def robots(text: str = "User-agent: *\nAllow: /\n") -> Page:
+    return Page(text, content_type="text/plain")
+
+
+def make_domain(*sources: dict[str, Any], domain_id: str = "test-domain") -> DomainSpec:
+    return DomainSpec.model_validate({
+        "id": domain_id, "title": "Test domain", "sources": list(sources),
+        "relevance": {"keywords": {"python": 1.0}},
+    })
+
+
+def source(kind: str, source_id: str | None = None, **params: Any) -> dict[str, Any]:
+    spec: dict[str, Any] = {"kind": kind, "params": {**FAST, **params}}
+    if source_id:
+        spec["id"] = source_id
+    return spec
+
+
+@dataclass
+class CrawlResult:
+    stats: CrawlStats
+    records: list[Record]
+    batches: int
+
+    def by_uri(self) -> dict[str, Record]:
+        return {r.uri: r for r in self.records}
+
+
+async def crawl_here(domain: DomainSpec, page_budget: int = 100, **kwargs: Any) -> CrawlResult:
+    """The crawl process's own code (run_crawl), in this process, extraction inline."""
+    batches: list[list[Record]] = []
+    stats = await run_crawl(domain, page_budget=page_budget, emit=batches.append, **kwargs)
+    return CrawlResult(stats, [r for batch in batches for r in batch], len(batches))
+
+
+def serve_json(site: LoopbackSite, path: str, name: str, **kwargs: Any) -> None:
+    site.add(path, json_page(name, site.base_url, **kwargs))
+
+
+def loads(name: str) -> Any:
+    return json.loads(data(name))
