@@ -224,8 +224,8 @@ def _sorted(items: list[dict[str, Any]], params: Mapping[str, str]) -> list[dict
     since, until = _int(params, "fromdate"), _int(params, "todate")
     chosen = [i for i in chosen if (since is None or i["creation_date"] >= since)
               and (until is None or i["creation_date"] <= until)]
-    id_key = "question_id" if chosen and "question_id" in chosen[0] and "answer_id" not in chosen[0] else "answer_id"
-    return sorted(chosen, key=lambda i: (key(i), i.get(id_key, 0)), reverse=order == "desc")
+    # ties broken by id (an answer's own id before its question id), so every page order is stable
+    return sorted(chosen, key=lambda i: (key(i), i.get("answer_id", 0), i["question_id"]), reverse=order == "desc")
 
 
 class StackExchangeApi:

@@ -51,9 +51,6 @@ class Snapshot:
     def by_page_id(self, page_id: int) -> Article | None:
         return next((a for a in self.articles.values() if a.page_id == page_id), None)
 
-    def by_title(self, title: str) -> Article | None:
-        return next((a for a in self.articles.values() if a.title == title), None)
-
     def newest(self, areas: tuple[str, ...] = (AREA_LANGUAGE, AREA_STDLIB)) -> list[Article]:
         """Articles of `areas`, newest publication first (ties by key, so the order is stable)."""
         chosen = [a for a in self.articles.values() if a.area in areas]

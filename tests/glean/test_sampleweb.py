@@ -360,6 +360,14 @@ def test_a_fault_can_match_a_request_header(fresh: SampleWeb) -> None:
         assert client.get("/robots.txt").status_code == 200
 
 
+def test_a_delay_fault_makes_a_short_timeout_client_time_out_once(fresh: SampleWeb) -> None:
+    fresh.add_fault(status=200, delay=1.0, times=1, path_prefix="/site/language/for.html")
+    with _client(fresh) as client:
+        with pytest.raises(httpx.ReadTimeout):
+            client.get("/site/language/for.html", timeout=0.2)
+        assert client.get("/site/language/for.html").status_code == 200
+
+
 def test_control_api_drives_a_server_over_http(fresh: SampleWeb) -> None:
     with SampleWebClient(fresh.base_url) as control, _client(fresh) as client:
         rule = control.add_fault(status=502, path_prefix="/w/")
