@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import time
 import urllib.robotparser
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from xml.etree import ElementTree
@@ -19,10 +21,12 @@ import lxml.html
 import pytest
 import trafilatura
 
-from glean.sampleweb import SAMPLE_DOMAINS, SampleWeb, SampleWebClient, write_domain_specs
+import scrapers
+from glean.sampleweb import SAMPLE_DOMAINS, SampleWeb, SampleWebClient, domain_specs, write_domain_specs
 from glean.sampleweb.lowquality import DIGEST_KINDS
-from schemas.domain import DomainCatalog, load_domain_file
+from schemas.domain import DomainCatalog, DomainSpec, load_domain_file
 from schemas.errors import ConfigError
+from schemas.record import Record
 
 SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 REPO = Path(__file__).resolve().parents[2]
@@ -443,15 +447,94 @@ def test_unknown_demo_domain_is_refused(tmp_path: Path) -> None:
         write_domain_specs("http://127.0.0.1:1", tmp_path, ["python-nope"])
 
 
+
+# --- the real spiders and re-fetch against the sample web (slow: a crawl process per domain) -------------
+
+REFETCH_PER_KIND = 8
+
+
+@dataclass
+class Crawled:
+    web: SampleWeb
+    spec: DomainSpec
+    records: list[Record]
+
+    def per_kind(self, count: int) -> list[Record]:
+        """Up to `count` records of every source kind."""
+        chosen: dict[str, list[Record]] = {}
+        for record in self.records:
+            chosen.setdefault(record.source, [])
+            if len(chosen[record.source]) < count:
+                chosen[record.source].append(record)
+        return [r for group in chosen.values() for r in group]
+
+    def key_of(self, record: Record) -> str:
+        """The article a record came from (by page id for API records, by URL for pages)."""
+        ids = {record.meta.get("pageid"), record.meta.get("question_id")} - {None}
+        return next(a.key for a in self.web.articles() if a.page_id in ids or self.web.article_url(a.key) == record.uri)
+
+    async def refetch(self, records: list[Record]) -> list:
+        async with httpx.AsyncClient(timeout=10) as client:
+            return [await scrapers.fetch_one(self.spec, scrapers.source_for(self.spec, r), r.uri, client=client)
+                    for r in records]
+
+
+@pytest.fixture(scope="module")
+def crawled() -> Iterator[Crawled]:
+    """A server of its own, crawled once by the real spiders through one domain holding every source kind."""
+    with SampleWeb() as server:
+        specs = domain_specs(server.base_url)
+        language, stdlib = specs["python-language"]["sources"], specs["python-stdlib"]["sources"]
+        mixed = {**specs["python-stdlib"], "id": "python-sample", "sources": [*language[::2], *stdlib[1:]]}
+        spec = DomainSpec.model_validate(mixed)  # web + wikipedia (language), feed + stackexchange (stdlib)
+        records: list[Record] = []
+        asyncio.run(scrapers.crawl(spec, page_budget=60, sink=records.extend))
+        yield Crawled(server, spec, records)
+
+
 @pytest.mark.slow
-async def test_the_real_spiders_crawl_the_sample_web_without_touching_drafts(web: SampleWeb, tmp_path: Path) -> None:
-    crawl = pytest.importorskip("scrapers.crawl").crawl
-    kinds: set[str] = set()
-    plan = {"python-language": ["web", "wikipedia"], "python-stdlib": ["feed", "stackexchange"]}
-    for domain_id, sources in plan.items():
-        records: list = []
-        spec = load_domain_file(write_domain_specs(web.base_url, tmp_path, [domain_id])[0])
-        await crawl(spec, page_budget=40, sink=records.extend, sources=sources)
-        kinds |= {r.source for r in records}
-    assert kinds == {"web", "feed", "wikipedia", "stackexchange"}
-    assert not [p for p in web.hits if p.startswith("/site/private/")]
+def test_the_real_spiders_get_records_from_every_source_kind_without_touching_drafts(crawled: Crawled) -> None:
+    assert {r.source for r in crawled.records} == {"web", "feed", "wikipedia", "stackexchange"}
+    assert not [p for p in crawled.web.hits if p.startswith("/site/private/")]
+
+
+@pytest.mark.slow
+async def test_refetching_an_unchanged_record_gives_the_same_content_hash(crawled: Crawled) -> None:
+    records = crawled.per_kind(REFETCH_PER_KIND)
+    for record, outcome in zip(records, await crawled.refetch(records), strict=True):
+        assert outcome.status == "content" and outcome.record.content_hash == record.content_hash, record.uri
+
+
+@pytest.mark.slow
+async def test_refetching_an_edited_record_gives_new_content(crawled: Crawled) -> None:
+    try:
+        records = crawled.per_kind(1)
+        for record in records:
+            crawled.web.edit(crawled.key_of(record), append="Changed while the network runs.")
+        for record, outcome in zip(records, await crawled.refetch(records), strict=True):
+            assert outcome.status == "content" and outcome.record.content_hash != record.content_hash, record.source
+    finally:
+        crawled.web.reset()
+
+
+@pytest.mark.slow
+async def test_refetching_a_deleted_record_reports_it_gone(crawled: Crawled) -> None:
+    try:
+        records = crawled.per_kind(1)
+        for record in records:
+            crawled.web.delete(crawled.key_of(record))
+        for record, outcome in zip(records, await crawled.refetch(records), strict=True):
+            assert outcome.status == "gone", record.source
+    finally:
+        crawled.web.reset()
+
+
+@pytest.mark.slow
+async def test_refetching_during_a_503_fault_reports_unavailable(crawled: Crawled) -> None:
+    crawled.web.add_fault(status=503, user_agent=scrapers.USER_AGENT.split("/")[0])
+    try:
+        records = crawled.per_kind(1)
+        for record, outcome in zip(records, await crawled.refetch(records), strict=True):
+            assert (outcome.status, outcome.reason) == ("unavailable", "http_503"), record.source
+    finally:
+        crawled.web.reset()
