@@ -7,7 +7,10 @@ from the store: size (413), signature (401), metagraph (403/503), rate (429), re
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import TypeVar
@@ -20,7 +23,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from chain.auth import MAX_AGE_SECONDS, AuthError, NonceStore, verify_request
 from miner import wire
-from miner.constants import GZIP_LEVEL, GZIP_MIN_BYTES
+from miner.constants import GZIP_LEVEL, GZIP_MIN_BYTES, PAGE_GZIP_CHUNK, PAGE_GZIP_LEVEL
 from miner.gate import ValidatorGate
 from miner.metrics import CONTENT_TYPE, OTHER_CALLER, MinerMetrics
 from miner.ratelimit import RateLimiter
@@ -143,6 +146,15 @@ def build_app(store: AsyncStore, *, hotkey: str, gate: ValidatorGate, limiter: R
               metrics: MinerMetrics, nonce_store: NonceStore | None = None) -> FastAPI:
     """The miner API over `store`, answering as `hotkey`."""
     nonces = nonce_store or NonceStore()
+    gzip_pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="miner-gzip")
+
+    async def json_body(request: Request, body: bytes) -> Response:
+        """Pages and lookups: gzip on every core when the caller accepts it (GZipMiddleware uses one)."""
+        if len(body) < GZIP_MIN_BYTES or "gzip" not in request.headers.get("accept-encoding", ""):
+            return Response(body, media_type=JSON)
+        packed = await asyncio.to_thread(wire.gzip_parallel, body, level=PAGE_GZIP_LEVEL, chunk_size=PAGE_GZIP_CHUNK,
+                                         pool=gzip_pool)
+        return Response(packed, media_type=JSON, headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
     app = FastAPI(title="glean miner", version=_package_version(), docs_url=None, redoc_url=None,
                   openapi_url=None)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=GZIP_LEVEL)
@@ -199,21 +211,21 @@ def build_app(store: AsyncStore, *, hotkey: str, gate: ValidatorGate, limiter: R
         return Response(store.store.index_json(hotkey), media_type=JSON)
 
     @app.post(f"{API_PREFIX}/records")
-    async def records(auth: Authorized = Depends(authorized)) -> Response:
+    async def records(request: Request, auth: Authorized = Depends(authorized)) -> Response:
         req = _parse(RecordsRequest, auth.body)
         try:
             page = await store.page(req.after_seq, limit=req.limit, max_bytes=req.max_bytes, domain=req.domain)
         except PageTooSmall as exc:
             raise ApiRefusal(422, "page_too_small", exc.message, exc.hint) from None
-        return Response(wire.encode_page(page.items, page.next_seq, page.more), media_type=JSON)
+        return await json_body(request, wire.encode_page(page.items, page.next_seq, page.more))
 
     @app.post(f"{API_PREFIX}/records/lookup")
-    async def lookup(auth: Authorized = Depends(authorized)) -> Response:
+    async def lookup(request: Request, auth: Authorized = Depends(authorized)) -> Response:
         req = _parse(LookupRequest, auth.body)
         try:
             items = await store.lookup(uris=req.uris, hashes=req.hashes, max_bytes=MAX_PAGE_BYTES)
         except ProtocolError as exc:
             raise ApiRefusal(422, "bad_request", exc.message, exc.hint) from None
-        return Response(wire.encode_lookup(items), media_type=JSON)
+        return await json_body(request, wire.encode_lookup(items))
 
     return app

@@ -85,7 +85,9 @@ def announce_ip(config: GleanConfig) -> str:
 def bind_socket(host: str, port: int) -> socket.socket:
     """A listening TCP socket (port 0 picks a free one); a taken port is a ConfigError with the fix."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto must say TCP: asyncio sets TCP_NODELAY on accepted connections only then; without it Nagle holds
+    # each response body until the client's delayed ACK (+40 ms per keep-alive request).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))

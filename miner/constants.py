@@ -20,6 +20,8 @@ DICT_TRAIN_AFTER = 2_000
 # ... and re-trained from the newest records every this many records, so it follows the domains being crawled.
 DICT_RETRAIN_EVERY = 250_000
 DICT_SIZE = 64 * 1024
+# Batches at least this large are compressed on two threads.
+PARALLEL_ENCODE_MIN = 256
 # Records whose body is shorter than this are kept uncompressed (zstd's frame would not pay for itself).
 MIN_COMPRESS_BYTES = 64
 
@@ -27,6 +29,10 @@ MIN_COMPRESS_BYTES = 64
 # Starlette's default gzip level is 9; level 5 is ~3x faster for ~3% more bytes on text.
 GZIP_LEVEL = 5
 GZIP_MIN_BYTES = 1_024
+# Pages (megabytes) are gzipped in chunks on every core at level 1: ~2.5x faster than level 3 for ~9% more bytes,
+# which keeps a 1,000-record page well under 100 ms on 2 cores.
+PAGE_GZIP_LEVEL = 1
+PAGE_GZIP_CHUNK = 256 * 1024
 # The metagraph (who is a permitted validator) is refreshed this often in the background.
 METAGRAPH_REFRESH_SECONDS = 60.0
 # Callers tracked by the rate limiter before the least recently seen are forgotten (bounded memory).

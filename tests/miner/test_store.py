@@ -170,6 +170,7 @@ def test_records_compressed_with_a_trained_dictionary_read_back(database_url, mo
     records = [make_record(i, words=120) for i in range(600)]
     try:
         store.add(records[:300])
+        store.wait_background()
         store.add(records[300:])
         assert store._codec.current_dictionary == 1
     finally:
