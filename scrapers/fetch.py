@@ -93,6 +93,9 @@ class _RobotsCache:
             return False, None
         return True, entry[1]
 
+    def clear(self) -> None:
+        self._entries.clear()
+
     def put(self, key: str, parser: Protego | None) -> None:
         self._entries[key] = (time.monotonic() + ROBOTS_TTL, parser)
         self._entries.move_to_end(key)
@@ -102,6 +105,11 @@ class _RobotsCache:
 
 _ROBOTS = _RobotsCache()
 _DISALLOW_ALL = "User-agent: *\nDisallow: /\n"
+
+
+def forget_robots() -> None:
+    """Drop every cached robots.txt (fetch_one reads them again)."""
+    _ROBOTS.clear()
 
 
 def _network_reason(exc: httpx.HTTPError) -> str:

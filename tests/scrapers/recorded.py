@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 from typing import Any
+
+from yarl import URL
 
 from schemas import DomainSpec, Record
 from scrapers.crawl import CrawlStats
@@ -75,9 +78,25 @@ async def crawl_here(domain: DomainSpec, page_budget: int = 100, **kwargs: Any) 
     return CrawlResult(stats, [r for batch in batches for r in batch], len(batches))
 
 
+def serve(site: LoopbackSite, path: str, page: Page) -> None:
+    """Answer `path` (with its query) however a client encodes it: as written, or as aiohttp/yarl sends it."""
+    site.add(path, page)
+    site.add(URL("http://h" + path).raw_path_qs, page)
+
+
 def serve_json(site: LoopbackSite, path: str, name: str, **kwargs: Any) -> None:
-    site.add(path, json_page(name, site.base_url, **kwargs))
+    serve(site, path, json_page(name, site.base_url, **kwargs))
 
 
 def loads(name: str) -> Any:
     return json.loads(data(name))
+
+
+class QuickSite(LoopbackSite):
+    """LoopbackSite whose server polls for shutdown every 50 ms (the default 0.5 s adds up over this suite)."""
+
+    def __enter__(self) -> QuickSite:
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
+        self._thread.start()
+        return self
