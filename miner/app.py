@@ -27,7 +27,7 @@ from miner.scheduler import CrawlFn, CrawlScheduler, DomainPlan
 from miner.store import AsyncStore, Store
 from schemas.config import GleanConfig
 from schemas.domain import DomainCatalog
-from schemas.errors import ConfigError, NotRegisteredError
+from schemas.errors import ConfigError, NotRegisteredError, StorageError
 from storage import sqlite_url
 
 log = logging.getLogger(__name__)
@@ -49,9 +49,15 @@ def database_url(config: GleanConfig) -> str:
 
 
 def open_store(config: GleanConfig) -> Store:
-    """The miner's store with the configured byte cap and retention (migrations applied)."""
-    return Store.open(database_url(config), max_bytes=config.miner.max_store_bytes,
-                      retention_days=config.miner.retention_days)
+    """The miner's store with the configured byte cap and retention (migrations applied), claimed for writing."""
+    store = Store.open(database_url(config), max_bytes=config.miner.max_store_bytes,
+                       retention_days=config.miner.retention_days)
+    try:
+        store.claim_writer()
+    except StorageError:
+        store.close()
+        raise
+    return store
 
 
 def domain_plans(config: GleanConfig, catalog: DomainCatalog) -> list[DomainPlan]:

@@ -8,6 +8,7 @@ and a reader paging by cursor can never skip a record. `AsyncStore` runs all of 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import hashlib
 import json
 import logging
@@ -43,6 +44,8 @@ from storage import make_engine, upgrade
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# PostgreSQL advisory lock held by the writing miner (any fixed 64-bit number; "glean-mw" in ASCII).
+WRITER_LOCK_KEY = int.from_bytes(b"glean-mw", "big") & 0x7FFF_FFFF_FFFF_FFFF
 BucketKey = tuple[str, str, date]
 
 
@@ -177,6 +180,7 @@ class Store:
         # Training takes ~0.3 s: it runs beside the writer, which keeps compressing with the previous dictionary.
         self._trainer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="miner-zstd-train")
         self._training: Future | None = None
+        self._writer_claim = None
         self._load()
 
     @classmethod
@@ -186,10 +190,35 @@ class Store:
         upgrade(engine, MIGRATIONS_DIR, VERSION_TABLE)
         return cls(engine, **options)
 
+    def claim_writer(self) -> None:
+        """Make this process the database's only writer (seq order depends on it); released by close() or death."""
+        if self.engine.dialect.name == "sqlite":
+            path = Path(self.engine.url.database or "").expanduser()
+            handle = open(f"{path}.writer.lock", "a+b")  # noqa: SIM115 - held open for the store's lifetime
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                raise StorageError(f"another miner is already writing to {path}",
+                                   hint="stop the other `glean miner run`, or give this one its own --data-dir",
+                                   ) from None
+            self._writer_claim = handle
+            return
+        conn = self.engine.connect()
+        if not conn.execute(select(func.pg_try_advisory_lock(WRITER_LOCK_KEY))).scalar_one():
+            conn.close()
+            raise StorageError("another miner is already writing to this PostgreSQL database",
+                               hint="stop the other `glean miner run`, or point this one at its own database")
+        conn.commit()
+        self._writer_claim = conn
+
     def close(self) -> None:
         with self._write_lock:
             self._trainer.shutdown(wait=True)
             self._codec.close()
+            if self._writer_claim is not None:
+                self._writer_claim.close()
+                self._writer_claim = None
             self.engine.dispose()
 
     # --- state ------------------------------------------------------------------------------------------------

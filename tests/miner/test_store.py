@@ -9,7 +9,7 @@ import pytest
 from miner import store as store_module
 from miner import wire
 from miner.store import PageTooSmall, Store
-from schemas import MinerIndex, utcnow
+from schemas import MinerIndex, StorageError, utcnow
 from schemas.protocol import LookupResponse, RecordsResponse
 from tests.miner.support import make_record
 
@@ -180,3 +180,17 @@ def test_records_compressed_with_a_trained_dictionary_read_back(database_url, mo
         assert [rec for _, rec in reopened.iter_records()] == records
     finally:
         reopened.close()
+
+
+def test_a_second_writer_is_refused_until_the_first_closes(database_url):
+    first, second = Store.open(database_url), Store.open(database_url)
+    try:
+        first.claim_writer()
+        with pytest.raises(StorageError) as info:
+            second.claim_writer()
+        assert "another miner" in info.value.message
+        first.close()
+        second.claim_writer()
+    finally:
+        first.close()
+        second.close()
