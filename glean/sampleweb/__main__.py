@@ -46,7 +46,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     info = {"base_url": web.base_url, "port": web.port, "pid": os.getpid(), "articles": len(web.articles())}
     args.data_dir.mkdir(parents=True, exist_ok=True)
-    (args.data_dir / INFO_FILE).write_text(json.dumps(info, indent=1), encoding="utf-8")
+    tmp = args.data_dir / (INFO_FILE + ".tmp")  # a reader polling for the file never sees half of it
+    tmp.write_text(json.dumps(info, indent=1), encoding="utf-8")
+    tmp.replace(args.data_dir / INFO_FILE)
 
     def stop(*_: object) -> None:  # shutdown() waits for serve_forever, so call it from another thread
         threading.Thread(target=web.stop, daemon=True).start()

@@ -396,7 +396,7 @@ def test_runs_as_its_own_process_and_writes_its_address_and_domain_specs(tmp_pat
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         info_file = tmp_path / "web" / "sampleweb.json"
-        for _ in range(300):
+        for _ in range(600):  # at most 30 s on a loaded machine
             if info_file.exists() or proc.poll() is not None:
                 break
             time.sleep(0.05)
