@@ -81,6 +81,9 @@ def status(
         table.add_section()
         table.add_row("total", "", "", f"{store.total_count:,}", f"{store.total_bytes:,}", str(store.newest_seq))
         console.print(table)
+        text, disk = store.total_bytes, store.disk_bytes()
+        ratio = f" ({disk / text:.2f} per byte of text)" if text else ""
+        console.print(f"on disk: {disk:,} bytes{ratio}")
         if check:
             recount = store.recount()
             if recount == buckets:

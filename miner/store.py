@@ -113,6 +113,10 @@ class _Staged:
             staged = self.changed[bucket_id] = replace(self._by_id[bucket_id])
         return staged
 
+    def peek(self, bucket_id: int) -> _Bucket:
+        """The bucket as staged so far, without copying it (read only)."""
+        return self.changed.get(bucket_id) or self._by_id[bucket_id]
+
     def bucket_id(self, conn: Connection, key: BucketKey) -> int:
         found = self._by_key.get(key, self.created.get(key))
         if found is not None:
@@ -352,7 +356,7 @@ class Store:
             cutoff = (self._clock() - self.retention).date()
             oldest = staged.oldest_day()
             if oldest is not None and oldest < cutoff:
-                expired = self._delete_oldest(conn, staged, lambda bucket_id: staged.bucket(bucket_id).day >= cutoff)
+                expired = self._delete_oldest(conn, staged, lambda bucket_id: staged.peek(bucket_id).day >= cutoff)
                 log.info("pruned for retention records=%d before_day=%s", expired, cutoff.isoformat())
                 removed += expired
         return removed
@@ -523,6 +527,15 @@ class Store:
             entry[2] = max(entry[2], seq)
         return [IndexBucket(domain=d, source=s, day=day, count=c, bytes=n, newest_seq=newest)
                 for (d, s, day), (c, n, newest) in sorted(counts.items())]
+
+    def disk_bytes(self) -> int:
+        """Bytes the store takes on disk: the SQLite files, or the PostgreSQL relations with their indexes."""
+        if self.engine.dialect.name == "sqlite":
+            path = Path(self.engine.url.database or "").expanduser()
+            return sum(p.stat().st_size for p in path.parent.glob(path.name + "*") if not p.name.endswith(".lock"))
+        with self.engine.connect() as conn:
+            return sum(conn.execute(select(func.pg_total_relation_size(table.name))).scalar_one()
+                       for table in (records, buckets, state, dictionaries))
 
     def row_count(self) -> int:
         with self.engine.connect() as conn:

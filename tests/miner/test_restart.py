@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from glean.cli import main
 from miner.store import Store
 from tests.scrapers.recorded import article
 from tests.support.site import LoopbackSite, Page
@@ -137,19 +136,3 @@ def test_sigkill_mid_crawl_then_restart_loses_and_duplicates_nothing(tmp_path, s
     finally:
         store.close()
     assert "miner stopped" in log.read_text()
-
-
-def test_run_without_registration_says_how_to_register(tmp_path, capsys):
-    config = tmp_path / "glean.toml"
-    config.write_text(f'[wallet]\npath = "{tmp_path / "wallets"}"\n')
-    code = main(["--config", str(config), "--data-dir", str(tmp_path / "data"), "miner", "run", "--domain",
-                 "python-ecosystem"])
-    err = capsys.readouterr().err
-    assert code != 0 and "not registered" in err and "--register" in err
-
-
-def test_run_without_domains_is_a_config_error(tmp_path, capsys):
-    config = tmp_path / "glean.toml"
-    config.write_text("[miner]\nport = 8091\n")
-    assert main(["--config", str(config), "--data-dir", str(tmp_path / "data"), "miner", "run"]) == 2
-    assert "glean domains list" in capsys.readouterr().err

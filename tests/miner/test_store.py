@@ -194,3 +194,9 @@ def test_a_second_writer_is_refused_until_the_first_closes(database_url):
     finally:
         first.close()
         second.close()
+
+
+def test_disk_bytes_grow_with_the_records(store):
+    empty = store.disk_bytes()
+    store.add([make_record(i, words=300) for i in range(200)])
+    assert store.disk_bytes() > empty > 0
