@@ -1,0 +1,258 @@
+"""English word and sentence splitting with spaCy's rules, without spaCy: the words the quality signals count.
+
+datatrove's Gopher and FineWeb filters count the tokens of `spacy.blank("en")` (punctuation included), so our
+signals split the same way to agree with them. This is a port of spaCy's affix algorithm (`Tokenizer._split_affixes`
+and `_attach_tokens`) over the rules in `scoring/text_rules.py`. Whitespace-separated chunks repeat a lot
+(Zipf), so each chunk's split is memoised: a document costs about one dict lookup per word.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import chain
+from operator import itemgetter
+
+from scoring import text_rules as _rules
+
+# Every prefix alternative is anchored with "^": `match` finds what spaCy's `search` finds, without scanning.
+_prefix = re.compile(_rules.PREFIX).match
+_suffix_re = re.compile(_rules.SUFFIX)
+_SUFFIX_WINDOW = 12  # longer than any suffix but a run of dots; lookbehinds still see the text before the window
+_infixes = re.compile(_rules.INFIX).finditer
+_url = re.compile(_rules.URL).match
+_special: dict[str, tuple[str, ...]] = _rules.SPECIAL_CASES
+
+
+def _suffix(chunk: str) -> re.Match[str] | None:
+    """spaCy's suffix search, looking only at the end of the chunk (every alternative is anchored with "$")."""
+    start = len(chunk) - _SUFFIX_WINDOW
+    if start <= 0:
+        return _suffix_re.search(chunk)
+    found = _suffix_re.search(chunk, start)
+    if found is not None and found.start() == start:
+        return _suffix_re.search(chunk)  # the match may reach further left than the window
+    return found
+_SENTENCE_PUNCT = frozenset(_rules.SENTENCE_PUNCT)
+_PUNCTUATION = frozenset(_rules.PUNCTUATION)
+
+# Memo of chunk -> split; cleared when full so memory stays bounded (the split is a pure function).
+_MEMO_MAX = 200_000
+
+
+def _strip_affixes(chunk: str, prefixes: list[str], suffixes: list[str], specials: dict) -> str:
+    """Peel prefixes and suffixes off `chunk` until a special case or nothing more matches (spaCy order)."""
+    last = -1
+    while chunk and len(chunk) != last:
+        if chunk in specials:
+            break
+        last = len(chunk)
+        pre = _prefix(chunk)
+        pre_len = pre.end() if pre else 0
+        if pre_len:
+            minus_pre = chunk[pre_len:]
+            if minus_pre and minus_pre in specials:
+                prefixes.append(chunk[:pre_len])
+                return minus_pre
+        suf = _suffix(chunk[pre_len:])
+        suf_len = (len(chunk) - pre_len - suf.start()) if suf else 0
+        if suf_len:
+            minus_suf = chunk[:-suf_len]
+            if minus_suf and minus_suf in specials:
+                suffixes.append(chunk[-suf_len:])
+                return minus_suf
+        if pre_len and suf_len and pre_len + suf_len <= len(chunk):
+            prefixes.append(chunk[:pre_len])
+            suffixes.append(chunk[-suf_len:])
+            chunk = chunk[pre_len:-suf_len]
+        elif pre_len:
+            prefixes.append(chunk[:pre_len])
+            chunk = chunk[pre_len:]
+        elif suf_len:
+            suffixes.append(chunk[-suf_len:])
+            chunk = chunk[:-suf_len]
+        if chunk in specials:
+            break
+    return chunk
+
+
+def _split_infixes(core: str) -> list[str]:
+    out: list[str] = []
+    start = 0
+    for match in _infixes(core):
+        if match.start() == 0:
+            continue
+        if match.start() != start:
+            out.append(core[start:match.start()])
+        if match.start() != match.end():
+            out.append(core[match.start():match.end()])
+        start = match.end()
+    if core[start:]:
+        out.append(core[start:])
+    return out
+
+
+def _affix_tokens(chunk: str, specials: dict[str, tuple[str, ...]]) -> list[str]:
+    """spaCy's `_tokenize_affixes` for one whitespace-free chunk, honouring the given special cases."""
+    special = specials.get(chunk)
+    if special is not None:
+        return list(special)
+    prefixes: list[str] = []
+    suffixes: list[str] = []
+    core = _strip_affixes(chunk, prefixes, suffixes, specials)
+    middle: list[str] | tuple[str, ...]
+    if not core:
+        middle = []
+    elif core in specials:
+        middle = specials[core]
+    elif _url(core):
+        middle = [core]
+    else:
+        middle = _split_infixes(core)
+    return [*prefixes, *middle, *reversed(suffixes)]
+
+
+def _matcher_patterns() -> dict[tuple[str, ...], str]:
+    """Special cases that affix splitting breaks apart (e.g. the emoticon "):"), keyed by the pieces it leaves;
+    spaCy's `_special_matcher` glues those pieces back together."""
+    patterns = {}
+    for key in _special:
+        if _prefix(key) or _suffix(key) or next(_infixes(key), None) or " " in key:
+            patterns[tuple(_affix_tokens(key, {}))] = key
+    return patterns
+
+
+_patterns = _matcher_patterns()
+_pattern_starts = frozenset(p[0] for p in _patterns)
+_longest_pattern = max(len(p) for p in _patterns)
+
+
+def _apply_matcher(tokens: list[str]) -> list[str]:
+    """Replace the longest non-overlapping runs of tokens that spell a special case by its tokens."""
+    n = len(tokens)
+    found = []
+    for i in range(n):
+        if tokens[i] not in _pattern_starts:
+            continue
+        for j in range(i + 1, min(n, i + _longest_pattern) + 1):
+            key = _patterns.get(tuple(tokens[i:j]))
+            if key is not None:
+                found.append((i, j, key))
+    if not found:
+        return tokens
+    found.sort(key=lambda m: (m[1] - m[0], -m[0]))  # spaCy: longest first, then leftmost
+    seen: set[int] = set()
+    kept = []
+    for start, end, key in reversed(found):
+        if start not in seen and end - 1 not in seen:
+            kept.append((start, end, key))
+        seen.update(range(start, end))
+    out: list[str] = []
+    pos = 0
+    for start, end, key in sorted(kept):
+        out.extend(tokens[pos:start])
+        out.extend(_special[key])
+        pos = end
+    out.extend(tokens[pos:])
+    return out
+
+
+def _split_chunk(chunk: str) -> tuple[str, ...]:
+    if chunk.isalpha() and chunk not in _special:
+        return (chunk,)  # no prefix, suffix or infix rule matches letters only
+    tokens = _apply_matcher(_affix_tokens(chunk, _special))
+    return tuple(t for t in (s.strip() for s in tokens) if t)
+
+
+@dataclass(frozen=True, slots=True)
+class Words:
+    """The tokens of a text and the counts the quality rules need (datatrove's definitions).
+
+    `words` counts tokens with a character outside datatrove's punctuation set, `word_chars` their total length,
+    `alpha` the tokens (punctuation included) with at least one letter."""
+
+    tokens: list[str]
+    words: int
+    word_chars: int
+    alpha: int
+
+
+# The sentencizer is a two-state machine over tokens (state: "a sentence-final mark was seen"). For each chunk we
+# keep, per entering state, (new sentences started, leaving state), so a line is counted chunk by chunk.
+_Transitions = tuple[tuple[int, bool], tuple[int, bool]]
+# A chunk's tokens, its contribution to the counts of `Words`, and its sentencizer transitions.
+_Split = tuple[tuple[str, ...], int, int, int, _Transitions]
+_memo: dict[str, _Split] = {}
+
+
+@lru_cache(maxsize=65_536)
+def _is_punct(token: str) -> bool:
+    return all(unicodedata.category(ch).startswith("P") for ch in token)
+
+
+def _run_sentencizer(tokens: tuple[str, ...] | list[str], seen_end: bool) -> tuple[int, bool]:
+    """New sentences started within `tokens` and the final state, from the given state."""
+    started = 0
+    for token in tokens:
+        is_end = token in _SENTENCE_PUNCT
+        if seen_end and not is_end and not _is_punct(token):
+            started += 1
+            seen_end = False
+        elif is_end:
+            seen_end = True
+    return started, seen_end
+
+
+def _count(tokens: tuple[str, ...]) -> _Split:
+    words = [t for t in tokens if not _PUNCTUATION.issuperset(t)]
+    alpha = sum(1 for t in tokens if t.isalpha() or any(ch.isalpha() for ch in t))
+    transitions = (_run_sentencizer(tokens, False), _run_sentencizer(tokens, True))
+    return tokens, len(words), sum(map(len, words)), alpha, transitions
+
+
+def _split(chunk: str) -> _Split:
+    found = _memo.get(chunk)
+    if found is None:
+        found = _count(_split_chunk(chunk))
+        if len(_memo) >= _MEMO_MAX:
+            _memo.clear()
+        _memo[chunk] = found
+    return found
+
+
+def split_words(text: str) -> list[str]:
+    """Tokens of `text` as datatrove's English word tokenizer returns them (punctuation tokens included)."""
+    out: list[str] = []
+    for chunk in text.split():
+        out.extend(_split(chunk)[0])
+    return out
+
+
+def count_sentences(words: list[str]) -> int:
+    """Sentences spaCy's sentencizer finds in these tokens: a new one starts at the first non-punctuation token
+    after a sentence-final mark."""
+    return 1 + _run_sentencizer(words, False)[0] if words else 0
+
+
+def analyse(text: str) -> Words:
+    """Tokens and word counts of `text` (C-level passes over the memoised chunks)."""
+    chunks = text.split()
+    found = list(map(_memo.get, chunks))
+    if None in found:
+        found = [f or _split(c) for f, c in zip(found, chunks, strict=True)]
+    return Words(list(chain.from_iterable(map(itemgetter(0), found))), sum(map(itemgetter(1), found)),
+                 sum(map(itemgetter(2), found)), sum(map(itemgetter(3), found)))
+
+
+def line_sentences(line: str) -> int:
+    """Sentences spaCy's sentencizer finds in one line (memoised per chunk: no re-tokenising)."""
+    sentences = 0
+    seen_end = False
+    for chunk in line.split():
+        found = _memo.get(chunk) or _split(chunk)
+        if found[0]:
+            started, seen_end = found[4][seen_end]
+            sentences += started + (sentences == 0)
+    return sentences
