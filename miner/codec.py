@@ -86,7 +86,8 @@ class BodyCodec:
             if zdict is None:
                 raise StorageError(f"record body needs dictionary {dict_id}, which the store does not have",
                                    hint="the store is damaged; restore a backup or start a fresh data dir")
-            return zstd.decompress(body[3:], zstd_dict=zdict)
+            # Digested: the dictionary's decoding tables are built once, not for every record.
+            return zstd.decompress(body[3:], zstd_dict=zdict.as_digested_dict)
         raise StorageError(f"unknown record body format {kind}", hint="this store was written by a newer glean")
 
     def close(self) -> None:
