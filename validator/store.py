@@ -447,10 +447,13 @@ class ValidatorStore:
 
     # -- pending verifications ----------------------------------------------------------------------------------
 
-    def due_pending(self, limit: int) -> list[PendingBatch]:
+    def due_pending(self, limit: int, before_step: int | None = None) -> list[PendingBatch]:
+        """Held batches due for another verification, oldest first (only those held before `before_step`)."""
+        query = sa.select(PendingRow).where(PendingRow.next_attempt_at <= utcnow())
+        if before_step is not None:
+            query = query.where(PendingRow.step < before_step)
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(PendingRow).where(PendingRow.next_attempt_at <= utcnow())
-                                .order_by(PendingRow.next_attempt_at, PendingRow.id).limit(limit)).all()
+            rows = conn.execute(query.order_by(PendingRow.next_attempt_at, PendingRow.id).limit(limit)).all()
         return [PendingBatch(r.id, r.uid, r.hotkey, r.step, r.created_at, r.attempts, list(r.sample), r.payload)
                 for r in rows]
 

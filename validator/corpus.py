@@ -1,0 +1,100 @@
+"""The novelty index over everything this validator accepted. The database is the truth: the index is only ever
+extended with rows already committed, and a snapshot (with its watermark) is loaded only when it matches the
+database, otherwise rebuilt from the stored signatures. So a crash can neither lose nor double an accepted record."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from scoring import Delivery, NoveltyIndex, NoveltyVerdict
+from validator import constants as K
+from validator.store import ValidatorStore
+
+log = logging.getLogger(__name__)
+
+
+class Corpus:
+    """Owns one NoveltyIndex, its snapshot file and the watermark (highest accepted_id it holds)."""
+
+    def __init__(self, store: ValidatorStore, snapshot: Path) -> None:
+        self.store = store
+        self.snapshot = snapshot
+        self.meta_path = snapshot.with_name(snapshot.name + ".json")
+        self.index = NoveltyIndex()
+        self.watermark = 0
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def open(self) -> None:
+        """Load the snapshot if it matches the database, catch up from the database, else rebuild."""
+        started = time.monotonic()
+        loaded = self._load_snapshot()
+        if not loaded:
+            self.index = NoveltyIndex.rebuild(self.store.novelty_rows(0, K.REBUILD_BATCH))
+            self.watermark = self.store.accepted_stats()[1]
+            how = "rebuilt"
+        else:
+            self._catch_up()
+            how = "snapshot"
+        log.info("novelty index ready how=%s records=%d watermark=%d seconds=%.2f", how, len(self.index),
+                 self.watermark, time.monotonic() - started)
+
+    def _load_snapshot(self) -> bool:
+        if not (self.snapshot.exists() and self.meta_path.exists()):
+            return False
+        try:
+            meta = json.loads(self.meta_path.read_text())
+            watermark, count = int(meta["watermark"]), int(meta["count"])
+            if self.store.count_accepted_upto(watermark) != count:
+                log.warning("novelty snapshot does not match the database (watermark=%d): rebuilding", watermark)
+                return False
+            index = NoveltyIndex.load(self.snapshot)
+            if len(index) != count:
+                log.warning("novelty snapshot holds %d entries, expected %d: rebuilding", len(index), count)
+                return False
+        except Exception as exc:  # a torn or foreign file: the database can always rebuild it
+            log.warning("novelty snapshot unreadable (%s): rebuilding", exc)
+            return False
+        self.index, self.watermark = index, watermark
+        return True
+
+    def _catch_up(self) -> None:
+        with self._lock:
+            for key, content_hash, sig in self.store.novelty_rows(self.watermark, K.REBUILD_BATCH):
+                self.index.add(key, content_hash, sig)
+                self.watermark = max(self.watermark, int(key))
+
+    def assess(self, deliveries: list[Delivery]) -> list[NoveltyVerdict]:
+        """Novelty of a step's deliveries against the accepted corpus and one another."""
+        if not deliveries:
+            return []
+        with self._lock:
+            return self.index.assess_step(deliveries)
+
+    def add(self, rows: Iterable[tuple[int, str, bytes]]) -> None:
+        """Extend the index with rows that are already committed (accepted_id, content_hash, minhash)."""
+        with self._lock:
+            for accepted_id, content_hash, sig in rows:
+                if accepted_id <= self.watermark:
+                    continue
+                self.index.add(str(accepted_id), content_hash, sig)
+                self.watermark = accepted_id
+
+    def save(self) -> None:
+        """Write the snapshot and then its watermark, each atomically (a crash leaves the old pair or a mismatch)."""
+        with self._lock:
+            tmp = self.snapshot.with_name(self.snapshot.name + ".tmp")
+            self.index.save(tmp)
+            meta = {"watermark": self.watermark, "count": len(self.index)}
+        os.replace(tmp, self.snapshot)
+        meta_tmp = self.meta_path.with_name(self.meta_path.name + ".tmp")
+        meta_tmp.write_text(json.dumps(meta))
+        os.replace(meta_tmp, self.meta_path)

@@ -1,0 +1,160 @@
+"""The first rungs of the validation ladder, cheapest first: the page envelope, each record's schema with its
+recomputed hash and canonical URL, then licence, quality and relevance against the domain spec. Pure: bytes in,
+candidates and rejection counts out (novelty and verification come after, across miners)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from schemas.domain import DomainCatalog, DomainSpec
+from schemas.protocol import RecordsRequest
+from schemas.record import Record
+from schemas.text import word_count
+from scoring import assess_quality, assess_relevance, freshness, size_factor
+from scrapers import source_for
+from validator.client import MinerError
+
+# Substrings of the Record validators' messages, mapped to the reason a rejection is counted under.
+_SCHEMA_REASONS = (
+    ("content_hash does not match", "hash_mismatch"),
+    ("uri is not canonical", "uri_not_canonical"),
+    ("text is not normalised", "text_not_normalised"),
+    ("is in the future", "future_timestamp"),
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A record that passed schema, quality and relevance; novelty and verification decide the rest."""
+
+    key: str  # "<uid>:<seq>", unique within a step
+    seq: int
+    record: Record
+    quality: float
+    relevance: float
+    freshness: float
+    size: float
+    desirability: float
+    signals: dict[str, float]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"key": self.key, "seq": self.seq, "record": self.record.model_dump(mode="json"),
+                "quality": self.quality, "relevance": self.relevance, "freshness": self.freshness,
+                "size": self.size, "desirability": self.desirability, "signals": self.signals}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Candidate:
+        return cls(key=data["key"], seq=data["seq"], record=Record.model_validate(data["record"]),
+                   quality=data["quality"], relevance=data["relevance"], freshness=data["freshness"],
+                   size=data["size"], desirability=data["desirability"], signals=dict(data["signals"]))
+
+
+@dataclass
+class PageVerdict:
+    """What one page gave: candidates, rejections by (domain, reason), the miner's cursor and whether more remain."""
+
+    candidates: list[Candidate] = field(default_factory=list)
+    rejected: Counter[tuple[str, str]] = field(default_factory=Counter)
+    next_seq: int = 0
+    more: bool = False
+    received: int = 0
+
+
+def parse_envelope(body: bytes, request: RecordsRequest) -> tuple[list[Any], int, bool]:
+    """The page's items, `next_seq` and `more`; a malformed envelope refuses the whole answer (MinerError)."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise MinerError("records answer is not JSON", reason="malformed_json") from None
+    if not isinstance(data, dict) or set(data) != {"records", "next_seq", "more"}:
+        raise MinerError("records answer does not have exactly records, next_seq, more", reason="bad_schema")
+    items, next_seq, more = data["records"], data["next_seq"], data["more"]
+    if not isinstance(items, list) or not isinstance(more, bool) or type(next_seq) is not int:
+        raise MinerError("records answer has fields of the wrong type", reason="bad_schema")
+    if len(items) > request.limit:
+        raise MinerError(f"{len(items)} records for a limit of {request.limit}", reason="too_many_records")
+    if next_seq < request.after_seq:
+        raise MinerError(f"next_seq {next_seq} moves the cursor back from {request.after_seq}", reason="bad_cursor")
+    if more and next_seq == request.after_seq:
+        raise MinerError("more=true without moving the cursor", reason="bad_cursor")
+    return items, next_seq, more
+
+
+def _schema_reason(exc: ValidationError) -> str:
+    text = str(exc)
+    return next((reason for needle, reason in _SCHEMA_REASONS if needle in text), "schema")
+
+
+def _license_reason(spec: DomainSpec, record: Record) -> str | None:
+    policy = spec.license
+    if policy.require and not record.license:
+        return "license_missing"
+    if policy.allowed is not None and record.license is not None and record.license not in policy.allowed:
+        return "license_not_allowed"
+    return None
+
+
+def judge_record(uid: int, seq: int, raw: Any, spec: DomainSpec, now: datetime,
+                 ) -> tuple[Candidate | None, str | None]:
+    """One record through schema, source, licence, quality and relevance: a candidate or a rejection reason."""
+    if not isinstance(raw, dict):
+        return None, "schema"
+    try:
+        record = Record.model_validate(raw)
+    except ValidationError as exc:
+        return None, _schema_reason(exc)
+    if record.domain != spec.id:
+        return None, "wrong_domain"
+    if source_for(spec, record) is None:
+        return None, "unknown_source"
+    reason = _license_reason(spec, record)
+    if reason:
+        return None, reason
+    quality = assess_quality(record.text, spec.quality, list(spec.languages))
+    if not quality.passed:
+        return None, f"quality:{quality.reason or 'low'}"
+    relevance = assess_relevance(record.title, record.text, spec.relevance)
+    if relevance.stuffing:
+        return None, "keyword_stuffing"
+    if not relevance.passed:
+        return None, f"relevance:{relevance.reason or 'low'}"
+    signals = {s.name: float(s.value) for s in quality.signals}
+    candidate = Candidate(
+        key=f"{uid}:{seq}", seq=seq, record=record, quality=quality.score, relevance=relevance.score,
+        freshness=freshness(record.published_at, record.fetched_at, spec.freshness_half_life_days, now),
+        size=size_factor(word_count(record.text), spec.size_cap_words), desirability=spec.desirability,
+        signals=signals)
+    return candidate, None
+
+
+def judge_page(uid: int, body: bytes, request: RecordsRequest, catalog: DomainCatalog, now: datetime) -> PageVerdict:
+    """Parse one page and run every record through the cheap rungs (pure: bytes in, verdict out)."""
+    items, next_seq, more = parse_envelope(body, request)
+    spec = catalog.get(request.domain) if request.domain else None
+    verdict = PageVerdict(next_seq=next_seq, more=more, received=len(items))
+    seen_seqs: set[int] = set()
+    for item in items:
+        seq = item.get("seq") if isinstance(item, dict) else None
+        domain = request.domain or "*"
+        if type(seq) is not int or not isinstance(item, dict) or set(item) != {"seq", "record"}:
+            verdict.rejected[(domain, "schema")] += 1
+            continue
+        if seq <= request.after_seq or seq > next_seq or seq in seen_seqs:
+            verdict.rejected[(domain, "bad_seq")] += 1
+            continue
+        seen_seqs.add(seq)
+        if spec is None:
+            verdict.rejected[(domain, "uncurated_domain")] += 1
+            continue
+        candidate, reason = judge_record(uid, seq, item["record"], spec, now)
+        if candidate is None:
+            verdict.rejected[(domain, reason or "schema")] += 1
+            continue
+        verdict.candidates.append(candidate)
+    return verdict

@@ -1,0 +1,190 @@
+"""The validator service: opens its state, runs steps on a cadence, sets weights, publishes releases, and serves
+metrics. Restart-safe: everything durable is in the database (the novelty snapshot is only a cache of it)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter
+
+from hub import HubTarget, LocalTarget, Publisher, ReleaseInfo
+from schemas.config import GleanConfig
+from schemas.domain import DomainCatalog
+from schemas.errors import ChainError, GleanError, PublishError
+from scrapers import fetch_one
+from validator import constants as K
+from validator.client import MinerClient
+from validator.corpus import Corpus
+from validator.metrics import ValidatorMetrics
+from validator.step import StepReport, StepRunner
+from validator.store import ValidatorStore, database_url
+from validator.verification import Fetcher, Verifier
+from validator.web import HttpServer, build_app
+from validator.weights import WeightSetter
+
+log = logging.getLogger(__name__)
+
+SNAPSHOT_FILE = "novelty.snapshot"
+BITTENSOR_BLOCK_SECONDS = 12.0
+
+
+def state_dir(config: GleanConfig) -> Path:
+    folder = Path(config.data_dir).expanduser() / "validator"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+class Validator:
+    """One validator hotkey on one subnet. `chain` is a `chain.Chain`; `wallet` anything with `.hotkey`."""
+
+    def __init__(self, config: GleanConfig, *, chain: Any, wallet: Any, catalog: DomainCatalog,
+                 fetch: Fetcher = fetch_one, routers: Sequence[APIRouter] = (), serve_http: bool = True) -> None:
+        self.config = config
+        self.chain = chain
+        self.wallet = wallet
+        self.hotkey: str = wallet.hotkey.ss58_address
+        self.catalog = catalog
+        self.metrics = ValidatorMetrics()
+        self.store = ValidatorStore.open(database_url(config))
+        self.corpus = Corpus(self.store, state_dir(config) / SNAPSHOT_FILE)
+        self.client = MinerClient(wallet.hotkey)
+        self.verifier = Verifier(catalog, fetch=fetch)
+        block_time = config.chain.block_time if config.chain.kind == "local" else BITTENSOR_BLOCK_SECONDS
+        self.runner = StepRunner(chain=chain, hotkey=self.hotkey, config=config.validator, catalog=catalog,
+                                 store=self.store, corpus=self.corpus, client=self.client, verifier=self.verifier,
+                                 metrics=self.metrics, block_time=block_time)
+        self.weights = WeightSetter(chain, wallet, self.store, self.metrics)
+        self._routers = routers
+        self._serve_http = serve_http
+        self.http: HttpServer | None = None
+        self._steps = 0
+        self._opened = False
+
+    async def open(self) -> None:
+        """Load the novelty index (snapshot or rebuild) and start the HTTP server."""
+        if self._opened:
+            return
+        await asyncio.to_thread(self.corpus.open)
+        if self._serve_http:
+            app = build_app(self.store, self.metrics, self.hotkey, routers=self._routers)
+            self.http = HttpServer(app, self.config.validator.dashboard_host, self.config.validator.dashboard_port)
+            self.http.start()
+            log.info("validator http server on http://%s:%d (metrics at /metrics)", self.http.host, self.http.port)
+        self._opened = True
+
+    async def close(self) -> None:
+        """Save the snapshot and release everything (idempotent)."""
+        if not self._opened:
+            self.store.close()
+            return
+        self._opened = False
+        if self.http is not None:
+            await self.http.stop()
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(self.corpus.save)
+        await self.client.aclose()
+        self.store.close()
+
+    async def step(self) -> StepReport | None:
+        """One step, then weights if due; None when this hotkey is not registered (logged with the fix)."""
+        await self.open()
+        state = await self.chain.state()
+        me = state.by_hotkey(self.hotkey)
+        if me is None:
+            log.error("validator hotkey %s is not registered on netuid %d; register it (`glean chain register`) — "
+                      "retrying next step", self.hotkey, state.netuid)
+            return None
+        if not me.validator_permit:
+            log.warning("validator uid=%d has no validator permit: miners will refuse its requests; add stake so it "
+                        "ranks among the top validators", me.uid)
+        report = await self.runner.run(state)
+        self._steps += 1
+        if self._steps % K.SNAPSHOT_EVERY_STEPS == 0:
+            await asyncio.to_thread(self.corpus.save)
+        miners = {n.uid for n in state.miners()}
+        scores = {uid: m.score for uid, m in (await asyncio.to_thread(self.store.miners)).items() if uid in miners}
+        try:
+            block = await self.chain.block()
+            report.weights_set = await self.weights.maybe_set(block, state.tempo, me.uid, scores)
+        except ChainError as exc:
+            log.warning("weights skipped: %s", exc)
+        return report
+
+    async def run(self, *, stop: asyncio.Event | None = None, max_steps: int | None = None) -> None:
+        """Steps on the configured cadence until `stop` is set (or `max_steps` ran); errors are logged, not fatal."""
+        stop = stop or asyncio.Event()
+        await self.open()
+        publishing = None
+        if self.config.validator.publish_interval_seconds > 0:
+            publishing = asyncio.create_task(self._publish_loop(stop))
+        try:
+            count = 0
+            while not stop.is_set() and (max_steps is None or count < max_steps):
+                began = time.monotonic()
+                try:
+                    await self.step()
+                except GleanError as exc:
+                    log.error("step failed: %s", exc)
+                except Exception:
+                    log.exception("step failed with an unexpected error; continuing with the next step")
+                count += 1
+                pause = max(K.MIN_STEP_PAUSE, self.config.validator.step_seconds - (time.monotonic() - began))
+                if max_steps is not None and count >= max_steps:
+                    break
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), pause)
+        finally:
+            if publishing is not None:
+                publishing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await publishing
+            await self.close()
+
+    # -- publishing ---------------------------------------------------------------------------------------------------
+
+    def publisher(self) -> Publisher:
+        hub = self.config.hub
+        target = HubTarget(hub.repo_id, endpoint=hub.endpoint) if hub.repo_id else LocalTarget(self.config.hub_dir())
+        return Publisher(self.store.engine, target, self.catalog)
+
+    async def publish(self) -> ReleaseInfo | None:
+        """Publish what was accepted since the last release and commit its location on chain."""
+        miners = await asyncio.to_thread(self.store.miners)
+        stats = {"pass": sum(m.verify_pass for m in miners.values()),
+                 "fail": sum(m.verify_fail for m in miners.values()),
+                 "unknown": sum(m.verify_unknown for m in miners.values())}
+        publisher = self.publisher()
+        info = await asyncio.to_thread(publisher.publish, self.store.accepted_after, validator_hotkey=self.hotkey,
+                                       verification_stats=stats)
+        if info is None:
+            log.info("publish: nothing new since the last release")
+            return None
+        await asyncio.to_thread(self.store.set_state, "last_release",
+                                {"release": info.release, "revision": info.revision, "location": info.location,
+                                 "rows_by_domain": info.rows_by_domain})
+        try:
+            await self.chain.commit(self.wallet, info.location)
+            log.info("release committed on chain location=%s", info.location)
+        except ChainError as exc:
+            log.warning("release %s published but not committed on chain: %s", info.location, exc)
+        return info
+
+    async def _publish_loop(self, stop: asyncio.Event) -> None:
+        interval = self.config.validator.publish_interval_seconds
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval)
+            if stop.is_set():
+                return
+            try:
+                await self.publish()
+            except (PublishError, GleanError) as exc:
+                log.error("publishing failed (retrying in %.0f s): %s", interval, exc)
+            except Exception:
+                log.exception("publishing failed unexpectedly (retrying in %.0f s)", interval)
