@@ -10,6 +10,7 @@ on every run in one environment.
 from __future__ import annotations
 
 import ast
+import pydoc_data.topics
 import random
 import re
 import sys
@@ -17,8 +18,6 @@ import sysconfig
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-
-import pydoc_data.topics
 
 from schemas import normalize_text
 
@@ -134,7 +133,7 @@ def _docstring_docs() -> list[Doc]:
     for module in DOCSTRING_MODULES:
         strings = _docstrings(module)
         paras = [_unwrap(p) for s in strings for p in _paragraphs(s)]
-        for i, chunk in enumerate(_chunks(paras, 100, 350)[:3]):
+        for i, chunk in enumerate(_chunks(paras, 100, 350)[:2]):
             docs.append(Doc(f"docstring:{module}:{i}", "prose:docstring", normalize_text("\n\n".join(chunk))))
     return docs
 
@@ -149,7 +148,7 @@ def _readme_docs() -> list[Doc]:
     for path in sorted(_site_packages().glob("*.dist-info/METADATA")):
         paras = [_unwrap(p) for p in _paragraphs(_metadata_body(path))]
         chunks = _chunks(paras, 150, 500)
-        if chunks:
+        if chunks and len(docs) < 90:
             name = path.parent.name.split("-")[0].lower()
             docs.append(Doc(f"readme:{name}", "prose:readme", normalize_text("\n\n".join(chunks[0]))))
     return docs
@@ -168,7 +167,8 @@ def _licence_docs() -> list[Doc]:
             continue
         seen.add(head)
         words = text.split(" ")
-        docs.append(Doc(f"licence:{path.parent.name.split('-')[0].lower()}", "prose:licence",
+        owner = path.parent.parent if path.parent.name == "licenses" else path.parent
+        docs.append(Doc(f"licence:{owner.name.split('-')[0].lower()}:{path.name}", "prose:licence",
                         text if len(words) < 700 else " ".join(words[:600])))
     return docs[:25]
 

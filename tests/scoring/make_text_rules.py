@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-HEADER = '''"""Text rules generated from spaCy {version} (English tokenizer; MIT licence, (c) ExplosionAI GmbH) and datatrove
-{dt_version} (punctuation sets; Apache-2.0, (c) Hugging Face): do not edit.
+HEADER = '''"""Text rules generated from spaCy {version} (English tokenizer; MIT licence, (c) ExplosionAI GmbH) and
+datatrove {dt_version} (punctuation sets; Apache-2.0, (c) Hugging Face): do not edit.
 
 Regenerate with `python -m tests.scoring.make_text_rules`. Used by `scoring.tokenize` and `scoring.quality`.
 """

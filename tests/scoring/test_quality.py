@@ -1,0 +1,178 @@
+"""Quality signals: one table case per rule, the score, the verdict and its reason, language id."""
+
+from __future__ import annotations
+
+import pytest
+
+from schemas import QualitySpec, Signal
+from scoring import constants as k
+from scoring.quality import assess_quality, detect_language
+from tests.scoring.conftest import datatrove_filters, datatrove_verdicts
+
+SPEC = QualitySpec(min_quality=0.5, min_words=50, max_words=100_000)
+
+GOOD = """The river has shaped the valley for thousands of years, and the town grew up along its banks.
+Farmers brought their grain to the mill that stood at the bend, where the water ran fast and deep.
+In the spring the melting snow raised the level of the water, and the meadows were flooded for weeks.
+The people who lived there learned to build their houses on higher ground, away from the fields.
+Later a railway line was laid along the northern side of the valley, and the town became a market for the region.
+Today the old mill is a museum, and visitors can see how the wheel once turned the heavy stones."""
+
+SENTENCES = [line for line in GOOD.splitlines()]
+
+
+def _signal(report, name: str) -> Signal:
+    return next(s for s in report.signals if s.name == name)
+
+
+def _lines(n: int, make) -> str:
+    return "\n".join(make(i) for i in range(n))
+
+
+# (rule that must fail, text, spec overrides)
+CASES = [
+    ("gopher_min_words", "The mill stands at the bend of the river, and it is old.", {}),
+    ("gopher_max_words", GOOD, {"max_words": 60}),
+    ("gopher_min_mean_word_length", _lines(12, lambda i: "I am at it and so is he, as we go to it by a car."), {}),
+    ("gopher_max_mean_word_length", _lines(8, lambda i: "Internationalization characteristically necessitates "
+                                                        "comprehensive interdisciplinary considerations "
+                                                        "notwithstanding organizational responsibilities."), {}),
+    ("gopher_hash_ratio", GOOD + "\n" + " ".join(f"#tag{i}" for i in range(40)), {}),
+    ("gopher_ellipsis_ratio", GOOD.replace(" ", " ... ", 40), {}),
+    ("gopher_bullet_lines", _lines(10, lambda i: f"- {SENTENCES[i % 6]}"), {}),
+    ("gopher_ellipsis_lines", "\n".join(s[:60] + "..." for s in SENTENCES * 2), {}),
+    ("gopher_alpha_words", GOOD + "\n" + " ".join(str(i) for i in range(300)), {}),
+    ("gopher_stop_words", _lines(10, lambda i: f"Red apples grow on small trees near houses number {i}."), {}),
+    ("gopher_dup_paragraphs", "\n\n".join([SENTENCES[0]] * 3 + [SENTENCES[1]]), {}),
+    ("gopher_dup_paragraph_chars", "\n\n".join([GOOD, SENTENCES[2], GOOD]), {}),
+    ("gopher_dup_lines", "\n".join(SENTENCES + [SENTENCES[0]] * 4), {}),
+    ("gopher_dup_line_chars", "\n".join(SENTENCES + SENTENCES[:3]), {}),
+    ("gopher_top_2gram", GOOD + "\n" + " ".join(["the valley"] * 120) + ".", {}),
+    ("gopher_top_3gram", GOOD + "\n" + " ".join(["mill and river"] * 100) + ".", {}),
+    ("gopher_top_4gram", GOOD + "\n" + " ".join(["old mill and river"] * 80) + ".", {}),
+    ("gopher_dup_5gram", GOOD + " " + GOOD.replace("\n", " "), {}),
+    ("gopher_dup_10gram", GOOD + " " + GOOD.replace("\n", " "), {}),
+    ("c4_lorem_ipsum", GOOD + "\nLorem ipsum dolor sit amet, consectetur adipiscing elit.", {}),
+    ("c4_curly_bracket", GOOD + "\nThe config is written as {\"key\": 1} in the file.", {}),
+    ("c4_min_sentences", GOOD.replace(".", ""), {}),
+    ("fineweb_line_punct", "\n".join(s.rstrip(".") for s in SENTENCES), {}),
+    ("fineweb_short_lines", GOOD + "\n" + _lines(20, lambda i: f"Item number {i} here."), {}),
+    ("fineweb_dup_line_chars", GOOD + "\n" + SENTENCES[3], {}),
+    ("fineweb_list_ratio", GOOD + "\n" + _lines(100, lambda i: "Yes"), {}),
+    ("language", "Der Fluss hat das Tal über Jahrtausende geformt, und die Stadt wuchs an seinen Ufern. Die Bauern "
+                 "brachten ihr Getreide zur Mühle, die an der Biegung stand, wo das Wasser schnell und tief floss. "
+                 "Im Frühjahr hob der schmelzende Schnee den Wasserstand, und die Wiesen standen wochenlang unter "
+                 "Wasser. Die Menschen lernten, ihre Häuser auf höherem Grund zu bauen, weit weg von den Feldern.",
+     {}),
+]
+
+
+def test_good_text_passes_every_rule() -> None:
+    report = assess_quality(GOOD, SPEC, ["en"])
+    assert [s.name for s in report.signals if not s.passed] == []
+    assert (report.score, report.passed, report.reason, report.lang) == (1.0, True, None, "en")
+
+
+@pytest.mark.parametrize(("rule", "text", "overrides"), CASES, ids=[c[0] for c in CASES])
+def test_rule_fails_on_its_table_case(rule: str, text: str, overrides: dict) -> None:
+    report = assess_quality(text, SPEC.model_copy(update=overrides), ["en"])
+    assert _signal(report, rule).passed is False
+
+
+def test_every_rule_has_a_table_case() -> None:
+    report = assess_quality(GOOD, SPEC, ["en"])
+    covered = {c[0] for c in CASES} | {f"gopher_dup_{n}gram" for n in range(6, 10)}
+    assert {s.name for s in report.signals} == covered
+
+
+@pytest.mark.parametrize(("rule", "text", "overrides"), [c for c in CASES if not c[2] and c[0] != "language"],
+                         ids=[c[0] for c in CASES if not c[2] and c[0] != "language"])
+def test_table_case_verdicts_agree_with_datatrove(rule: str, text: str, overrides: dict) -> None:
+    expected = datatrove_verdicts(text, datatrove_filters())
+    report = assess_quality(text, SPEC, ["en"])
+    prefixes = {"gopher_quality": ("gopher_m", "gopher_hash", "gopher_ellipsis", "gopher_bullet", "gopher_alpha",
+                                   "gopher_stop"),
+                "gopher_repetition": ("gopher_dup", "gopher_top"), "c4": ("c4_",), "fineweb": ("fineweb_",)}
+    ours = {family: all(s.passed for s in report.signals if s.name.startswith(p)) for family, p in prefixes.items()}
+    assert ours == expected
+
+
+def test_signals_carry_value_threshold_and_verdict() -> None:
+    report = assess_quality(GOOD, SPEC, ["en"])
+    words = _signal(report, "gopher_min_words")
+    assert isinstance(words, Signal)
+    assert (words.value, words.threshold, words.passed) == (len(GOOD.split()), SPEC.min_words, True)
+
+
+def test_hard_rule_rejects_with_its_name_as_reason() -> None:
+    report = assess_quality("Too short to keep.", SPEC, ["en"])
+    assert (report.passed, report.reason) == (False, "quality:gopher_min_words")
+
+
+def test_strong_soft_failure_falls_below_min_quality() -> None:
+    text = "\n\n".join([GOOD] * 2)
+    report = assess_quality(text, SPEC, ["en"])
+    assert report.score < SPEC.min_quality
+    assert report.passed is False and report.reason == "quality:gopher_dup_paragraphs"
+
+
+def test_mild_soft_failure_lowers_score_but_passes() -> None:
+    text = GOOD + "\nThe config is written as {\"key\": 1} in the file."
+    report = assess_quality(text, SPEC, ["en"])
+    assert report.score == pytest.approx(1 - k.RULE_PENALTIES["c4_curly_bracket"])
+    assert report.passed is True and report.reason is None
+
+
+def test_min_quality_of_the_domain_decides() -> None:
+    text = GOOD + "\nThe config is written as {\"key\": 1} in the file."
+    strict = assess_quality(text, SPEC.model_copy(update={"min_quality": 0.9}), ["en"])
+    assert (strict.passed, strict.reason) == (False, "quality:c4_curly_bracket")
+
+
+def test_score_is_the_product_of_penalties_and_stays_in_unit_interval(corpus) -> None:
+    for doc in corpus[::5]:
+        report = assess_quality(doc.text, SPEC, ["en"])
+        expected = 1.0
+        for s in report.signals:
+            if not s.passed:
+                expected *= 1 - k.RULE_PENALTIES.get(s.name, 0.0)
+        assert 0.0 <= report.score <= 1.0
+        assert report.score == pytest.approx(expected, abs=1e-6)
+
+
+def test_german_text_is_detected_and_rejected_for_an_english_domain() -> None:
+    german = dict((c[0], c[1]) for c in CASES)["language"]
+    report = assess_quality(german, QualitySpec(min_words=20), ["en"])
+    assert (report.lang, report.passed, report.reason) == ("de", False, "quality:language")
+    assert assess_quality(german, QualitySpec(min_words=20), ["de"]).reason is None
+
+
+def test_english_stop_words_are_not_required_of_other_languages() -> None:
+    german = dict((c[0], c[1]) for c in CASES)["language"]
+    report = assess_quality(german, QualitySpec(min_words=20), ["de"])
+    assert _signal(report, "gopher_stop_words").passed is True
+
+
+def test_language_is_read_from_the_middle_too() -> None:
+    german = dict((c[0], c[1]) for c in CASES)["language"]
+    assert detect_language(SENTENCES[0] + "\n" + german * 3)[0] == "de"
+
+
+def test_language_detection_works_offline_on_several_languages() -> None:
+    samples = {
+        "fr": "La rivière a façonné la vallée pendant des milliers d'années, et la ville s'est développée sur ses "
+              "rives.",
+        "es": "El río ha dado forma al valle durante miles de años, y el pueblo creció a lo largo de sus orillas.",
+        "en": SENTENCES[0],
+    }
+    assert {lang: detect_language(text)[0] for lang, text in samples.items()} == {lang: lang for lang in samples}
+
+
+def test_empty_text_is_rejected_without_error() -> None:
+    report = assess_quality("", SPEC, ["en"])
+    assert (report.passed, report.reason, report.lang) == (False, "quality:gopher_min_words", None)
+
+
+def test_verdicts_are_deterministic(corpus) -> None:
+    text = corpus[3].text
+    assert assess_quality(text, SPEC, ["en"]) == assess_quality(text, SPEC, ["en"])

@@ -1,0 +1,58 @@
+"""The spaCy-rule tokenizer gives exactly the words datatrove counts."""
+
+from __future__ import annotations
+
+import pytest
+
+from scoring import text_rules
+from scoring.tokenize import analyse, count_sentences, line_sentences, split_words
+
+
+@pytest.mark.parametrize(("text", "tokens"), [
+    ("Hello, world.", ["Hello", ",", "world", "."]),
+    ("I don't know.", ["I", "do", "n't", "know", "."]),
+    ("Use it (e.g. here).", ["Use", "it", "(", "e.g.", "here", ")", "."]),
+    ("A well-known fact", ["A", "well", "-", "known", "fact"]),
+    ("Costs $5.50 now", ["Costs", "$", "5.50", "now"]),
+    ("See https://example.org/a?b=c.", ["See", "https://example.org/a?b=c", "."]),
+    ("__init__ is special", ["_", "_", "init", "_", "_", "is", "special"]),
+    ("wait... what?!", ["wait", "...", "what", "?", "!"]),
+    ("I am happy :)", ["I", "am", "happy", ":)"]),
+    ("", []),
+])
+def test_split_words_follows_spacy_rules(text: str, tokens: list[str]) -> None:
+    assert split_words(text) == tokens
+
+
+def test_split_words_equals_datatrove_tokens_on_the_corpus(corpus, oracle) -> None:
+    mismatched = [d.id for d in corpus if split_words(d.text) != oracle[d.id].tokens]
+    assert mismatched == []
+
+
+def test_sentence_counts_equal_datatrove_on_corpus_lines(corpus) -> None:
+    datatrove_text = pytest.importorskip("datatrove.utils.text")
+    lines = [line.strip() for d in corpus[::7] for line in d.text.splitlines() if line.strip()]
+    assert len(lines) > 500
+    expected = [len(datatrove_text.split_into_sentences(line)) for line in lines]
+    assert [line_sentences(line) for line in lines] == expected
+
+
+def test_analyse_counts_words_letters_and_characters() -> None:
+    words = analyse("Hello, big world! 42 ...")
+    assert words.tokens == ["Hello", ",", "big", "world", "!", "42", "..."]
+    assert (words.words, words.word_chars, words.alpha) == (4, 5 + 3 + 5 + 2, 3)
+
+
+def test_count_sentences_starts_a_sentence_after_final_punctuation() -> None:
+    assert count_sentences(split_words("One. Two! Three? (four)")) == 4
+    assert count_sentences([]) == 0
+
+
+def test_generated_rules_match_the_installed_spacy_and_datatrove() -> None:
+    pytest.importorskip("spacy")
+    pytest.importorskip("datatrove")
+    from tests.scoring.make_text_rules import current_rules
+
+    current = current_rules()
+    stored = {name: getattr(text_rules, name) for name in current}
+    assert stored == current, "regenerate with: python -m tests.scoring.make_text_rules"
