@@ -174,6 +174,6 @@ async def crawl(
     stats = CrawlStats(**final)
     for reason, count in local.errors.items():
         stats.errors[reason] = stats.errors.get(reason, 0) + count
-    stats.records -= sum(local.errors.values())
+    stats.records -= local.errors.get(reasons.INVALID_RECORD, 0)
     stats.seconds = round(time.monotonic() - started, 3)
     return stats

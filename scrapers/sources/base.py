@@ -100,7 +100,9 @@ def not_future(value: datetime | None, now: datetime) -> datetime | None:
 
 
 def clip_text(text: str) -> str:
-    """Normalised text cut at the last line break within the record size limit (deterministic)."""
+    """Text cut at the last line break within the record size limit, once normalised (deterministic)."""
+    if len(text) <= MAX_TEXT_CHARS // 3:
+        return text  # NFC grows a string at most threefold (UAX #15); Record.build normalises it
     text = normalize_text(text)
     if len(text) <= MAX_TEXT_CHARS:
         return text

@@ -12,7 +12,7 @@ import io
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 import trafilatura
 from lxml import etree
@@ -24,7 +24,6 @@ from w3lib.encoding import html_to_unicode
 from schemas import canonical_url
 from schemas.errors import RecordError
 from scrapers import reasons, settings
-from scrapers.allow import host_port
 from scrapers.sources.base import Headers, ParseContext, Parsed, ParseError, content_type, make_record
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
@@ -69,20 +68,37 @@ def page_links(tree: HtmlElement, url: str) -> list[str]:
     """Absolute http(s) links of a page without fragments, in document order, nofollow links left out."""
     bases = tree.xpath("//base/@href")
     base = urljoin(url, str(bases[0]).strip()) if bases else url
-    seen: dict[str, None] = {}
+    parts = urlsplit(base)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    hrefs: dict[str, None] = {}
     for anchor in tree.iterfind(".//a[@href]"):
-        if "nofollow" in (anchor.get("rel") or "").lower():
-            continue
-        href = (anchor.get("href") or "").strip()
-        if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
+        if "nofollow" not in (anchor.get("rel") or "").lower():
+            hrefs.setdefault((anchor.get("href") or "").strip(), None)  # menus repeat links: join each once
+    links: dict[str, None] = {}
+    for href in hrefs:
+        if not href or href.startswith(_NOT_PAGES):
             continue
         try:
-            link = urldefrag(urljoin(base, href))[0]
+            link = _absolute(href, base, origin)
         except ValueError:
             continue
-        if host_port(link) is not None:
-            seen.setdefault(link, None)
-    return list(seen)
+        if "#" in link:
+            link = urldefrag(link)[0]
+        if link.startswith(("http://", "https://")):
+            links.setdefault(link, None)
+    return list(links)
+
+
+_NOT_PAGES = ("#", "javascript:", "mailto:", "tel:", "data:")
+
+
+def _absolute(href: str, base: str, origin: str) -> str:
+    """urljoin, with shortcuts for the two common shapes (absolute URLs, root-relative paths without dots)."""
+    if href.startswith(("http://", "https://")):
+        return href
+    if href.startswith("/") and not href.startswith("//") and "/." not in href:
+        return origin + href
+    return urljoin(base, href)
 
 
 def _published(value: str | None) -> datetime | None:

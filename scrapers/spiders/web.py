@@ -31,9 +31,19 @@ class WebSpider(SourceSpider):
         super().__init__(*args, **kwargs)
         self.sitemap_urls_taken = 0
         self.sitemaps_requested: set[str] = set()
+        # URLs already turned into requests: most links of a site repeat on every page, and building a
+        # Request only for the dupefilter to drop it costs more than the set lookup.
+        self.queued: set[str] = set()
+
+    def _page(self, url: str, depth: int) -> Request | None:
+        if url in self.queued or not self.pages.allows_page(url):
+            return None
+        self.queued.add(url)
+        return self.page_request(url, self.parse_page, meta={DEPTH: depth}, priority=-depth)
 
     async def start(self) -> AsyncIterator[Request]:
         for seed in self.params.seeds:
+            self.queued.add(seed)
             yield self.page_request(seed, self.parse_page, meta={DEPTH: 0})
         for sitemap in self.params.sitemap_urls:
             request = self._sitemap_request(sitemap)
@@ -68,9 +78,10 @@ class WebSpider(SourceSpider):
         for url in pages:
             if self.sitemap_urls_taken >= min(settings.MAX_SITEMAP_URLS, self.budget) or not self.budget_left():
                 return
-            if self.pages.allows_page(url):
+            request = self._page(url, 0)
+            if request is not None:
                 self.sitemap_urls_taken += 1
-                yield self.page_request(url, self.parse_page, meta={DEPTH: 0})
+                yield request
 
     async def parse_page(self, response: Response) -> AsyncIterator[Any]:
         parsed = await self.run_parser(web.parse_page, response)
@@ -86,5 +97,6 @@ class WebSpider(SourceSpider):
         for link in parsed.follow:
             if not self.budget_left():
                 return
-            if self.pages.allows_page(link):
-                yield self.page_request(link, self.parse_page, meta={DEPTH: depth}, priority=-depth)
+            request = self._page(link, depth)
+            if request is not None:
+                yield request
