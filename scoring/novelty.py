@@ -1,0 +1,434 @@
+"""The novelty index: exact and near-duplicate lookup against everything accepted, and within one step.
+
+- Exact: the record's content hash, and a hash of its case- and whitespace-folded text.
+- Near: MinHash (rensa, pinned) over word 5-gram shingles; LSH with BANDS x ROWS bands finds candidates, and
+  each candidate is verified by the Jaccard similarity estimated from the two signatures.
+
+A signature is bytes (the validator stores it with the accepted record) so the index can be rebuilt from the
+database; `save`/`load` keep a snapshot for a fast restart. The index holds, per document, the 512-byte MinHash
+digest, 16 band keys and two exact-hash prefixes in sorted numpy arrays (no Python object per document), about
+0.8 KB per document. rensa's own `RMinHashLSH` needs about 1.4 KB per document for the bands alone, so only its
+MinHash is used here (see benchmarks/bench_scoring.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+
+import numpy as np
+import rensa
+
+from schemas import StorageError
+from scoring import constants as k
+
+_WORD = re.compile(r"\w+")
+_MAGIC = b"GMH" + bytes([rensa.RMinHash.ALGORITHM_VERSION])   # format + rensa algorithm version
+_FOLDED_BYTES = 16
+SIGNATURE_BYTES = len(_MAGIC) + _FOLDED_BYTES + 4 * k.NUM_PERM
+_SNAPSHOT_FORMAT = 1
+_BLOCK_ROWS = 1 << 14                      # digests are stored in blocks of this many rows (8 MiB each)
+_MIX = np.uint64(0x100000001B3)            # FNV-1a prime: folds a band's 8 slots into one 64-bit key
+_BAND_SALT = (np.arange(k.BANDS, dtype=np.uint64) + np.uint64(1)) * np.uint64(0x9E3779B97F4A7C15)
+
+
+# ---- signatures ----------------------------------------------------------------------------------------------
+
+def fold(text: str) -> str:
+    """Case- and whitespace-folded text: what the folded exact hash covers."""
+    return " ".join(text.casefold().split())
+
+
+def shingles(text: str) -> list[str]:
+    """Word SHINGLE-grams of the folded text (punctuation dropped); a shorter text is one shingle."""
+    words = _WORD.findall(text.casefold())
+    if len(words) < k.SHINGLE:
+        return [" ".join(words)]
+    return [" ".join(gram) for gram in zip(*(words[i:] for i in range(k.SHINGLE)), strict=False)]
+
+
+def _digest(text: str) -> list[int]:
+    sketch = rensa.RMinHash(k.NUM_PERM, k.MINHASH_SEED)
+    sketch.update(shingles(text))
+    return sketch.digest()
+
+
+def signature(text: str) -> bytes:
+    """The record's fingerprint: format tag, 16-byte folded-text hash, NUM_PERM MinHash slots (uint32 LE)."""
+    folded = hashlib.blake2b(fold(text).encode("utf-8"), digest_size=_FOLDED_BYTES).digest()
+    return _MAGIC + folded + np.asarray(_digest(text), dtype="<u4").tobytes()
+
+
+def _parse(sig: bytes) -> tuple[bytes, np.ndarray]:
+    if len(sig) != SIGNATURE_BYTES or not sig.startswith(_MAGIC):
+        raise StorageError(
+            f"novelty signature of {len(sig)} bytes with tag {bytes(sig[:4])!r} is not this version's "
+            f"({SIGNATURE_BYTES} bytes, tag {_MAGIC!r})",
+            hint="recompute signatures from the record texts with scoring.signature (rensa must be pinned)")
+    body = len(_MAGIC) + _FOLDED_BYTES
+    return bytes(sig[len(_MAGIC):body]), np.frombuffer(sig, dtype="<u4", offset=body)
+
+
+def estimated_jaccard(a: bytes, b: bytes) -> float:
+    """Jaccard similarity of two texts' shingle sets, estimated from their signatures."""
+    return float(np.count_nonzero(_parse(a)[1] == _parse(b)[1])) / k.NUM_PERM
+
+
+def _prefix(data: bytes) -> int:
+    return int.from_bytes(data[:8], "little")
+
+
+def _hash_prefix(content_hash: str) -> int:
+    return int(content_hash[:16], 16)
+
+
+def _band_keys(digests: np.ndarray) -> np.ndarray:
+    """(m, NUM_PERM) uint32 -> (m, BANDS) uint64: one key per band, distinct across bands."""
+    bands = digests.reshape(len(digests), k.BANDS, k.ROWS).astype(np.uint64)
+    keys = np.broadcast_to(_BAND_SALT, (len(digests), k.BANDS)).copy()
+    for row in range(k.ROWS):
+        keys ^= bands[:, :, row]
+        keys *= _MIX
+    return keys
+
+
+# ---- a sorted uint64 -> uint32 multimap ----------------------------------------------------------------------
+
+class _Multimap:
+    """Sorted parallel arrays (8 + 4 bytes an entry) plus a small dict of recent additions, merged in batches."""
+
+    def __init__(self, keys: np.ndarray | None = None, vals: np.ndarray | None = None) -> None:
+        self._keys = np.empty(0, np.uint64) if keys is None else keys
+        self._vals = np.empty(0, np.uint32) if vals is None else vals
+        self._pending: dict[int, list[int]] = {}
+        self._pending_n = 0
+
+    def __len__(self) -> int:
+        return len(self._keys) + self._pending_n
+
+    def add(self, keys: Iterable[int], val: int) -> None:
+        for key in keys:
+            self._pending.setdefault(key, []).append(val)
+            self._pending_n += 1
+        if self._pending_n >= k.LSH_MERGE_EVERY * k.BANDS:
+            self.merge()
+
+    def extend(self, keys: np.ndarray, vals: np.ndarray) -> None:
+        """Bulk insert (rebuild): merged at once."""
+        self.merge()
+        self._merge_sorted(keys.astype(np.uint64, copy=False), vals.astype(np.uint32, copy=False))
+
+    def merge(self) -> None:
+        if not self._pending:
+            return
+        keys = np.fromiter((key for key, vals in self._pending.items() for _ in vals), np.uint64, self._pending_n)
+        vals = np.fromiter((v for vs in self._pending.values() for v in vs), np.uint32, self._pending_n)
+        self._pending.clear()
+        self._pending_n = 0
+        self._merge_sorted(keys, vals)
+
+    def _merge_sorted(self, keys: np.ndarray, vals: np.ndarray) -> None:
+        order = np.argsort(keys, kind="stable")
+        keys, vals = keys[order], vals[order]
+        if not len(self._keys):
+            self._keys, self._vals = keys, vals
+            return
+        at = np.searchsorted(self._keys, keys, side="right")
+        self._keys = np.insert(self._keys, at, keys)
+        self._vals = np.insert(self._vals, at, vals)
+
+    def find(self, keys: np.ndarray) -> list[list[int]]:
+        """The values of each key (in key order of `keys`)."""
+        lo = np.searchsorted(self._keys, keys, side="left")
+        hi = np.searchsorted(self._keys, keys, side="right")
+        found: list[list[int]] = [[] for _ in range(len(keys))]
+        for i in np.flatnonzero(hi > lo):
+            found[i] = self._vals[lo[i]:hi[i]].tolist()
+        if self._pending:
+            for i, key in enumerate(keys.tolist()):
+                extra = self._pending.get(key)
+                if extra:
+                    found[i] = found[i] + extra
+        return found
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        self.merge()
+        return self._keys, self._vals
+
+    def nbytes(self) -> int:
+        return self._keys.nbytes + self._vals.nbytes
+
+
+# ---- verdicts ------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Delivery:
+    """One record delivered in a step."""
+
+    key: str
+    miner_uid: int
+    content_hash: str
+    text: str
+
+
+@dataclass(frozen=True)
+class NoveltyVerdict:
+    """`novelty` in [0,1]: 0 for a duplicate of accepted data (or of the same miner's own delivery in this step),
+    1/k when k miners delivered the same or near-same new content in one step. `keep` marks the one
+    representative of each new cluster to accept. `kind` is how it matched ("exact", "folded", "near") and
+    `duplicate_of` the key it matched; both None for a cluster's representative. `signature` is the delivery's
+    signature (store it and pass it to `NoveltyIndex.add` when the record is accepted)."""
+
+    key: str
+    novelty: float
+    keep: bool
+    duplicate_of: str | None
+    kind: str | None
+    signature: bytes = field(default=b"", repr=False)
+
+
+@dataclass
+class _Probe:
+    """A delivery prepared for lookup."""
+
+    delivery: Delivery
+    signature: bytes
+    folded: bytes
+    digest: np.ndarray
+    match: tuple[str, str] | None = None      # (kind, key) of a match in the index
+
+
+# ---- the index -----------------------------------------------------------------------------------------------
+
+class NoveltyIndex:
+    """Everything accepted so far, for exact and near-duplicate lookup."""
+
+    def __init__(self) -> None:
+        self._blocks: list[np.ndarray] = []
+        self._n = 0
+        self._key_bytes = bytearray()
+        self._key_ends = array("Q")
+        self._exact = _Multimap()
+        self._folded = _Multimap()
+        self._bands = _Multimap()
+
+    def __len__(self) -> int:
+        return self._n
+
+    # -- adding --
+    def _append_digests(self, digests: np.ndarray) -> None:
+        done = 0
+        while done < len(digests):
+            block, at = divmod(self._n, _BLOCK_ROWS)
+            if block == len(self._blocks):
+                self._blocks.append(np.empty((_BLOCK_ROWS, k.NUM_PERM), np.uint32))
+            take = min(_BLOCK_ROWS - at, len(digests) - done)
+            self._blocks[block][at:at + take] = digests[done:done + take]
+            self._n += take
+            done += take
+
+    def _append_key(self, key: str) -> None:
+        self._key_bytes += key.encode("utf-8")
+        self._key_ends.append(len(self._key_bytes))
+
+    def add(self, key: str, content_hash: str, sig: bytes) -> None:
+        """Index one accepted record by its key, content hash and signature."""
+        folded, digest = _parse(sig)
+        doc_id = self._n
+        self._append_digests(digest[None, :])
+        self._append_key(key)
+        self._exact.add([_hash_prefix(content_hash)], doc_id)
+        self._folded.add([_prefix(folded)], doc_id)
+        self._bands.add(_band_keys(digest[None, :])[0].tolist(), doc_id)
+
+    def _add_batch(self, rows: Sequence[tuple[str, str, bytes]]) -> None:
+        parsed = [_parse(sig) for _, _, sig in rows]
+        digests = np.stack([d for _, d in parsed]) if parsed else np.empty((0, k.NUM_PERM), np.uint32)
+        ids = np.arange(self._n, self._n + len(rows), dtype=np.uint32)
+        self._append_digests(digests)
+        for key, _, _ in rows:
+            self._append_key(key)
+        self._exact.extend(np.array([_hash_prefix(h) for _, h, _ in rows], np.uint64), ids)
+        self._folded.extend(np.array([_prefix(f) for f, _ in parsed], np.uint64), ids)
+        self._bands.extend(_band_keys(digests).ravel(), np.repeat(ids, k.BANDS))
+
+    @classmethod
+    def rebuild(cls, rows: Iterable[tuple[str, str, bytes]]) -> NoveltyIndex:
+        """An index of (key, content_hash, signature) rows, e.g. read back from the accepted store."""
+        index = cls()
+        it: Iterator[tuple[str, str, bytes]] = iter(rows)
+        while batch := list(islice(it, 65_536)):
+            index._add_batch(batch)
+        return index
+
+    # -- looking up --
+    def key(self, doc_id: int) -> str:
+        start = self._key_ends[doc_id - 1] if doc_id else 0
+        return self._key_bytes[start:self._key_ends[doc_id]].decode("utf-8")
+
+    def _digest_rows(self, ids: list[int]) -> np.ndarray:
+        return np.stack([self._blocks[i // _BLOCK_ROWS][i % _BLOCK_ROWS] for i in ids])
+
+    def _best_near(self, digest: np.ndarray, candidates: list[int]) -> tuple[float, int] | None:
+        """(estimated Jaccard, id) of the most similar verified candidate (lowest id on a tie)."""
+        if not candidates:
+            return None
+        ids = sorted(set(candidates))
+        sims = np.count_nonzero(self._digest_rows(ids) == digest, axis=1) / k.NUM_PERM
+        best = int(np.argmax(sims))
+        return (float(sims[best]), ids[best]) if sims[best] >= k.VERIFY_JACCARD else None
+
+    def _match_index(self, probes: list[_Probe]) -> None:
+        if not self._n or not probes:
+            return
+        exact = self._exact.find(np.array([_hash_prefix(p.delivery.content_hash) for p in probes], np.uint64))
+        folded = self._folded.find(np.array([_prefix(p.folded) for p in probes], np.uint64))
+        bands = _band_keys(np.stack([p.digest for p in probes]))
+        candidates = self._bands.find(bands.ravel())
+        for i, probe in enumerate(probes):
+            if exact[i]:
+                probe.match = ("exact", self.key(min(exact[i])))
+            elif folded[i]:
+                probe.match = ("folded", self.key(min(folded[i])))
+            else:
+                near = self._best_near(probe.digest, [c for b in range(k.BANDS) for c in candidates[i * k.BANDS + b]])
+                if near is not None:
+                    probe.match = ("near", self.key(near[1]))
+
+    def assess_step(self, deliveries: list[Delivery]) -> list[NoveltyVerdict]:
+        """Verdicts for one step's deliveries, in order: against the index, then within the step (the first
+        delivery of a cluster is kept; the k miners that delivered it share the credit, 1/k each)."""
+        probes = []
+        for d in deliveries:
+            sig = signature(d.text)
+            folded, digest = _parse(sig)
+            probes.append(_Probe(d, sig, folded, digest))
+        self._match_index(probes)
+        verdicts: dict[int, NoveltyVerdict] = {}
+        for i, probe in enumerate(probes):
+            if probe.match is not None:
+                kind, key = probe.match
+                verdicts[i] = NoveltyVerdict(probe.delivery.key, 0.0, False, key, kind, probe.signature)
+        fresh = [i for i in range(len(probes)) if i not in verdicts]
+        verdicts.update(_split_ties([probes[i] for i in fresh], fresh))
+        return [verdicts[i] for i in range(len(probes))]
+
+    # -- persistence --
+    def _meta(self) -> dict[str, object]:
+        return {"format": _SNAPSHOT_FORMAT, "magic": _MAGIC.hex(), "num_perm": k.NUM_PERM, "bands": k.BANDS,
+                "rows": k.ROWS, "shingle": k.SHINGLE, "seed": k.MINHASH_SEED, "documents": self._n}
+
+    def save(self, path: Path) -> None:
+        """Write a snapshot atomically (a temp file renamed over `path`)."""
+        path = Path(path)
+        exact_keys, exact_vals = self._exact.arrays()
+        folded_keys, folded_vals = self._folded.arrays()
+        band_keys, band_vals = self._bands.arrays()
+        # One array per block, the last one trimmed: no full copy of the digests while saving.
+        blocks = {f"digests_{i:05d}": block[:self._n - i * _BLOCK_ROWS] for i, block in enumerate(self._blocks)}
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "wb") as fh:
+            np.savez(fh, meta=np.frombuffer(json.dumps(self._meta()).encode(), np.uint8), **blocks,
+                     key_bytes=np.frombuffer(bytes(self._key_bytes), np.uint8),
+                     key_ends=np.frombuffer(self._key_ends.tobytes(), np.uint64),
+                     exact_keys=exact_keys, exact_vals=exact_vals, folded_keys=folded_keys,
+                     folded_vals=folded_vals, band_keys=band_keys, band_vals=band_vals)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: Path) -> NoveltyIndex:
+        """Read a snapshot written by `save`; refuses one written with other constants."""
+        try:
+            with np.load(Path(path), allow_pickle=False) as data:
+                arrays = {name: data[name] for name in data.files}
+        except (OSError, ValueError, KeyError) as exc:
+            raise StorageError(f"cannot read novelty snapshot {path}: {exc}",
+                               hint="delete it and rebuild the index from the database") from exc
+        meta = json.loads(arrays["meta"].tobytes())
+        index = cls()
+        expected = {**index._meta(), "documents": meta.get("documents")}
+        if meta != expected:
+            raise StorageError(f"novelty snapshot {path} was written with other settings ({meta})",
+                               hint="delete it and rebuild the index from the database")
+        for name in sorted(n for n in arrays if n.startswith("digests_")):
+            index._append_digests(arrays[name])
+        index._key_bytes = bytearray(arrays["key_bytes"].tobytes())
+        index._key_ends = array("Q", arrays["key_ends"].tobytes())
+        index._exact = _Multimap(arrays["exact_keys"], arrays["exact_vals"])
+        index._folded = _Multimap(arrays["folded_keys"], arrays["folded_vals"])
+        index._bands = _Multimap(arrays["band_keys"], arrays["band_vals"])
+        return index
+
+    def nbytes(self) -> int:
+        """Bytes held in arrays (digests, keys, exact hashes, bands)."""
+        return (len(self._blocks) * _BLOCK_ROWS * k.NUM_PERM * 4 + len(self._key_bytes)
+                + self._key_ends.itemsize * len(self._key_ends)
+                + self._exact.nbytes() + self._folded.nbytes() + self._bands.nbytes())
+
+
+def _split_ties(probes: list[_Probe], positions: list[int]) -> dict[int, NoveltyVerdict]:
+    """Cluster a step's new deliveries (greedy: each joins the most similar earlier representative) and share
+    each cluster's credit among the distinct miners that delivered it."""
+    by_hash: dict[str, int] = {}
+    by_folded: dict[bytes, int] = {}
+    bands: dict[int, list[int]] = {}
+    cluster_of: list[tuple[int, str | None]] = []  # (leader, kind)
+    band_keys = _band_keys(np.stack([p.digest for p in probes])) if probes else np.empty((0, k.BANDS))
+    for i, probe in enumerate(probes):
+        match = _match_leader(probe, band_keys[i], probes, by_hash, by_folded, bands)
+        if match is not None:
+            cluster_of.append(match)
+            continue
+        cluster_of.append((i, None))
+        by_hash.setdefault(probe.delivery.content_hash, i)
+        by_folded.setdefault(probe.folded, i)
+        for key in band_keys[i].tolist():
+            bands.setdefault(key, []).append(i)
+    members: dict[int, list[int]] = {}
+    for i, (leader, _) in enumerate(cluster_of):
+        members.setdefault(leader, []).append(i)
+    out: dict[int, NoveltyVerdict] = {}
+    for leader, group in members.items():
+        miners: set[int] = set()
+        firsts = []
+        for i in group:
+            if probes[i].delivery.miner_uid not in miners:
+                miners.add(probes[i].delivery.miner_uid)
+                firsts.append(i)
+        share = 1.0 / len(miners)
+        lead_key = probes[leader].delivery.key
+        for i in group:
+            probe = probes[i]
+            novelty = share if i in firsts else 0.0
+            if i == leader:
+                out[positions[i]] = NoveltyVerdict(probe.delivery.key, share, True, None, None, probe.signature)
+            else:
+                out[positions[i]] = NoveltyVerdict(probe.delivery.key, novelty, False, lead_key, cluster_of[i][1],
+                                                   probe.signature)
+    return out
+
+
+def _match_leader(probe: _Probe, keys: np.ndarray, probes: list[_Probe], by_hash: dict[str, int],
+                  by_folded: dict[bytes, int], bands: dict[int, list[int]]) -> tuple[int, str] | None:
+    """(leader, kind) of the earlier representative this delivery duplicates, or None."""
+    if probe.delivery.content_hash in by_hash:
+        return by_hash[probe.delivery.content_hash], "exact"
+    if probe.folded in by_folded:
+        return by_folded[probe.folded], "folded"
+    candidates = sorted({c for key in keys.tolist() for c in bands.get(key, ())})
+    best: tuple[float, int] | None = None
+    for c in candidates:
+        sim = float(np.count_nonzero(probes[c].digest == probe.digest)) / k.NUM_PERM
+        if sim >= k.VERIFY_JACCARD and (best is None or sim > best[0]):
+            best = (sim, c)
+    return (best[1], "near") if best is not None else None
+

@@ -1,0 +1,279 @@
+"""Novelty index: planted near-duplicates, exact duplicates, ties within a step, persistence."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from schemas import StorageError, hash_text, normalize_text
+from scoring import constants as k
+from scoring.novelty import SIGNATURE_BYTES, Delivery, NoveltyIndex, estimated_jaccard, shingles, signature
+
+
+def jaccard(a: str, b: str) -> float:
+    sa, sb = set(shingles(a)), set(shingles(b))
+    return len(sa & sb) / len(sa | sb)
+
+
+def delivery(key: str, text: str, miner: int = 1) -> Delivery:
+    text = normalize_text(text)
+    return Delivery(key=key, miner_uid=miner, content_hash=hash_text(text), text=text)
+
+
+def index_of(docs) -> NoveltyIndex:
+    index = NoveltyIndex()
+    for d in docs:
+        index.add(d.id, hash_text(d.text), signature(d.text))
+    return index
+
+
+@pytest.fixture(scope="module")
+def prose(corpus):
+    return [d for d in corpus if d.good and len(d.text.split()) >= 150]
+
+
+# ---- planted near-duplicates ---------------------------------------------------------------------------------
+
+def _edits(vocab: list[str], prose, rng: random.Random) -> list[Callable[[str], str]]:
+    def substitute(text: str) -> str:
+        rate = rng.choice([0.005, 0.01, 0.02, 0.03, 0.05, 0.08, 0.12, 0.2, 0.3])
+        return "\n".join(" ".join(w if rng.random() > rate else rng.choice(vocab) for w in line.split(" "))
+                         for line in text.split("\n"))
+
+    def delete(text: str) -> str:
+        rate = rng.choice([0.005, 0.01, 0.02, 0.03, 0.05, 0.08, 0.12, 0.2, 0.3])
+        return "\n".join(" ".join(w for w in line.split(" ") if rng.random() > rate) for line in text.split("\n"))
+
+    def shuffle_paragraphs(text: str) -> str:
+        paragraphs = text.split("\n\n")
+        rng.shuffle(paragraphs)
+        return "\n\n".join(paragraphs)
+
+    def append_boilerplate(text: str) -> str:
+        other = rng.choice(prose).text.split(" ")
+        return text + "\n\n" + " ".join(other[: int(len(text.split()) * rng.choice([0.05, 0.1, 0.2, 0.4, 1.0]))])
+
+    return [substitute, delete, shuffle_paragraphs, append_boilerplate]
+
+
+@pytest.fixture(scope="module")
+def planted(prose):
+    """(original, variant, true Jaccard, verdict, edit) for one edited copy of every prose document."""
+    rng = random.Random(7)
+    vocab = sorted({w for d in prose for w in d.text.split() if w.isalpha()})
+    edits = _edits(vocab, prose, rng)
+    pairs = []
+    for i, doc in enumerate(prose):
+        edit = edits[i % len(edits)]
+        variant = normalize_text(edit(doc.text))
+        if variant != doc.text:
+            pairs.append((doc, variant, jaccard(doc.text, variant), edit.__name__))
+    verdicts = index_of(prose).assess_step([delivery(f"v{i}", p[1], miner=i) for i, p in enumerate(pairs)])
+    return [(d, v, j, verdict, edit) for (d, v, j, edit), verdict in zip(pairs, verdicts, strict=True)]
+
+
+def test_planted_pairs_span_similar_and_dissimilar(planted) -> None:
+    assert sum(j >= 0.8 for _, _, j, _, _ in planted) >= 100
+    assert sum(j < 0.5 for _, _, j, _, _ in planted) >= 50
+
+
+def test_near_duplicates_at_jaccard_08_or_more_are_caught(planted) -> None:
+    similar = [verdict for _, _, j, verdict, _ in planted if j >= k.NEAR_DUP_JACCARD]
+    recall = sum(v.novelty == 0.0 and v.kind is not None for v in similar) / len(similar)
+    assert recall >= 0.95, f"recall {recall:.3f}"
+
+
+def test_pairs_below_05_are_not_flagged(planted, prose) -> None:
+    texts = {d.id: d.text for d in prose}
+    dissimilar = [(variant, verdict) for _, variant, j, verdict, _ in planted if j < 0.5]
+    false = [v for variant, v in dissimilar
+             if v.kind is not None and jaccard(texts[v.duplicate_of], variant) < 0.5]
+    assert len(false) / len(dissimilar) <= 0.01
+
+
+@pytest.mark.parametrize("edit", ["substitute", "delete", "shuffle_paragraphs", "append_boilerplate"])
+def test_each_kind_of_edit_is_caught_at_08_or_more(edit: str, planted) -> None:
+    similar = [v for _, _, j, v, e in planted if e == edit and j >= k.NEAR_DUP_JACCARD]
+    assert len(similar) >= 20
+    assert sum(v.kind == "near" for v in similar) / len(similar) >= 0.9
+
+
+def test_signature_estimates_jaccard(prose) -> None:
+    a = prose[0].text
+    b = a + " " + " ".join(prose[1].text.split()[:40])
+    assert estimated_jaccard(signature(a), signature(b)) == pytest.approx(jaccard(a, b), abs=0.15)
+    assert estimated_jaccard(signature(a), signature(a)) == 1.0
+
+
+# ---- exact duplicates ----------------------------------------------------------------------------------------
+
+def test_exact_duplicate_of_accepted_content_gets_zero(prose) -> None:
+    index = index_of(prose[:20])
+    [verdict] = index.assess_step([delivery("copy", prose[3].text, miner=9)])
+    assert (verdict.novelty, verdict.keep, verdict.kind, verdict.duplicate_of) == (0.0, False, "exact", prose[3].id)
+
+
+def test_duplicate_with_changed_case_and_whitespace_is_caught(prose) -> None:
+    index = index_of(prose[:20])
+    text = prose[5].text
+    variants = [text.upper(), text.replace("\n\n", "\n"), text.replace(" ", "  \n ", 30), text.lower() + "\n\n"]
+    verdicts = index.assess_step([delivery(f"v{i}", t, miner=i) for i, t in enumerate(variants)])
+    assert [(v.novelty, v.kind, v.duplicate_of) for v in verdicts] == [(0.0, "folded", prose[5].id)] * 4
+
+
+def test_short_texts_are_compared_exactly(prose) -> None:
+    index = NoveltyIndex()
+    index.add("a", hash_text("Hello there"), signature("Hello there"))
+    verdicts = index.assess_step([delivery("b", "HELLO  there"), delivery("c", "Hello where")])
+    assert [(v.kind, v.novelty) for v in verdicts] == [("folded", 0.0), (None, 1.0)]
+
+
+def test_new_content_is_novel(prose) -> None:
+    index = index_of(prose[:20])
+    [verdict] = index.assess_step([delivery("new", prose[30].text)])
+    assert (verdict.novelty, verdict.keep, verdict.kind, verdict.duplicate_of) == (1.0, True, None, None)
+    assert verdict.signature == signature(prose[30].text)
+
+
+# ---- within one step -----------------------------------------------------------------------------------------
+
+def test_miners_delivering_the_same_new_content_split_it(prose) -> None:
+    index = index_of(prose[:20])
+    text = prose[40].text
+    verdicts = index.assess_step([delivery("m1", text, 1), delivery("m2", text, 2), delivery("m3", text, 3)])
+    assert [v.novelty for v in verdicts] == [pytest.approx(1 / 3)] * 3
+    assert [v.keep for v in verdicts] == [True, False, False]
+    assert [v.duplicate_of for v in verdicts] == [None, "m1", "m1"]
+
+
+def test_near_same_content_in_one_step_is_a_tie(prose) -> None:
+    text = prose[41].text
+    near = text + "\n\nShare this page."
+    verdicts = NoveltyIndex().assess_step([delivery("a", text, 1), delivery("b", near, 2)])
+    assert [(v.novelty, v.keep, v.kind) for v in verdicts] == [(0.5, True, None), (0.5, False, "near")]
+
+
+def test_a_miner_repeating_itself_in_a_step_gets_credit_once(prose) -> None:
+    text = prose[42].text
+    verdicts = NoveltyIndex().assess_step([delivery("a", text, 1), delivery("b", text.upper(), 1),
+                                           delivery("c", text, 2)])
+    assert [(v.novelty, v.keep) for v in verdicts] == [(0.5, True), (0.0, False), (0.5, False)]
+
+
+def test_exactly_one_of_each_cluster_is_kept(prose) -> None:
+    rng = random.Random(3)
+    texts = [d.text for d in prose[50:60]]
+    batch = [delivery(f"d{i}", rng.choice(texts), miner=rng.randrange(5)) for i in range(60)]
+    verdicts = NoveltyIndex().assess_step(batch)
+    kept = [v for v in verdicts if v.keep]
+    assert len(kept) == len({d.content_hash for d in batch})
+    assert len(verdicts) == len(batch) and [v.key for v in verdicts] == [d.key for d in batch]
+
+
+def test_empty_step_gives_no_verdicts() -> None:
+    assert NoveltyIndex().assess_step([]) == []
+
+
+def test_assess_step_does_not_change_the_index(prose) -> None:
+    index = index_of(prose[:5])
+    index.assess_step([delivery("x", prose[10].text)])
+    assert len(index) == 5
+    [again] = index.assess_step([delivery("y", prose[10].text)])
+    assert again.novelty == 1.0
+
+
+def test_added_record_makes_later_copies_duplicates(prose) -> None:
+    index = NoveltyIndex()
+    [first] = index.assess_step([delivery("orig", prose[11].text)])
+    index.add("orig", hash_text(prose[11].text), first.signature)
+    [copy] = index.assess_step([delivery("copy", prose[11].text + "\n\nRead more.", miner=4)])
+    assert (copy.novelty, copy.kind, copy.duplicate_of) == (0.0, "near", "orig")
+
+
+# ---- persistence ---------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def probe(prose):
+    """A step mixing exact, folded, near and new deliveries against the first 120 documents."""
+    rng = random.Random(11)
+    items = []
+    for i, doc in enumerate(prose[100:160]):
+        kind = i % 4
+        text = (doc.text if kind == 0 else doc.text.upper() if kind == 1
+                else doc.text + "\n\nSubscribe to our newsletter." if kind == 2
+                else " ".join(rng.sample(doc.text.split(), len(doc.text.split()))))
+        items.append(delivery(f"p{i}", text, miner=i % 7))
+    return items
+
+
+def _answers(index: NoveltyIndex, probe) -> list:
+    return [(v.key, v.novelty, v.keep, v.kind, v.duplicate_of) for v in index.assess_step(probe)]
+
+
+def test_index_survives_save_and_load(prose, probe, tmp_path: Path) -> None:
+    index = index_of(prose[:130])
+    index.save(tmp_path / "novelty.npz")
+    loaded = NoveltyIndex.load(tmp_path / "novelty.npz")
+    assert len(loaded) == len(index) == 130
+    assert _answers(loaded, probe) == _answers(index, probe)
+
+
+def test_index_rebuilt_from_rows_answers_the_same(prose, probe) -> None:
+    rows = [(d.id, hash_text(d.text), signature(d.text)) for d in prose[:130]]
+    assert _answers(NoveltyIndex.rebuild(rows), probe) == _answers(index_of(prose[:130]), probe)
+
+
+def test_loaded_index_keeps_growing(prose, tmp_path: Path) -> None:
+    index_of(prose[:10]).save(tmp_path / "n.npz")
+    loaded = NoveltyIndex.load(tmp_path / "n.npz")
+    loaded.add(prose[20].id, hash_text(prose[20].text), signature(prose[20].text))
+    [verdict] = loaded.assess_step([delivery("again", prose[20].text)])
+    assert (len(loaded), verdict.duplicate_of) == (11, prose[20].id)
+
+
+def test_merging_pending_entries_keeps_answers(prose, probe, monkeypatch) -> None:
+    monkeypatch.setattr(k, "LSH_MERGE_EVERY", 3)   # merge into the sorted arrays every few documents
+    assert _answers(index_of(prose[:130]), probe) == _answers(index_of(prose[:130]), probe)
+
+
+def test_empty_index_round_trips(tmp_path: Path) -> None:
+    NoveltyIndex().save(tmp_path / "empty.npz")
+    assert len(NoveltyIndex.load(tmp_path / "empty.npz")) == 0
+
+
+def test_snapshot_written_with_other_settings_is_refused(prose, tmp_path: Path, monkeypatch) -> None:
+    index_of(prose[:3]).save(tmp_path / "n.npz")
+    monkeypatch.setattr(k, "BANDS", 32)
+    with pytest.raises(StorageError, match="other settings"):
+        NoveltyIndex.load(tmp_path / "n.npz")
+
+
+def test_unreadable_snapshot_says_to_rebuild(tmp_path: Path) -> None:
+    (tmp_path / "bad.npz").write_bytes(b"not a snapshot")
+    with pytest.raises(StorageError) as err:
+        NoveltyIndex.load(tmp_path / "bad.npz")
+    assert "rebuild" in str(err.value)
+
+
+def test_signature_is_fixed_size_bytes_and_stable() -> None:
+    sig = signature("The quick brown fox jumps over the lazy dog near the river bank.")
+    assert isinstance(sig, bytes) and len(sig) == SIGNATURE_BYTES == 4 + 16 + 4 * k.NUM_PERM
+    assert sig == signature("The quick brown fox jumps over the lazy dog near the river bank.")
+
+
+def test_signature_pins_the_minhash_values() -> None:
+    # rensa must be pinned exactly: a different version would compute other slots and split validators.
+    digest = np.frombuffer(signature("one two three four five six seven"), "<u4", offset=20)
+    assert digest[:4].tolist() == GOLDEN_SLOTS
+
+
+def test_foreign_signature_is_refused() -> None:
+    with pytest.raises(StorageError, match="signature"):
+        NoveltyIndex().add("x", "0" * 64, b"\x00" * SIGNATURE_BYTES)
+
+
+GOLDEN_SLOTS = [3832547494, 3474008084, 3832089332, 3459290475]   # rensa 0.5.0, seed MINHASH_SEED
