@@ -1,1 +1,17 @@
-"""scoring package."""
+"""Scoring: the pure core that decides who earns — quality signals, relevance, the near-duplicate novelty index,
+freshness, credibility and the reward. No I/O but the novelty snapshot file; every constant in
+`scoring.constants`. See docs/scoring.md ("How miners are scored").
+"""
+
+from scoring.credibility import update_credibility
+from scoring.freshness import freshness
+from scoring.novelty import Delivery, NoveltyIndex, NoveltyVerdict, estimated_jaccard, signature
+from scoring.quality import QualityReport, assess_quality
+from scoring.relevance import RelevanceReport, assess_relevance
+from scoring.reward import ema, normalize_weights, record_value, size_factor, step_score
+
+__all__ = [
+    "Delivery", "NoveltyIndex", "NoveltyVerdict", "QualityReport", "RelevanceReport", "assess_quality",
+    "assess_relevance", "ema", "estimated_jaccard", "freshness", "normalize_weights", "record_value",
+    "signature", "size_factor", "step_score", "update_credibility",
+]
