@@ -1,9 +1,10 @@
 """Publish accepted data as versioned Hugging Face datasets (local folder or Hub repo), and pull it back."""
 
+from hub.config import target_from_config
 from hub.hub_target import HubTarget
 from hub.local_target import LocalTarget
 from hub.publisher import Publisher
 from hub.pull import pull
 from hub.release import ReleaseInfo, parse_location
 
-__all__ = ["HubTarget", "LocalTarget", "Publisher", "ReleaseInfo", "parse_location", "pull"]
+__all__ = ["HubTarget", "LocalTarget", "Publisher", "ReleaseInfo", "parse_location", "pull", "target_from_config"]

@@ -7,11 +7,14 @@ back-off; a re-run of a release whose tag already exists returns that tag's comm
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import logging
 import os
 import random
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 from hub import constants
@@ -28,11 +31,20 @@ def _status(exc: BaseException) -> int | None:
     return getattr(response, "status_code", None)
 
 
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    # huggingface_hub 2.x talks through httpx2, 1.x through httpx: either one's transport errors count.
+    errors: list[type[BaseException]] = [TimeoutError, ConnectionError]
+    for module in ("httpx2", "httpx"):
+        with contextlib.suppress(ImportError):
+            errors.append(importlib.import_module(module).TransportError)
+    return tuple(errors)
+
+
 def is_transient(exc: BaseException) -> bool:
     """True for errors worth retrying: network trouble, timeouts, rate limits and server-side failures."""
-    import httpx2
     from huggingface_hub.errors import OfflineModeIsEnabled
 
+    transport = _transport_errors()
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, OfflineModeIsEnabled):
@@ -40,23 +52,25 @@ def is_transient(exc: BaseException) -> bool:
         status = _status(seen)
         if status is not None:
             return status in constants.HUB_TRANSIENT_STATUSES
-        if isinstance(seen, httpx2.TransportError | TimeoutError | ConnectionError):
+        if isinstance(seen, transport):
             return True
         seen = seen.__cause__ or seen.__context__
     return False
 
 
 class HubTarget:
-    """Publish to `repo_id` on the Hub at `endpoint` (default huggingface.co) with `token` (default HF_TOKEN)."""
+    """Publish to `repo_id` on the Hub at `endpoint` (default HF_ENDPOINT or huggingface.co) with `token`
+    (default HF_TOKEN). Shards are staged under `staging_dir` (default the system temp folder)."""
 
     def __init__(self, repo_id: str, *, token: str | None = None, endpoint: str | None = None,
-                 private: bool | None = None, retries: int = constants.HUB_RETRIES,
-                 backoff_seconds: float = constants.HUB_BACKOFF_SECONDS) -> None:
+                 private: bool | None = None, staging_dir: Path | None = None,
+                 retries: int = constants.HUB_RETRIES, backoff_seconds: float = constants.HUB_BACKOFF_SECONDS) -> None:
         from huggingface_hub import HfApi
 
         self.repo_id = repo_id
         self.endpoint = (endpoint or os.environ.get("HF_ENDPOINT") or "https://huggingface.co").rstrip("/")
         self.private = private
+        self.staging_dir = staging_dir
         self.retries = retries
         self.backoff_seconds = backoff_seconds
         self._api = HfApi(endpoint=self.endpoint, token=token or os.environ.get("HF_TOKEN"))
@@ -73,8 +87,10 @@ class HubTarget:
     def location(self, release: str) -> str:
         return f"{self.repo_id}@{release}"
 
-    def staging_parent(self) -> None:
-        return None
+    def staging_parent(self) -> Path | None:
+        if self.staging_dir is not None:
+            Path(self.staging_dir).mkdir(parents=True, exist_ok=True)
+        return self.staging_dir
 
     def publish(self, release: StagedRelease) -> Published:
         self._ensure_repo()

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 from hub.release import Published, StagedRelease
@@ -19,6 +20,8 @@ from schemas.errors import PublishError
 
 TAGS_DIR = "releases"
 STAGING_DIR = ".staging"
+# Staging folders older than this were left by a run that was killed (a release stages in minutes).
+STALE_STAGING_SECONDS = 6 * 3600
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -63,6 +66,9 @@ class LocalTarget:
     def staging_parent(self) -> Path:
         parent = self.folder / STAGING_DIR
         parent.mkdir(parents=True, exist_ok=True)
+        for stale in parent.iterdir():
+            if time.time() - stale.stat().st_mtime > STALE_STAGING_SECONDS:
+                shutil.rmtree(stale, ignore_errors=True)
         return parent
 
     def publish(self, release: StagedRelease) -> Published:

@@ -15,7 +15,9 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -65,7 +67,12 @@ def _pages(fetch_after: FetchAfter, after: int, *, until: int | None, limit: int
 
 
 class _Staging:
-    """Shard writers per domain in one staging folder, and the statistics of what they wrote."""
+    """Shard writers per domain in one staging folder, and the statistics of what they wrote.
+
+    Rows become Arrow batches in the calling thread (Python, under the GIL); one background thread writes
+    them (compression and I/O release the GIL), so the two overlap. The thread takes batches in order, so
+    the files are the same as a sequential write; at most WRITE_QUEUE_BATCHES wait, bounding memory.
+    """
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -73,6 +80,14 @@ class _Staging:
         self.stats: dict[str, DomainStats] = {}
         self.first_id: int | None = None
         self.last_id: int | None = None
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hub-shards")
+        self._queued: deque[Future] = deque()
+
+    def __enter__(self) -> _Staging:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
     def add(self, page: list[AcceptedRecord], release: str) -> None:
         self.first_id = page[0].accepted_id if self.first_id is None else self.first_id
@@ -86,10 +101,17 @@ class _Staging:
             if writer is None:
                 writer = self.writers[domain] = ShardWriter(self.folder / domain)
                 self.stats[domain] = DomainStats()
-            writer.write(batch)
+            self._submit(writer.write, batch)
             self.stats[domain].add_batch(batch)
 
+    def _submit(self, call, *args) -> None:
+        while len(self._queued) >= constants.WRITE_QUEUE_BATCHES:
+            self._queued.popleft().result()  # re-raises a write error here
+        self._queued.append(self._pool.submit(call, *args))
+
     def close(self, release: str) -> list[StagedFile]:
+        while self._queued:
+            self._queued.popleft().result()
         files = []
         for domain, writer in sorted(self.writers.items()):
             shards = writer.close()
@@ -131,17 +153,17 @@ class Publisher:
                  validator_hotkey: str, verification: dict[str, int]) -> ReleaseInfo | None:
         key = self.target.key
         name = pending.name if pending else None
-        staging = _Staging(folder / "shards")
         pages = _pages(fetch_after, after, until=pending.last_accepted_id if pending else None,
                        limit=constants.MAX_RELEASE_ROWS)
-        for page in pages:
-            name = name or release_name(page[0].accepted_id)
-            staging.add(page, name)
+        with _Staging(folder / "shards") as staging:
+            for page in pages:
+                name = name or release_name(page[0].accepted_id)
+                staging.add(page, name)
+            files = staging.close(name or "")
         if name is None or staging.first_id is None or staging.last_id is None:
             if pending is not None:
                 self.state.discard(key, pending.name)
             return None
-        files = staging.close(name)
         rows_by_domain = {d: s.rows for d, s in sorted(staging.stats.items())}
         created_at = pending.created_at if pending else utcnow().replace(microsecond=0)
         if pending is None:

@@ -56,12 +56,16 @@ def _download(repo: str, domain: str, revision: str | None, endpoint: str | None
 def _load(folder: Path, domain: str, files: list[str] | None) -> datasets.Dataset:
     import datasets
 
-    if files is not None:
-        if not files:  # the domain had no rows yet at that revision
-            features = _features()
-            return datasets.Dataset.from_dict({name: [] for name in features}, features=features)
-        return datasets.load_dataset("parquet", data_files=files, split=constants.SPLIT, features=_features())
-    return datasets.load_dataset(str(folder), domain, split=constants.SPLIT)
+    if files is not None and not files:  # the domain had no rows yet at that revision
+        features = _features()
+        return datasets.Dataset.from_dict({name: [] for name in features}, features=features)
+    try:
+        if files is not None:
+            return datasets.load_dataset("parquet", data_files=files, split=constants.SPLIT, features=_features())
+        return datasets.load_dataset(str(folder), domain, split=constants.SPLIT)
+    except (ValueError, FileNotFoundError, datasets.exceptions.DatasetNotFoundError) as exc:
+        raise PullError(f"cannot load {domain} from {folder}: {exc}",
+                        hint="is this a folder glean published (README.md with configs, data/<domain>/)?") from exc
 
 
 def _features():

@@ -160,3 +160,11 @@ def test_glean_pull_from_chain_loads_the_newest_committed_release(folder, tmp_pa
 
     assert result.exit_code == 0, result.output
     assert _ids(pq.read_table(out)["url"].to_pylist()) == [1, 2, 3, 4, 5, 6, 7]
+
+
+def test_pull_of_a_folder_that_is_not_a_glean_dataset_is_a_pull_error(tmp_path):
+    (tmp_path / "data" / "ml-research").mkdir(parents=True)
+    (tmp_path / "data" / "ml-research" / "notes.txt").write_text("not parquet")
+
+    with pytest.raises(PullError, match="cannot load ml-research"):
+        pull("ml-research", path=tmp_path)
