@@ -97,6 +97,20 @@ def test_publish_failing_past_its_retries_is_completed_by_a_rerun(engine, fake_h
     assert len(urls) == len(set(urls)) == 150
 
 
+def test_tag_failing_past_its_retries_is_completed_by_a_rerun_without_a_second_commit(engine, fake_hub, catalog,
+                                                                                       store):
+    fake_hub.fail_next["tag"] = 5
+    with pytest.raises(PublishError):
+        _publisher(engine, fake_hub, catalog, retries=2).publish(store.fetch_after, validator_hotkey="5V")
+    fake_hub.fail_next.clear()
+
+    info = _publisher(engine, fake_hub, catalog).publish(store.fetch_after, validator_hotkey="5V")
+
+    assert len(fake_hub.commits) == 1
+    assert fake_hub.repo(REPO).tags == {"r00000001": info.revision}
+    assert sorted(_urls_on_main(fake_hub)) == sorted(r.record.uri for r in store.records)
+
+
 def test_pull_from_the_hub_at_a_release_tag_leaves_later_rows_out(engine, fake_hub, catalog, store):
     publisher = _publisher(engine, fake_hub, catalog)
     first = publisher.publish(store.fetch_after, validator_hotkey="5V")
