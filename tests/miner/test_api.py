@@ -183,6 +183,16 @@ async def test_oversized_request_is_refused_with_413(running, validator):
     _refusal(response, 413, "request_too_large")
 
 
+async def test_oversized_chunked_request_is_refused_with_413_before_auth(running):
+    async def chunks():  # no Content-Length: the body is streamed and counted as it comes
+        for _ in range(3):
+            yield b"x" * (MAX_REQUEST_BYTES // 2 + 1)
+
+    async with httpx.AsyncClient(base_url=running.base_url) as http:
+        response = await http.post("/v1/records", content=chunks())
+    _refusal(response, 413, "request_too_large")
+
+
 async def test_too_many_requests_are_refused_with_429(tmp_path, chain, validator):
     wallet = await registered(chain, "busy-miner")
     config = miner_config(tmp_path, requests_per_minute=1, request_burst=3)
