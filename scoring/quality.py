@@ -102,55 +102,51 @@ def _ngram_repeats(tokens: list[str]) -> tuple[dict[int, int], dict[int, int]]:
     `Counter.most_common(1)`) and characters in repeated n-grams (n in GOPHER_DUP_NGRAMS; datatrove's
     `find_all_duplicate`, which skips past each repeat).
 
-    Each n-gram gets an integer id from its (n-1)-gram's id and its last token, and an n-gram can occur twice
-    only where its (n-1)-gram does: after a full count of the 2-grams each longer n looks only at the positions
-    still in play. n-grams are compared token by token; datatrove joins the tokens without spaces, which differs
-    only when two different token sequences spell the same characters."""
-    top_ns = [n for n, _ in k.GOPHER_TOP_NGRAMS]
-    dup_ns = [n for n, _ in k.GOPHER_DUP_NGRAMS]
-    top = dict.fromkeys(top_ns, 0)
-    dup = dict.fromkeys(dup_ns, 0)
-    if len(tokens) < 2:
-        return top, dup
+    An n-gram can occur twice only where its (n-1)-gram does, so after a full count of the 2-grams each longer n
+    looks only at the positions still in play; an n-gram's id comes from its (n-1)-gram's id and its last token.
+    n-grams are compared token by token; datatrove joins the tokens without spaces, which differs only when two
+    different token sequences spell the same characters."""
+    top = dict.fromkeys((n for n, _ in k.GOPHER_TOP_NGRAMS), 0)
+    dup = dict.fromkeys((n for n, _ in k.GOPHER_DUP_NGRAMS), 0)
+    longest = max(*top, *dup)
+    pairs = list(zip(tokens, tokens[1:], strict=False))
+    counts: Counter = Counter(pairs)
+    # level: position -> id of the n-gram there, for positions whose (n-1)-gram occurs more than once
+    level: dict[int, object] = dict(enumerate(pairs))
     ids: dict[tuple[object, str], int] = {}
-    codes = [ids.setdefault(pair, len(ids)) for pair in zip(tokens, tokens[1:], strict=False)]
-    counts = Counter(codes)
-    level = {p: c for p, c in enumerate(codes) if counts[c] > 1}
     n = 2
-    while True:
+    while level:
         if n in top:
             top[n] = _top_chars(level, counts, tokens, n)
         if n in dup:
-            dup[n] = _skip_scan(level, n, tokens)
-        if n == max(top_ns + dup_ns) or not level:
+            dup[n] = _skip_scan(level, counts, tokens, n)
+        if n == longest:
             break
         n += 1
         last = len(tokens) - n
-        level = {p: ids.setdefault((c, tokens[p + n - 1]), len(ids)) for p, c in level.items() if p <= last}
+        level = {p: ids.setdefault((c, tokens[p + n - 1]), len(ids))
+                 for p, c in level.items() if p <= last and counts[c] > 1}
         counts = Counter(level.values())
-        level = {p: c for p, c in level.items() if counts[c] > 1}
-    for m in top_ns:  # past the last repeat the most common m-gram is the first one, once
-        if m > n and len(tokens) >= m:
+    for m in top:  # past the last repeat the most common m-gram is the first one, once
+        if not top[m] and len(tokens) >= m:
             top[m] = sum(map(len, tokens[:m])) + m - 1
     return top, dup
 
 
-def _top_chars(level: dict[int, int], counts: Counter, tokens: list[str], n: int) -> int:
-    """Characters of the most common n-gram joined by spaces, times its count; `level` maps the positions of
-    n-grams occurring more than once (in position order) to their ids."""
-    if len(tokens) < n:
-        return 0
-    best = max(counts.values(), default=0)
-    p = next((p for p, c in level.items() if counts[c] == best), 0) if best > 1 else 0
-    return (sum(map(len, tokens[p:p + n])) + n - 1) * max(best, 1)
+def _top_chars(level: dict[int, object], counts: Counter, tokens: list[str], n: int) -> int:
+    """Characters of the most common n-gram joined by spaces, times its count (`level` holds, in position
+    order, every position whose n-gram can occur more than once)."""
+    best = max(counts.values())
+    p = next(p for p, c in level.items() if counts[c] == best) if best > 1 else 0
+    return (sum(map(len, tokens[p:p + n])) + n - 1) * best
 
 
-def _skip_scan(level: dict[int, int], n: int, tokens: list[str]) -> int:
-    """datatrove's scan over the positions of n-grams that occur more than once (the others never repeat)."""
-    seen: set[int] = set()
+def _skip_scan(level: dict[int, object], counts: Counter, tokens: list[str], n: int) -> int:
+    """datatrove's scan, over the positions of n-grams that occur more than once (the others never repeat)."""
+    seen: set[object] = set()
     repeated = idx = 0
     for p, code in level.items():
-        if p < idx:
+        if p < idx or counts[code] < 2:
             continue
         if code in seen:
             repeated += sum(map(len, tokens[p:p + n]))

@@ -254,18 +254,23 @@ def build_corpus() -> tuple[Doc, ...]:
     return tuple(d for d in prose + bad if d.text)
 
 
-def prose_of_about(words: int, limit: int | None = None) -> list[str]:
-    """Real prose documents cut to about `words` words (for benchmarks on ~250-word documents)."""
-    out = []
-    for doc in build_corpus():
-        if not doc.good:
-            continue
-        tokens = doc.text.split(" ")
-        if len(doc.text.split()) >= words * 0.8:
-            out.append(normalize_text(" ".join(tokens[: int(words * 1.1)])))
-        if limit is not None and len(out) >= limit:
+def _cut(text: str, words: int) -> str:
+    """The leading lines of `text` holding about `words` words (the last line is cut at a word)."""
+    out, total = [], 0
+    for line in text.split("\n"):
+        tokens = line.split(" ")
+        if total + len(tokens) >= words:
+            out.append(" ".join(tokens[: words - total]))
             break
-    return out
+        out.append(line)
+        total += len(line.split())
+    return normalize_text("\n".join(out))
+
+
+def prose_of_about(words: int = 250, limit: int | None = None) -> list[str]:
+    """Real prose documents cut to about `words` words (for benchmarks on ~250-word documents)."""
+    docs = [_cut(d.text, words) for d in build_corpus() if d.good and len(d.text.split()) >= words]
+    return docs[:limit]
 
 
 if __name__ == "__main__":  # summary: python -m tests.scoring.corpus

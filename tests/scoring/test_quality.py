@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import random
+from collections import Counter
+
 import pytest
 
 from schemas import QualitySpec, Signal
 from scoring import constants as k
-from scoring.quality import assess_quality, detect_language
+from scoring.quality import _ngram_repeats, assess_quality, detect_language
 from tests.scoring.conftest import datatrove_filters, datatrove_verdicts
 
 SPEC = QualitySpec(min_quality=0.5, min_words=50, max_words=100_000)
@@ -176,3 +179,32 @@ def test_empty_text_is_rejected_without_error() -> None:
 def test_verdicts_are_deterministic(corpus) -> None:
     text = corpus[3].text
     assert assess_quality(text, SPEC, ["en"]) == assess_quality(text, SPEC, ["en"])
+
+
+def _reference_ngram_repeats(tokens: list[str]) -> tuple[dict[int, int], dict[int, int]]:
+    """datatrove's n-gram rules written out directly (over token tuples)."""
+    top, dup = {}, {}
+    for n, _ in k.GOPHER_TOP_NGRAMS:
+        grams = [tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
+        gram, count = Counter(grams).most_common(1)[0] if grams else ((), 0)
+        top[n] = (sum(map(len, gram)) + n - 1) * count if grams else 0
+    for n, _ in k.GOPHER_DUP_NGRAMS:
+        seen, repeated, idx = set(), 0, 0
+        while idx < len(tokens) - n + 1:
+            gram = tuple(tokens[idx:idx + n])
+            if gram in seen:
+                repeated += sum(map(len, gram))
+                idx += n
+            else:
+                seen.add(gram)
+                idx += 1
+        dup[n] = repeated
+    return top, dup
+
+
+def test_fast_ngram_repetition_equals_the_direct_computation() -> None:
+    rng = random.Random(0)
+    for _ in range(2000):
+        vocab = "a bb ccc d . ,".split()[: rng.randint(1, 6)]
+        tokens = [rng.choice(vocab) for _ in range(rng.randint(0, 40))]
+        assert _ngram_repeats(tokens) == _reference_ngram_repeats(tokens), tokens
