@@ -12,6 +12,7 @@ from glean import __version__, pull_cmd
 from glean.chain_cmd import app as chain_app
 from glean.context import CliState
 from glean.domains_cmd import app as domains_app
+from glean.local_cmd import app as local_app
 from glean.logs import setup_logging
 from glean.miner_cmd import app as miner_app
 from schemas.errors import GleanError
@@ -27,6 +28,7 @@ app.command("pull")(pull_cmd.pull)
 app.add_typer(chain_app, name="chain")
 app.add_typer(miner_app, name="miner")
 app.add_typer(__import__("glean.validator_cmd").validator_cmd.app, name="validator")
+app.add_typer(local_app, name="local")
 
 err = Console(stderr=True)
 

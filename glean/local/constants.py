@@ -1,0 +1,75 @@
+"""Every tunable of `glean local up` in one place, with the reason for its value.
+
+The defaults are chosen so that `make demo` (3 miners, 1 validator, offline) finishes on a 2-core machine in a few
+minutes and still shows a meaningful leaderboard: every miner's data crawled, pulled, verified and paid over several
+epochs after the validator first set weights.
+"""
+
+from __future__ import annotations
+
+# --- the network's shape ----------------------------------------------------------------------------------------
+DEFAULT_MINERS = 3
+DEFAULT_VALIDATORS = 1
+# Epochs to run once the validators are up (the epochs that go by while the miners start and crawl do not count):
+# the validator judges the first crawl in its first step and sets weights right away, so every one of these epochs
+# pays the miners by their weights.
+DEFAULT_EPOCHS = 6
+# Blocks per epoch and seconds per block of the local chain: an epoch every 12 s. A tempo of 12 blocks leaves the
+# validator (weights at most once per tempo, rate limit 10 blocks) time for one or two steps per epoch.
+DEFAULT_TEMPO = 12
+DEFAULT_BLOCK_TIME = 1.0
+
+# --- chain set-up -----------------------------------------------------------------------------------------------
+# Stake given to each validator hotkey (miners get none): any positive stake earns a permit on the local chain; the
+# first validator gets a little more so that its view leads when several validators disagree.
+VALIDATOR_STAKE = 1_000.0
+VALIDATOR_STAKE_STEP = 100.0
+NETUID = 1
+
+# --- the roles --------------------------------------------------------------------------------------------------
+# A validator step about once per epoch: 60% of it for pulling (the first pull takes every miner's whole first crawl,
+# a few hundred records each), 30% for re-fetching the samples (5 per miner), the rest for the commits, on 2 cores.
+VALIDATOR_STEP_SECONDS = 10.0
+# Re-crawl cadence of the miners. The offline sample web changes only when edited, so one crawl per source (at
+# start) is all the demo needs; re-crawls would only burn the CPU the validator needs.
+MINER_CADENCE_SECONDS = 600.0
+# Pages per domain per crawl round, split over the domain's sources: more than the sample web holds per area.
+MINER_PAGE_BUDGET = 600
+# Miner store cap for the demo (the product default is 20 GiB).
+MINER_MAX_STORE_BYTES = 1024**3
+
+# --- what each miner crawls (cycled for more miners) --------------------------------------------------------------
+# Pairs of (domain, source ids); None takes every source of the domain. Offline, each miner crawls a different slice
+# of the sample web: overlap (miner 1 and miner 3 both deliver the language reference, miner 1 through the site and
+# miner 3 through the wiki API; miner 1 and miner 2 the standard library, through the site and through the feed and
+# StackExchange API), so near-duplicates across miners and sources happen as on the real web, and quality
+# differences (the digest pages of miner 3 are built to fail the quality rules). Two crawls per miner keep the first
+# crawl round short on 2 cores: each crawl is a Scrapy process with its own extraction workers.
+Mix = tuple[tuple[str, tuple[str, ...] | None], ...]
+OFFLINE_MIXES: tuple[Mix, ...] = (
+    (("python-language", ("web",)), ("python-stdlib", ("web",))),
+    (("python-stdlib", ("feed", "stackexchange")),),
+    (("python-digest", ("web",)), ("python-language", ("wikipedia",))),
+)
+# Online (the real web) mixes over the built-in domains, every source, with overlap on python-ecosystem.
+ONLINE_MIXES: tuple[Mix, ...] = (
+    (("python-ecosystem", None), ("open-knowledge", None)),
+    (("ml-research", None),),
+    (("world-news", None), ("python-ecosystem", None)),
+)
+
+# --- process control ----------------------------------------------------------------------------------------------
+# Seconds a role gets after SIGTERM to shut down cleanly (the miner lets its write batch commit, the validator saves
+# its novelty snapshot) before SIGKILL.
+STOP_TIMEOUT_SECONDS = 20.0
+# Seconds a process may take to start serving (imports on a busy 2-core machine take several seconds).
+START_TIMEOUT_SECONDS = 90.0
+# How often the live view polls the chain and the roles' health endpoints, and how long one poll may take.
+PROGRESS_INTERVAL_SECONDS = 1.0
+HEALTH_TIMEOUT_SECONDS = 2.0
+# A run that has not reached its epochs after this many times the expected time stops anyway (a stuck clock or a
+# dead process must not hang `make demo` or CI).
+RUN_TIMEOUT_FACTOR = 3.0
+# The validators start once every miner has crawled each of its sources once (the sample web takes seconds); on the
+# real web a crawl can take much longer, so they start anyway after this many seconds.
+FIRST_CRAWL_MAX_SECONDS = 120.0

@@ -1,0 +1,150 @@
+"""The final summary of a local network run: per miner what the validator made of its data and what the chain paid
+it, per validator its dividends, the release and its rows per domain, and the `glean pull` command to get it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+TOP_REASONS = 2  # rejection reasons shown per miner
+
+
+@dataclass(frozen=True)
+class MinerLine:
+    name: str
+    uid: int | None
+    hotkey: str
+    domains: list[str]
+    stored: int  # records in the miner's store
+    accepted: int  # records accepted from it (the representative of their cluster)
+    shared: int  # records credited in part (others delivered the same in the same step)
+    rejected: int
+    top_reasons: list[tuple[str, int]]
+    value: float  # accepted value credited to the miner (shared credit included)
+    credibility: float
+    score: float
+    weight: float  # as last set on chain by the first validator
+    incentive: float  # last epoch
+    emission: float  # alpha earned over every epoch of the chain
+
+
+@dataclass(frozen=True)
+class ValidatorLine:
+    name: str
+    uid: int | None
+    hotkey: str
+    stake: float
+    steps: int
+    accepted: int
+    dividends: float  # last epoch
+    emission: float
+    dashboard: str
+    release: str | None
+    location: str | None
+
+
+@dataclass(frozen=True)
+class Summary:
+    data_dir: str
+    epochs: int  # epochs that ran during this run
+    block: int
+    seconds: float
+    interrupted: bool
+    miners: list[MinerLine]
+    validators: list[ValidatorLine]
+    emission_split: dict[str, float]  # owner / miners / validators / recycled over this run's epochs
+    rows_by_domain: dict[str, int]  # rows pulled back from the first validator's release
+    release: str | None
+    location: str | None
+    hub_dir: str | None
+    pull_commands: list[str] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=1)
+
+    def save(self, path: Path) -> None:
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(self.to_json(), encoding="utf-8")
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> Summary:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data["miners"] = [MinerLine(**{**m, "top_reasons": [tuple(r) for r in m["top_reasons"]]})
+                          for m in data["miners"]]
+        data["validators"] = [ValidatorLine(**v) for v in data["validators"]]
+        return cls(**data)
+
+
+def _uid(uid: int | None) -> str:
+    return "-" if uid is None else str(uid)
+
+
+def _short(key: str) -> str:
+    return f"{key[:6]}…{key[-4:]}" if len(key) > 12 else key
+
+
+def miners_table(summary: Summary) -> Table:
+    table = Table(title="miners (as judged by validator1; emission from the chain)", title_justify="left")
+    columns = ("miner", "uid", "domains", "stored", "accepted", "shared", "rejected (top reasons)", "value",
+               "credibility", "score", "weight", "incentive", "emission α")
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("miner", "domains", "rejected (top reasons)")
+                         else "right")
+    for m in summary.miners:
+        reasons = ", ".join(f"{reason} {n:,}" for reason, n in m.top_reasons)
+        rejected = f"{m.rejected:,}" + (f" ({reasons})" if reasons else "")
+        table.add_row(m.name, _uid(m.uid), ", ".join(m.domains), f"{m.stored:,}", f"{m.accepted:,}",
+                      f"{m.shared:,}", rejected, f"{m.value:.2f}", f"{m.credibility:.3f}", f"{m.score:.4f}",
+                      f"{m.weight:.3f}", f"{m.incentive:.3f}", f"{m.emission:,.2f}")
+    return table
+
+
+def validators_table(summary: Summary) -> Table:
+    table = Table(title="validators", title_justify="left")
+    for column in ("validator", "uid", "hotkey", "stake", "steps", "accepted", "dividends", "emission α",
+                   "release"):
+        table.add_column(column, justify="left" if column in ("validator", "hotkey", "release") else "right")
+    for v in summary.validators:
+        table.add_row(v.name, _uid(v.uid), _short(v.hotkey), f"{v.stake:,.0f}", f"{v.steps:,}", f"{v.accepted:,}",
+                      f"{v.dividends:.3f}", f"{v.emission:,.2f}", v.release or "-")
+    return table
+
+
+def dataset_table(summary: Summary) -> Table:
+    table = Table(title="dataset (pulled back from the release)", title_justify="left")
+    table.add_column("domain")
+    table.add_column("rows", justify="right")
+    for domain, rows in sorted(summary.rows_by_domain.items()):
+        table.add_row(domain, f"{rows:,}")
+    table.add_section()
+    table.add_row("total", f"{sum(summary.rows_by_domain.values()):,}")
+    return table
+
+
+def render(summary: Summary) -> Group:
+    """The leaderboard printed at the end of `glean local up`."""
+    split = summary.emission_split
+    status = "interrupted" if summary.interrupted else "done"
+    head = Text.assemble(
+        ("glean local network ", "bold"), (status, "green" if not summary.interrupted else "yellow"),
+        f": {summary.epochs} epochs in {summary.seconds:,.0f} s (block {summary.block:,}); emitted "
+        f"{sum(split.values()):,.1f} α: miners {split.get('miners', 0):,.1f}, validators "
+        f"{split.get('validators', 0):,.1f}, owner {split.get('owner', 0):,.1f}, recycled "
+        f"{split.get('recycled', 0):,.1f}")
+    parts: list = [head, miners_table(summary), validators_table(summary), dataset_table(summary)]
+    if summary.location:
+        parts.append(Text.assemble("release ", (summary.release or "", "bold"), f" written to {summary.hub_dir}"))
+    else:
+        parts.append(Text("no release was published (nothing was accepted)", style="yellow"))
+    if summary.pull_commands:
+        parts.append(Text("get it with:", style="bold"))
+        parts.extend(Text(f"  {command}") for command in summary.pull_commands)
+    parts.append(Text(f"everything is under {summary.data_dir} (logs in {summary.data_dir}/logs); run again to "
+                      "resume, or add --fresh to start clean", style="dim"))
+    return Group(*parts)

@@ -1,0 +1,450 @@
+"""`glean local up`: a whole glean network on one machine.
+
+Order of events: wallets and a LocalChain file (registrations, validator stake and permits) -> the offline sample web
+(with --offline) and its demo domain specs -> N miner processes -> wait until each miner has crawled every source of
+its domains once -> M validator processes -> run until K epochs have passed (or Ctrl-C) -> stop every process
+(SIGTERM, then SIGKILL) -> publish each validator's accepted records to its local hub folder -> pull the release back
+with `datasets` -> the summary. The validators start after the miners' first crawl so that every miner's first batch
+is judged in the same step, with the same credibility: the emission split then follows the accepted value.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import re
+import shlex
+import shutil
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from chain import LocalChain, create_local_wallets
+from glean.local import constants as K
+from glean.local.configs import role_config, write_miner_domains, write_role_config
+from glean.local.leaderboard import MinerLine, Summary, ValidatorLine
+from glean.local.plan import Layout, NetworkPlan, Role, SavedState, make_plan, stale_pids
+from glean.local.processes import RoleProcess, child_environment, glean_command, kill_stale, stop_all
+from glean.local.progress import Probe, Snapshot, crawled_sources
+from schemas.config import GleanConfig
+from schemas.domain import DomainCatalog
+from schemas.errors import GleanError
+
+log = logging.getLogger(__name__)
+
+SAMPLEWEB_INFO = "sampleweb.json"
+LOCK_FILE = ".lock"
+POLL_SECONDS = 0.25
+# Entries `glean local up` creates in its folder; --fresh removes these and nothing else.
+_CREATED = {"local.json", "summary.json", "chain.sqlite", "chain.sqlite-wal", "chain.sqlite-shm", "wallets", "domains",
+            "sampleweb", "logs", "hub", "hf-cache"}
+_ROLE_DIR = re.compile(r"^(miner|validator)\d+$")
+
+
+class LocalNetworkError(GleanError):
+    """The local network could not be started or run."""
+
+
+@dataclass(frozen=True)
+class LocalOptions:
+    root: Path
+    miners: int = K.DEFAULT_MINERS
+    validators: int = K.DEFAULT_VALIDATORS
+    epochs: int = K.DEFAULT_EPOCHS
+    offline: bool = False
+    fresh: bool = False
+    tempo: int = K.DEFAULT_TEMPO
+    block_time: float = K.DEFAULT_BLOCK_TIME
+    log_level: str = "INFO"
+
+
+ProgressFn = Callable[[Snapshot], None]
+
+
+def clear(root: Path) -> None:
+    """Remove what an earlier `glean local up` made in `root` (and only that)."""
+    if not root.is_dir():
+        return
+    for entry in root.iterdir():
+        if entry.name in _CREATED or _ROLE_DIR.match(entry.name) or entry.name.endswith(".tmp"):
+            if entry.is_dir():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+
+
+class LocalNetwork:
+    """One run of a local network in `options.root`; `await up(stop)` does everything and returns the summary."""
+
+    def __init__(self, options: LocalOptions, *, on_progress: ProgressFn | None = None) -> None:
+        self.options = options
+        self.layout = Layout(Path(options.root).expanduser().resolve())
+        self.on_progress = on_progress or (lambda _snapshot: None)
+        self.processes: dict[str, RoleProcess] = {}
+        self.saved = SavedState()
+        self.plan: NetworkPlan | None = None
+        self.chain: LocalChain | None = None
+        self.wallets: dict[str, Any] = {}
+        self.probe: Probe | None = None
+        self.started = time.monotonic()
+        self.interrupted = False
+        self._lock_fd: int | None = None
+
+    # -- the whole run ------------------------------------------------------------------------------------------------
+
+    async def up(self, stop: asyncio.Event) -> Summary:
+        """Set up, run until the epochs have passed or `stop` is set, stop everything, publish, pull back, summarise."""
+        self._prepare()
+        try:
+            await self._setup_chain()
+            epochs_before = len(await self.chain.epochs())
+            self.probe = Probe(self.plan, self.chain, {n: w.hotkey.ss58_address for n, w in self.wallets.items()},
+                               self.processes, epochs_before=epochs_before, epochs_target=self.options.epochs,
+                               started=self.started)
+            try:
+                await self._run(stop)
+            finally:
+                await self._report("stopping")
+                await asyncio.to_thread(self._stop_processes)
+            self._publish_phase()
+            releases = await self._publish()
+            rows = await asyncio.to_thread(self._pull_back, releases)
+            summary = await self._summary(rows, epochs_before, self.probe.epochs_before)
+            summary.save(self.layout.summary_file)
+            return summary
+        finally:
+            if self.probe is not None:
+                await self.probe.aclose()
+            if self.chain is not None:
+                await self.chain.close()
+            self._unlock()
+
+    async def _run(self, stop: asyncio.Event) -> None:
+        if self.plan.offline:
+            await self._start_sampleweb(stop)
+        await self._start_roles(self.plan.miners, stop, "starting miners")
+        await self._wait_first_crawl(stop)
+        await self._start_roles(self.plan.validators, stop, "starting validators")
+        self.probe.epochs_before = len(await self.chain.epochs())  # --epochs counts from here
+        await self._run_epochs(stop)
+
+    # -- folder, state and chain ---------------------------------------------------------------------------------------
+
+    def _prepare(self) -> None:
+        root = self.layout.root
+        root.mkdir(parents=True, exist_ok=True)
+        self._lock()
+        try:
+            saved = SavedState.load(self.layout.state_file)
+        except GleanError:
+            if not self.options.fresh:
+                raise
+            saved = SavedState()
+        kill_stale(stale_pids(saved, root), K.STOP_TIMEOUT_SECONDS)
+        if self.options.fresh:
+            clear(root)
+            saved = SavedState()
+        saved.pids = {}
+        saved.runs += 1
+        self.saved = saved
+        self.layout.logs.mkdir(parents=True, exist_ok=True)
+
+    def _lock(self) -> None:
+        fd = os.open(self.layout.root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise LocalNetworkError(f"another `glean local up` is running in {self.layout.root}",
+                                    hint="stop it (Ctrl-C) or pass another --data-dir") from None
+        self._lock_fd = fd
+
+    def _unlock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing releases the flock
+            self._lock_fd = None
+
+    async def _setup_chain(self) -> None:
+        """Open (or create) the chain, plan the roles with its real parameters, register, stake, permits."""
+        opts = self.options
+        self.chain = LocalChain(self.layout.chain_path, netuid=K.NETUID, tempo=opts.tempo, block_time=opts.block_time)
+        params = self.chain.params  # fixed when the file was created: a resumed run keeps its first tempo
+        self.plan = make_plan(self.saved, miners=opts.miners, validators=opts.validators, offline=opts.offline,
+                              tempo=params.tempo, block_time=params.block_time)
+        self._save_state()
+        await self._report("creating wallets")
+        names = [role.name for role in self.plan.roles]
+        wallets = await asyncio.to_thread(create_local_wallets, names, self.layout.wallets)
+        self.wallets = dict(zip(names, wallets, strict=True))
+        state = await self.chain.state()
+        for name, wallet in self.wallets.items():
+            if state.by_hotkey(wallet.hotkey.ss58_address) is None:
+                uid = await self.chain.register(wallet)
+                log.info("registered role=%s uid=%d", name, uid)
+        state = await self.chain.state()
+        for role in self.plan.validators:
+            hotkey = self.wallets[role.name].hotkey.ss58_address
+            have = state.by_hotkey(hotkey).stake
+            if have < role.stake:
+                await self.chain.add_stake(hotkey, role.stake - have)
+        permits = await self.chain.set_validator_permits()
+        log.info("local chain ready path=%s tempo=%d block_time=%.2f permits=%s", self.layout.chain_path,
+                 params.tempo, params.block_time, permits)
+
+    def _save_state(self) -> None:
+        self.saved.pids = {name: p.pid for name, p in self.processes.items() if p.pid is not None}
+        self.saved.save(self.layout.state_file)
+
+    def role_config(self, role: Role) -> GleanConfig:
+        """The configuration a role process runs with (the same mapping its TOML file holds)."""
+        return GleanConfig.model_validate(role_config(role, self.plan, self.layout, log_level=self.options.log_level))
+
+    # -- processes -----------------------------------------------------------------------------------------------------
+
+    async def _start_sampleweb(self, stop: asyncio.Event) -> None:
+        await self._report("starting the sample web")
+        info = self.layout.sampleweb / SAMPLEWEB_INFO
+        info.unlink(missing_ok=True)
+        argv = [sys.executable, "-m", "glean.sampleweb", "--port", str(self.plan.sampleweb_port),
+                "--data-dir", str(self.layout.sampleweb), "--domains-dir", str(self.layout.domains)]
+        proc = RoleProcess("sampleweb", argv, self.layout.log_path("sampleweb"), env=child_environment({}))
+        self.processes["sampleweb"] = proc
+        proc.start()
+        self._save_state()
+        deadline = time.monotonic() + K.START_TIMEOUT_SECONDS
+        while not info.is_file():
+            self._check_alive(proc, "starting")
+            if stop.is_set():
+                return
+            if time.monotonic() > deadline:
+                raise self._failed(proc, f"did not start within {K.START_TIMEOUT_SECONDS:.0f} s")
+            await asyncio.sleep(POLL_SECONDS)
+        base = json.loads(info.read_text(encoding="utf-8"))["base_url"]
+        for role in self.plan.miners:
+            write_miner_domains(role, base, self.layout)
+        log.info("sample web at %s", base)
+
+    async def _start_roles(self, roles: tuple[Role, ...], stop: asyncio.Event, phase: str) -> None:
+        """Write each role's config, start its process, and wait until every one answers /v1/health."""
+        if stop.is_set():
+            return
+        for role in roles:
+            config = write_role_config(role, self.plan, self.layout, log_level=self.options.log_level)
+            argv = glean_command("--log-level", self.options.log_level, role.kind, "run")
+            proc = RoleProcess(role.name, argv, self.layout.log_path(role.name),
+                               env=child_environment({"GLEAN_CONFIG": str(config)}))
+            self.processes[role.name] = proc
+            proc.start()
+        self._save_state()
+        deadline = time.monotonic() + K.START_TIMEOUT_SECONDS
+        waiting = {role.name for role in roles}
+        while waiting and not stop.is_set():
+            snapshot = await self._report(phase)
+            up = {p.name for p in (*snapshot.miners, *snapshot.validators) if p.state not in ("starting",)}
+            for name in sorted(waiting):
+                self._check_alive(self.processes[name], "starting")
+            waiting -= up
+            if waiting and time.monotonic() > deadline:
+                name = sorted(waiting)[0]
+                raise self._failed(self.processes[name], f"did not answer within {K.START_TIMEOUT_SECONDS:.0f} s")
+            await self._pause(stop, POLL_SECONDS * 2)
+
+    async def _wait_first_crawl(self, stop: asyncio.Event) -> None:
+        """Until every miner has crawled each source of its domains once (or FIRST_CRAWL_MAX_SECONDS passed)."""
+        expected = {}
+        for role in self.plan.miners:
+            catalog = DomainCatalog.load(self.role_config(role).domain_dirs)
+            expected[role.name] = {(d, s.source_id) for d in role.domains for s in catalog.get(d).sources}
+        self.probe.crawling = set(expected)
+        deadline = time.monotonic() + K.FIRST_CRAWL_MAX_SECONDS
+        while self.probe.crawling and not stop.is_set():
+            for role in self.plan.miners:
+                if role.name not in self.probe.crawling:
+                    continue
+                self._check_alive(self.processes[role.name], "crawling")
+                text = await self.probe.miner_metrics(role)
+                if text is not None and expected[role.name] <= crawled_sources(text):
+                    self.probe.crawling.discard(role.name)
+            await self._report("miners crawling")
+            if time.monotonic() > deadline:
+                log.warning("first crawl not finished after %.0f s by %s; starting the validators anyway",
+                            K.FIRST_CRAWL_MAX_SECONDS, ", ".join(sorted(self.probe.crawling)))
+                break
+            await self._pause(stop, K.PROGRESS_INTERVAL_SECONDS)
+        self.probe.crawling = set()
+
+    async def _run_epochs(self, stop: asyncio.Event) -> None:
+        """Until `epochs` epochs have run since the start (or stop, or a generous timeout)."""
+        expected = self.options.epochs * self.plan.tempo * self.plan.block_time
+        deadline = time.monotonic() + max(60.0, expected * K.RUN_TIMEOUT_FACTOR)
+        while not stop.is_set():
+            snapshot = await self._report("running")
+            if snapshot.epochs >= self.options.epochs:
+                return
+            validators = [self.processes[v.name] for v in self.plan.validators]
+            if not any(p.running() for p in validators):
+                raise self._failed(validators[0], "exited while the network was running")
+            if time.monotonic() > deadline:
+                log.warning("stopping after %.0f s with %d of %d epochs", expected * K.RUN_TIMEOUT_FACTOR,
+                            snapshot.epochs, self.options.epochs)
+                self.interrupted = True
+                return
+            await self._pause(stop, K.PROGRESS_INTERVAL_SECONDS)
+        self.interrupted = True
+
+    async def _pause(self, stop: asyncio.Event, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), seconds)
+
+    def _check_alive(self, proc: RoleProcess, doing: str) -> None:
+        code = proc.returncode()
+        if code is not None:
+            raise self._failed(proc, f"exited with code {code} while {doing}")
+
+    def _failed(self, proc: RoleProcess, what: str) -> LocalNetworkError:
+        tail = "\n".join(proc.tail().splitlines()[-15:])
+        return LocalNetworkError(f"{proc.name} {what}; the end of its log:\n{tail}",
+                                 hint=f"see {proc.log_path} (every role logs under {self.layout.logs})")
+
+    def _stop_processes(self) -> None:
+        """Roles first (SIGTERM, SIGKILL after STOP_TIMEOUT_SECONDS), the sample web last."""
+        roles = [p for name, p in self.processes.items() if name != "sampleweb"]
+        codes = stop_all(roles, K.STOP_TIMEOUT_SECONDS)
+        if "sampleweb" in self.processes:
+            codes.update(stop_all([self.processes["sampleweb"]], K.STOP_TIMEOUT_SECONDS))
+        log.info("stopped %s", " ".join(f"{name}={code}" for name, code in codes.items()))
+        self.saved.pids = {}
+        self.saved.save(self.layout.state_file)
+
+    # -- progress -----------------------------------------------------------------------------------------------------
+
+    async def _report(self, phase: str) -> Snapshot:
+        if self.probe is None:
+            snapshot = Snapshot(phase=phase, elapsed=time.monotonic() - self.started)
+        else:
+            snapshot = await self.probe.snapshot(phase)
+        self.on_progress(snapshot)
+        return snapshot
+
+    def _publish_phase(self) -> None:
+        self.on_progress(Snapshot(phase="publishing the release", elapsed=time.monotonic() - self.started))
+
+    # -- publish and pull back -----------------------------------------------------------------------------------------
+
+    async def _publish(self) -> dict[str, dict | None]:
+        """Publish each validator's new accepted records (as `glean validator publish` does); its last release."""
+        from validator.service import Validator
+
+        releases: dict[str, dict | None] = {}
+        for role in self.plan.validators:
+            config = self.role_config(role)
+            validator = Validator(config, chain=self.chain, wallet=self.wallets[role.name],
+                                  catalog=DomainCatalog.load(config.domain_dirs), serve_http=False)
+            try:
+                info = await validator.publish()
+                if info is not None:
+                    log.info("published validator=%s release=%s location=%s rows=%s", role.name, info.release,
+                             info.location, info.rows_by_domain)
+                releases[role.name] = await asyncio.to_thread(validator.store.get_state, "last_release")
+            except GleanError as exc:
+                log.error("publishing failed validator=%s: %s", role.name, exc)
+                releases[role.name] = None
+            finally:
+                await validator.close()
+        return releases
+
+    def _pull_back(self, releases: dict[str, dict | None]) -> dict[str, int]:
+        """Rows per domain of the first validator's release, loaded back with `datasets` (hub.pull)."""
+        from hub import pull
+
+        first = self.plan.validators[0].name
+        if not releases.get(first):
+            return {}
+        folder = self.layout.hub_dir(first)
+        domains = sorted(p.name for p in (folder / "data").iterdir() if p.is_dir()) if (folder / "data").is_dir() \
+            else []
+        rows = dict.fromkeys(self.plan.curated_domains, 0)
+        rows.update({domain: len(pull(domain, path=folder)) for domain in domains})
+        return rows
+
+    # -- summary -------------------------------------------------------------------------------------------------------
+
+    async def _summary(self, rows: dict[str, int], epochs_before: int, epochs_running: int) -> Summary:
+        from miner.app import database_url as miner_database_url
+        from miner.store import Store
+        from validator.store import ValidatorStore
+        from validator.store import database_url as validator_database_url
+
+        state = await self.chain.state()
+        totals = await self.chain.emission_totals()
+        epochs = (await self.chain.epochs())[epochs_before:]
+        split = {"owner": sum(e.owner for e in epochs), "miners": sum(e.miners for e in epochs),
+                 "validators": sum(e.validators for e in epochs), "recycled": sum(e.recycled for e in epochs)}
+        hotkey = {name: w.hotkey.ss58_address for name, w in self.wallets.items()}
+
+        first = self.plan.validators[0]
+        store = ValidatorStore.open(validator_database_url(self.role_config(first)))
+        try:
+            last = store.last_weights()
+            weights = {int(k): float(v) for k, v in last.weights.items()} if last is not None else {}
+            board = {row.uid: row for row in store.leaderboard(weights)}
+            reasons: dict[int, Counter[str]] = {}
+            for (uid, _domain, reason), n in store.rejections().items():
+                reasons.setdefault(uid, Counter())[reason] += n
+        finally:
+            store.close()
+
+        miners = []
+        for role in self.plan.miners:
+            neuron = state.by_hotkey(hotkey[role.name])
+            uid = neuron.uid if neuron else None
+            row = board.get(uid)
+            miner_store = Store.open(miner_database_url(self.role_config(role)))
+            try:
+                stored = miner_store.total_count
+            finally:
+                miner_store.close()
+            miners.append(MinerLine(
+                name=role.name, uid=uid, hotkey=hotkey[role.name], domains=list(role.domains), stored=stored,
+                accepted=row.accepted if row else 0, shared=row.shared if row else 0,
+                rejected=row.rejected if row else 0,
+                top_reasons=reasons.get(uid, Counter()).most_common(2) if uid is not None else [],
+                value=row.value_total if row else 0.0, credibility=row.credibility if row else 0.0,
+                score=row.score if row else 0.0, weight=weights.get(uid, 0.0) if uid is not None else 0.0,
+                incentive=neuron.incentive if neuron else 0.0, emission=totals.get(hotkey[role.name], 0.0)))
+
+        validators = []
+        for role in self.plan.validators:
+            neuron = state.by_hotkey(hotkey[role.name])
+            store = ValidatorStore.open(validator_database_url(self.role_config(role)))
+            try:
+                steps = int(store.get_state("step", 0))
+                accepted = store.accepted_stats()[0]
+                release = store.get_state("last_release")
+            finally:
+                store.close()
+            validators.append(ValidatorLine(
+                name=role.name, uid=neuron.uid if neuron else None, hotkey=hotkey[role.name],
+                stake=neuron.stake if neuron else 0.0, steps=steps, accepted=accepted,
+                dividends=neuron.dividends if neuron else 0.0, emission=totals.get(hotkey[role.name], 0.0),
+                dashboard=f"{role.url}/dashboard", release=release["release"] if release else None,
+                location=release["location"] if release else None))
+
+        hub_dir = self.layout.hub_dir(first.name)
+        primary = validators[0]
+        commands = [f"glean pull {domain} --path {shlex.quote(str(hub_dir))}"
+                    for domain in sorted(rows) if rows[domain]]
+        return Summary(data_dir=str(self.layout.root), epochs=epochs_before + len(epochs) - epochs_running,
+                       block=state.block,
+                       seconds=time.monotonic() - self.started, interrupted=self.interrupted, miners=miners,
+                       validators=validators, emission_split=split, rows_by_domain=rows, release=primary.release,
+                       location=primary.location, hub_dir=str(hub_dir) if primary.location else None,
+                       pull_commands=commands)
