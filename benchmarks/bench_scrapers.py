@@ -180,9 +180,12 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _own_and_children_cpu() -> float:
+def _cpu_split(server_pid: int) -> dict[str, float]:
+    """CPU seconds so far of this process (sink, record validation), of reaped children (the crawl process and
+    its extraction workers) and of the site's server."""
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    return {"caller": own.ru_utime + own.ru_stime, "crawl": children.ru_utime + children.ru_stime,
+            "server": _cpu_seconds(server_pid)}
 
 
 def end_to_end(base: str, pages: int, workdir: Path, server_pid: int) -> dict[str, float]:
@@ -192,15 +195,17 @@ def end_to_end(base: str, pages: int, workdir: Path, server_pid: int) -> dict[st
             "seeds": [base + "/"], "delay": 0, "autothrottle": False, "concurrency": 16, "max_depth": 3}}],
     })
     sink = SqliteSink(workdir / "records.sqlite")
-    cpu_before = _own_and_children_cpu() + _cpu_seconds(server_pid)
+    before = _cpu_split(server_pid)
     started = time.perf_counter()
     stats = asyncio.run(crawl(domain, page_budget=pages + 10, sink=sink))
     wall = time.perf_counter() - started
-    cpu = _own_and_children_cpu() + _cpu_seconds(server_pid) - cpu_before
+    split = {k: v - before[k] for k, v in _cpu_split(server_pid).items()}
+    cpu = sum(split.values())
     steady = (sink.count / (sink.last - sink.first)) if sink.first and sink.last > sink.first else 0.0
     return {"pages": stats.pages, "records": sink.count, "wall": wall, "rate": stats.pages / wall,
             "steady": steady, "errors": sum(stats.errors.values()), "cpu": cpu,
-            "capacity": stats.pages / cpu * (os.cpu_count() or 1)}
+            "capacity": stats.pages / cpu * (os.cpu_count() or 1),
+            **{f"ms_{k}": 1000 * v / stats.pages for k, v in split.items()}}
 
 
 def main() -> None:
@@ -235,6 +240,9 @@ def main() -> None:
                   f">= {TARGET_E2E:.0f}")
     table.add_row("crawl: records/s once streaming", f"{e2e['steady']:.0f}", "")
     table.add_row("crawl: CPU seconds, all processes (server, crawl, extraction, sink)", f"{e2e['cpu']:.1f}", "")
+    table.add_row("crawl: CPU ms per page: crawl process + extraction workers", f"{e2e['ms_crawl']:.1f}", "")
+    table.add_row("crawl: CPU ms per page: caller (validation, sink)", f"{e2e['ms_caller']:.1f}", "")
+    table.add_row("crawl: CPU ms per page: site server", f"{e2e['ms_server']:.1f}", "")
     table.add_row(f"crawl: pages/s the {cores} cores sustain (pages / CPU seconds x cores)",
                   f"{e2e['capacity']:.0f}", f">= {TARGET_E2E:.0f}")
     table.add_row("crawl: counted errors", f"{e2e['errors']:.0f}", "")

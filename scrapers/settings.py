@@ -36,6 +36,14 @@ MAX_REDIRECTS = 5
 MAX_BYTES = 5 * 1024 * 1024         # largest response body we download (crawl and fetch_one)
 MAX_SITEMAP_URLS = 50_000           # page URLs taken from all sitemaps of one source
 
+# Links the web spider does not follow: their paths end in an extension that is never an HTML page.
+SKIP_EXTENSIONS = frozenset({
+    ".7z", ".avi", ".bmp", ".bz2", ".css", ".csv", ".doc", ".docx", ".epub", ".exe", ".gif", ".gz", ".ico",
+    ".jpeg", ".jpg", ".js", ".json", ".m4a", ".mov", ".mp3", ".mp4", ".ogg", ".pdf", ".png", ".ppt", ".pptx",
+    ".rar", ".rss", ".svg", ".tar", ".tgz", ".tif", ".tiff", ".wav", ".webm", ".webp", ".woff", ".woff2", ".xls",
+    ".xlsx", ".xml", ".zip",
+})
+
 # Records.
 MIN_RECORD_WORDS = 20               # shorter texts are navigation or stubs, never records
 TRAFILATURA_MIN_EXTRACTED_SIZE = 250  # characters; below it trafilatura retries with recall settings

@@ -2,22 +2,28 @@
 
 `parse_page` is the one extraction path of every kind that reads web pages (web, feed articles, HN links), used
 by the crawl and by `fetch_one` alike. Its settings are fixed here so both produce the same text for the same
-bytes: fast mode (no fallback extractors), no comments, tables kept, no cross-document deduplication.
+bytes: fast mode (no fallback extractors), no comments, tables kept, no cross-document deduplication. Metadata
+(title, author, date, licence) comes from trafilatura's readers and htmldate, without the category/tag and
+footer-licence scans that cost a quarter of the extraction time and that records do not use.
 """
 
 from __future__ import annotations
 
 import gzip
 import io
+import logging
+import re
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import trafilatura
+from htmldate import find_date
 from lxml import etree
 from lxml.html import HtmlElement
-from trafilatura.settings import use_config
+from trafilatura.metadata import examine_meta, extract_author, extract_meta_json, extract_title
+from trafilatura.settings import set_date_params, use_config
 from trafilatura.utils import load_html
 from w3lib.encoding import html_to_unicode
 
@@ -31,7 +37,7 @@ HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _CONFIG = use_config()
 _CONFIG.set("DEFAULT", "EXTRACTION_TIMEOUT", "0")
 _CONFIG.set("DEFAULT", "MIN_EXTRACTED_SIZE", str(settings.TRAFILATURA_MIN_EXTRACTED_SIZE))
-_DATE_PARAMS = {"extensive_search": False, "original_date": True}
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,44 @@ def _absolute(href: str, base: str, origin: str) -> str:
     return urljoin(base, href)
 
 
+@dataclass(frozen=True)
+class PageMeta:
+    title: str
+    author: str
+    published_at: datetime | None
+    license: str | None
+
+
+def page_metadata(tree: HtmlElement, url: str) -> PageMeta:
+    """Title, author, publication date and licence a page declares (meta tags, JSON-LD, headings, links)."""
+    meta = examine_meta(tree)
+    if meta.author and " " not in meta.author:  # trafilatura's rule: a single token is rarely a person
+        meta.author = None
+    try:
+        meta = extract_meta_json(tree, meta)
+    except Exception as exc:  # noqa: BLE001 - trafilatura's JSON-LD reader fails on odd documents
+        logger.debug("JSON-LD metadata unreadable url=%s error=%r", url, exc)
+    date = find_date(tree, url=url, **set_date_params(False))
+    return PageMeta(title=meta.title or extract_title(tree) or "", author=meta.author or extract_author(tree) or "",
+                    published_at=_published(date), license=page_license(tree))
+
+
+def page_license(tree: HtmlElement) -> str | None:
+    """The licence a page links with rel="license": an SPDX-style id for Creative Commons, else the URL."""
+    for element in tree.iterfind(".//*[@rel][@href]"):
+        if "license" not in (element.get("rel") or "").lower().split():
+            continue
+        href = (element.get("href") or "").strip()
+        found = _CC_LICENSE.search(href)
+        if found:
+            return f"CC-{found.group(1).upper()}-{found.group(2)}" if found.group(1) != "zero" else "CC0-1.0"
+        return href[:200] or None
+    return None
+
+
+_CC_LICENSE = re.compile(r"creativecommons\.org/(?:licenses|publicdomain)/([a-z\-]+)/(\d\.\d)", re.IGNORECASE)
+
+
 def _published(value: str | None) -> datetime | None:
     if not value:
         return None
@@ -125,18 +169,19 @@ def parse_page(ctx: ParseContext, url: str, body: bytes, headers: Headers,
     links = () if "nofollow" in robots or "none" in robots else tuple(page_links(tree, url))
     if "noindex" in robots or "none" in robots:
         return Parsed(follow=links, skipped=("noindex",))
+    meta = page_metadata(tree, uri)
     doc = trafilatura.bare_extraction(
-        tree, url=uri, fast=True, with_metadata=True, include_comments=False, include_tables=True,
-        deduplicate=False, date_extraction_params=_DATE_PARAMS, config=_CONFIG,
+        tree, url=uri, fast=True, with_metadata=False, include_comments=False, include_tables=True,
+        deduplicate=False, config=_CONFIG,
     )
     if doc is None or not (doc.text or "").strip():
         return Parsed(follow=links, skipped=(reasons.NO_CONTENT,))
     hints = hints or PageHints()
     try:
         record = make_record(
-            ctx, uri=uri, text=doc.text, title=doc.title or hints.title,
-            published_at=_published(doc.date) or hints.published_at, lang=tree.get("lang"),
-            license=doc.license, labels=[], meta={"author": (doc.author or hints.author or "")[:200]},
+            ctx, uri=uri, text=doc.text, title=meta.title or hints.title,
+            published_at=meta.published_at or hints.published_at, lang=tree.get("lang"),
+            license=meta.license, labels=[], meta={"author": (meta.author or hints.author or "")[:200]},
         )
     except ParseError as exc:
         return Parsed(follow=links, skipped=(exc.reason,))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy import Request, signals
 from scrapy.http import Response
@@ -15,6 +16,12 @@ from scrapers.sources import web
 from scrapers.spiders.base import SourceSpider
 
 DEPTH = "glean_depth"
+
+
+def _not_a_page(url: str) -> bool:
+    path = urlsplit(url).path.lower()
+    dot = path.rfind(".")
+    return dot > path.rfind("/") and path[dot:] in settings.SKIP_EXTENSIONS
 
 
 class WebSpider(SourceSpider):
@@ -36,7 +43,7 @@ class WebSpider(SourceSpider):
         self.queued: set[str] = set()
 
     def _page(self, url: str, depth: int) -> Request | None:
-        if url in self.queued or not self.pages.allows_page(url):
+        if url in self.queued or not self.pages.allows_page(url) or _not_a_page(url):
             return None
         self.queued.add(url)
         return self.page_request(url, self.parse_page, meta={DEPTH: depth}, priority=-depth)

@@ -158,3 +158,11 @@ async def test_page_budget_is_split_between_the_sources(site):
     domain = make_domain(source("web", seeds=[site.url("/")]), source("feed", feeds=[site.url("/feed.xml")]))
     result = await crawl_here(domain, page_budget=6)
     assert result.stats.pages == 3 + 1  # the web source got 3 requests, the feed 3 of which it needed 1
+
+
+async def test_links_to_files_that_are_not_pages_are_not_followed(site):
+    site.add("/", html_page("Home", links=("/feed.xml", "/paper.pdf", "/logo.png", "/next.html")))
+    site.add("/next.html", html_page("Next", first=1))
+    result = await crawl_here(web_domain(site, "/"))
+    assert site.url("/next.html") in result.by_uri()
+    assert site.hits["/feed.xml"] == site.hits["/paper.pdf"] == site.hits["/logo.png"] == 0
