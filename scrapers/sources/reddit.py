@@ -25,7 +25,7 @@ _POST_ID = re.compile(r"/comments/([a-z0-9]{1,12})(?:/|$)")
 
 
 def listing_url(params: RedditParams, subreddit: str, after: str | None = None, count: int = 0) -> str:
-    query: dict[str, Any] = {"limit": min(PAGE_SIZE, params.limit), "raw_json": 1}
+    query: dict[str, Any] = {"limit": max(1, min(PAGE_SIZE, params.limit - count)), "raw_json": 1}
     if params.listing == "top":
         query["t"] = params.time
     if after:

@@ -16,6 +16,9 @@ from scrapers.sources import web
 from scrapers.spiders.base import SourceSpider
 
 DEPTH = "glean_depth"
+# URLs queued at most: twice the budget (some will be refused by robots.txt or fail) plus a little slack.
+QUEUE_FACTOR = 2
+QUEUE_SLACK = 100
 
 
 def _not_a_page(url: str) -> bool:
@@ -45,6 +48,8 @@ class WebSpider(SourceSpider):
     def _page(self, url: str, depth: int) -> Request | None:
         if url in self.queued or not self.pages.allows_page(url) or _not_a_page(url):
             return None
+        if len(self.queued) >= QUEUE_FACTOR * self.budget + QUEUE_SLACK:
+            return None  # enough URLs are waiting to use the budget; a big site would fill memory otherwise
         self.queued.add(url)
         return self.page_request(url, self.parse_page, meta={DEPTH: depth}, priority=-depth)
 

@@ -120,7 +120,7 @@ async def test_hn_limit_and_follow_links_off(site):
 # -- reddit -------------------------------------------------------------------------------------------------------
 async def test_reddit_listing_pages_are_followed_with_after(site):
     serve_json(site, "/r/Python/top.json?limit=100&raw_json=1&t=day", "reddit_listing_1.json")
-    serve_json(site, "/r/Python/top.json?limit=100&raw_json=1&t=day&after=t3_1l7c0de&count=4",
+    serve_json(site, "/r/Python/top.json?limit=96&raw_json=1&t=day&after=t3_1l7c0de&count=4",
                "reddit_listing_2.json")
     domain = make_domain(source("reddit", base_url=site.base_url, subreddits=["Python"], listing="top"))
     result = await crawl_here(domain)
