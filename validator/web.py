@@ -16,6 +16,7 @@ from fastapi import APIRouter, FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from glean import __version__
+from validator import dashboard
 from validator.metrics import ValidatorMetrics
 from validator.store import ValidatorStore
 
@@ -70,6 +71,7 @@ def build_app(store: ValidatorStore, metrics: ValidatorMetrics, hotkey: str, *,
     # `routers` (e.g. `routers=[dashboard.router]` from validator/dashboard.py) and it reads the /api/ routes above.
     for router in routers:
         app.include_router(router)
+    app.include_router(dashboard.router(store, hotkey))  # /dashboard: the page, its assets, its JSON (dashboard.py)
     return app
 
 
