@@ -1,0 +1,203 @@
+"""End to end: `glean local up --offline` with 3 miners and 1 validator over a few epochs, as a real command.
+
+One run (module fixture) serves every test here: while it runs, once the chain has paid every miner, the validator's
+/dashboard is opened in a headless Chromium and read; after it, the summary, the release and `glean pull` are checked.
+
+Emission tolerance: each miner's share of the miners' emission must be within 10% (relative) of its share of the
+accepted value the validator credited it with. Why it can be that close: the validators start after the miners'
+first crawl, so every miner's first batch is judged in the same step with the same number of verified samples (so
+the same credibility); after that the sample web holds nothing new, every miner's score decays alike, and the weights
+(normalised scores) stay proportional to the credited value. With one validator Yuma's consensus is its weights, so
+incentive, and the miners' emission, follow them. What remains is rounding of u16 weights on chain (< 0.1%).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from glean.local import Summary
+from tests.e2e.browser import DashboardView, browser_paths, headless_chromium, view_dashboard
+
+pytestmark = pytest.mark.slow
+
+MINERS = 3
+EPOCHS = 4
+RUN_TIMEOUT_SECONDS = 480  # the whole `glean local up` (about 2 minutes on 2 cores); killed after this
+EMISSION_TOLERANCE = 0.10  # relative difference between a miner's emission share and its accepted-value share
+
+
+@dataclass
+class Run:
+    root: Path
+    returncode: int
+    output: str
+    summary: Summary | None
+    pids: dict[str, int]
+    dashboard: DashboardView | None
+    dashboard_error: str | None
+
+
+def _state(root: Path) -> dict:
+    try:
+        return json.loads((root / "local.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _every_miner_paid(url: str) -> bool:
+    try:
+        chain = httpx.get(f"{url}/api/dashboard/chain", timeout=5).json()
+        board = httpx.get(f"{url}/api/leaderboard", timeout=5).json()
+    except (httpx.HTTPError, ValueError):
+        return False
+    miners = [n for n in chain.get("neurons", []) if not n["validator"]]
+    return len(board) >= MINERS and len(miners) >= MINERS and all(n.get("emission", 0) > 0 for n in miners)
+
+
+def _watch(root: Path, proc: subprocess.Popen, deadline: float) -> tuple[dict[str, int], DashboardView | None, str]:
+    """While the network runs: remember the role pids, and once every miner is paid, read the dashboard."""
+    pids: dict[str, int] = {}
+    while proc.poll() is None and time.monotonic() < deadline:
+        state = _state(root)
+        pids.update(state.get("pids", {}))
+        port = state.get("ports", {}).get("validator1")
+        if port and "validator1" in pids and _every_miner_paid(f"http://127.0.0.1:{port}"):
+            if browser_paths() is None:
+                return pids, None, "chromium/chromedriver not installed (.ci/run installs them)"
+            with headless_chromium() as driver:
+                view = view_dashboard(driver, f"http://127.0.0.1:{port}/dashboard", miners=MINERS,
+                                      screenshot=root.parent / "dashboard.png")
+            return pids, view, ""
+        time.sleep(1.0)
+    return pids, None, "the run ended before the dashboard showed every miner paid"
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory, _isolated_caches) -> Run:
+    root = tmp_path_factory.mktemp("e2e") / "network"
+    log = root.parent / "local-up.out"
+    argv = [sys.executable, "-m", "glean", "local", "up", "--offline", "--fresh", "--data-dir", str(root),
+            "--miners", str(MINERS), "--validators", "1", "--epochs", str(EPOCHS)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GLEAN_")}
+    deadline = time.monotonic() + RUN_TIMEOUT_SECONDS
+    with open(log, "w", encoding="utf-8") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
+        try:
+            try:
+                pids, view, error = _watch(root, proc, deadline)
+            except Exception as exc:  # the browser part failed: keep the run going, report it in the dashboard tests
+                pids, view, error = _state(root).get("pids", {}), None, f"{type(exc).__name__}: {exc}"
+            proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)  # stops the network cleanly, then it still summarises
+                try:
+                    proc.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+    summary_file = root / "summary.json"
+    summary = Summary.load(summary_file) if summary_file.is_file() else None
+    return Run(root=root, returncode=proc.returncode, output=log.read_text(encoding="utf-8"), summary=summary,
+               pids=pids, dashboard=view, dashboard_error=error)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_local_up_finishes_with_the_leaderboard(run: Run) -> None:
+    assert run.returncode == 0, run.output[-4000:]
+    assert run.summary is not None and not run.summary.interrupted
+    assert run.summary.epochs >= EPOCHS
+    for name in ("miner1", "miner2", "miner3", "validator1", "get it with:", "glean pull python-"):
+        assert name in run.output
+
+
+def test_every_miner_is_paid_in_proportion_to_its_accepted_value(run: Run) -> None:
+    miners = run.summary.miners
+    assert len(miners) == MINERS
+    value = sum(m.value for m in miners)
+    emission = sum(m.emission for m in miners)
+    assert value > 0 and emission > 0
+    for m in miners:
+        assert m.accepted + m.shared > 0, m
+        value_share, emission_share = m.value / value, m.emission / emission
+        assert abs(emission_share - value_share) <= EMISSION_TOLERANCE * value_share, (m.name, value_share,
+                                                                                     emission_share)
+
+
+def test_validator_earns_dividends(run: Run) -> None:
+    (validator,) = run.summary.validators
+    assert validator.dividends > 0 and validator.emission > 0
+    assert validator.accepted == sum(m.accepted for m in run.summary.miners)
+
+
+def test_low_quality_pages_are_rejected_for_quality(run: Run) -> None:
+    digest = next(m for m in run.summary.miners if "python-digest" in m.domains)
+    assert any(reason.startswith("quality:") for reason, _n in digest.top_reasons), digest.top_reasons
+
+
+def test_release_loads_with_datasets(run: Run) -> None:
+    import datasets
+
+    hub = Path(run.summary.hub_dir)
+    published = {d: n for d, n in run.summary.rows_by_domain.items() if n}
+    assert published, run.summary.rows_by_domain
+    for domain, rows in published.items():
+        ds = datasets.load_dataset(str(hub), domain, split="train")
+        assert len(ds) == rows
+        assert set(ds["domain"]) == {domain}
+    assert sum(published.values()) == run.summary.validators[0].accepted
+
+
+def test_glean_pull_returns_the_release_rows(run: Run, tmp_path: Path) -> None:
+    from glean.cli import main
+
+    for command in run.summary.pull_commands:
+        args = command.split()[1:]  # drop "glean"; the data dir path has no spaces here
+        domain = args[1]
+        out = tmp_path / f"{domain}.jsonl"
+        assert main([*args, "--out", str(out)]) == 0
+        rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+        assert len(rows) == run.summary.rows_by_domain[domain]
+        assert all(row["domain"] == domain and row["text"] for row in rows)
+
+
+def test_every_process_is_stopped_after_the_run(run: Run) -> None:
+    assert set(run.pids) >= {"sampleweb", "miner1", "miner2", "miner3", "validator1"}
+    assert not [name for name, pid in run.pids.items() if _alive(pid)]
+    assert _state(run.root)["pids"] == {}
+
+
+def test_dashboard_shows_every_miner(run: Run) -> None:
+    if run.dashboard is None:
+        pytest.fail(f"dashboard not checked: {run.dashboard_error}")
+    miner_uids = {str(m.uid) for m in run.summary.miners}
+    assert miner_uids <= {row["uid"] for row in run.dashboard.rows}
+    for row in run.dashboard.rows:
+        assert row["cells"][0] == row["uid"] and len(row["cells"]) == 12
+
+
+def test_dashboard_charts_are_drawn_with_data(run: Run) -> None:
+    if run.dashboard is None:
+        pytest.fail(f"dashboard not checked: {run.dashboard_error}")
+    assert run.dashboard.status.startswith("updated")
+    for name, chart in run.dashboard.charts.items():
+        assert chart.points > 0, name
+        assert chart.painted > 1000, name  # bars and lines, not just a blank canvas
+        assert not chart.empty_note_visible, name
