@@ -28,12 +28,10 @@ logger = logging.getLogger(__name__)
 
 def _crawler(job: SourceJob, user_agent: str, http_cache_dir: Path | None) -> Crawler:
     params = job.params
-    obey_robots = True  # API requests opt out per request (see SourceSpider.api_request)
     config = settings.scrapy_settings(
         user_agent=user_agent, delay=params.delay, concurrency=params.concurrency,
         autothrottle=params.autothrottle, timeout=params.timeout, retries=params.retries,
-        max_bytes=params.max_bytes, obey_robots=obey_robots,
-        http_cache_dir=http_cache_dir / job.source.source_id if http_cache_dir else None,
+        max_bytes=params.max_bytes, http_cache_dir=http_cache_dir / job.source.source_id if http_cache_dir else None,
     )
     return Crawler(SPIDERS[job.source.kind], config)
 
@@ -80,8 +78,8 @@ async def run_crawl(
     crawlers = [_crawler(job, user_agent or settings.USER_AGENT, http_cache_dir) for job in jobs]
     flusher = asyncio.create_task(_flush_periodically(stream))
     try:
-        tasks = [runner.crawl(crawler, job=job, stream=stream, parse=parse) for crawler, job in zip(crawlers, jobs,
-                                                                                                   strict=True)]
+        pairs = zip(crawlers, jobs, strict=True)
+        tasks = [runner.crawl(crawler, job=job, stream=stream, parse=parse) for crawler, job in pairs]
         results = await asyncio.gather(*tasks, return_exceptions=True)
     finally:
         flusher.cancel()
@@ -90,9 +88,8 @@ async def run_crawl(
     stream.flush()
     failed = [r for r in results if isinstance(r, BaseException)]
     if failed:
-        raise ScrapeError(f"crawl of {domain.id} failed: {failed[0]!r}",
-                          hint="see the log above; check the source params and that the hosts are reachable") \
-            from failed[0]
+        hint = "see the crawl log; check the source params and that the hosts are reachable"
+        raise ScrapeError(f"crawl of {domain.id} failed: {failed[0]!r}", hint=hint) from failed[0]
     stats = _collect(crawlers, stream, started)
     logger.info("crawl done domain=%s pages=%d records=%d errors=%s robots_disallowed=%d seconds=%.1f",
                 domain.id, stats.pages, stats.records, stats.errors, stats.robots_disallowed, stats.seconds)

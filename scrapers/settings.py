@@ -70,14 +70,13 @@ def scrapy_settings(
     timeout: float,
     retries: int,
     max_bytes: int,
-    obey_robots: bool,
     http_cache_dir: Path | None,
 ) -> dict[str, Any]:
     """Scrapy settings of one source crawler: polite by default, reactorless, our middlewares and pipeline."""
     settings: dict[str, Any] = {
         "TWISTED_REACTOR_ENABLED": False,
         "USER_AGENT": user_agent,
-        "ROBOTSTXT_OBEY": obey_robots,
+        "ROBOTSTXT_OBEY": True,  # API requests opt out one by one (SourceSpider.api_request)
         "DOWNLOAD_DELAY": delay,
         "CONCURRENT_REQUESTS": CONCURRENT_REQUESTS,
         "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,

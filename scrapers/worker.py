@@ -48,8 +48,11 @@ def _pool(workers: int) -> ProcessPoolExecutor | None:
 def _writer(out: IO[bytes]):
     def emit(records: list[Record]) -> None:
         line = json.dumps({"records": [r.model_dump(mode="json") for r in records]}, ensure_ascii=False)
-        out.write(line.encode() + b"\n")
-        out.flush()
+        try:
+            out.write(line.encode() + b"\n")
+            out.flush()
+        except BrokenPipeError:
+            os._exit(3)  # the caller is gone (killed): nobody will take these records, stop crawling
 
     return emit
 

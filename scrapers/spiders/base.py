@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from functools import partial
 from typing import Any, ClassVar, TypeVar
@@ -114,7 +114,7 @@ class SourceSpider(scrapy.Spider):
         return scrapy.Request(url, callback=callback, errback=self.on_error, **kwargs)
 
     # -- parsing ----------------------------------------------------------------------------------------------
-    async def run_parser(self, fn: Callable[..., Awaitable[T] | T], response: Response, *extra: Any) -> T | None:
+    async def run_parser(self, fn: Callable[..., T], response: Response, *extra: Any) -> T | None:
         """`fn(ctx, url, body, headers, *extra)` off the event loop; a ParseError is counted and gives None."""
         try:
             return await self.parse_runner(fn, self.ctx, response.url, response.body, response_headers(response),
