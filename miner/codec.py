@@ -16,7 +16,7 @@ try:  # Python 3.14+
 except ImportError:  # pragma: no cover - depends on the interpreter
     from backports import zstd
 
-from miner.constants import DICT_SIZE, MIN_COMPRESS_BYTES, PARALLEL_ENCODE_MIN, ZSTD_LEVEL
+from miner.constants import DICT_SIZE, MIN_COMPRESS_BYTES, PARALLEL_CODEC_MIN, ZSTD_LEVEL
 from schemas.errors import StorageError
 
 log = logging.getLogger(__name__)
@@ -67,12 +67,21 @@ class BodyCodec:
 
     def encode_many(self, raws: list[bytes]) -> list[bytes]:
         """`encode` over a batch, split across cores (zstd releases the GIL while it compresses)."""
-        if len(raws) < PARALLEL_ENCODE_MIN or self._workers == 1:
+        if len(raws) < PARALLEL_CODEC_MIN or self._workers == 1:
             return [self.encode(raw) for raw in raws]
         step = -(-len(raws) // self._workers)
         parts = self._pool.map(lambda part: [self.encode(raw) for raw in part],
                                [raws[i:i + step] for i in range(0, len(raws), step)])
         return [body for part in parts for body in part]
+
+    def decode_many(self, bodies: list[bytes]) -> list[bytes]:
+        """`decode` over a batch, split across cores like `encode_many`."""
+        if len(bodies) < PARALLEL_CODEC_MIN or self._workers == 1:
+            return [self.decode(body) for body in bodies]
+        step = -(-len(bodies) // self._workers)
+        parts = self._pool.map(lambda part: [self.decode(body) for body in part],
+                               [bodies[i:i + step] for i in range(0, len(bodies), step)])
+        return [raw for part in parts for raw in part]
 
     def decode(self, body: bytes) -> bytes:
         kind = body[0]

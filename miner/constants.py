@@ -20,8 +20,8 @@ DICT_TRAIN_AFTER = 2_000
 # ... and re-trained from the newest records every this many records, so it follows the domains being crawled.
 DICT_RETRAIN_EVERY = 250_000
 DICT_SIZE = 64 * 1024
-# Batches at least this large are compressed on two threads.
-PARALLEL_ENCODE_MIN = 256
+# Batches at least this large are (de)compressed on two threads (zstd releases the GIL).
+PARALLEL_CODEC_MIN = 256
 # Records whose body is shorter than this are kept uncompressed (zstd's frame would not pay for itself).
 MIN_COMPRESS_BYTES = 64
 

@@ -447,8 +447,8 @@ class Store:
                 while len(items) < limit and not more:
                     want = min(PAGE_FETCH_CHUNK, limit - len(items))
                     chunk = conn.execute(self._after(cursor, domain).limit(want)).all()
-                    for seq, body in chunk:
-                        raw = self._codec.decode(body)
+                    raws = self._codec.decode_many([body for _, body in chunk])
+                    for (seq, _), raw in zip(chunk, raws, strict=True):
                         size = wire.item_bytes(seq, raw)
                         if used + size > budget:
                             if not items:
