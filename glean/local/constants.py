@@ -27,9 +27,12 @@ VALIDATOR_STAKE_STEP = 100.0
 NETUID = 1
 
 # --- the roles --------------------------------------------------------------------------------------------------
-# A validator step about once per epoch: 60% of it for pulling (the first pull takes every miner's whole first crawl,
-# a few hundred records each), 30% for re-fetching the samples (5 per miner), the rest for the commits, on 2 cores.
-VALIDATOR_STEP_SECONDS = 10.0
+# The validator's step budget and cadence: 60% of it for pulling, which includes judging quality and relevance of
+# every record on one core (the GIL): the first step takes every miner's whole first crawl (~400 records, ~6 s of CPU
+# on a busy 2-core machine), and a miner whose pull misses the deadline is judged a step later with a different
+# credibility, which would skew the emission split. Later steps find nothing new and take well under a second; the
+# weights are set after the first step and then once per tempo.
+VALIDATOR_STEP_SECONDS = 20.0
 # Re-crawl cadence of the miners. The offline sample web changes only when edited, so one crawl per source (at
 # start) is all the demo needs; re-crawls would only burn the CPU the validator needs.
 MINER_CADENCE_SECONDS = 600.0

@@ -30,7 +30,7 @@ class MinerLine:
     score: float
     weight: float  # as last set on chain by the first validator
     incentive: float  # last epoch
-    emission: float  # alpha earned over every epoch of the chain
+    emission: float  # alpha earned over the epochs of this run
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class ValidatorLine:
     steps: int
     accepted: int
     dividends: float  # last epoch
-    emission: float
+    emission: float  # alpha earned over the epochs of this run
     dashboard: str
     release: str | None
     location: str | None
@@ -51,7 +51,8 @@ class ValidatorLine:
 @dataclass(frozen=True)
 class Summary:
     data_dir: str
-    epochs: int  # epochs that ran during this run
+    epochs: int  # epochs that ran with the validators up
+    epochs_in_run: int  # every epoch of this run, the warm-up (start, first crawl) included
     block: int
     seconds: float
     interrupted: bool
@@ -92,7 +93,7 @@ def _short(key: str) -> str:
 def miners_table(summary: Summary) -> Table:
     table = Table(title="miners (as judged by validator1; emission from the chain)", title_justify="left")
     columns = ("miner", "uid", "domains", "stored", "accepted", "shared", "rejected (top reasons)", "value",
-               "credibility", "score", "weight", "incentive", "emission α")
+               "credibility", "score", "weight", "incentive", "emission α (run)")
     for column in columns:
         table.add_column(column, justify="left" if column in ("miner", "domains", "rejected (top reasons)")
                          else "right")
@@ -107,7 +108,7 @@ def miners_table(summary: Summary) -> Table:
 
 def validators_table(summary: Summary) -> Table:
     table = Table(title="validators", title_justify="left")
-    for column in ("validator", "uid", "hotkey", "stake", "steps", "accepted", "dividends", "emission α",
+    for column in ("validator", "uid", "hotkey", "stake", "steps", "accepted", "dividends", "emission α (run)",
                    "release"):
         table.add_column(column, justify="left" if column in ("validator", "hotkey", "release") else "right")
     for v in summary.validators:
@@ -133,8 +134,9 @@ def render(summary: Summary) -> Group:
     status = "interrupted" if summary.interrupted else "done"
     head = Text.assemble(
         ("glean local network ", "bold"), (status, "green" if not summary.interrupted else "yellow"),
-        f": {summary.epochs} epochs in {summary.seconds:,.0f} s (block {summary.block:,}); emitted "
-        f"{sum(split.values()):,.1f} α: miners {split.get('miners', 0):,.1f}, validators "
+        f": {summary.epochs} epochs with the validators up, {summary.epochs_in_run} in all, in "
+        f"{summary.seconds:,.0f} s (block {summary.block:,}); these emitted {sum(split.values()):,.1f} α: "
+        f"miners {split.get('miners', 0):,.1f}, validators "
         f"{split.get('validators', 0):,.1f}, owner {split.get('owner', 0):,.1f}, recycled "
         f"{split.get('recycled', 0):,.1f}")
     parts: list = [head, miners_table(summary), validators_table(summary), dataset_table(summary)]

@@ -96,6 +96,7 @@ class LocalNetwork:
         self.probe: Probe | None = None
         self.started = time.monotonic()
         self.interrupted = False
+        self._epochs_end: int | None = None
         self._lock_fd: int | None = None
 
     # -- the whole run ------------------------------------------------------------------------------------------------
@@ -112,6 +113,7 @@ class LocalNetwork:
             try:
                 await self._run(stop)
             finally:
+                self._epochs_end = await self._epoch_count()  # the summary covers the epochs up to here
                 await self._report("stopping")
                 await asyncio.to_thread(self._stop_processes)
             self._publish_phase()
@@ -300,6 +302,13 @@ class LocalNetwork:
             await self._pause(stop, K.PROGRESS_INTERVAL_SECONDS)
         self.interrupted = True
 
+    async def _epoch_count(self) -> int | None:
+        try:
+            return len(await self.chain.epochs())
+        except GleanError as exc:
+            log.warning("cannot read the chain's epochs: %s", exc)
+            return None
+
     async def _pause(self, stop: asyncio.Event, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), seconds)
@@ -384,8 +393,15 @@ class LocalNetwork:
         from validator.store import database_url as validator_database_url
 
         state = await self.chain.state()
-        totals = await self.chain.emission_totals()
-        epochs = (await self.chain.epochs())[epochs_before:]
+        # Emission of this run only (the chain's clock runs on while nobody is up, and a resumed run catches up on
+        # those epochs), up to the moment the roles were stopped.
+        all_epochs = await self.chain.epochs()
+        epochs = all_epochs[epochs_before:self._epochs_end]
+        run = {e.epoch for e in epochs}
+        totals: Counter[str] = Counter()
+        for record in await self.chain.emissions():
+            if record.epoch in run:
+                totals[record.hotkey] += record.emission
         split = {"owner": sum(e.owner for e in epochs), "miners": sum(e.miners for e in epochs),
                  "validators": sum(e.validators for e in epochs), "recycled": sum(e.recycled for e in epochs)}
         hotkey = {name: w.hotkey.ss58_address for name, w in self.wallets.items()}
@@ -442,8 +458,8 @@ class LocalNetwork:
         primary = validators[0]
         commands = [f"glean pull {domain} --path {shlex.quote(str(hub_dir))}"
                     for domain in sorted(rows) if rows[domain]]
-        return Summary(data_dir=str(self.layout.root), epochs=epochs_before + len(epochs) - epochs_running,
-                       block=state.block,
+        return Summary(data_dir=str(self.layout.root), epochs=max(0, epochs_before + len(epochs) - epochs_running),
+                       epochs_in_run=len(epochs), block=state.block,
                        seconds=time.monotonic() - self.started, interrupted=self.interrupted, miners=miners,
                        validators=validators, emission_split=split, rows_by_domain=rows, release=primary.release,
                        location=primary.location, hub_dir=str(hub_dir) if primary.location else None,

@@ -190,9 +190,8 @@ def render(snapshot: Snapshot) -> Group:
         f"   next epoch in {_num(snapshot.next_epoch_in)} blocks",
         f"   {snapshot.elapsed:,.0f} s")
     miners = Table(title="miners", title_justify="left", expand=False)
-    for column in ("miner", "uid", "domains", "state", "records stored", "incentive", "emission α"):
-        miners.add_column(column, justify="right" if column in ("uid", "records stored", "incentive",
-                                                                "emission α") else "left")
+    for column in ("miner", "uid", "domains", "state", "records stored", "incentive", "emission α (total)"):
+        miners.add_column(column, justify="left" if column in ("miner", "domains", "state") else "right")
     for m in snapshot.miners:
         miners.add_row(m.name, _num(m.uid), ", ".join(m.domains), m.state, _num(m.stored), f"{m.incentive:.3f}",
                        f"{m.emission:,.2f}")

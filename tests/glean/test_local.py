@@ -264,7 +264,7 @@ def _summary() -> Summary:
                         6.2)]
     validators = [ValidatorLine("validator1", 2, "5Ghi", 1000.0, 7, 91, 1.0, 54.1, "http://x/dashboard", "r00000001",
                                 "/d/hub/validator1@r00000001")]
-    return Summary(data_dir="/d", epochs=6, block=105, seconds=104.0, interrupted=False, miners=miners,
+    return Summary(data_dir="/d", epochs=6, epochs_in_run=8, block=105, seconds=104.0, interrupted=False, miners=miners,
                    validators=validators, emission_split={"owner": 17.3, "miners": 24.6, "validators": 54.1,
                                                           "recycled": 0.0},
                    rows_by_domain={"python-stdlib": 52, "python-digest": 0}, release="r00000001",
