@@ -71,6 +71,7 @@ class ValidatorConfig(_Section):
     miners_per_step: Annotated[int, Field(ge=1, le=4096)] = 16  # every uid is visited once before any repeats
     miner_timeout_seconds: Annotated[float, Field(gt=0)] = 30.0  # one miner's pull, hard bound
     miner_records_budget: Annotated[int, Field(ge=1)] = 20_000  # records parsed per miner per step
+    ladder_processes: Annotated[int, Field(ge=0, le=64)] | None = None  # None: one per core; 0: in a thread
 
 
 class HubConfig(_Section):
