@@ -23,6 +23,7 @@ from validator.store import LeaderRow, ValidatorStore, database_url
 
 app = typer.Typer(help="Validate miners' data, set weights, publish the accepted dataset.", no_args_is_help=True)
 console = Console()
+PIPED_WIDTH = 160  # the leaderboard has many columns: do not squeeze it to 80 when piped or captured
 
 
 def _config(ctx: typer.Context, **validator) -> GleanConfig:
@@ -112,7 +113,8 @@ def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", hel
                                "miners": [asdict(r) for r in rows]}, indent=2))
         return
     where = f"weights as set at block {last.block}" if last else "weights: normalised scores (none set yet)"
-    console.print(render_leaderboard(rows, f"step {step} · {accepted:,} records accepted · {where}"))
+    out = console if console.is_terminal else Console(width=PIPED_WIDTH)
+    out.print(render_leaderboard(rows, f"step {step} · {accepted:,} records accepted · {where}"))
 
 
 @app.command("publish")

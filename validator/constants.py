@@ -46,8 +46,10 @@ VERIFY_CONCURRENCY = 8
 PENDING_RETRY_SECONDS = 300.0
 PENDING_MAX_ATTEMPTS = 12
 PENDING_MAX_AGE_SECONDS = 24 * 3600.0
-# Pending batches retried per step, oldest first.
+# Pending batches retried per step, oldest first, within what is left of the step but at least this long (a step
+# that overran its budget still gives held records a chance).
 PENDING_PER_STEP = 8
+PENDING_MIN_SECONDS = 3.0
 
 # --- State --------------------------------------------------------------------------------------------------------
 # Save the novelty snapshot every this many steps (and on a clean shutdown); the DB stays the truth.

@@ -4,10 +4,17 @@ candidates and rejection counts out (novelty and verification come after, across
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+import os
+import signal
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
+from multiprocessing import get_context
 from typing import Any
 
 from pydantic import ValidationError
@@ -19,6 +26,8 @@ from schemas.text import word_count
 from scoring import assess_quality, assess_relevance, freshness, size_factor
 from scrapers import source_for
 from validator.client import MinerError
+
+log = logging.getLogger(__name__)
 
 # Substrings of the Record validators' messages, mapped to the reason a rejection is counted under.
 _SCHEMA_REASONS = (
@@ -100,6 +109,12 @@ def _license_reason(spec: DomainSpec, record: Record) -> str | None:
     return None
 
 
+def _labelled(stage: str, reason: str | None) -> str:
+    """`stage:reason` (scoring's reasons may already carry the stage)."""
+    reason = reason or "low"
+    return reason if reason.startswith(f"{stage}:") else f"{stage}:{reason}"
+
+
 def judge_record(uid: int, seq: int, raw: Any, spec: DomainSpec, now: datetime,
                  ) -> tuple[Candidate | None, str | None]:
     """One record through schema, source, licence, quality and relevance: a candidate or a rejection reason."""
@@ -118,12 +133,12 @@ def judge_record(uid: int, seq: int, raw: Any, spec: DomainSpec, now: datetime,
         return None, reason
     quality = assess_quality(record.text, spec.quality, list(spec.languages))
     if not quality.passed:
-        return None, f"quality:{quality.reason or 'low'}"
+        return None, _labelled("quality", quality.reason)
     relevance = assess_relevance(record.title, record.text, spec.relevance)
     if relevance.stuffing:
         return None, "keyword_stuffing"
     if not relevance.passed:
-        return None, f"relevance:{relevance.reason or 'low'}"
+        return None, _labelled("relevance", relevance.reason)
     signals = {s.name: float(s.value) for s in quality.signals}
     candidate = Candidate(
         key=f"{uid}:{seq}", seq=seq, record=record, quality=quality.score, relevance=relevance.score,
@@ -158,3 +173,62 @@ def judge_page(uid: int, body: bytes, request: RecordsRequest, catalog: DomainCa
             continue
         verdict.candidates.append(candidate)
     return verdict
+
+
+# --- running the ladder off the event loop ---------------------------------------------------------------------
+
+_WORKER_CATALOG: DomainCatalog | None = None
+
+
+def _start_worker(catalog: DomainCatalog) -> None:
+    global _WORKER_CATALOG
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    _WORKER_CATALOG = catalog
+
+
+def _judge_in_worker(uid: int, body: bytes, request: RecordsRequest, now: datetime) -> PageVerdict:
+    assert _WORKER_CATALOG is not None
+    return judge_page(uid, body, request, _WORKER_CATALOG, now)
+
+
+def _ready() -> int:
+    return os.getpid()
+
+
+class Ladder:
+    """Runs `judge_page` in worker processes (one per core by default: the ladder is CPU-bound and the GIL would
+    serialise it) or, with `processes=0`, in a thread of the validator's process."""
+
+    def __init__(self, catalog: DomainCatalog, processes: int | None = None) -> None:
+        self.catalog = catalog
+        self.processes = (os.cpu_count() or 1) if processes is None else processes
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _ensure_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(self.processes, mp_context=get_context("spawn"),
+                                             initializer=_start_worker, initargs=(self.catalog,))
+        return self._pool
+
+    async def start(self) -> None:
+        """Start the workers now (spawning and importing take a second), so the first step does not pay for it."""
+        if self.processes > 0:
+            pool = self._ensure_pool()
+            loop = asyncio.get_running_loop()
+            await asyncio.gather(*(loop.run_in_executor(pool, _ready) for _ in range(self.processes)))
+
+    async def judge(self, uid: int, body: bytes, request: RecordsRequest, now: datetime) -> PageVerdict:
+        if self.processes == 0:
+            return await asyncio.to_thread(judge_page, uid, body, request, self.catalog, now)
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._ensure_pool(), _judge_in_worker, uid, body, request, now)
+        except BrokenProcessPool:
+            log.error("a ladder worker process died; starting new workers")
+            self._pool = None
+            raise
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None

@@ -21,6 +21,7 @@ from scrapers import fetch_one
 from validator import constants as K
 from validator.client import MinerClient
 from validator.corpus import Corpus
+from validator.ladder import Ladder
 from validator.metrics import ValidatorMetrics
 from validator.step import StepReport, StepRunner
 from validator.store import ValidatorStore, database_url
@@ -55,10 +56,11 @@ class Validator:
         self.corpus = Corpus(self.store, state_dir(config) / SNAPSHOT_FILE)
         self.client = MinerClient(wallet.hotkey)
         self.verifier = Verifier(catalog, fetch=fetch)
+        self.ladder = Ladder(catalog, config.validator.ladder_processes)
         block_time = config.chain.block_time if config.chain.kind == "local" else BITTENSOR_BLOCK_SECONDS
         self.runner = StepRunner(chain=chain, hotkey=self.hotkey, config=config.validator, catalog=catalog,
                                  store=self.store, corpus=self.corpus, client=self.client, verifier=self.verifier,
-                                 metrics=self.metrics, block_time=block_time)
+                                 ladder=self.ladder, metrics=self.metrics, block_time=block_time)
         self.weights = WeightSetter(chain, wallet, self.store, self.metrics)
         self._routers = routers
         self._serve_http = serve_http
@@ -70,7 +72,7 @@ class Validator:
         """Load the novelty index (snapshot or rebuild) and start the HTTP server."""
         if self._opened:
             return
-        await asyncio.to_thread(self.corpus.open)
+        await asyncio.gather(asyncio.to_thread(self.corpus.open), self.ladder.start())
         if self._serve_http:
             app = build_app(self.store, self.metrics, self.hotkey, routers=self._routers)
             self.http = HttpServer(app, self.config.validator.dashboard_host, self.config.validator.dashboard_port)
@@ -82,8 +84,10 @@ class Validator:
         """Save the snapshot and release everything (idempotent)."""
         if not self._opened:
             self.store.close()
+            await self.client.aclose()
             return
         self._opened = False
+        await asyncio.to_thread(self.ladder.close)
         if self.http is not None:
             await self.http.stop()
         with contextlib.suppress(Exception):

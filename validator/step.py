@@ -23,7 +23,7 @@ from scoring.constants import INITIAL_CREDIBILITY, SCORE_EMA_ALPHA
 from validator import constants as K
 from validator.client import MinerClient, MinerError
 from validator.corpus import Corpus
-from validator.ladder import Candidate, judge_page
+from validator.ladder import Candidate, Ladder
 from validator.metrics import ValidatorMetrics
 from validator.selection import Round
 from validator.store import Accepted, MinerCommit, MinerState, Pending, PendingBatch, ValidatorStore, pack, unpack
@@ -73,7 +73,7 @@ class StepRunner:
 
     def __init__(self, *, chain: Any, hotkey: str, config: ValidatorConfig, catalog: DomainCatalog,
                  store: ValidatorStore, corpus: Corpus, client: MinerClient, verifier: Verifier,
-                 metrics: ValidatorMetrics, block_time: float = 1.0) -> None:
+                 ladder: Ladder, metrics: ValidatorMetrics, block_time: float = 1.0) -> None:
         self.chain = chain
         self.hotkey = hotkey
         self.config = config
@@ -83,6 +83,7 @@ class StepRunner:
         self.corpus = corpus
         self.client = client
         self.verifier = verifier
+        self.ladder = ladder
         self.metrics = metrics
         self.block_time = block_time
 
@@ -102,20 +103,24 @@ class StepRunner:
         report = StepReport(step=step, block=state.block, miners=chosen)
         log.info("step start step=%d block=%d miners=%s", step, state.block, chosen)
 
+        phases = _Phases()
         pulls = await self._pull_all([miners[u] for u in chosen], step, pull_deadline)
         ok = [p for p in pulls if p.error is None]
         for p in pulls:
             if p.error is not None:
                 report.failures[p.uid] = p.error.reason
                 await self._refuse(p, known[p.uid], step)
+        phases.mark("pull")
         first = await self._novelty(ok)
         for p in ok:
             self._split_novel(p, first)
+        phases.mark("novelty")
         seed_hash = await self._seed_hash(state.block, verify_deadline)
         await self._verify_all(ok, seed_hash, step, verify_deadline)
         final = first
         if any(p.novel and p.outcome != "pass" for p in ok):
             final = await self._novelty([p for p in ok if p.outcome == "pass"], novel_only=True)
+        phases.mark("verify")
         for p in ok:
             commit = await asyncio.to_thread(self._commit_for, p, known[p.uid], step, final)
             inserted = await asyncio.to_thread(self.store.commit_miner, commit)
@@ -125,14 +130,17 @@ class StepRunner:
             report.accepted += len(inserted)
             report.rejected += sum(commit.rejected.values())
         report.pulled = sum(p.pulled for p in pulls)
-        await self._retry_pending(step, verify_deadline + budget * 0.05)
+        phases.mark("commit")
+        await self._retry_pending(step, max(started + budget, time.monotonic() + K.PENDING_MIN_SECONDS))
+        phases.mark("pending")
         report.seconds = time.monotonic() - started
         await asyncio.to_thread(self.store.finish_step, step, miners=len(chosen), pulled=report.pulled,
                                 accepted=report.accepted, rejected=report.rejected, seconds=report.seconds)
         self.metrics.step_seconds.observe(report.seconds)
         self.metrics.steps.inc()
-        log.info("step done step=%d miners=%d pulled=%d accepted=%d rejected=%d failures=%d seconds=%.2f", step,
-                 len(chosen), report.pulled, report.accepted, report.rejected, len(report.failures), report.seconds)
+        log.info("step done step=%d miners=%d pulled=%d accepted=%d rejected=%d failures=%d seconds=%.2f %s", step,
+                 len(chosen), report.pulled, report.accepted, report.rejected, len(report.failures), report.seconds,
+                 phases)
         return report
 
     async def _choose(self, miners: dict[int, Any], block_hash: str) -> list[int]:
@@ -192,7 +200,7 @@ class StepRunner:
         seen: set[str] = set()
         slowest = 0.0
         while queue and records_left > 0 and bytes_left >= 1024:
-            if deadline - time.monotonic() < max(2 * slowest, 0.5):
+            if slowest and deadline - time.monotonic() < 2 * slowest:
                 break  # keep what we have rather than lose the whole miner to the deadline
             domain = queue.popleft()
             request = RecordsRequest(after_seq=cursors[domain], domain=domain,
@@ -200,7 +208,7 @@ class StepRunner:
                                      max_bytes=min(bytes_left, MAX_PAGE_BYTES))
             began = time.monotonic()
             body = await self.client.records(neuron.axon, neuron.hotkey, request, deadline=deadline)
-            verdict = await asyncio.to_thread(judge_page, neuron.uid, body, request, self.catalog, utcnow())
+            verdict = await self.ladder.judge(neuron.uid, body, request, utcnow())
             slowest = max(slowest, time.monotonic() - began)
             bytes_left -= len(body)
             records_left -= verdict.received
@@ -378,6 +386,22 @@ class StepRunner:
         log.info("pending batch resolved id=%d uid=%d held_at_step=%d outcome=%s records=%d", batch.id, batch.uid,
                  batch.step, outcome, len(novel))
         self._observe(pull, commit, inserted, time.monotonic())
+
+
+class _Phases:
+    """Wall time of the step's phases, for the step's log line."""
+
+    def __init__(self) -> None:
+        self._last = time.monotonic()
+        self.seconds: dict[str, float] = {}
+
+    def mark(self, name: str) -> None:
+        now = time.monotonic()
+        self.seconds[name] = now - self._last
+        self._last = now
+
+    def __str__(self) -> str:
+        return " ".join(f"{name}_s={s:.2f}" for name, s in self.seconds.items())
 
 
 def novelty_reason(verdict: NoveltyVerdict) -> str | None:

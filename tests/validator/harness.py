@@ -57,7 +57,7 @@ def write_domains(web: SampleWeb, folder: Path) -> Path:
 
 def validator_config(tmp_path: Path, domains_dir: Path, chain_path: Path, **validator) -> GleanConfig:
     settings = {"domains": [DOMAIN], "step_seconds": 20.0, "dashboard_port": 0, "concurrency": 4,
-                "miner_timeout_seconds": 10.0, **validator}
+                "miner_timeout_seconds": 10.0, "ladder_processes": 0, **validator}
     return GleanConfig(data_dir=tmp_path / "validator", domain_dirs=[domains_dir],
                        chain={"kind": "local", "local_path": chain_path, "block_time": BLOCK_TIME},
                        validator=settings)
@@ -66,7 +66,13 @@ def validator_config(tmp_path: Path, domains_dir: Path, chain_path: Path, **vali
 async def honest_records(web: SampleWeb, spec: DomainSpec, keys: list[str]) -> list[Record]:
     """What an honest miner holds: each page fetched with the scrapers' own code (as its crawl would)."""
     source = next(s for s in spec.sources if s.kind == "web")
-    outcomes = await asyncio.gather(*(fetch_one(spec, source, web.article_url(k)) for k in keys))
+    gate = asyncio.Semaphore(4)
+
+    async def fetch(key: str):
+        async with gate:
+            return await fetch_one(spec, source, web.article_url(key), timeout=60)
+
+    outcomes = await asyncio.gather(*(fetch(k) for k in keys))
     records = [o.record for o in outcomes if o.status == "content" and o.record is not None]
     assert len(records) == len(keys), [o.reason for o in outcomes if o.status != "content"]
     return records
@@ -76,14 +82,17 @@ def language_keys(web: SampleWeb) -> list[str]:
     return sorted(a.key for a in web.articles("language"))
 
 
+_ACCEPTABLE: dict[str, list[Record]] = {}  # per sample web (base URL): fetched and judged once per session
+
+
 async def acceptable_records(web: SampleWeb, spec: DomainSpec) -> list[Record]:
     """Every language article an honest miner could offer that passes the validator's quality and relevance."""
-    records = await honest_records(web, spec, language_keys(web))
-    now = utcnow()
-    return [r for r in records if judge_record(0, 1, r.model_dump(mode="json"), spec, now)[0] is not None]
-
-
-_ACCEPTABLE: dict[str, list[Record]] = {}  # per sample web (base URL): fetched and judged once per session
+    if web.base_url not in _ACCEPTABLE:
+        records = await honest_records(web, spec, language_keys(web))
+        now = utcnow()
+        _ACCEPTABLE[web.base_url] = [r for r in records
+                                     if judge_record(0, 1, r.model_dump(mode="json"), spec, now)[0] is not None]
+    return list(_ACCEPTABLE[web.base_url])
 
 
 @dataclass
@@ -97,9 +106,7 @@ class Net:
 
     async def records(self, count: int, start: int = 0) -> list[Record]:
         """`count` distinct records of real pages that pass quality and relevance (an honest miner's holdings)."""
-        if self.web.base_url not in _ACCEPTABLE:
-            _ACCEPTABLE[self.web.base_url] = await acceptable_records(self.web, self.spec)
-        found = _ACCEPTABLE[self.web.base_url]
+        found = await acceptable_records(self.web, self.spec)
         assert start + count <= len(found), f"only {len(found)} acceptable articles"
         return found[start:start + count]
 

@@ -1,0 +1,117 @@
+"""SIGKILL the validator process (`glean validator run`) at arbitrary points and restart it: no record is accepted
+twice or lost, cursors and scores continue."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from chain import load_or_create_wallet
+from schemas.config import GleanConfig
+from scoring.constants import INITIAL_CREDIBILITY
+from tests.validator.harness import BLOCK_TIME, DOMAIN, local_net, real_miner
+from validator.store import ValidatorStore, database_url
+
+MINERS = 3
+RECORDS = 12
+KILL_POINTS = ("step_start", "after_a_commit", "anywhere", "anywhere")
+
+
+def _write_config(path: Path, net, wallets: Path) -> None:
+    path.write_text(f"""
+domain_dirs = ["{net.domains_dir}"]
+
+[chain]
+kind = "local"
+local_path = "{net.chain.path}"
+block_time = {BLOCK_TIME}
+
+[wallet]
+name = "restart-validator"
+hotkey = "default"
+path = "{wallets}"
+
+[validator]
+domains = ["{DOMAIN}"]
+step_seconds = 2.0
+miners_per_step = 1
+concurrency = 1
+dashboard_port = 0
+ladder_processes = 0
+""")
+
+
+def _start(config: Path, data_dir: Path, log: Path) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GLEAN_")}
+    return subprocess.Popen([sys.executable, "-m", "glean", "--config", str(config), "--data-dir", str(data_dir),
+                             "validator", "run"], env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+
+
+def _steps(store: ValidatorStore) -> int:
+    return int(store.get_state("step", 0) or 0)
+
+
+async def _wait(condition, timeout: float, proc: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert proc.poll() is None, log.read_text()[-3000:]
+        assert time.monotonic() < deadline, log.read_text()[-3000:]
+        await asyncio.sleep(0.05)
+
+
+@pytest.mark.slow
+async def test_sigkill_at_any_point_neither_loses_nor_doubles_records(tmp_path, web):
+    rng = random.Random(7)
+    async with local_net(tmp_path, web) as net:
+        wallet = load_or_create_wallet("restart-validator", "default", tmp_path / "wallets")
+        await net.chain.register(wallet)
+        await net.chain.add_stake(wallet.hotkey.ss58_address, 5000.0)
+        await net.chain.set_validator_permits()
+        records = await net.records(MINERS * RECORDS)
+        config, data_dir, log = tmp_path / "validator.toml", tmp_path / "vdata", tmp_path / "validator.log"
+        _write_config(config, net, tmp_path / "wallets")
+        store = ValidatorStore.open(database_url(GleanConfig(data_dir=data_dir)))
+        async with real_miner(net, "m0", records[:RECORDS]), \
+                real_miner(net, "m1", records[RECORDS:2 * RECORDS]), \
+                real_miner(net, "m2", records[2 * RECORDS:]):
+            seen_steps: list[int] = []
+            for kill_at in KILL_POINTS:
+                proc = _start(config, data_dir, log)
+                steps, accepted = _steps(store), store.accepted_stats()[0]
+                if kill_at == "after_a_commit":
+                    await _wait(lambda a=accepted: store.accepted_stats()[0] > a, 60, proc, log)
+                else:
+                    await _wait(lambda s=steps: _steps(store) > s, 60, proc, log)
+                    await asyncio.sleep(0.0 if kill_at == "step_start" else rng.uniform(0.0, 1.5))
+                proc.send_signal(signal.SIGKILL)
+                proc.wait(10)
+                seen_steps.append(_steps(store))
+                with store.engine.connect() as conn:
+                    rows, hashes = conn.execute(sa.text(
+                        "SELECT count(*), count(DISTINCT content_hash) FROM validator_accepted")).one()
+                assert rows == hashes == sum(m.accepted for m in store.miners().values())
+            proc = _start(config, data_dir, log)
+            await _wait(lambda: store.accepted_stats()[0] >= len(records), 90, proc, log)
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(30) == 0, log.read_text()[-3000:]
+        uids = {m.hotkey: m.uid for m in store.miners().values()}
+        with store.engine.connect() as conn:
+            uris = [u for (u,) in conn.execute(sa.text("SELECT uri FROM validator_accepted"))]
+            step_numbers = [s for (s,) in conn.execute(sa.text("SELECT step FROM validator_steps ORDER BY step"))]
+        miners = store.miners()
+        cursors = {uid: store.cursors(uid) for uid in uids.values()}
+        store.close()
+    assert sorted(uris) == sorted(r.uri for r in records)
+    assert seen_steps == sorted(seen_steps) and step_numbers == list(range(1, len(step_numbers) + 1))
+    assert all(c == {DOMAIN: RECORDS} for c in cursors.values())
+    assert all(m.accepted == RECORDS and m.score > 0 and m.credibility > INITIAL_CREDIBILITY
+               for m in miners.values())
