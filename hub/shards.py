@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from hub import constants
-from hub.columns import DICTIONARY_COLUMNS, SCHEMA, STATISTICS_COLUMNS
+from hub.columns import DICTIONARY_COLUMNS, MEMORY_POOL, SCHEMA, STATISTICS_COLUMNS
 
 # Per-row bytes beyond text and title (url, hash, timestamps, scores, signals), for the size bounds.
 ROW_OVERHEAD_BYTES = 256
@@ -92,7 +92,7 @@ class ShardWriter:
             self._writer = pq.ParquetWriter(
                 path, SCHEMA, compression=constants.PARQUET_COMPRESSION,
                 compression_level=constants.PARQUET_COMPRESSION_LEVEL, use_dictionary=DICTIONARY_COLUMNS,
-                write_statistics=STATISTICS_COLUMNS)
+                write_statistics=STATISTICS_COLUMNS, memory_pool=MEMORY_POOL)
             self._shards.append(Shard(path, 0))
         self._writer.write_table(table, row_group_size=table.num_rows)
         self._shard_rows += table.num_rows
