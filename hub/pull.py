@@ -134,4 +134,7 @@ def pull(domain: str, *, repo: str | None = None, path: Path | str | None = None
     else:
         folder = _download(repo, domain, revision, endpoint, token)
         _check_domain(folder, domain)
+        # Only this domain was downloaded, and `datasets` infers the format from the card's first config:
+        # read the downloaded shards directly.
+        files = sorted(str(p) for p in (folder / "data" / domain).glob("*/*.parquet"))
     return filter_rows(_load(folder, domain, files), since=since, source=source, min_quality=min_quality, lang=lang)

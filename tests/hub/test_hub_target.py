@@ -153,3 +153,22 @@ def test_server_and_network_errors_are_transient_and_client_errors_are_not():
 
 def _crash(*args, **kwargs):
     raise SystemExit("killed after the commit, before the state recorded it")
+
+
+def test_glean_pull_reads_a_repo_release_from_the_configured_endpoint(engine, fake_hub, catalog, store, tmp_path):
+    from typer.testing import CliRunner
+
+    from glean.cli import app
+
+    publisher = _publisher(engine, fake_hub, catalog)
+    publisher.publish(store.fetch_after, validator_hotkey="5V")
+    store.add(mixed_records(121, 150))
+    publisher.publish(store.fetch_after, validator_hotkey="5V")
+    out = tmp_path / "wn.parquet"
+
+    result = CliRunner().invoke(app, ["pull", "world-news", "--repo", REPO, "--revision", "r00000001",
+                                      "--out", str(out)], env={"GLEAN_HUB__ENDPOINT": fake_hub.url})
+
+    assert result.exit_code == 0, repr(result.exception)
+    assert sorted(pq.read_table(out)["url"].to_pylist()) == sorted(
+        r.record.uri for r in store.records if r.record.domain == "world-news" and r.accepted_id <= 120)
