@@ -20,6 +20,10 @@ STREAM_CHUNK = 64 * 1024
 # Records asked for per page; the protocol allows up to MAX_PAGE_RECORDS.
 PAGE_RECORDS = 1_000
 
+# --- Ladder workers ---------------------------------------------------------------------------------------------
+# How often a ladder worker process checks that the validator is still alive (a SIGKILLed parent cannot stop it).
+WORKER_PARENT_CHECK_SECONDS = 1.0
+
 # --- Step ---------------------------------------------------------------------------------------------------------
 # Share of the step's time budget for pulling (the rest is for novelty, verification and commits).
 PULL_SHARE = 0.6

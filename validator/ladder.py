@@ -9,6 +9,8 @@ import json
 import logging
 import os
 import signal
+import threading
+import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -25,6 +27,7 @@ from schemas.record import Record
 from schemas.text import word_count
 from scoring import assess_quality, assess_relevance, freshness, size_factor
 from scrapers import source_for
+from validator import constants as K
 from validator.client import MinerError
 
 log = logging.getLogger(__name__)
@@ -180,10 +183,18 @@ def judge_page(uid: int, body: bytes, request: RecordsRequest, catalog: DomainCa
 _WORKER_CATALOG: DomainCatalog | None = None
 
 
-def _start_worker(catalog: DomainCatalog) -> None:
+def _start_worker(catalog: DomainCatalog, parent: int) -> None:
     global _WORKER_CATALOG
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     _WORKER_CATALOG = catalog
+    threading.Thread(target=_exit_with_parent, args=(parent,), name="parent-watch", daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A SIGKILLed validator cannot stop its workers: each one leaves as soon as its parent is gone."""
+    while os.getppid() == parent:
+        time.sleep(K.WORKER_PARENT_CHECK_SECONDS)
+    os._exit(0)
 
 
 def _judge_in_worker(uid: int, body: bytes, request: RecordsRequest, now: datetime) -> PageVerdict:
@@ -207,7 +218,7 @@ class Ladder:
     def _ensure_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(self.processes, mp_context=get_context("spawn"),
-                                             initializer=_start_worker, initargs=(self.catalog,))
+                                             initializer=_start_worker, initargs=(self.catalog, os.getpid()))
         return self._pool
 
     async def start(self) -> None:
