@@ -116,7 +116,7 @@ class LocalNetwork:
                 self._epochs_end = await self._epoch_count()  # the summary covers the epochs up to here
                 await self._report("stopping")
                 await asyncio.to_thread(self._stop_processes)
-            self._publish_phase()
+            await self._report("publishing the release")
             releases = await self._publish()
             rows = await asyncio.to_thread(self._pull_back, releases)
             summary = await self._summary(rows, epochs_before, self.probe.epochs_before)
@@ -342,9 +342,6 @@ class LocalNetwork:
             snapshot = await self.probe.snapshot(phase)
         self.on_progress(snapshot)
         return snapshot
-
-    def _publish_phase(self) -> None:
-        self.on_progress(Snapshot(phase="publishing the release", elapsed=time.monotonic() - self.started))
 
     # -- publish and pull back -----------------------------------------------------------------------------------------
 
