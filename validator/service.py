@@ -105,8 +105,11 @@ class Validator:
                       "retrying next step", self.hotkey, state.netuid)
             return None
         if not me.validator_permit:
-            log.warning("validator uid=%d has no validator permit: miners will refuse its requests; add stake so it "
-                        "ranks among the top validators", me.uid)
+            # Miners refuse callers without a permit; pulling anyway would score every miner 0 for our own fault.
+            log.error("validator uid=%d has no validator permit, so miners refuse it: add stake so it ranks among "
+                      "the top validators (`glean chain stake` locally, `btcli stake add` on a network) — "
+                      "retrying next step", me.uid)
+            return None
         report = await self.runner.run(state)
         self._steps += 1
         if self._steps % K.SNAPSHOT_EVERY_STEPS == 0:

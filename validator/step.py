@@ -98,7 +98,7 @@ class StepRunner:
         miners = {n.uid: n for n in state.miners()}
         known = await asyncio.to_thread(self.store.sync_miners, {u: n.hotkey for u, n in miners.items()},
                                         INITIAL_CREDIBILITY)
-        chosen = await self._choose(miners, state.block_hash)
+        visiting, chosen = await self._choose(miners, state.block_hash)
         step = await asyncio.to_thread(self.store.next_step, state.block)
         report = StepReport(step=step, block=state.block, miners=chosen)
         log.info("step start step=%d block=%d miners=%s", step, state.block, chosen)
@@ -130,6 +130,7 @@ class StepRunner:
             report.accepted += len(inserted)
             report.rejected += sum(commit.rejected.values())
         report.pulled = sum(p.pulled for p in pulls)
+        await asyncio.to_thread(self.store.set_state, "round", visiting.to_json())
         phases.mark("commit")
         await self._retry_pending(step, max(started + budget, time.monotonic() + K.PENDING_MIN_SECONDS))
         phases.mark("pending")
@@ -143,11 +144,10 @@ class StepRunner:
                  phases)
         return report
 
-    async def _choose(self, miners: dict[int, Any], block_hash: str) -> list[int]:
+    async def _choose(self, miners: dict[int, Any], block_hash: str) -> tuple[Round, list[int]]:
+        """The uids of this step; the round is saved when the step ends, so a crash visits the same uids again."""
         visiting = Round.from_json(await asyncio.to_thread(self.store.get_state, "round"))
-        chosen = visiting.take(miners.keys(), self.config.miners_per_step, block_hash)
-        await asyncio.to_thread(self.store.set_state, "round", visiting.to_json())
-        return chosen
+        return visiting, visiting.take(miners.keys(), self.config.miners_per_step, block_hash)
 
     # -- pulling ----------------------------------------------------------------------------------------------------
 
@@ -223,7 +223,7 @@ class StepRunner:
                 pull.candidates.append(candidate)
             cursors[domain] = verdict.next_seq
             pull.cursors[domain] = verdict.next_seq
-            if verdict.more:
+            if verdict.more and verdict.received:  # "more" with an empty page would only burn the time slot
                 queue.append(domain)
 
     async def _refuse(self, pull: MinerPull, miner: MinerState, step: int) -> None:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from schemas.record import Record
 from scoring.constants import INITIAL_CREDIBILITY
-from tests.validator.harness import DOMAIN, local_net, real_miner
+from tests.validator.harness import DOMAIN, local_net, real_miner, registered
 from validator.service import Validator
 
 
@@ -200,3 +200,17 @@ async def test_run_stops_when_asked(tmp_path, web):
         stop.set()
         await asyncio.wait_for(task, 10)
     assert int(v.store.get_state("step", 0)) >= 1
+
+
+async def test_a_validator_without_a_permit_skips_the_step_instead_of_scoring_miners_zero(tmp_path, web):
+    async with local_net(tmp_path, web) as net:
+        records = await net.records(4)
+        async with real_miner(net, "honest", records):
+            unpermitted = await registered(net.chain, "no-permit")
+            v = Validator(net.config(), chain=net.chain, wallet=unpermitted, catalog=net.catalog)
+            try:
+                report = await v.step()
+                steps = int(v.store.get_state("step", 0))
+            finally:
+                await v.close()
+    assert report is None and steps == 0
