@@ -175,11 +175,11 @@ async def test_weights_errors_are_retried_not_fatal(tmp_path, web):
     assert not first.weights_set and second.weights_set and len(calls) == 2
 
 
-async def test_publish_writes_a_release_and_commits_its_location(tmp_path, web):
+async def test_publish_writes_a_release_and_commits_its_location(tmp_path, web, database_url):
     async with local_net(tmp_path, web) as net:
         records = await net.records(6)
         async with real_miner(net, "honest", records):
-            v = _validator(net)
+            v = _validator(net, database_url=database_url)
             try:
                 await v.step()
                 info = await v.publish()
@@ -214,3 +214,21 @@ async def test_a_validator_without_a_permit_skips_the_step_instead_of_scoring_mi
             finally:
                 await v.close()
     assert report is None and steps == 0
+
+
+async def test_the_running_validator_publishes_on_its_interval(tmp_path, web):
+    async with local_net(tmp_path, web) as net:
+        records = await net.records(4)
+        async with real_miner(net, "honest", records):
+            v = _validator(net, step_seconds=0.5, publish_interval_seconds=0.5)
+            stop = asyncio.Event()
+            task = asyncio.create_task(v.run(stop=stop))
+            for _ in range(200):
+                if v.store.get_state("last_release"):
+                    break
+                await asyncio.sleep(0.05)
+            stop.set()
+            await asyncio.wait_for(task, 20)
+            release = v.store.get_state("last_release")
+            commitment = (await net.chain.state()).by_hotkey(v.hotkey).commitment
+    assert release["rows_by_domain"] == {DOMAIN: len(records)} and commitment == release["location"]
