@@ -85,6 +85,7 @@ class Validator:
         if not self._opened:
             self.store.close()
             await self.client.aclose()
+            await self.verifier.aclose()
             return
         self._opened = False
         await asyncio.to_thread(self.ladder.close)
@@ -93,6 +94,7 @@ class Validator:
         with contextlib.suppress(Exception):
             await asyncio.to_thread(self.corpus.save)
         await self.client.aclose()
+        await self.verifier.aclose()
         self.store.close()
 
     async def step(self) -> StepReport | None:

@@ -65,6 +65,7 @@ class StepReport:
     failures: dict[int, str] = field(default_factory=dict)
     outcomes: dict[int, str | None] = field(default_factory=dict)
     seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)
     weights_set: bool = False
 
 
@@ -135,6 +136,7 @@ class StepRunner:
         await self._retry_pending(step, max(started + budget, time.monotonic() + K.PENDING_MIN_SECONDS))
         phases.mark("pending")
         report.seconds = time.monotonic() - started
+        report.phases = dict(phases.seconds)
         await asyncio.to_thread(self.store.finish_step, step, miners=len(chosen), pulled=report.pulled,
                                 accepted=report.accepted, rejected=report.rejected, seconds=report.seconds)
         self.metrics.step_seconds.observe(report.seconds)

@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import httpx
+
 from schemas.domain import DomainCatalog
 from schemas.record import Record
 from scrapers import FetchOutcome, fetch_one, source_for
@@ -83,6 +85,18 @@ class Verifier:
         self.catalog = catalog
         self.fetch = fetch
         self._gate = asyncio.Semaphore(concurrency)
+        self._http: httpx.AsyncClient | None = None  # one pool (and one TLS context) for every re-fetch
+
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=K.FETCH_TIMEOUT, trust_env=False,
+                                           limits=httpx.Limits(max_connections=K.VERIFY_CONCURRENCY * 4))
+        return self._http
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
 
     async def check(self, record: Record) -> Check:
         spec = self.catalog.get(record.domain)
@@ -92,7 +106,7 @@ class Verifier:
         async with self._gate:
             try:
                 fetched = await self.fetch(spec, source, record.uri, timeout=K.FETCH_TIMEOUT,
-                                           max_bytes=K.FETCH_MAX_BYTES)
+                                           max_bytes=K.FETCH_MAX_BYTES, client=self._client())
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a scraper bug on our side must not cost the miner
