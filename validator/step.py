@@ -16,6 +16,7 @@ from typing import Any
 
 from schemas.config import ValidatorConfig
 from schemas.domain import DomainCatalog
+from schemas.errors import ChainError
 from schemas.protocol import MAX_PAGE_BYTES, RecordsRequest
 from schemas.record import utcnow
 from scoring import Delivery, NoveltyVerdict, ema, record_value, signature, step_score, update_credibility
@@ -122,14 +123,7 @@ class StepRunner:
         if any(p.novel and p.outcome != "pass" for p in ok):
             final = await self._novelty([p for p in ok if p.outcome == "pass"], novel_only=True)
         phases.mark("verify")
-        for p in ok:
-            commit = await asyncio.to_thread(self._commit_for, p, known[p.uid], step, final)
-            inserted = await asyncio.to_thread(self.store.commit_miner, commit)
-            self.corpus.add(inserted)
-            self._observe(p, commit, inserted, started)
-            report.outcomes[p.uid] = p.outcome
-            report.accepted += len(inserted)
-            report.rejected += sum(commit.rejected.values())
+        await self._commit_all(ok, known, step, final, report)
         report.pulled = sum(p.pulled for p in pulls)
         await asyncio.to_thread(self.store.set_state, "round", visiting.to_json())
         phases.mark("commit")
@@ -264,16 +258,21 @@ class StepRunner:
         """The hash of a block produced after every miner answered; if none comes in time, add local entropy."""
         wait_until = min(time.monotonic() + K.SEED_BLOCK_WAIT_BLOCKS * self.block_time,
                          time.monotonic() + max(0.0, (deadline - time.monotonic()) / 4))
-        after = await self.chain.block()
-        while True:
-            block = await self.chain.block()
-            if block > after:
-                return await self.chain.block_hash(block)
-            if time.monotonic() >= wait_until:
-                break
-            await asyncio.sleep(min(0.1, self.block_time / 4))
-        log.debug("no new block for the sample seed after block=%d; mixing local entropy", after)
-        return await self.chain.block_hash(after) + os.urandom(16).hex()
+        try:
+            after = await self.chain.block()
+            while True:
+                block = await self.chain.block()
+                if block > after:
+                    return await self.chain.block_hash(block)
+                if time.monotonic() >= wait_until:
+                    break
+                await asyncio.sleep(min(0.1, self.block_time / 4))
+            seed = await self.chain.block_hash(after)
+        except ChainError as exc:  # the chain is down: the sample must still be unpredictable, so use our own
+            log.warning("no block hash for the sample seed (%s); using local entropy", exc)
+            seed = f"block-{start_block}"
+        log.debug("no new block for the sample seed after the pulls; mixing local entropy")
+        return seed + os.urandom(16).hex()
 
     async def _verify_all(self, pulls: Sequence[MinerPull], seed_hash: str, step: int, deadline: float) -> None:
         async def verify(p: MinerPull) -> None:
@@ -288,6 +287,18 @@ class StepRunner:
         await asyncio.gather(*(verify(p) for p in pulls))
 
     # -- commit -------------------------------------------------------------------------------------------------------
+
+    async def _commit_all(self, pulls: Sequence[MinerPull], known: dict[int, MinerState], step: int,
+                          verdicts: dict[str, NoveltyVerdict], report: StepReport) -> None:
+        """One transaction per miner; the novelty index hears of rows only once they are committed."""
+        for p in pulls:
+            commit = await asyncio.to_thread(self._commit_for, p, known[p.uid], step, verdicts)
+            inserted = await asyncio.to_thread(self.store.commit_miner, commit)
+            self.corpus.add(inserted)
+            self._observe(p, commit, inserted)
+            report.outcomes[p.uid] = p.outcome
+            report.accepted += len(inserted)
+            report.rejected += sum(commit.rejected.values())
 
     def _commit_for(self, p: MinerPull, miner: MinerState, step: int,
                     verdicts: dict[str, NoveltyVerdict]) -> MinerCommit:
@@ -329,7 +340,7 @@ class StepRunner:
                 freshness=c.freshness, size=c.size, desirability=c.desirability, value=value, signals=c.signals,
                 minhash=verdict.signature or signature(c.record.text)))
 
-    def _observe(self, p: MinerPull, commit: MinerCommit, inserted: list, started: float) -> None:
+    def _observe(self, p: MinerPull, commit: MinerCommit, inserted: list) -> None:
         self.metrics.pulled.inc(p.pulled)
         for (_domain, reason), n in commit.rejected.items():
             self.metrics.rejected.labels(reason=reason).inc(n)
@@ -387,7 +398,7 @@ class StepRunner:
         self.corpus.add(inserted)
         log.info("pending batch resolved id=%d uid=%d held_at_step=%d outcome=%s records=%d", batch.id, batch.uid,
                  batch.step, outcome, len(novel))
-        self._observe(pull, commit, inserted, time.monotonic())
+        self._observe(pull, commit, inserted)
 
 
 class _Phases:
