@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter
 
@@ -42,3 +43,40 @@ def test_run_without_registration_says_how_to_register(tmp_path, capsys, monkeyp
     assert main(["--data-dir", str(tmp_path), "validator", "run", "--steps", "1"]) == 1
     err = " ".join(capsys.readouterr().err.split())
     assert "is not registered" in err and "glean validator run --register" in err
+
+
+def test_publish_writes_a_release_and_commits_it(tmp_path, capsys, monkeypatch):
+    from chain import LocalChain, load_or_create_wallet
+    from schemas.record import Record
+    from validator.store import Accepted
+
+    chain_path, wallets = tmp_path / "chain.sqlite", tmp_path / "wallets"
+    wallet = load_or_create_wallet("publisher", "default", wallets)
+    hotkey = wallet.hotkey.ss58_address
+
+    async def on_chain(work):
+        chain = LocalChain(chain_path)
+        try:
+            return await work(chain)
+        finally:
+            await chain.close()
+
+    asyncio.run(on_chain(lambda chain: chain.register(wallet)))
+    store = ValidatorStore.open(database_url(GleanConfig(data_dir=tmp_path)))
+    store.sync_miners({1: HOTKEY}, 0.1)
+    record = Record.build(uri="https://docs.python.org/3/reference/compound_stmts.html", source="web",
+                          domain="python-ecosystem", text="The if statement is used for conditional execution.")
+    store.commit_miner(MinerCommit(uid=1, hotkey=HOTKEY, step=1, validator_hotkey=hotkey, credibility=0.2,
+                                   score=0.1, step_score=0.1, accepted=[Accepted(
+                                       record=record, quality=0.9, relevance=0.8, novelty=1.0, freshness=1.0,
+                                       size=0.1, desirability=1.0, value=0.07, signals={}, minhash=b"\0" * 16)]))
+    store.close()
+    monkeypatch.setenv("GLEAN_CHAIN__LOCAL_PATH", str(chain_path))
+    monkeypatch.setenv("GLEAN_WALLET__PATH", str(wallets))
+    monkeypatch.setenv("GLEAN_WALLET__NAME", "publisher")
+    assert main(["--data-dir", str(tmp_path), "validator", "publish"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    state = asyncio.run(on_chain(lambda chain: chain.state()))
+    commitment = state.by_hotkey(hotkey).commitment
+    assert "published release" in out and "python-ecosystem: 1" in out
+    assert commitment and commitment.replace(" ", "") in out.replace(" ", "")
