@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import re
+import struct
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -46,24 +47,28 @@ def fold(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
-def shingles(text: str) -> list[str]:
-    """Word SHINGLE-grams of the folded text (punctuation dropped); a shorter text is one shingle."""
-    words = _WORD.findall(text.casefold())
+def _shingles_of(folded_text: str) -> list[str]:
+    words = _WORD.findall(folded_text)
     if len(words) < k.SHINGLE:
         return [" ".join(words)]
     return [" ".join(gram) for gram in zip(*(words[i:] for i in range(k.SHINGLE)), strict=False)]
 
 
-def _digest(text: str) -> list[int]:
-    sketch = rensa.RMinHash(k.NUM_PERM, k.MINHASH_SEED)
-    sketch.update(shingles(text))
-    return sketch.digest()
+def shingles(text: str) -> list[str]:
+    """Word SHINGLE-grams of the case-folded text (punctuation dropped); a shorter text is one shingle."""
+    return _shingles_of(text.casefold())
+
+
+_PACK = struct.Struct(f"<{k.NUM_PERM}I")
 
 
 def signature(text: str) -> bytes:
     """The record's fingerprint: format tag, 16-byte folded-text hash, NUM_PERM MinHash slots (uint32 LE)."""
-    folded = hashlib.blake2b(fold(text).encode("utf-8"), digest_size=_FOLDED_BYTES).digest()
-    return _MAGIC + folded + np.asarray(_digest(text), dtype="<u4").tobytes()
+    lower = text.casefold()
+    folded = hashlib.blake2b(" ".join(lower.split()).encode("utf-8"), digest_size=_FOLDED_BYTES).digest()
+    sketch = rensa.RMinHash(k.NUM_PERM, k.MINHASH_SEED)
+    sketch.update(_shingles_of(lower))
+    return _MAGIC + folded + _PACK.pack(*sketch.digest())
 
 
 def _parse(sig: bytes) -> tuple[bytes, np.ndarray]:

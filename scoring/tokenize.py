@@ -35,6 +35,33 @@ def _suffix(chunk: str) -> re.Match[str] | None:
     if found is not None and found.start() == start:
         return _suffix_re.search(chunk)  # the match may reach further left than the window
     return found
+
+
+# Shortcuts that skip a regex when it cannot match (checked against the regexes in tests/scoring/test_tokenize.py):
+# no prefix starts with an ASCII letter or digit but the currencies "US$", "C$", "A$"; a chunk ending in an ASCII
+# letter or digit has a suffix only as "'s" or as a unit after a digit ("10km"); ASCII infixes need one of
+# . + - * ^ , ~ : < > = /; a URL needs a dot.
+_ASCII_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+_CURRENCY_PREFIXES = ("US$", "C$", "A$")
+_POSSESSIVES = ("'s", "'S", "’s", "’S")
+_has_digit = re.compile(r"[0-9]").search
+_infix_trigger = re.compile(r"[.+\-*^,~:<>=/]").search
+
+
+def _prefix_len(chunk: str) -> int:
+    if chunk[0] in _ASCII_ALNUM and not chunk.startswith(_CURRENCY_PREFIXES):
+        return 0
+    found = _prefix(chunk)
+    return found.end() if found else 0
+
+
+def _suffix_len(chunk: str) -> int:
+    if chunk[-1] in _ASCII_ALNUM and not chunk.endswith(_POSSESSIVES) and not _has_digit(chunk):
+        return 0
+    found = _suffix(chunk)
+    return len(chunk) - found.start() if found else 0
+
+
 _SENTENCE_PUNCT = frozenset(_rules.SENTENCE_PUNCT)
 _PUNCTUATION = frozenset(_rules.PUNCTUATION)
 
@@ -49,15 +76,13 @@ def _strip_affixes(chunk: str, prefixes: list[str], suffixes: list[str], special
         if chunk in specials:
             break
         last = len(chunk)
-        pre = _prefix(chunk)
-        pre_len = pre.end() if pre else 0
+        pre_len = _prefix_len(chunk)
         if pre_len:
             minus_pre = chunk[pre_len:]
             if minus_pre and minus_pre in specials:
                 prefixes.append(chunk[:pre_len])
                 return minus_pre
-        suf = _suffix(chunk[pre_len:])
-        suf_len = (len(chunk) - pre_len - suf.start()) if suf else 0
+        suf_len = _suffix_len(chunk[pre_len:]) if len(chunk) > pre_len else 0
         if suf_len:
             minus_suf = chunk[:-suf_len]
             if minus_suf and minus_suf in specials:
@@ -79,6 +104,8 @@ def _strip_affixes(chunk: str, prefixes: list[str], suffixes: list[str], special
 
 
 def _split_infixes(core: str) -> list[str]:
+    if core.isascii() and not _infix_trigger(core):
+        return [core]
     out: list[str] = []
     start = 0
     for match in _infixes(core):
@@ -107,7 +134,7 @@ def _affix_tokens(chunk: str, specials: dict[str, tuple[str, ...]]) -> list[str]
         middle = []
     elif core in specials:
         middle = specials[core]
-    elif _url(core):
+    elif "." in core and _url(core):
         middle = [core]
     else:
         middle = _split_infixes(core)
@@ -159,10 +186,48 @@ def _apply_matcher(tokens: list[str]) -> list[str]:
     return out
 
 
+# Most chunks are a word with a few plain opening/closing marks: "(word", "word,", "word).", "“word”", "it's",
+# "well-known", "1999.". For those spaCy's rules reduce to splitting each mark (and "'s", and the hyphens between
+# letters) off, which `_simple_split` does without the affix machinery. tests/scoring/test_tokenize.py checks the
+# shortcut against the full rules on every chunk of the corpus and on random strings.
+_SIMPLE = re.compile(
+    r"([(\[\"“‘']*)"                                          # opening marks
+    r"([^\W\d_]+|[A-Za-z]+(?:-[A-Za-z]+)+|[0-9]+)"              # a word, a hyphenated word or a number
+    r"((?:['’][sS])?)"                                         # possessive 's
+    r"([)\]\"”’',;:!?.]*)")                                    # closing marks
+_CLOSERS = frozenset(")]\"”’',;:!?")
+_LOWER = frozenset("abcdefghijklmnopqrstuvwxyz")
+
+
+def _simple_split(chunk: str) -> list[str] | None:
+    """The tokens of a word or number wrapped in plain marks, or None when the chunk needs the full rules."""
+    found = _SIMPLE.fullmatch(chunk)
+    if found is None:
+        return None
+    opening, word, possessive, closing = found.groups()
+    previous = (possessive or word)[-1]
+    for mark in closing:
+        # spaCy splits a final "." only after a lower-case letter, a digit or a mark; ".." is an ellipsis
+        if mark == "." and not (previous in _LOWER or previous in _CLOSERS or previous.isdigit()):
+            return None
+        previous = mark
+    start, end = len(opening), len(opening) + len(word)
+    for i in range(start + 1):       # a special case met while peeling the marks off takes over
+        for j in range(end, len(chunk) + 1):
+            if chunk[i:j] in _special:
+                return None
+    parts = word.replace("-", " - ").split(" ") if "-" in word else [word]
+    return [*opening, *parts, *([possessive] if possessive else []), *closing]
+
+
 def _split_chunk(chunk: str) -> tuple[str, ...]:
-    if chunk.isalpha() and chunk not in _special:
+    if chunk in _special:
+        tokens: list[str] | tuple[str, ...] = _special[chunk]
+    elif chunk.isalpha():
         return (chunk,)  # no prefix, suffix or infix rule matches letters only
-    tokens = _apply_matcher(_affix_tokens(chunk, _special))
+    else:
+        tokens = _simple_split(chunk) or _affix_tokens(chunk, _special)
+    tokens = _apply_matcher(list(tokens))
     return tuple(t for t in (s.strip() for s in tokens) if t)
 
 
@@ -182,8 +247,12 @@ class Words:
 # The sentencizer is a two-state machine over tokens (state: "a sentence-final mark was seen"). For each chunk we
 # keep, per entering state, (new sentences started, leaving state), so a line is counted chunk by chunk.
 _Transitions = tuple[tuple[int, bool], tuple[int, bool]]
-# A chunk's tokens, its contribution to the counts of `Words`, and its sentencizer transitions.
-_Split = tuple[tuple[str, ...], int, int, int, _Transitions]
+# A chunk's tokens, its contribution to the counts of `Words` packed into one int (words | chars << 21 |
+# alpha << 42: a document has fewer than 2**21 of each, so one C-level sum adds all three), and its sentencizer
+# transitions.
+_Split = tuple[tuple[str, ...], int, _Transitions]
+_FIELD = 21
+_MASK = (1 << _FIELD) - 1
 _memo: dict[str, _Split] = {}
 
 
@@ -209,7 +278,7 @@ def _count(tokens: tuple[str, ...]) -> _Split:
     words = [t for t in tokens if not _PUNCTUATION.issuperset(t)]
     alpha = sum(1 for t in tokens if t.isalpha() or any(ch.isalpha() for ch in t))
     transitions = (_run_sentencizer(tokens, False), _run_sentencizer(tokens, True))
-    return tokens, len(words), sum(map(len, words)), alpha, transitions
+    return tokens, len(words) | sum(map(len, words)) << _FIELD | alpha << 2 * _FIELD, transitions
 
 
 def _split(chunk: str) -> _Split:
@@ -242,8 +311,9 @@ def analyse(text: str) -> Words:
     found = list(map(_memo.get, chunks))
     if None in found:
         found = [f or _split(c) for f, c in zip(found, chunks, strict=True)]
-    return Words(list(chain.from_iterable(map(itemgetter(0), found))), sum(map(itemgetter(1), found)),
-                 sum(map(itemgetter(2), found)), sum(map(itemgetter(3), found)))
+    packed = sum(map(itemgetter(1), found))
+    return Words(list(chain.from_iterable(map(itemgetter(0), found))), packed & _MASK, packed >> _FIELD & _MASK,
+                 packed >> 2 * _FIELD)
 
 
 def line_sentences(line: str) -> int:
@@ -253,6 +323,6 @@ def line_sentences(line: str) -> int:
     for chunk in line.split():
         found = _memo.get(chunk) or _split(chunk)
         if found[0]:
-            started, seen_end = found[4][seen_end]
+            started, seen_end = found[2][seen_end]
             sentences += started + (sentences == 0)
     return sentences

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from scoring import text_rules
-from scoring.tokenize import analyse, count_sentences, line_sentences, split_words
+from scoring.tokenize import (
+    _affix_tokens,
+    _prefix,
+    _prefix_len,
+    _simple_split,
+    _special,
+    _suffix,
+    _suffix_len,
+    analyse,
+    count_sentences,
+    line_sentences,
+    split_words,
+)
 
 
 @pytest.mark.parametrize(("text", "tokens"), [
@@ -56,3 +70,44 @@ def test_generated_rules_match_the_installed_spacy_and_datatrove() -> None:
     current = current_rules()
     stored = {name: getattr(text_rules, name) for name in current}
     assert stored == current, "regenerate with: python -m tests.scoring.make_text_rules"
+
+
+def test_shortcuts_and_full_rules_match_spacy_on_random_chunks() -> None:
+    spacy = pytest.importorskip("spacy")
+    nlp = spacy.blank("en")
+    rng = random.Random(1)
+    alphabet = [*"abcxyzABCXYZéÉßøΩжЖ一ー()[]{}\"'“”‘’,;:!?.-_/#$%&*+=<>@0123456789…`~^|\\",
+                "US$", "km", "'s", "n't", "http://", ".com", "e.g.", ":)", "..."]
+    chunks = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 8))) for _ in range(4000)]
+    mismatched = [c for c in chunks if split_words(c) != [t.text for t in nlp.tokenizer(c) if t.text.strip()]]
+    assert mismatched == []
+
+
+def test_simple_shortcut_agrees_with_the_full_rules_on_corpus_chunks(corpus) -> None:
+    chunks = {c for d in corpus for c in d.text.split()}
+    checked = 0
+    for chunk in chunks:
+        simple = _simple_split(chunk)
+        if simple is not None and chunk not in _special:
+            checked += 1
+            assert simple == _affix_tokens(chunk, _special), chunk
+    assert checked > 1000
+
+
+@pytest.mark.parametrize("chunk", ["US$5", "C$", "A$1", "10km", "5kg.", "it's", "Bob's", "x'S", "3.14", "42"])
+def test_regex_shortcuts_never_skip_a_match(chunk: str) -> None:
+    assert _prefix_len(chunk) == (_prefix(chunk).end() if _prefix(chunk) else 0)
+    found = _suffix(chunk)
+    assert _suffix_len(chunk) == (len(chunk) - found.start() if found else 0)
+
+
+def test_prefix_and_suffix_shortcuts_hold_for_ascii_letters_and_digits() -> None:
+    rng = random.Random(2)
+    alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    tails = ["", "$", "S$", ".", "'s", "km", "x", "²", ")", "…"]
+    for _ in range(3000):
+        chunk = rng.choice(alnum) + "".join(rng.choice(alnum + ".,'$") for _ in range(rng.randint(0, 4)))
+        chunk += rng.choice(tails)
+        assert _prefix_len(chunk) == (_prefix(chunk).end() if _prefix(chunk) else 0), chunk
+        found = _suffix(chunk)
+        assert _suffix_len(chunk) == (len(chunk) - found.start() if found else 0), chunk
