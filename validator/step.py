@@ -203,7 +203,15 @@ class StepRunner:
                                      limit=min(K.PAGE_RECORDS, records_left),
                                      max_bytes=min(bytes_left, MAX_PAGE_BYTES))
             began = time.monotonic()
-            body = await self.client.records(neuron.axon, neuron.hotkey, request, deadline=deadline)
+            try:
+                body = await self.client.records(neuron.axon, neuron.hotkey, request, deadline=deadline)
+            except MinerError as exc:
+                if exc.reason != "http_422":
+                    raise
+                # The next record does not fit in what is left of the budget (`page_too_small`): this domain is
+                # done for the step, and what was pulled so far still counts.
+                log.debug("page refused uid=%d domain=%s: %s", neuron.uid, domain, exc.message)
+                continue
             verdict = await self.ladder.judge(neuron.uid, body, request, utcnow())
             slowest = max(slowest, time.monotonic() - began)
             bytes_left -= len(body)

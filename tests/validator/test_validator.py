@@ -232,3 +232,22 @@ async def test_the_running_validator_publishes_on_its_interval(tmp_path, web):
             release = v.store.get_state("last_release")
             commitment = (await net.chain.state()).by_hotkey(v.hotkey).commitment
     assert release["rows_by_domain"] == {DOMAIN: len(records)} and commitment == release["location"]
+
+
+async def test_a_small_byte_budget_spreads_a_miner_over_steps_without_refusing_it(tmp_path, web):
+    async with local_net(tmp_path, web) as net:
+        records = await net.records(6)
+        async with real_miner(net, "honest", records) as honest:
+            v = _validator(net, miner_bytes_budget=max(r.text_bytes for r in records) * 2)
+            try:
+                uid = await _uid(net, honest.hotkey)
+                accepted = []
+                for _ in range(len(records)):
+                    report = await v.step()
+                    assert uid not in report.failures
+                    accepted.append(v.store.miners()[uid].accepted)
+                    if accepted[-1] == len(records):
+                        break
+            finally:
+                await v.close()
+    assert 0 < accepted[0] < len(records) and accepted[-1] == len(records)
