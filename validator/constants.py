@@ -17,8 +17,10 @@ MAX_INDEX_BYTES = 8 * 1024 * 1024
 MAX_ERROR_BYTES = 4 * 1024
 # Encoded (wire) bytes may not exceed the decoded cap either: gzip never grows honest JSON.
 STREAM_CHUNK = 64 * 1024
-# Records asked for per page; the protocol allows up to MAX_PAGE_RECORDS.
+# Records and bytes asked for per page (the protocol allows up to 2,000 records and 16 MiB). JSON is parsed whole,
+# so the byte cap also bounds what a hostile page can make the parser allocate (~10x its size in objects).
 PAGE_RECORDS = 1_000
+PAGE_MAX_BYTES = 4 * 1024 * 1024
 
 # --- Ladder workers ---------------------------------------------------------------------------------------------
 # How often a ladder worker process checks that the validator is still alive (a SIGKILLed parent cannot stop it).

@@ -17,7 +17,7 @@ from typing import Any
 from schemas.config import ValidatorConfig
 from schemas.domain import DomainCatalog
 from schemas.errors import ChainError
-from schemas.protocol import MAX_PAGE_BYTES, RecordsRequest
+from schemas.protocol import RecordsRequest
 from schemas.record import utcnow
 from scoring import Delivery, NoveltyVerdict, ema, record_value, signature, step_score, update_credibility
 from scoring.constants import INITIAL_CREDIBILITY, SCORE_EMA_ALPHA
@@ -201,7 +201,7 @@ class StepRunner:
             domain = queue.popleft()
             request = RecordsRequest(after_seq=cursors[domain], domain=domain,
                                      limit=min(K.PAGE_RECORDS, records_left),
-                                     max_bytes=min(bytes_left, MAX_PAGE_BYTES))
+                                     max_bytes=min(bytes_left, K.PAGE_MAX_BYTES))
             began = time.monotonic()
             try:
                 body = await self.client.records(neuron.axon, neuron.hotkey, request, deadline=deadline)
