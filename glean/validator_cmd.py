@@ -63,17 +63,33 @@ def run(
 
         chain = open_chain(config.chain, config.data_dir)
         stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        _stop_on_signals(stop, asyncio.current_task())
         try:
             await _ensure_registered(chain, wallet, config, register)
             validator = Validator(config, chain=chain, wallet=wallet, catalog=catalog)
             await validator.run(stop=stop, max_steps=steps)
+        except asyncio.CancelledError:
+            console.print("stopped in the middle of a step (every miner already committed is kept)")
         finally:
             await chain.close()
 
     asyncio.run(main())
+
+
+def _stop_on_signals(stop: asyncio.Event, task: asyncio.Task | None) -> None:
+    """First SIGINT/SIGTERM: finish the step in flight, then stop. Second: stop now (each miner's commit is atomic,
+    so cutting a step short loses nothing that was accepted)."""
+    loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        if stop.is_set() and task is not None:
+            task.cancel()
+            return
+        console.print("stopping after the current step (signal again to stop now)")
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_signal)
 
 
 def _short(key: str) -> str:
