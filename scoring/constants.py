@@ -112,6 +112,9 @@ ROWS = 8                              # of pairs at J=0.5 (1-(1-J^8)^16), before
 VERIFY_JACCARD = 0.75                 # candidates are verified by the estimated Jaccard of their signatures;
                                       # 0.75 (about 1.5 std under 0.8) keeps recall at J=0.8, J<0.5 never passes
 LSH_MERGE_EVERY = 8_192               # pending band entries are merged into the sorted arrays this often
+PRECEDENCE_PRIOR = 0.1                # pseudo-count per side when splitting a tie by who was first (precedence.py):
+                                      # no evidence splits evenly; a miner later n times and never first keeps
+                                      # 0.1/(n+0.2) of the pair's ties (under 1% from n = 10)
 
 # --------------------------------------------------------------------------------------------------------------
 # Reward.

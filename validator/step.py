@@ -26,6 +26,7 @@ from validator.client import MinerClient, MinerError
 from validator.corpus import Corpus
 from validator.ladder import Candidate, Ladder
 from validator.metrics import ValidatorMetrics
+from validator.precedence import Precedence, late_duplicates
 from validator.selection import Round
 from validator.store import Accepted, MinerCommit, MinerState, Pending, PendingBatch, ValidatorStore, pack, unpack
 from validator.verification import Check, Verifier, batch_outcome, choose_sample, sample_seed
@@ -48,6 +49,7 @@ class MinerPull:
     bytes: int = 0
     error: MinerError | None = None
     seconds: float = 0.0
+    drained: bool = False  # every curated domain was read to the miner's newest record (precedence evidence)
     # filled by the later rungs
     novel: list[Candidate] = field(default_factory=list)
     sample: list[int] = field(default_factory=list)
@@ -88,6 +90,7 @@ class StepRunner:
         self.ladder = ladder
         self.metrics = metrics
         self.block_time = block_time
+        self.precedence = Precedence(store)
 
     # -- the step ---------------------------------------------------------------------------------------------------
 
@@ -114,6 +117,7 @@ class StepRunner:
                 await self._refuse(p, known[p.uid], step)
         phases.mark("pull")
         first = await self._novelty(ok)
+        late = late_duplicates(((p.hotkey, c.key) for p in ok for c in p.candidates), first)
         for p in ok:
             self._split_novel(p, first)
         phases.mark("novelty")
@@ -122,8 +126,12 @@ class StepRunner:
         final = first
         if any(p.novel and p.outcome != "pass" for p in ok):
             final = await self._novelty([p for p in ok if p.outcome == "pass"], novel_only=True)
+        await asyncio.to_thread(self.precedence.load)
+        final = self.precedence.split_ties(final, {p.uid: p.hotkey for p in ok})  # a tie goes to who was first
         phases.mark("verify")
         await self._commit_all(ok, known, step, final, report)
+        await asyncio.to_thread(self.precedence.record_step, step, late, [p.hotkey for p in ok if p.drained],
+                                [n.hotkey for n in miners.values()])
         report.pulled = sum(p.pulled for p in pulls)
         await asyncio.to_thread(self.store.set_state, "round", visiting.to_json())
         phases.mark("commit")
@@ -195,6 +203,7 @@ class StepRunner:
         bytes_left = byte_budget
         seen: set[str] = set()
         slowest = 0.0
+        dropped = False
         while queue and records_left > 0 and bytes_left >= 1024:
             if slowest and deadline - time.monotonic() < 2 * slowest:
                 break  # keep what we have rather than lose the whole miner to the deadline
@@ -211,6 +220,7 @@ class StepRunner:
                 # The next record does not fit in what is left of the budget (`page_too_small`): this domain is
                 # done for the step, and what was pulled so far still counts.
                 log.debug("page refused uid=%d domain=%s: %s", neuron.uid, domain, exc.message)
+                dropped = True
                 continue
             verdict = await self.ladder.judge(neuron.uid, body, request, utcnow())
             slowest = max(slowest, time.monotonic() - began)
@@ -229,6 +239,7 @@ class StepRunner:
             pull.cursors[domain] = verdict.next_seq
             if verdict.more and verdict.received:  # "more" with an empty page would only burn the time slot
                 queue.append(domain)
+        pull.drained = not queue and not dropped
 
     async def _refuse(self, pull: MinerPull, miner: MinerState, step: int) -> None:
         """A refused answer scores 0 for the step; the cursor stays, so an honest miner's records are pulled again."""
