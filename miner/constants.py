@@ -16,7 +16,7 @@ URI_KEY_BYTES = 8
 # zstd level for record bodies: level 3 is zstd's default, ~10 us per 2 KB record with a dictionary.
 ZSTD_LEVEL = 3
 # A shared zstd dictionary is trained after this many records (small records compress ~40% better with one) ...
-DICT_TRAIN_AFTER = 2_000
+DICT_TRAIN_AFTER = 1_000
 # ... and re-trained from the newest records every this many records, so it follows the domains being crawled.
 DICT_RETRAIN_EVERY = 250_000
 DICT_SIZE = 64 * 1024

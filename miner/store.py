@@ -47,6 +47,9 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # PostgreSQL advisory lock held by the writing miner (any fixed 64-bit number; "glean-mw" in ASCII).
 WRITER_LOCK_KEY = int.from_bytes(b"glean-mw", "big") & 0x7FFF_FFFF_FFFF_FFFF
 BucketKey = tuple[str, str, date]
+# Built once with an expanding parameter: `in_(list)` would coerce every element of every batch again.
+_KNOWN_KEYS = select(records.c.content_hash, records.c.uri_key).where(
+    records.c.content_hash.in_(bindparam("hashes", expanding=True)))
 
 
 def uri_key(uri: str) -> bytes:
@@ -315,8 +318,7 @@ class Store:
         hashes = sorted({h for h, _ in keys})
         for start in range(0, len(hashes), SQL_CHUNK):
             chunk = hashes[start:start + SQL_CHUNK]
-            found.update((bytes(h), bytes(u)) for h, u in conn.execute(
-                select(records.c.content_hash, records.c.uri_key).where(records.c.content_hash.in_(chunk))))
+            found.update((bytes(h), bytes(u)) for h, u in conn.execute(_KNOWN_KEYS, {"hashes": chunk}))
         return found
 
     def _rows(self, conn: Connection, staged: _Staged, fresh: list[tuple[tuple[bytes, bytes], Record]]) -> list[dict]:
