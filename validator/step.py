@@ -166,8 +166,8 @@ class StepRunner:
                 began = time.monotonic()
                 timeout = min(self.config.miner_timeout_seconds, deadline - began)
                 try:
-                    if timeout <= 0:
-                        raise TimeoutError
+                    if timeout <= 0:  # the pull window closed while the miner waited for a slot: our failure
+                        raise MinerError("no time left in the step's pull window", reason=VALIDATOR_ERROR)
                     await asyncio.wait_for(self._pull(neuron, pull, byte_budget, began + timeout), timeout)
                 except TimeoutError:
                     pull.error = MinerError("the miner did not finish within its time budget", reason="timeout")
