@@ -431,9 +431,11 @@ class ValidatorStore:
             return []
         rows = [_accepted_values(a, c, now) for a in c.accepted]
         table = AcceptedRow.__table__
+        # Unordered RETURNING lets SQLAlchemy batch many rows per INSERT; the hash says which row got which id.
         stmt = (self._insert(table).on_conflict_do_nothing(index_elements=["content_hash"])
-                .returning(table.c.accepted_id, table.c.content_hash, table.c.minhash, sort_by_parameter_order=True))
-        return [(int(i), h, bytes(m)) for i, h, m in conn.execute(stmt, rows)]
+                .returning(table.c.accepted_id, table.c.content_hash))
+        signatures = {a.record.content_hash: a.minhash for a in c.accepted}
+        return sorted((int(i), h, signatures[h]) for i, h in conn.execute(stmt, rows))
 
     def _count_rejections(self, conn, uid: int, step: int, counts: Counter[tuple[str, str]]) -> None:
         if not counts:
