@@ -37,27 +37,35 @@ def _suffix(chunk: str) -> re.Match[str] | None:
     return found
 
 
-# Shortcuts that skip a regex when it cannot match (checked against the regexes in tests/scoring/test_tokenize.py):
-# no prefix starts with an ASCII letter or digit but the currencies "US$", "C$", "A$"; a chunk ending in an ASCII
-# letter or digit has a suffix only as "'s" or as a unit after a digit ("10km"); ASCII infixes need one of
-# . + - * ^ , ~ : < > = /; a URL needs a dot.
+# Shortcuts around the regexes (checked against spaCy in tests/scoring/test_tokenize.py): most affixes are one
+# mark whatever surrounds it, which the generated PREFIX_CHARS / SUFFIX_CHARS tables give directly; a chunk
+# ending in an ASCII letter or digit has a suffix only as "'s" or as a unit after a digit ("10km"); ASCII infixes
+# need one of . + - * ^ , ~ : < > = /; a URL needs a dot.
+_PREFIX_CHARS: dict[str, int] = _rules.PREFIX_CHARS
+_SUFFIX_CHARS: dict[str, int] = _rules.SUFFIX_CHARS
 _ASCII_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-_CURRENCY_PREFIXES = ("US$", "C$", "A$")
 _POSSESSIVES = ("'s", "'S", "’s", "’S")
 _has_digit = re.compile(r"[0-9]").search
 _infix_trigger = re.compile(r"[.+\-*^,~:<>=/]").search
 
 
 def _prefix_len(chunk: str) -> int:
-    if chunk[0] in _ASCII_ALNUM and not chunk.startswith(_CURRENCY_PREFIXES):
-        return 0
+    known = _PREFIX_CHARS.get(chunk[0])
+    if known is not None:
+        return known
     found = _prefix(chunk)
     return found.end() if found else 0
 
 
 def _suffix_len(chunk: str) -> int:
-    if chunk[-1] in _ASCII_ALNUM and not chunk.endswith(_POSSESSIVES) and not _has_digit(chunk):
-        return 0
+    last = chunk[-1]
+    if last in _ASCII_ALNUM:
+        if not chunk.endswith(_POSSESSIVES) and not _has_digit(chunk):
+            return 0
+    else:
+        known = _SUFFIX_CHARS.get(last)
+        if known is not None:
+            return known
     found = _suffix(chunk)
     return len(chunk) - found.start() if found else 0
 

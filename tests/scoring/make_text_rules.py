@@ -44,7 +44,34 @@ def current_rules() -> dict[str, object]:
         "SENTENCE_PUNCT": tuple(sorted(sentencizer.punct_chars)),
         "PUNCTUATION": "".join(sorted(PUNCTUATION_SET)),
         "TERMINAL_PUNCTUATION": tuple(sorted(TERMINAL_PUNCTUATION)),
+        **affix_tables(tok.prefix_search.__self__.pattern, tok.suffix_search.__self__.pattern),
     }
+
+
+# Characters whose prefix/suffix behaviour is worth a table: printable ASCII and common typographic marks.
+_TABLE_CHARS = [chr(i) for i in range(33, 127)] + list("“”‘’«»—–…•·¡¿§°€£¥©®™")
+# Every affix rule looks at most 3 characters around the mark ("US$", "°C.", lookbehinds of 2): all contexts of
+# up to 2 characters from this alphabet (plus letters of other scripts and a few long runs) cover them.
+_ALPHABET = _TABLE_CHARS + list("éÉжЖ一²")
+_CONTEXTS = ["", *_ALPHABET, *(a + b for a in _ALPHABET for b in _ALPHABET), "US", "...", "……", "1US", "°C"]
+
+
+def affix_tables(prefix: str, suffix: str) -> dict[str, dict[str, int]]:
+    """For each table character, the length of the prefix (suffix) it starts (ends) whatever surrounds it:
+    1 when it is always a one-character affix, 0 when it never starts (ends) one. Characters whose affix
+    depends on their neighbours ("." after a capital, "US$", "10km", "'s") are left out: the regex decides."""
+    import re
+
+    prefix_match, suffix_search = re.compile(prefix).match, re.compile(suffix).search
+    prefixes, suffixes = {}, {}
+    for ch in _TABLE_CHARS:
+        starts = {(m.end() if (m := prefix_match(ch + rest)) else 0) for rest in _CONTEXTS}
+        ends = {(len(before) + 1 - m.start() if (m := suffix_search(before + ch)) else 0) for before in _CONTEXTS}
+        if len(starts) == 1:
+            prefixes[ch] = starts.pop()
+        if len(ends) == 1:
+            suffixes[ch] = ends.pop()
+    return {"PREFIX_CHARS": prefixes, "SUFFIX_CHARS": suffixes}
 
 
 def render(rules: dict[str, object]) -> str:
