@@ -1,6 +1,5 @@
-"""The validator's small HTTP server: Prometheus `/metrics`, `/v1/health`, and read-only JSON under `/api/` for
-the leaderboard, acceptance, rejections, steps and weights. The `/dashboard` page is a router mounted in
-`build_app` (see the comment there) and reads the same `/api/` endpoints."""
+"""The validator's small HTTP server: Prometheus `/metrics`, `/v1/health`, read-only JSON under `/api/` for the
+leaderboard, acceptance, rejections, steps and weights, and the `/dashboard` page (validator/dashboard.py)."""
 
 from __future__ import annotations
 
@@ -67,8 +66,7 @@ def build_app(store: ValidatorStore, metrics: ValidatorMetrics, hotkey: str, *,
             return {"block": None, "weights": {}}
         return {"block": last.block, "set_at": last.set_at.isoformat(), "weights": last.weights}
 
-    # The dashboard page (local-network issue) is an APIRouter serving `/dashboard` and its static files; pass it in
-    # `routers` (e.g. `routers=[dashboard.router]` from validator/dashboard.py) and it reads the /api/ routes above.
+    # Extra routers (tests, an operator's plugin) first, then the `/dashboard` page (validator/dashboard.py).
     for router in routers:
         app.include_router(router)
     app.include_router(dashboard.router(store, hotkey))  # /dashboard: the page, its assets, its JSON (dashboard.py)
