@@ -321,7 +321,8 @@ class LocalChain:
                 yield self._conn
                 self._conn.execute("COMMIT")
             except BaseException as exc:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:  # a failed COMMIT (disk full, I/O error) has rolled back already
+                    self._conn.execute("ROLLBACK")
                 if isinstance(exc, sqlite3.OperationalError):
                     raise ChainError(f"the local chain {self.path} failed: {exc}",
                                      hint="check the disk and that no other program locks the file") from exc
