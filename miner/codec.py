@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 try:  # Python 3.14+
@@ -65,14 +66,14 @@ class BodyCodec:
             return bytes((ZSTD,)) + frame
         return bytes((ZSTD_DICT,)) + dict_id.to_bytes(2, "big") + frame
 
-    def encode_many(self, raws: list[bytes]) -> list[bytes]:
-        """`encode` over a batch, split across cores (zstd releases the GIL while it compresses)."""
+    def encode_chunks(self, raws: list[bytes], size: int) -> Iterator[list[bytes]]:
+        """`encode` over a batch, `size` bodies at a time, all chunks submitted to the pool at once: the caller
+        writes the first chunk while the next ones compress (zstd and SQLite both release the GIL)."""
+        parts = [raws[i:i + size] for i in range(0, len(raws), size)]
         if len(raws) < PARALLEL_CODEC_MIN or self._workers == 1:
-            return [self.encode(raw) for raw in raws]
-        step = -(-len(raws) // self._workers)
-        parts = self._pool.map(lambda part: [self.encode(raw) for raw in part],
-                               [raws[i:i + step] for i in range(0, len(raws), step)])
-        return [body for part in parts for body in part]
+            return ([self.encode(raw) for raw in part] for part in parts)
+        futures = [self._pool.submit(lambda part=part: [self.encode(raw) for raw in part]) for part in parts]
+        return (future.result() for future in futures)
 
     def decode_many(self, bodies: list[bytes]) -> list[bytes]:
         """`decode` over a batch, split across cores like `encode_many`."""

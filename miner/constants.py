@@ -5,6 +5,8 @@ from __future__ import annotations
 # --- store -------------------------------------------------------------------------------------------------
 # Rows per executemany/IN(...) chunk: well under SQLite's bound-parameter limit, large enough to amortise a statement.
 SQL_CHUNK = 500
+# Rows per executemany of a batch: the next chunk compresses on the codec threads while this one is written.
+INSERT_CHUNK = 250
 # Rows fetched per query while assembling a page; a page stops as soon as its byte budget is reached.
 PAGE_FETCH_CHUNK = 256
 # Rows examined per query while pruning the oldest records.
@@ -21,7 +23,7 @@ DICT_TRAIN_AFTER = 1_000
 DICT_RETRAIN_EVERY = 250_000
 DICT_SIZE = 64 * 1024
 # Batches at least this large are (de)compressed on two threads (zstd releases the GIL).
-PARALLEL_CODEC_MIN = 256
+PARALLEL_CODEC_MIN = 200
 # Records whose body is shorter than this are kept uncompressed (zstd's frame would not pay for itself).
 MIN_COMPRESS_BYTES = 64
 

@@ -14,7 +14,7 @@ import json
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -28,6 +28,7 @@ from miner.codec import MAX_DICT_ID, BodyCodec, train_dictionary
 from miner.constants import (
     DICT_RETRAIN_EVERY,
     DICT_TRAIN_AFTER,
+    INSERT_CHUNK,
     PAGE_FETCH_CHUNK,
     PRUNE_CHUNK,
     PRUNE_LOW_WATER,
@@ -281,10 +282,14 @@ class Store:
                 with self.engine.begin() as conn:
                     existing = self._existing(conn, list(candidates))
                     fresh = [(key, rec) for key, rec in candidates.items() if key not in existing]
-                    rows = self._rows(conn, staged, fresh)
-                    if not rows:
+                    if not fresh:
                         return AddResult(0, len(batch), 0, self._last_seq)
-                    conn.execute(insert(records), rows)
+                    rows, bodies = self._rows(conn, staged, fresh)
+                    for start, chunk in zip(range(0, len(rows), INSERT_CHUNK), bodies, strict=True):
+                        part = rows[start:start + INSERT_CHUNK]
+                        for row, body in zip(part, chunk, strict=True):
+                            row["body"] = body
+                        conn.execute(insert(records), part)
                     pruned = self._prune(conn, staged)
                     staged.flush(conn)
             except SQLAlchemyError as exc:
@@ -321,19 +326,21 @@ class Store:
             found.update((bytes(h), bytes(u)) for h, u in conn.execute(_KNOWN_KEYS, {"hashes": chunk}))
         return found
 
-    def _rows(self, conn: Connection, staged: _Staged, fresh: list[tuple[tuple[bytes, bytes], Record]]) -> list[dict]:
+    def _rows(self, conn: Connection, staged: _Staged,
+              fresh: list[tuple[tuple[bytes, bytes], Record]]) -> tuple[list[dict], Iterator[list[bytes]]]:
+        """Rows without their bodies, seqs and index changes staged; the bodies come compressed, in chunks."""
         raws = [rec.model_dump_json().encode("utf-8") for _, rec in fresh]
-        bodies = self._codec.encode_many(raws)
+        bodies = self._codec.encode_chunks(raws, INSERT_CHUNK)  # compressing from now on, beside this thread
         rows = []
-        for ((digest, ukey), rec), body in zip(fresh, bodies, strict=True):
+        for (digest, ukey), rec in fresh:
             bucket_id = staged.bucket_id(conn, (rec.domain, rec.source, rec.fetched_at.date()))
             staged.last_seq += 1
             text_bytes = rec.text_bytes
             staged.grow(bucket_id, text_bytes, staged.last_seq)
             rows.append({"seq": staged.last_seq, "content_hash": digest, "uri_key": ukey, "domain": rec.domain,
-                         "bucket_id": bucket_id, "text_bytes": text_bytes, "body": body})
+                         "bucket_id": bucket_id, "text_bytes": text_bytes})
         self._samples.extend(raws[-DICT_TRAIN_AFTER:])
-        return rows
+        return rows, bodies
 
     def _apply(self, staged: _Staged) -> None:
         for bucket_id, bucket in staged.changed.items():
