@@ -89,7 +89,7 @@ class BodyCodec:
         if kind == RAW:
             return bytes(body[1:])
         if kind == ZSTD:
-            return zstd.decompress(body[1:])
+            return _one_frame(zstd.ZstdDecompressor(), body[1:])
         if kind == ZSTD_DICT:
             dict_id = int.from_bytes(body[1:3], "big")
             zdict = self._dicts.get(dict_id)
@@ -97,11 +97,20 @@ class BodyCodec:
                 raise StorageError(f"record body needs dictionary {dict_id}, which the store does not have",
                                    hint="the store is damaged; restore a backup or start a fresh data dir")
             # Digested: the dictionary's decoding tables are built once, not for every record.
-            return zstd.decompress(body[3:], zstd_dict=zdict.as_digested_dict)
+            return _one_frame(zstd.ZstdDecompressor(zstd_dict=zdict.as_digested_dict), body[3:])
         raise StorageError(f"unknown record body format {kind}", hint="this store was written by a newer glean")
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
+
+
+def _one_frame(decompressor: zstd.ZstdDecompressor, frame: bytes) -> bytes:
+    """A body holds exactly one frame: decode it without `zstd.decompress`'s multi-frame loop."""
+    raw = decompressor.decompress(frame)
+    if not decompressor.eof or decompressor.unused_data:
+        raise StorageError("a record body is truncated or has trailing bytes",
+                           hint="the store is damaged; restore a backup")
+    return raw
 
 
 def train_dictionary(samples: list[bytes]) -> bytes | None:

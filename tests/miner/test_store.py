@@ -200,3 +200,13 @@ def test_disk_bytes_grow_with_the_records(store):
     empty = store.disk_bytes()
     store.add([make_record(i, words=300) for i in range(200)])
     assert store.disk_bytes() > empty > 0
+
+
+def test_a_damaged_body_is_a_storage_error_not_garbage():
+    from miner.codec import BodyCodec
+
+    codec = BodyCodec()
+    body = codec.encode(make_record(1, words=100).model_dump_json().encode())
+    with pytest.raises(StorageError):
+        codec.decode(body[:-5])
+    codec.close()
