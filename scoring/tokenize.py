@@ -199,11 +199,15 @@ def _apply_matcher(tokens: list[str]) -> list[str]:
 # letters) off, which `_simple_split` does without the affix machinery. tests/scoring/test_tokenize.py checks the
 # shortcut against the full rules on every chunk of the corpus and on random strings.
 _SIMPLE = re.compile(
-    r"([(\[\"“‘']*)"                                          # opening marks
-    r"([^\W\d_]+|[A-Za-z]+(?:-[A-Za-z]+)+|[0-9]+)"              # a word, a hyphenated word or a number
+    r"([(\[\"“‘'`*_]*)"                                        # opening marks
+    r"([^\W\d_]+"                                              # a word,
+    r"|[A-Za-z]+(?:-[A-Za-z]+)+"                                # a hyphenated word,
+    r"|[A-Za-z]+(?:_+[A-Za-z]+)+"                               # a snake_case name,
+    r"|[a-z]+(?:_+[a-z]+)*(?:\.[a-z]+(?:_+[a-z]+)*)+"           # a dotted lower-case name,
+    r"|[0-9]+)"                                                 # or a number
     r"((?:['’][sS])?)"                                         # possessive 's
-    r"([)\]\"”’',;:!?.]*)")                                    # closing marks
-_CLOSERS = frozenset(")]\"”’',;:!?")
+    r"([)\]\"”’',;:!?.(`*_]*)")                                # closing marks
+_CLOSERS = frozenset(")]\"”’',;:!?(`*_")
 _LOWER = frozenset("abcdefghijklmnopqrstuvwxyz")
 
 

@@ -77,7 +77,7 @@ def test_shortcuts_and_full_rules_match_spacy_on_random_chunks() -> None:
     nlp = spacy.blank("en")
     rng = random.Random(1)
     alphabet = [*"abcxyzABCXYZéÉßøΩжЖ一ー()[]{}\"'“”‘’,;:!?.-_/#$%&*+=<>@0123456789…`~^|\\",
-                "US$", "km", "'s", "n't", "http://", ".com", "e.g.", ":)", "..."]
+                "US$", "km", "'s", "n't", "http://", ".com", "e.g.", ":)", "...", "os.path", "a_b", ".Y", "_x", "9km"]
     chunks = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 8))) for _ in range(4000)]
     mismatched = [c for c in chunks if split_words(c) != [t.text for t in nlp.tokenizer(c) if t.text.strip()]]
     assert mismatched == []
