@@ -155,6 +155,12 @@ def _cpu(who: int) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _proc_cpu(pid: int) -> float:
+    """CPU seconds a running process used so far (the miners' process is only reaped at the end)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def dev_wallet(name: str) -> SimpleNamespace:
     from bittensor.keyfiles import Keypair
 
@@ -239,24 +245,29 @@ async def _bench(root: Path, miners: int, records: int) -> dict:
                       serve_http=False)
         await v.open()
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        cpu_before = _cpu(resource.RUSAGE_SELF), _cpu(resource.RUSAGE_CHILDREN)
+        cpu_before = _cpu(resource.RUSAGE_SELF), sum(_proc_cpu(pid) for pid in v.ladder.pids())
+        miners_before = _proc_cpu(child.pid)
+        load_before = os.getloadavg()[0]
         began = time.monotonic()
         report = await v.step()
         wall = time.monotonic() - began
         rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         cpu_self = _cpu(resource.RUSAGE_SELF) - cpu_before[0]
+        cpu_workers = sum(_proc_cpu(pid) for pid in v.ladder.pids()) - cpu_before[1]
+        cpu_miners = _proc_cpu(child.pid) - miners_before
+        load_after = os.getloadavg()[0]
         outcomes = dict.fromkeys(("pass", "fail", "unknown", None), 0)
         for outcome in report.outcomes.values():
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
-        await v.close()  # joins the ladder workers, so their CPU time is counted below
-        cpu_workers = _cpu(resource.RUSAGE_CHILDREN) - cpu_before[1]
+        await v.close()
     finally:
         with contextlib.suppress(Exception):
             child.stdin.close()
         child.wait(timeout=60)
         await chain.close()
         pages.close()
-    return {"cpu_self": cpu_self, "cpu_workers": cpu_workers, "phases": report.phases,
+    return {"cpu_self": cpu_self, "cpu_workers": cpu_workers, "cpu_miners": cpu_miners, "phases": report.phases,
+            "load": (load_before, load_after),
             "miners": miners, "offered": miners * records, "pulled": report.pulled, "accepted": report.accepted,
             "rejected": report.rejected, "failures": len(report.failures), "wall": wall, "setup": setup,
             "rss_before_mb": rss_before / 1024, "rss_peak_mb": rss_peak / 1024, "outcomes": outcomes}
@@ -290,6 +301,9 @@ def main() -> None:
                   f"{r['cpu_self']:.1f} + {r['cpu_workers']:.1f} s = {cpu * 1000 / max(r['pulled'], 1):.2f} ms/record",
                   "")
     table.add_row("records/s if the validator had both cores", f"{2 * r['pulled'] / cpu:,.0f}" if cpu else "-", "")
+    table.add_row("miners' CPU during the step (serving, gzip)",
+                  f"{r['cpu_miners']:.1f} s = {r['cpu_miners'] * 1000 / max(r['pulled'], 1):.2f} ms/record", "")
+    table.add_row("load average (1 min) before -> after", f"{r['load'][0]:.1f} -> {r['load'][1]:.1f}", "")
     table.add_row("peak RSS (before step -> peak)", f"{r['rss_before_mb']:.0f} -> {r['rss_peak_mb']:.0f} MB", "")
     console.print(table)
 

@@ -239,6 +239,10 @@ class Ladder:
             self._pool = None
             raise
 
+    def pids(self) -> list[int]:
+        """Process ids of the running workers (for resource accounting)."""
+        return sorted(getattr(self._pool, "_processes", None) or {}) if self._pool is not None else []
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
