@@ -81,6 +81,19 @@ def _parse(sig: bytes) -> tuple[bytes, np.ndarray]:
     return bytes(sig[len(_MAGIC):body]), np.frombuffer(sig, dtype="<u4", offset=body)
 
 
+def _signature_matrix(sigs: Sequence[bytes]) -> np.ndarray:
+    """(n, SIGNATURE_BYTES) uint8 view of many signatures; refuses any of another size or version."""
+    raw = np.frombuffer(b"".join(sigs), np.uint8)
+    if raw.size != len(sigs) * SIGNATURE_BYTES:
+        for sig in sigs:
+            _parse(sig)
+    raw = raw.reshape(len(sigs), SIGNATURE_BYTES)
+    bad = np.flatnonzero((raw[:, :len(_MAGIC)] != np.frombuffer(_MAGIC, np.uint8)).any(axis=1))
+    if bad.size:
+        _parse(sigs[int(bad[0])])
+    return raw
+
+
 def estimated_jaccard(a: bytes, b: bytes) -> float:
     """Jaccard similarity of two texts' shingle sets, estimated from their signatures."""
     return float(np.count_nonzero(_parse(a)[1] == _parse(b)[1])) / k.NUM_PERM
@@ -117,6 +130,16 @@ class _Multimap:
 
     def __len__(self) -> int:
         return len(self._keys) + self._pending_n
+
+    @classmethod
+    def sorted_from(cls, parts: list[tuple[np.ndarray, np.ndarray]]) -> _Multimap:
+        """A map of (keys, values) array pairs, sorted once."""
+        if not parts:
+            return cls()
+        keys = np.concatenate([key for key, _ in parts]).astype(np.uint64, copy=False)
+        vals = np.concatenate([val for _, val in parts]).astype(np.uint32, copy=False)
+        order = np.argsort(keys, kind="stable")
+        return cls(keys[order], vals[order])
 
     def add(self, keys: Iterable[int], val: int) -> None:
         for key in keys:
@@ -253,24 +276,25 @@ class NoveltyIndex:
         self._folded.add([_prefix(folded)], doc_id)
         self._bands.add(_band_keys(digest[None, :])[0].tolist(), doc_id)
 
-    def _add_batch(self, rows: Sequence[tuple[str, str, bytes]]) -> None:
-        parsed = [_parse(sig) for _, _, sig in rows]
-        digests = np.stack([d for _, d in parsed]) if parsed else np.empty((0, k.NUM_PERM), np.uint32)
-        ids = np.arange(self._n, self._n + len(rows), dtype=np.uint32)
-        self._append_digests(digests)
-        for key, _, _ in rows:
-            self._append_key(key)
-        self._exact.extend(np.array([_hash_prefix(h) for _, h, _ in rows], np.uint64), ids)
-        self._folded.extend(np.array([_prefix(f) for f, _ in parsed], np.uint64), ids)
-        self._bands.extend(_band_keys(digests).ravel(), np.repeat(ids, k.BANDS))
-
     @classmethod
     def rebuild(cls, rows: Iterable[tuple[str, str, bytes]]) -> NoveltyIndex:
-        """An index of (key, content_hash, signature) rows, e.g. read back from the accepted store."""
+        """An index of (key, content_hash, signature) rows, e.g. read back from the accepted store. Rows are
+        read in batches without a Python object per signature, and each lookup table is sorted once."""
         index = cls()
         it: Iterator[tuple[str, str, bytes]] = iter(rows)
+        exact, folded, bands = [], [], []
         while batch := list(islice(it, 65_536)):
-            index._add_batch(batch)
+            keys, hashes, sigs = zip(*batch, strict=True)
+            raw = _signature_matrix(sigs)
+            ids = np.arange(index._n, index._n + len(batch), dtype=np.uint32)
+            digests = raw[:, len(_MAGIC) + _FOLDED_BYTES:].copy().view("<u4")
+            index._append_digests(digests)
+            for key in keys:
+                index._append_key(key)
+            exact.append((np.array([_hash_prefix(h) for h in hashes], np.uint64), ids))
+            folded.append((raw[:, len(_MAGIC):len(_MAGIC) + 8].copy().view("<u8").ravel(), ids))
+            bands.append((_band_keys(digests).ravel(), np.repeat(ids, k.BANDS)))
+        index._exact, index._folded, index._bands = (_Multimap.sorted_from(parts) for parts in (exact, folded, bands))
         return index
 
     # -- looking up --
@@ -365,7 +389,12 @@ class NoveltyIndex:
             raise StorageError(f"novelty snapshot {path} was written with other settings ({meta})",
                                hint="delete it and rebuild the index from the database")
         for name in sorted(n for n in arrays if n.startswith("digests_")):
-            index._append_digests(arrays[name])
+            block = arrays[name]
+            if len(block) == _BLOCK_ROWS and index._n % _BLOCK_ROWS == 0:
+                index._blocks.append(block)   # a full block as read: no copy
+                index._n += _BLOCK_ROWS
+            else:
+                index._append_digests(block)
         index._key_bytes = bytearray(arrays["key_bytes"].tobytes())
         index._key_ends = array("Q", arrays["key_ends"].tobytes())
         index._exact = _Multimap(arrays["exact_keys"], arrays["exact_vals"])

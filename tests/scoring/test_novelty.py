@@ -277,3 +277,30 @@ def test_foreign_signature_is_refused() -> None:
 
 
 GOLDEN_SLOTS = [3832547494, 3474008084, 3832089332, 3459290475]   # rensa 0.5.0, seed MINHASH_SEED
+
+
+def _random_rows(n: int, seed: int = 3) -> list[tuple[str, str, bytes]]:
+    rng = np.random.default_rng(seed)
+    head = signature("x")[:4]
+    digests = rng.integers(0, 2**32, (n, k.NUM_PERM), dtype=np.uint32).astype("<u4")
+    return [(f"doc{i}", rng.bytes(32).hex(), head + rng.bytes(16) + digests[i].tobytes()) for i in range(n)]
+
+
+def test_index_larger_than_one_block_round_trips(prose, tmp_path: Path) -> None:
+    rows = _random_rows(20_000) + [(d.id, hash_text(d.text), signature(d.text)) for d in prose[:40]]
+    index = NoveltyIndex.rebuild(rows)
+    index.save(tmp_path / "big.npz")
+    loaded = NoveltyIndex.load(tmp_path / "big.npz")
+    loaded.add("late", hash_text(prose[60].text), signature(prose[60].text))
+    probe = [delivery("a", prose[5].text.upper()), delivery("b", prose[60].text + "\n\nMore."),
+             delivery("c", prose[70].text)]
+    assert [(v.kind, v.duplicate_of) for v in loaded.assess_step(probe)] == [
+        ("folded", prose[5].id), ("near", "late"), (None, None)]
+    assert len(loaded) == 20_041 and loaded.key(19_999) == "doc19999"
+
+
+def test_rebuild_refuses_a_foreign_signature() -> None:
+    rows = _random_rows(3)
+    rows.append(("bad", "0" * 64, b"\x01" * SIGNATURE_BYTES))
+    with pytest.raises(StorageError, match="signature"):
+        NoveltyIndex.rebuild(rows)
