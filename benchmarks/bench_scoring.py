@@ -353,7 +353,7 @@ def _minhash_side_by_side(texts: list[str]) -> Table:
     table.add_row("memory per indexed document (RSS delta)",
                   *(f"{probes[i]['rss'] / side:,.0f} B" for i in ("glean", "rensa", "datasketch")))
     table.add_row("  stores signatures for verification?", "yes (512 B each)", "no", "no (only band keys)")
-    table.add_row("query CPU per document (LSH lookup)",
+    table.add_row("query CPU per document (glean: lookup + verification + step ties)",
                   _us(probes["glean"]["query_cpu"] - probes["glean"]["signature_cpu"], probes["glean"]["queries"]),
                   _us(probes["rensa"]["query_cpu"], probes["rensa"]["queries"]),
                   _us(probes["datasketch"]["query_cpu"], probes["datasketch"]["queries"]))

