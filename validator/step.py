@@ -10,7 +10,7 @@ import os
 import time
 from collections import Counter, deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -392,6 +392,12 @@ class StepRunner:
         sample = [novel[i] for i in batch.sample if i < len(novel)]
         checks = await self.verifier.check_all([c.record for c in sample], deadline - time.monotonic())
         outcome = batch_outcome(checks)
+        if outcome == "fail":
+            # The validator held this batch, so its pages may have changed since the miner delivered them: a page
+            # that disagrees now proves nothing against the miner, and the batch cannot pass on this sample either.
+            checks = [replace(c, outcome="unknown", reason=f"changed_while_held:{c.reason}") if c.outcome == "fail"
+                      else c for c in checks]
+            outcome = "unknown"
         now = utcnow()
         if outcome in (None, "unknown"):
             expired = (batch.attempts + 1 >= K.PENDING_MAX_ATTEMPTS
