@@ -168,7 +168,8 @@ class StepRunner:
                 try:
                     if timeout <= 0:  # the pull window closed while the miner waited for a slot: our failure
                         raise MinerError("no time left in the step's pull window", reason=VALIDATOR_ERROR)
-                    await asyncio.wait_for(self._pull(neuron, pull, byte_budget, began + timeout), timeout)
+                    async with asyncio.timeout(timeout) as budget:
+                        await self._pull(neuron, pull, byte_budget, began + timeout, budget)
                 except TimeoutError:
                     pull.error = MinerError("the miner did not finish within its time budget", reason="timeout")
                 except MinerError as exc:
@@ -181,8 +182,10 @@ class StepRunner:
 
         return list(await asyncio.gather(*(guarded(n) for n in neurons)))
 
-    async def _pull(self, neuron: Any, pull: MinerPull, byte_budget: int, deadline: float) -> None:
-        """Index, then pages round-robin over the curated domains with new records, within the budgets."""
+    async def _pull(self, neuron: Any, pull: MinerPull, byte_budget: int, deadline: float,
+                    budget: asyncio.Timeout | None = None) -> None:
+        """Index, then pages round-robin over the curated domains with new records, within the budgets. The miner's
+        time budget (`deadline`, `budget`) counts its answers only: time spent judging them is added back."""
         index = await self.client.index(neuron.axon, neuron.hotkey, deadline=deadline)
         stored = await asyncio.to_thread(self.store.cursors, neuron.uid)
         newest: dict[str, int] = {}
@@ -222,7 +225,13 @@ class StepRunner:
                 log.debug("page refused uid=%d domain=%s: %s", neuron.uid, domain, exc.message)
                 dropped = True
                 continue
+            if budget is not None:
+                budget.reschedule(None)  # a validator short of CPU must not make the miner look slow
+            judging = time.monotonic()
             verdict = await self.ladder.judge(neuron.uid, body, request, utcnow())
+            deadline += time.monotonic() - judging
+            if budget is not None:
+                budget.reschedule(deadline)
             slowest = max(slowest, time.monotonic() - began)
             bytes_left -= len(body)
             records_left -= verdict.received
