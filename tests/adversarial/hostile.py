@@ -46,7 +46,8 @@ USER_AGENT = "hostile-miner/1.0"  # never the validator's (the sample web's faul
 LIAR_CLAIM = 10**9  # records the index liar claims to hold
 REPLAY_RECORDS = 8  # records the cursor replayer serves again under every new cursor
 NEAR_DUP_EVERY = 100  # the near-dup spammer replaces one word in this many (word 5-gram Jaccard ~0.9)
-STUFFING_LINES = 12
+STUFF_TERM = "python"  # a relevance keyword of every sample-web domain
+STUFF_EVERY = 6  # one stuffed term per this many words (~14% of the text: the stuffing rule's limit is 8%)
 
 
 def dev_wallet(name: str) -> SimpleNamespace:
@@ -163,10 +164,10 @@ def near_duplicate(record: Any, n: int) -> Any:
 
 
 def keyword_stuffed(record: Any, _n: int) -> Any:
-    """The page plus lines of the domain's search terms, and a title made of them."""
-    terms = "python statement expression syntax module function"
-    lines = "\n".join(f"{terms} {terms}" for _ in range(STUFFING_LINES))
-    return _twin(record, text=f"{record.text}\n\n{lines}", title=f"python python python {record.title}")
+    """The page with a search term slipped in after every STUFF_EVERY words, and a title made of it."""
+    words = record.text.split(" ")
+    stuffed = [f"{w} {STUFF_TERM}" if i % STUFF_EVERY == STUFF_EVERY - 1 else w for i, w in enumerate(words)]
+    return _twin(record, text=" ".join(stuffed), title=f"{STUFF_TERM} {STUFF_TERM} {STUFF_TERM} {record.title}")
 
 
 def padded(record: Any, _n: int) -> Any:

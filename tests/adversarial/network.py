@@ -42,11 +42,11 @@ TEMPO = 10
 BLOCK_TIME = 0.5
 WEIGHTS_RATE_LIMIT = 5
 VALIDATOR_STAKE = 1000.0
-STEP_SECONDS = 8.0
+STEP_SECONDS = 12.0
 MINER_TIMEOUT_SECONDS = 4.0
-# Twenty re-fetches per miner and step: an honest miner's first batch lifts its credibility to ~0.9 at once, so the
+# Twelve re-fetches per miner and step: an honest miner's first batch lifts its credibility to ~0.75 at once, so the
 # value it is credited later weighs about the same (the emission split then follows the accepted value).
-SAMPLE_SIZE = 20
+SAMPLE_SIZE = 12
 # Honest miners re-crawl this often, so they pick up the pages the run edits (a crawl of the sample web costs a
 # few CPU-seconds: more often would starve the validator on two cores).
 CRAWL_CADENCE_SECONDS = 15.0
@@ -237,7 +237,7 @@ class AdversarialNet:
             "domain_dirs": [str(self.domains_dir)],
             "validator": {"domains": list(DOMAINS), "step_seconds": STEP_SECONDS, "miners_per_step": 64,
                           "concurrency": 8, "miner_timeout_seconds": MINER_TIMEOUT_SECONDS,
-                          "sample_size": SAMPLE_SIZE, "dashboard_port": 0, "ladder_processes": 0},
+                          "sample_size": SAMPLE_SIZE, "dashboard_port": 0, "ladder_processes": 1},
             "hub": {"local_dir": str(self.root / "hub")}}
         path = self._write(self.root / name / "config.toml", config)
         member = Member(name, "validator", hotkey, data_dir=self.root / name)

@@ -81,6 +81,72 @@ def test_a_source_failing_the_validator_only_costs_the_miner_nothing(tmp_path, w
     assert sorted(hashes) == sorted(r.content_hash for r in records)
 
 
+def test_a_page_changed_while_the_validator_held_the_batch_does_not_fail_the_miner(tmp_path, web):
+    """The validator could not verify the batch when it was delivered (the source failed it), so it held it; by the
+    time it re-verifies, the site has rewritten the pages. A disagreement now says nothing about the miner: no
+    failure, no credibility cut, nothing rejected as failed verification (the batch stays held, then expires)."""
+
+    async def scenario():
+        async with local_net(tmp_path, web) as net:
+            records = await net.records(6)
+            async with real_miner(net, "honest", records) as honest:
+                fault = web.add_fault(status=503, user_agent=USER_AGENT, path_prefix="/site/")
+                v = _validator(net)
+                try:
+                    await v.step()
+                    held = v.store.miners()
+                    web.clear_faults(fault.id)
+                    for article in web.articles("language"):  # the site rewrites every page meanwhile
+                        web.edit(article.key, text=f"{article.title}. " + " ".join(
+                            f"Entirely new paragraph {i} about something else than before." for i in range(40)))
+                    await v.step()
+                    after = v.store.miners()
+                    rejections = v.store.rejections()
+                    pending = v.store.pending_records()
+                finally:
+                    await v.close()
+                uid = next(u for u, m in after.items() if m.hotkey == honest.hotkey)
+                return held[uid], after[uid], rejections, pending.get(uid, 0), len(records)
+
+    held, after, rejections, pending, delivered = asyncio.run(scenario())
+    assert held.verify_unknown == SAMPLE and held.accepted == 0
+    assert after.verify_fail == 0 and after.credibility == held.credibility
+    assert not any(reason == "verification_failed" for (_u, _d, reason) in rejections)
+    assert pending == delivered
+
+
+def test_an_honest_miner_is_not_refused_for_the_time_the_validator_spends_judging_its_page(tmp_path, web,
+                                                                                         monkeypatch):
+    """A validator short of CPU takes longer to judge a page than the miner's whole time budget: the miner answered
+    at once, so it is not refused for a timeout and its records are accepted."""
+    from validator.ladder import Ladder
+
+    judge = Ladder.judge
+
+    async def slow_judge(self, *args, **kwargs):
+        await asyncio.sleep(2.5)  # the ladder of a CPU-starved validator
+        return await judge(self, *args, **kwargs)
+
+    monkeypatch.setattr(Ladder, "judge", slow_judge)
+
+    async def scenario():
+        async with local_net(tmp_path, web) as net:
+            records = await net.records(4)
+            async with real_miner(net, "honest", records) as honest:
+                v = _validator(net, step_seconds=8.0, miner_timeout_seconds=2.0)
+                try:
+                    report = await v.step()
+                    miner = next(m for m in v.store.miners().values() if m.hotkey == honest.hotkey)
+                    rejections = v.store.rejections(miner.uid)
+                finally:
+                    await v.close()
+                return report, miner, rejections, records
+
+    report, miner, rejections, records = asyncio.run(scenario())
+    assert miner.uid not in report.failures and not rejections
+    assert miner.accepted == len(records)
+
+
 # --- the validator out of time before an honest miner's turn ------------------------------------------------------
 
 

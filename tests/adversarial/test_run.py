@@ -1,0 +1,173 @@
+"""The multi-epoch adversarial run (scenario.py): honest miners crawling, every hostile miner beside them, the
+validator and an honest miner SIGKILLed at seeded random points. Cheats earn nothing, honest miners keep their share
+in proportion to what they contributed, nothing is lost or doubled, and the published dataset is clean."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from datetime import UTC, datetime
+
+import pytest
+
+from schemas.domain import DomainCatalog
+from scoring.constants import INITIAL_CREDIBILITY
+from tests.adversarial.oracle import best_match, shingles, similar_pairs
+from tests.adversarial.scenario import EARLY, LATE, Outcome, Run
+from validator.ladder import judge_record
+
+pytestmark = pytest.mark.slow
+
+HOSTILE_SHARE = 0.01  # of miner emission, each
+HONEST_SHARE = 0.95  # of miner emission, together
+PROPORTION_TOLERANCE = 0.10  # relative: an honest miner's emission share vs its share of the honest credited value
+NEAR_DUP = 0.8  # word 5-gram Jaccard
+EXPLAINED = 0.7  # an honest record not accepted itself must have an accepted record at least this similar
+
+# Why each hostile miner's records or answers are turned away (at least one of these reasons, and nothing accepted).
+REASONS = {
+    "fabricator": {"verification_failed"},
+    "keyword-stuffer": {"keyword_stuffing"},
+    "low-quality": {"quality:"},
+    "oversized": {"protocol:too_large"},
+    "endless": {"protocol:too_large", "protocol:timeout"},
+    "slowloris": {"protocol:timeout"},
+    "malformed-json": {"protocol:malformed_json"},
+    "live-copier": {"duplicate:exact"},
+    "sybil": {"duplicate:exact"},
+    "relabeler": {"duplicate:exact", "duplicate:folded"},
+    "near-dup": {"duplicate:near"},
+    "stale-copier": {"duplicate:exact"},
+    "cursor-replayer": {"duplicate:exact"},
+}
+COPIERS = ("live-copier", "sybil", "relabeler", "near-dup")
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> Outcome:
+    root = tmp_path_factory.mktemp("adversarial")
+    outcome = asyncio.run(Run(root / "net")())
+    (root / "report.json").write_text(json.dumps(_report(outcome), indent=1))
+    print("\n" + json.dumps(_report(outcome), indent=1))
+    return outcome
+
+
+def _report(o: Outcome) -> dict:
+    total = sum(o.emission.values()) or 1.0
+    return {"seconds": round(o.seconds, 1), "epochs": o.epochs, "kills": o.kills,
+            "edits": len(o.edits), "accepted": len(o.accepted), "release_rows": len(o.release),
+            "miners": {n: {"role": o.role(n), "share": round(o.emission[n] / total, 5),
+                           "value": round(o.miners[n].value_total, 4) if n in o.miners else None,
+                           "accepted": o.miners[n].accepted if n in o.miners else None,
+                           "credibility": round(o.miners[n].credibility, 3) if n in o.miners else None,
+                           "top_rejections": Counter(o.rejections.get(n, {})).most_common(3)}
+                       for n in o.names}}
+
+
+def _share(run: Outcome, names) -> float:
+    return sum(run.emission[n] for n in names) / sum(run.emission.values())
+
+
+def test_the_run_spans_many_epochs_with_both_kills(run):
+    assert run.epochs >= 10 and sum(run.emission.values()) > 0
+    assert sorted(name for _t, name in run.kills) == ["honest3", "validator"]
+    assert run.edits
+
+
+@pytest.mark.parametrize("name", [name for _kind, name, _source, _lag in EARLY + LATE])
+def test_a_hostile_miner_earns_at_most_one_percent_of_miner_emission(run, name):
+    assert _share(run, [name]) <= HOSTILE_SHARE
+
+
+def test_honest_miners_together_earn_at_least_95_percent(run):
+    assert _share(run, run.honest()) >= HONEST_SHARE
+
+
+def test_honest_miners_are_paid_in_proportion_to_their_accepted_value(run):
+    value = {n: run.miners[n].value_total for n in run.honest()}
+    emission = {n: run.emission[n] for n in run.honest()}
+    for name in run.honest():
+        value_share = value[name] / sum(value.values())
+        emission_share = emission[name] / sum(emission.values())
+        assert abs(emission_share - value_share) <= PROPORTION_TOLERANCE * value_share, (name, value_share,
+                                                                                        emission_share)
+
+
+@pytest.mark.parametrize("kind", COPIERS)
+def test_copiers_and_sybil_groups_are_credited_under_one_percent(run, kind):
+    """Stronger than emission (a copier's credibility is still low in a short run): what the validator credited."""
+    group = [n for n in run.hostile() if run.role(n) == f"hostile:{kind}"]
+    total = sum(m.value_total for m in run.miners.values())
+    assert sum(run.miners[n].value_total for n in group) <= 0.01 * total
+
+
+def test_no_hostile_miner_provides_a_record_of_the_dataset(run):
+    hostile = {run_member_hotkey(run, n) for n in run.hostile()}
+    assert not hostile & {row["miner_hotkey"] for row in run.release}
+    assert all(run.miners[n].accepted == 0 for n in run.hostile())
+
+
+def run_member_hotkey(run: Outcome, name: str) -> str:
+    return run.miners[name].hotkey
+
+
+@pytest.mark.parametrize("kind", sorted(REASONS))
+def test_each_hostile_miner_is_turned_away_for_its_own_reason(run, kind):
+    for name in (n for n in run.hostile() if run.role(n) == f"hostile:{kind}"):
+        reasons = set(run.rejections.get(name, {}))
+        assert any(r.startswith(expected) for r in reasons for expected in REASONS[kind]), (name, reasons)
+
+
+def test_the_index_liar_is_never_paid_for_what_it_claims(run):
+    assert run.miners["index-liar"].value_total == 0 and run.miners["index-liar"].pulled == 0
+
+
+def test_honest_miners_never_lose_credibility(run):
+    for name in run.honest():
+        samples = run.credibility[name]
+        assert samples and all(b >= a for a, b in zip(samples, samples[1:], strict=False)), name
+        miner = run.miners[name]
+        assert miner.verify_fail == 0 and miner.credibility > INITIAL_CREDIBILITY
+
+
+def test_no_accepted_record_is_accepted_twice(run):
+    hashes = [row["content_hash"] for row in run.accepted]
+    assert len(hashes) == len(set(hashes))
+    by_miner = Counter(row["miner_hotkey"] for row in run.accepted)
+    assert all(by_miner[m.hotkey] == m.accepted for m in run.miners.values())
+
+
+def test_no_honest_record_is_lost_across_the_kills(run):
+    """Every record an honest miner stored was read (cursor at its newest seq, nothing held) and is accepted, or
+    rejected by the ladder's quality and relevance rungs, or has an accepted record at least EXPLAINED similar."""
+    catalog = DomainCatalog.load([run.log_dir.parent / "domains"])
+    accepted = {row["content_hash"] for row in run.accepted}
+    corpus = [shingles(row["text"]) for row in run.accepted]
+    now = datetime.now(UTC)
+    lost = []
+    for name, records in run.honest_records.items():
+        assert run.cursors[name] and max(run.cursors[name].values()) == run.newest_seq[name], name
+        assert not run.pending.get(name), name
+        for record in records:
+            if record.content_hash in accepted:
+                continue
+            candidate, _reason = judge_record(0, 1, record.model_dump(mode="json"), catalog.get(record.domain), now)
+            if candidate is not None and best_match(record.text, corpus) < EXPLAINED:
+                lost.append((name, record.uri))
+    assert not lost
+
+
+def test_the_release_holds_every_accepted_record_once(run):
+    assert len(run.release) == len(run.accepted)
+    assert sorted(r["content_hash"] for r in run.release) == sorted(r["content_hash"] for r in run.accepted)
+
+
+def test_the_release_has_no_exact_duplicates(run):
+    texts = [" ".join(r["text"].casefold().split()) for r in run.release]
+    assert len(texts) == len(set(texts))
+
+
+def test_the_release_has_no_near_duplicates(run):
+    pairs = similar_pairs([r["text"] for r in run.release], NEAR_DUP)
+    assert not pairs, [(run.release[i]["uri"], run.release[j]["uri"], round(s, 3)) for i, j, s in pairs]
