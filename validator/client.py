@@ -30,6 +30,15 @@ class MinerError(ProtocolError):
         super().__init__(message, hint=hint or "the miner must serve the glean /v1 protocol within its limits")
         self.reason = reason
 
+    def __reduce__(self):
+        # Raised in the ladder's worker processes: it must unpickle in the validator (the default pickling calls
+        # MinerError(message) without `reason`, which broke the process pool under every miner being judged).
+        return _miner_error, (self.message, self.reason, self.hint)
+
+
+def _miner_error(message: str, reason: str, hint: str | None) -> MinerError:
+    return MinerError(message, reason=reason, hint=hint)
+
 
 def axon_url(axon: str) -> str:
     """`ip:port` (as announced on chain) to a base URL; IPv6 literals get brackets."""
