@@ -86,11 +86,13 @@ class Precedence:
                                        kind=verdicts[key].kind or kind)
         return out
 
-    def record_step(self, step: int, late: Sequence[tuple[str, int]], drained: Iterable[str],
-                    miners: Iterable[str]) -> int:
-        """Count this step's evidence, remember who was drained, forget hotkeys no longer on the subnet, save.
-        Returns the evidence added."""
-        added = self._observe(late)
+    def observe(self, late: Sequence[tuple[str, int]]) -> int:
+        """Count the evidence in this step's late duplicates (before its ties are split: a copier's first delivery
+        can hold both copies of accepted records and copies tying with the original). Returns the evidence added."""
+        return self._observe(late)
+
+    def finish(self, step: int, drained: Iterable[str], miners: Iterable[str]) -> None:
+        """Remember who was drained this step, forget hotkeys no longer on the subnet, save."""
         for hotkey in drained:
             self.drained[hotkey] = step
         current = set(miners)
@@ -98,7 +100,6 @@ class Precedence:
         self.drained = {k: v for k, v in self.drained.items() if k in current}
         self.store.set_state(STATE_KEY, {"firsts": [[a, b, n] for (a, b), n in sorted(self.firsts.items())],
                                          "drained": self.drained})
-        return added
 
     def _observe(self, late: Sequence[tuple[str, int]]) -> int:
         if not late:

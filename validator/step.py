@@ -127,10 +127,11 @@ class StepRunner:
         if any(p.novel and p.outcome != "pass" for p in ok):
             final = await self._novelty([p for p in ok if p.outcome == "pass"], novel_only=True)
         await asyncio.to_thread(self.precedence.load)
+        await asyncio.to_thread(self.precedence.observe, late)
         final = self.precedence.split_ties(final, {p.uid: p.hotkey for p in ok})  # a tie goes to who was first
         phases.mark("verify")
         await self._commit_all(ok, known, step, final, report)
-        await asyncio.to_thread(self.precedence.record_step, step, late, [p.hotkey for p in ok if p.drained],
+        await asyncio.to_thread(self.precedence.finish, step, [p.hotkey for p in ok if p.drained],
                                 [n.hotkey for n in miners.values()])
         report.pulled = sum(p.pulled for p in pulls)
         await asyncio.to_thread(self.store.set_state, "round", visiting.to_json())
