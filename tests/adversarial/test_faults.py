@@ -431,3 +431,43 @@ def _accepted_count(db: Path) -> int:
             return conn.execute("SELECT count(*) FROM validator_accepted").fetchone()[0]
     except sqlite3.Error:
         return 0
+
+
+# --- a hostile page judged in the ladder's worker process --------------------------------------------------------
+
+
+def test_a_malformed_page_judged_in_a_worker_process_costs_only_its_miner(tmp_path, web):
+    """The ladder runs in worker processes; a hostile miner's malformed page makes the worker raise MinerError, which
+    must come back to the validator as that miner's refusal, not break the pool under every honest miner judged at
+    the same moment."""
+
+    async def scenario():
+        async with local_net(tmp_path, web) as net:
+            records = await net.records(6)
+            with RawServer() as server:
+                wallet = await registered(net.chain, "malformed", axon=server.axon)
+                server.routes["/v1/index"] = answer_bytes(index_body(wallet.hotkey.ss58_address, records))
+                server.routes["/v1/records"] = answer_bytes(b'{"records": [{"seq": 1, "record": {')
+                async with real_miner(net, "honest", records) as honest:
+                    v = _validator(net, ladder_processes=1, concurrency=4)
+                    try:
+                        report = await v.step()
+                        miners = {m.hotkey: m for m in v.store.miners().values()}
+                        rejections = v.store.rejections()
+                    finally:
+                        await v.close()
+                    return report, miners[honest.hotkey], miners[wallet.hotkey.ss58_address], rejections, records
+
+    report, honest, malformed, rejections, records = asyncio.run(scenario())
+    assert honest.accepted == len(records) and honest.uid not in report.failures
+    assert report.failures[malformed.uid] == "malformed_json"
+    assert (malformed.uid, "*", "protocol:malformed_json") in rejections
+
+
+def test_a_miner_error_survives_the_trip_back_from_a_worker_process():
+    import pickle
+
+    from validator.client import MinerError
+
+    error = pickle.loads(pickle.dumps(MinerError("records answer is not JSON", reason="malformed_json")))
+    assert (error.reason, error.message) == ("malformed_json", "records answer is not JSON")

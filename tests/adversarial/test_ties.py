@@ -79,6 +79,33 @@ def test_a_sybil_group_copying_a_miner_earns_under_one_percent_together(sybil_co
     assert sybil_copiers["provenance"] == {sybil_copiers["honest_hotkey"]}
 
 
+async def _late_joiner(tmp_path, web) -> dict:
+    """The copier registers after the original's backlog was accepted, and its very first delivery holds copies
+    of that backlog and copies of records the original delivers in the same step."""
+    async with local_net(tmp_path, web) as net:
+        records = await net.records(BACKLOG + NEW)
+        async with real_miner(net, "honest", records[:BACKLOG]) as honest:
+            v = _validator(net)
+            try:
+                await v.step()
+                honest.miner.store.store.add(records[BACKLOG:])
+                async with real_miner(net, "copier", records) as copier:
+                    await v.step()
+                    miners = {m.hotkey: m for m in v.store.miners().values()}
+                    provenance = {row.miner_hotkey for row in v.store.accepted_after(0, 1000)}
+            finally:
+                await v.close()
+            return {"honest": miners[honest.hotkey], "copier": miners[copier.hotkey], "provenance": provenance,
+                    "honest_hotkey": honest.hotkey}
+
+
+def test_a_copier_joining_with_copies_of_accepted_and_fresh_records_earns_under_one_percent(tmp_path, web):
+    joined = asyncio.run(_late_joiner(tmp_path, web))
+    assert joined["honest"].accepted == BACKLOG + NEW
+    assert joined["copier"].value_total <= 0.01 * joined["honest"].value_total
+    assert joined["provenance"] == {joined["honest_hotkey"]}
+
+
 async def _own_stream(tmp_path, web, hotkeys: int) -> float:
     """`hotkeys` miners of one operator serving the same records (nobody else has them): their credited value."""
     async with local_net(tmp_path, web) as net:
