@@ -38,7 +38,7 @@ SEED = 20250101
 COPY_LAG_SECONDS = 1.0  # "moments later": well inside a validator step, so most copies tie with the original
 STALE_AFTER_SECONDS = 2.0  # the stale copier re-serves records accepted at least this long ago
 EDIT_ROUNDS = 2
-EDITS_PER_ROUND = {"honest1": 3, "honest2": 2, "honest3": 3}  # roughly proportional to the slices (50/35/46 pages)
+EDITS_PER_ROUND = {"honest1": 2, "honest2": 2, "honest3": 2}  # equal: the same number of samples, the same credibility
 EDIT_ROUND_SECONDS = 15.0
 EPOCHS_AFTER = 6  # epochs the run goes on once every new page is accepted
 

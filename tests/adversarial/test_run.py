@@ -102,14 +102,29 @@ def test_copiers_and_sybil_groups_are_credited_under_one_percent(run, kind):
     assert sum(run.miners[n].value_total for n in group) <= 0.01 * total
 
 
-def test_no_hostile_miner_provides_a_record_of_the_dataset(run):
-    hostile = {run_member_hotkey(run, n) for n in run.hostile()}
-    assert not hostile & {row["miner_hotkey"] for row in run.release}
-    assert all(run.miners[n].accepted == 0 for n in run.hostile())
+def test_no_copy_is_the_record_kept_in_the_dataset(run):
+    """Every record a hostile miner copied, relabelled, replayed or made up lost to the original or was rejected:
+    none of those miners contributed a row of the release."""
+    copiers = {run.miners[n].hotkey for n in run.hostile() if run.role(n) != "hostile:near-dup"}
+    assert not copiers & {row["contributor_hotkey"] for row in run.release}
+    assert all(run.miners[n].accepted == 0 for n in run.hostile() if run.role(n) != "hostile:near-dup")
 
 
-def run_member_hotkey(run: Outcome, name: str) -> str:
-    return run.miners[name].hotkey
+def test_a_spun_page_enters_the_dataset_only_where_the_original_was_rejected(run):
+    """The known residual (docs/adversarial.md): a spinner's copy of a page passes verification as "similar" and can
+    pass a quality rule the page's exact text narrowly failed. Such a row only exists where no honest version of the
+    page was accepted, and there are few of them."""
+    spinner = run.miners["near-dup"].hotkey
+    spun = [row for row in run.release if row["contributor_hotkey"] == spinner]
+    catalog = DomainCatalog.load([run.log_dir.parent / "domains"])
+    accepted_uris = {row["uri"] for row in run.accepted if row["miner_hotkey"] != spinner}
+    now = datetime.now(UTC)
+    for row in spun:
+        assert row["uri"] not in accepted_uris
+        originals = [r for rs in run.honest_records.values() for r in rs if r.uri == row["uri"]]
+        assert originals and all(judge_record(0, 1, r.model_dump(mode="json"), catalog.get(r.domain), now)[0] is None
+                                 for r in originals)
+    assert len(spun) <= 0.01 * len(run.release)
 
 
 @pytest.mark.parametrize("kind", sorted(REASONS))
