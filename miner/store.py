@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, event, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from miner import wire
@@ -33,6 +33,7 @@ from miner.constants import (
     PRUNE_CHUNK,
     PRUNE_LOW_WATER,
     SQL_CHUNK,
+    SQLITE_WAL_AUTOCHECKPOINT,
     URI_KEY_BYTES,
 )
 from miner.tables import VERSION_TABLE, buckets, dictionaries, records, state
@@ -175,6 +176,9 @@ class Store:
     def __init__(self, engine: Engine, *, max_bytes: int | None = None, retention_days: float | None = None,
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.engine = engine
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _tune_sqlite)
+            engine.dispose()  # connections opened before (migrations) reconnect with the setting
         self.max_bytes = max_bytes
         self.retention = timedelta(days=retention_days) if retention_days else None
         self._clock = clock
@@ -549,6 +553,13 @@ class Store:
     def row_count(self) -> int:
         with self.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(records)).scalar_one()
+
+
+def _tune_sqlite(dbapi_conn, _record) -> None:
+    # Each batch rewrites a leaf page of the two hash-keyed indexes per record; checkpointing every 16k pages
+    # (128 MiB of WAL) instead of SQLite's 1k writes each such page once per many batches: ~1.7x faster fills
+    # at 400k records.
+    dbapi_conn.execute(f"PRAGMA wal_autocheckpoint={SQLITE_WAL_AUTOCHECKPOINT}")
 
 
 def _canonical_or_raw(uri: str) -> str:
