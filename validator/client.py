@@ -148,6 +148,7 @@ class MinerClient:
             remaining = _remaining(deadline)
             if remaining <= 0:
                 break
+            retry_after = 0.0
             try:
                 async with asyncio.timeout(min(K.REQUEST_SECONDS, remaining)):
                     return await self._attempt(method, url, hotkey, payload, cap)
@@ -156,11 +157,12 @@ class MinerClient:
             except httpx.TransportError as exc:
                 last = MinerError(f"{method} {path} failed: {type(exc).__name__}", reason="unreachable")
             except _Retryable as exc:
-                last = exc.error
+                last, retry_after = exc.error, exc.retry_after
             log.debug("retrying %s %s attempt=%d reason=%s", method, url, attempt + 1, last.reason)
-            pause = K.RETRY_BACKOFF_SECONDS * 2**attempt
-            if attempt + 1 < self.attempts and _remaining(deadline) > pause:
-                await asyncio.sleep(pause)
+            pause = max(K.RETRY_BACKOFF_SECONDS * 2**attempt, retry_after)
+            if attempt + 1 >= self.attempts or _remaining(deadline) <= pause:
+                break  # no time to wait as asked: retrying at once would only be refused again
+            await asyncio.sleep(pause)
         raise last or MinerError(f"{method} {path}: no time left", reason="timeout")
 
     async def _attempt(self, method: str, url: str, hotkey: str | None, payload: bytes | None, cap: int) -> bytes:
@@ -174,14 +176,23 @@ class MinerClient:
                 error = MinerError(f"HTTP {response.status_code} from {url}: {detail}",
                                    reason=f"http_{response.status_code}")
                 if response.status_code in RETRYABLE_STATUS:
-                    raise _Retryable(error)
+                    raise _Retryable(error, _retry_after(response.headers.get("retry-after")))
                 raise error
             return await read_capped(response, cap)
 
 
 class _Retryable(Exception):
-    def __init__(self, error: MinerError) -> None:
+    def __init__(self, error: MinerError, retry_after: float = 0.0) -> None:
         self.error = error
+        self.retry_after = retry_after
+
+
+def _retry_after(value: str | None) -> float:
+    """Seconds of a Retry-After header (delta-seconds form), capped; 0 when absent or unusable."""
+    try:
+        return min(max(float(value), 0.0), K.MAX_RETRY_AFTER_SECONDS) if value else 0.0
+    except ValueError:
+        return 0.0
 
 
 def _remaining(deadline: float | None) -> float:

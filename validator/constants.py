@@ -11,6 +11,8 @@ REQUEST_SECONDS = 20.0
 # Application-level retries (each attempt is signed again, so the nonce is fresh) for connection errors, 429 and 5xx.
 REQUEST_ATTEMPTS = 3
 RETRY_BACKOFF_SECONDS = 0.25
+# A miner's Retry-After (429/503) is honoured up to this long, and only while the miner's deadline allows.
+MAX_RETRY_AFTER_SECONDS = 10.0
 # The index is O(buckets); a bigger answer is hostile.
 MAX_INDEX_BYTES = 8 * 1024 * 1024
 # Error bodies are read only for the log line.

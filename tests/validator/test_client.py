@@ -13,6 +13,7 @@ from tests.validator.servers import (
     answer_json,
     endless,
     gzip_bomb,
+    send,
     sequence,
     slowloris,
 )
@@ -119,3 +120,19 @@ async def test_unreachable_miner_is_reported(client):
     with pytest.raises(MinerError) as info:
         await client.index("127.0.0.1:1", MINER, deadline=time.monotonic() + 2)
     assert info.value.reason in {"unreachable", "timeout"}
+
+
+async def test_retry_after_of_a_busy_miner_is_honoured(server, client):
+    server.routes["/v1/index"] = sequence(lambda h: send(h, 429, b'{"error":"rate_limited","detail":"x"}',
+                                                         headers={"Retry-After": "1"}), answer_json(_index()))
+    began = time.monotonic()
+    await client.index(server.axon, MINER, deadline=began + 5)
+    assert time.monotonic() - began >= 1.0 and len(server.requests) == 2
+
+
+async def test_retry_after_beyond_the_deadline_gives_up(server, client):
+    server.routes["/v1/index"] = lambda h: send(h, 429, b'{"error":"rate_limited","detail":"x"}',
+                                                headers={"Retry-After": "8"})
+    with pytest.raises(MinerError) as info:
+        await client.index(server.axon, MINER, deadline=time.monotonic() + 1.0)
+    assert info.value.reason == "http_429" and len(server.requests) == 1
