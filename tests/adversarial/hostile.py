@@ -71,11 +71,16 @@ class SourceStore:
     def after(self, seq: int) -> list[tuple[int, Any]]:
         """(seq, Record) written after `seq`."""
         from miner.store import Store
+        from schemas.errors import StorageError
+        from storage import make_engine
 
         if self._store is None:
             if not self.db.exists():
                 return []
-            self._store = Store.open(f"sqlite:///{self.db}")
+            try:  # never migrate someone else's store: read it once its own miner has created it
+                self._store = Store(make_engine(f"sqlite:///{self.db}"))
+            except StorageError:
+                return []
         return list(self._store.iter_records(seq))
 
 

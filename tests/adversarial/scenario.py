@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from hub import LocalTarget, Publisher
 from miner.store import Store
 from schemas.record import Record
+from scrapers import USER_AGENT
 from tests.adversarial.network import HONEST, TEMPO, AdversarialNet
 from validator.store import MinerState
 
@@ -64,6 +65,7 @@ LATE = (
     ("stale-copier", "stale-copier", None, STALE_AFTER_SECONDS),
     ("cursor-replayer", "cursor-replayer", None, 0.0),
 )
+SOURCE_FAULTS = 8  # 503 answers the sample web gives the validator's re-fetches once the fault is on
 KILLED_MINER = "honest3"  # the honest miner nobody copies (see docs/adversarial.md: a copier wins what a dead miner
                           # could not deliver)
 
@@ -85,6 +87,7 @@ class Outcome:
     release: list[dict]  # rows of the published release (content_hash, text, uri, miner_hotkey)
     credibility: dict[str, list[float]] = field(default_factory=dict)
     kills: list[tuple[float, str]] = field(default_factory=list)
+    source_faults: list[float] = field(default_factory=list)
     edits: list[tuple[float, str, str, str]] = field(default_factory=list)
     seconds: float = 0.0
     log_dir: Path | None = None
@@ -105,6 +108,7 @@ class Run:
     def __init__(self, root: Path, seed: int = SEED) -> None:
         self.net = AdversarialNet(root, seed=seed)
         self.credibility: dict[str, list[float]] = {plan.name: [] for plan in HONEST}
+        self.faults: list[float] = []
         self._watching = True
 
     async def __call__(self) -> Outcome:
@@ -143,15 +147,19 @@ class Run:
         net = self.net
         span = EDIT_ROUNDS * EDIT_ROUND_SECONDS
         kills = sorted([(net.rng.uniform(1.0, span), "validator"), (net.rng.uniform(1.0, span), KILLED_MINER)])
+        fault_at = net.rng.uniform(1.0, span)
         began = time.monotonic()
         rounds = [r * EDIT_ROUND_SECONDS for r in range(EDIT_ROUNDS)]
-        events = sorted([(t, "edit", None) for t in rounds] + [(t, "kill", name) for t, name in kills],
-                        key=lambda e: e[0])
+        events = sorted([(t, "edit", None) for t in rounds] + [(t, "kill", name) for t, name in kills]
+                        + [(fault_at, "fault", None)], key=lambda e: e[0])
         for at, what, name in events:
             await asyncio.sleep(max(0.0, began + at - time.monotonic()))
             if what == "edit":
                 for plan in HONEST:
                     net.edit_pages(plan, EDITS_PER_ROUND[plan.name])
+            elif what == "fault":  # the site answers the validator's re-fetches (only) with 503 for a while
+                net.web.add_fault(status=503, user_agent=USER_AGENT, path_prefix="/site/", times=SOURCE_FAULTS)
+                self.faults.append(net.elapsed())
             else:
                 await net.sigkill(name)
         await asyncio.sleep(max(0.0, began + span - time.monotonic()))
@@ -248,7 +256,8 @@ class Run:
                        emission=emission, epochs=epochs, miners=miners, rejections=rejections, accepted=accepted,
                        pending={k: v for k, v in pending.items() if k}, honest_records=honest_records,
                        cursors=cursors, newest_seq=newest, release=release, credibility=self.credibility,
-                       kills=list(net.events.kills), edits=list(net.events.edits), seconds=net.elapsed(),
+                       kills=list(net.events.kills), source_faults=list(self.faults),
+                       edits=list(net.events.edits), seconds=net.elapsed(),
                        log_dir=net.root / "logs")
 
     def _publish(self, store) -> list[dict]:

@@ -55,7 +55,7 @@ def run(tmp_path_factory) -> Outcome:
 
 def _report(o: Outcome) -> dict:
     total = sum(o.emission.values()) or 1.0
-    return {"seconds": round(o.seconds, 1), "epochs": o.epochs, "kills": o.kills,
+    return {"seconds": round(o.seconds, 1), "epochs": o.epochs, "kills": o.kills, "source_faults": o.source_faults,
             "edits": len(o.edits), "accepted": len(o.accepted), "release_rows": len(o.release),
             "miners": {n: {"role": o.role(n), "share": round(o.emission[n] / total, 5),
                            "value": round(o.miners[n].value_total, 4) if n in o.miners else None,
@@ -72,7 +72,7 @@ def _share(run: Outcome, names) -> float:
 def test_the_run_spans_many_epochs_with_both_kills(run):
     assert run.epochs >= 10 and sum(run.emission.values()) > 0
     assert sorted(name for _t, name in run.kills) == ["honest3", "validator"]
-    assert run.edits
+    assert run.edits and run.source_faults
 
 
 @pytest.mark.parametrize("name", [name for _kind, name, _source, _lag in EARLY + LATE])
@@ -120,8 +120,8 @@ def test_a_spun_page_enters_the_dataset_only_where_the_original_was_rejected(run
     accepted_uris = {row["uri"] for row in run.accepted if row["miner_hotkey"] != spinner}
     now = datetime.now(UTC)
     for row in spun:
-        assert row["uri"] not in accepted_uris
-        originals = [r for rs in run.honest_records.values() for r in rs if r.uri == row["uri"]]
+        assert row["url"] not in accepted_uris
+        originals = [r for rs in run.honest_records.values() for r in rs if r.uri == row["url"]]
         assert originals and all(judge_record(0, 1, r.model_dump(mode="json"), catalog.get(r.domain), now)[0] is None
                                  for r in originals)
     assert len(spun) <= 0.01 * len(run.release)
@@ -185,4 +185,4 @@ def test_the_release_has_no_exact_duplicates(run):
 
 def test_the_release_has_no_near_duplicates(run):
     pairs = similar_pairs([r["text"] for r in run.release], NEAR_DUP)
-    assert not pairs, [(run.release[i]["uri"], run.release[j]["uri"], round(s, 3)) for i, j, s in pairs]
+    assert not pairs, [(run.release[i]["url"], run.release[j]["url"], round(s, 3)) for i, j, s in pairs]
