@@ -113,3 +113,14 @@ async def test_the_ladder_runs_in_worker_processes(good, catalog):
     finally:
         ladder.close()
     assert [c.record for c in verdict.candidates] == good
+
+
+async def test_a_malformed_page_judged_in_a_worker_is_refused_not_a_broken_pool(good, catalog):
+    ladder = Ladder(catalog, processes=1)
+    try:
+        with pytest.raises(MinerError) as info:
+            await ladder.judge(7, b"{not json", REQUEST, utcnow())
+        verdict = await ladder.judge(7, _page(_items(good)), REQUEST, utcnow())  # the pool still works
+    finally:
+        ladder.close()
+    assert info.value.reason == "malformed_json" and len(verdict.candidates) == len(good)
