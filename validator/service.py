@@ -174,14 +174,15 @@ class Validator:
         if info is None:
             log.info("publish: nothing new since the last release")
             return None
-        await asyncio.to_thread(self.store.set_state, "last_release",
-                                {"release": info.release, "revision": info.revision, "location": info.location,
-                                 "rows_by_domain": info.rows_by_domain})
         try:
             await self.chain.commit(self.wallet, info.location)
             log.info("release committed on chain location=%s", info.location)
         except ChainError as exc:
             log.warning("release %s published but not committed on chain: %s", info.location, exc)
+        # Recorded after the commit attempt, so a reader that sees it also sees the commitment.
+        await asyncio.to_thread(self.store.set_state, "last_release",
+                                {"release": info.release, "revision": info.revision, "location": info.location,
+                                 "rows_by_domain": info.rows_by_domain})
         return info
 
     async def _publish_loop(self, stop: asyncio.Event) -> None:
