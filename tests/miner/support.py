@@ -84,13 +84,16 @@ async def serve_miner(config: GleanConfig, chain: LocalChain, wallet, *, records
     task = asyncio.create_task(miner.run(stop, sock=sock))
     base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     async with httpx.AsyncClient(base_url=base_url) as probe:
-        for _ in range(200):
+        for _ in range(500):  # bounded: ~10 s on a busy machine
             if task.done():
                 task.result()
             with contextlib.suppress(httpx.TransportError):
                 if (await probe.get("/v1/health")).status_code == 200:
                     break
             await asyncio.sleep(0.02)
+        else:
+            stop.set()
+            raise RuntimeError("the miner did not answer /v1/health in time")
     try:
         yield RunningMiner(miner, base_url, chain)
     finally:
