@@ -319,15 +319,22 @@ class StepRunner:
 
     async def _commit_all(self, pulls: Sequence[MinerPull], known: dict[int, MinerState], step: int,
                           verdicts: dict[str, NoveltyVerdict], report: StepReport) -> None:
-        """One transaction per miner; the novelty index hears of rows only once they are committed."""
+        """One transaction per miner; the novelty index hears of rows only once they are committed (the previous
+        miner's rows are indexed while the next miner's transaction runs)."""
+        committed: list[tuple[int, str, bytes]] = []
         for p in pulls:
             commit = await asyncio.to_thread(self._commit_for, p, known[p.uid], step, verdicts)
-            inserted = await asyncio.to_thread(self.store.commit_miner, commit)
-            self.corpus.add(inserted)
+            done = await asyncio.gather(asyncio.to_thread(self.store.commit_miner, commit),
+                                        asyncio.to_thread(self.corpus.add, committed), return_exceptions=True)
+            for outcome in done:  # both finished: an index never misses rows that were committed
+                if isinstance(outcome, BaseException):
+                    raise outcome
+            inserted = committed = done[0]
             self._observe(p, commit, inserted)
             report.outcomes[p.uid] = p.outcome
             report.accepted += len(inserted)
             report.rejected += sum(commit.rejected.values())
+        await asyncio.to_thread(self.corpus.add, committed)
 
     def _commit_for(self, p: MinerPull, miner: MinerState, step: int,
                     verdicts: dict[str, NoveltyVerdict]) -> MinerCommit:
@@ -430,7 +437,7 @@ class StepRunner:
         commit = await asyncio.to_thread(self._commit_for, pull, miner, step, verdicts)
         commit.resolved_pending = batch.id
         inserted = await asyncio.to_thread(self.store.commit_miner, commit)
-        self.corpus.add(inserted)
+        await asyncio.to_thread(self.corpus.add, inserted)
         log.info("pending batch resolved id=%d uid=%d held_at_step=%d outcome=%s records=%d", batch.id, batch.uid,
                  batch.step, outcome, len(novel))
         self._observe(pull, commit, inserted)
