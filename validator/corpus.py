@@ -28,9 +28,12 @@ class Corpus:
         self.meta_path = snapshot.with_name(snapshot.name + ".json")
         self.index = NoveltyIndex()
         self.watermark = 0
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the index
+        self._backlog: list[tuple[int, str, bytes]] = []  # committed rows not indexed yet
+        self._backlog_lock = threading.Lock()
 
     def __len__(self) -> int:
+        self.flush()
         return len(self.index)
 
     def open(self) -> None:
@@ -73,24 +76,42 @@ class Corpus:
                 self.watermark = max(self.watermark, int(key))
 
     def assess(self, deliveries: list[Delivery]) -> list[NoveltyVerdict]:
-        """Novelty of a step's deliveries against the accepted corpus and one another."""
+        """Novelty of a step's deliveries against the accepted corpus (every row added so far) and one another."""
         if not deliveries:
             return []
         with self._lock:
+            self._index_backlog()
             return self.index.assess_step(deliveries)
 
     def add(self, rows: Iterable[tuple[int, str, bytes]]) -> None:
-        """Extend the index with rows that are already committed (accepted_id, content_hash, minhash)."""
+        """Queue rows that are already committed (accepted_id, content_hash, minhash); cheap, so the step's commits
+        do not wait for indexing. `assess`, `save` and `flush` index the queue first, so no lookup ever misses them."""
+        with self._backlog_lock:
+            self._backlog.extend(rows)
+
+    def flush(self) -> None:
+        """Index the queued rows now (the validator does it in the background, between steps)."""
         with self._lock:
-            for accepted_id, content_hash, sig in rows:
-                if accepted_id <= self.watermark:
-                    continue
+            self._index_backlog()
+
+    def _index_backlog(self) -> None:
+        with self._backlog_lock:
+            rows, self._backlog = sorted(self._backlog), []
+        for done, (accepted_id, content_hash, sig) in enumerate(rows):
+            if accepted_id <= self.watermark:
+                continue
+            try:
                 self.index.add(str(accepted_id), content_hash, sig)
-                self.watermark = accepted_id
+            except BaseException:
+                with self._backlog_lock:  # keep what was not indexed for the next attempt
+                    self._backlog[:0] = rows[done:]
+                raise
+            self.watermark = accepted_id
 
     def save(self) -> None:
         """Write the snapshot and then its watermark, each atomically (a crash leaves the old pair or a mismatch)."""
         with self._lock:
+            self._index_backlog()
             tmp = self.snapshot.with_name(self.snapshot.name + ".tmp")
             self.index.save(tmp)
             meta = {"watermark": self.watermark, "count": len(self.index)}

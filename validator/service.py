@@ -92,6 +92,7 @@ class Validator:
         if self.http is not None:
             await self.http.stop()
         with contextlib.suppress(Exception):
+            await self.runner.settle()
             await asyncio.to_thread(self.corpus.save)
         await self.client.aclose()
         await self.verifier.aclose()
@@ -115,6 +116,7 @@ class Validator:
         report = await self.runner.run(state)
         self._steps += 1
         if self._steps % K.SNAPSHOT_EVERY_STEPS == 0:
+            await self.runner.settle()
             await asyncio.to_thread(self.corpus.save)
         miners = {n.uid for n in state.miners()}
         scores = {uid: m.score for uid, m in (await asyncio.to_thread(self.store.miners)).items() if uid in miners}

@@ -91,6 +91,13 @@ class StepRunner:
         self.metrics = metrics
         self.block_time = block_time
         self.precedence = Precedence(store)
+        self._indexing: asyncio.Task | None = None  # indexing of the last step's accepted rows, in the background
+
+    async def settle(self) -> None:
+        """Wait for background indexing (before a snapshot or shutdown)."""
+        if self._indexing is not None:
+            await self._indexing
+            self._indexing = None
 
     # -- the step ---------------------------------------------------------------------------------------------------
 
@@ -319,22 +326,18 @@ class StepRunner:
 
     async def _commit_all(self, pulls: Sequence[MinerPull], known: dict[int, MinerState], step: int,
                           verdicts: dict[str, NoveltyVerdict], report: StepReport) -> None:
-        """One transaction per miner; the novelty index hears of rows only once they are committed (the previous
-        miner's rows are indexed while the next miner's transaction runs)."""
-        committed: list[tuple[int, str, bytes]] = []
+        """One transaction per miner; the novelty index hears of rows only once they are committed (it indexes them
+        in the background between steps, and before any lookup)."""
         for p in pulls:
             commit = await asyncio.to_thread(self._commit_for, p, known[p.uid], step, verdicts)
-            done = await asyncio.gather(asyncio.to_thread(self.store.commit_miner, commit),
-                                        asyncio.to_thread(self.corpus.add, committed), return_exceptions=True)
-            for outcome in done:  # both finished: an index never misses rows that were committed
-                if isinstance(outcome, BaseException):
-                    raise outcome
-            inserted = committed = done[0]
+            inserted = await asyncio.to_thread(self.store.commit_miner, commit)
+            self.corpus.add(inserted)
             self._observe(p, commit, inserted)
             report.outcomes[p.uid] = p.outcome
             report.accepted += len(inserted)
             report.rejected += sum(commit.rejected.values())
-        await asyncio.to_thread(self.corpus.add, committed)
+        self._indexing = asyncio.create_task(asyncio.to_thread(self.corpus.flush))
+        self._indexing.add_done_callback(_log_failure)
 
     def _commit_for(self, p: MinerPull, miner: MinerState, step: int,
                     verdicts: dict[str, NoveltyVerdict]) -> MinerCommit:
@@ -437,10 +440,15 @@ class StepRunner:
         commit = await asyncio.to_thread(self._commit_for, pull, miner, step, verdicts)
         commit.resolved_pending = batch.id
         inserted = await asyncio.to_thread(self.store.commit_miner, commit)
-        await asyncio.to_thread(self.corpus.add, inserted)
+        self.corpus.add(inserted)
         log.info("pending batch resolved id=%d uid=%d held_at_step=%d outcome=%s records=%d", batch.id, batch.uid,
                  batch.step, outcome, len(novel))
         self._observe(pull, commit, inserted)
+
+
+def _log_failure(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("indexing accepted records failed (kept queued; the next lookup tries again): %r", task.exception())
 
 
 class _Phases:
