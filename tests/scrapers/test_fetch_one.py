@@ -23,10 +23,6 @@ from tests.scrapers.recorded import (
 from tests.support.site import LoopbackSite, Page
 
 
-def netloc(site: LoopbackSite) -> str:
-    return f"127.0.0.1:{site.port}"
-
-
 async def same_as_crawl(domain, records: list[Record]) -> None:
     assert records
     for record in records:
@@ -58,7 +54,7 @@ async def test_hackernews_refetch_equals_the_crawl(site):
     serve_json(site, "/v0/item/8863.json", "hn_item_link.json")
     serve_json(site, "/v0/item/121003.json", "hn_item_ask.json")
     site.add("/articles/imports", html_page("How Python finds your modules"))
-    domain = make_domain(source("hackernews", base_url=site.url("/v0"), allow_hosts=[netloc(site)]))
+    domain = make_domain(source("hackernews", base_url=site.url("/v0"), allow_hosts=[site.netloc]))
     records = (await crawl_here(domain)).records
     assert len(records) == 2
     await same_as_crawl(domain, records)

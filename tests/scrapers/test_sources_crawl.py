@@ -19,10 +19,6 @@ from tests.scrapers.recorded import (
 from tests.support.site import LoopbackSite, Page
 
 
-def netloc(site: LoopbackSite) -> str:
-    return f"127.0.0.1:{site.port}"
-
-
 # -- feed ------------------------------------------------------------------------------------------------------
 async def test_feed_entries_are_followed_to_their_articles(site):
     site.add("/robots.txt", robots())
@@ -101,7 +97,7 @@ def serve_hn(site: LoopbackSite) -> None:
 
 async def test_hn_text_posts_and_allowed_linked_articles_become_records(site):
     serve_hn(site)
-    domain = make_domain(source("hackernews", base_url=site.url("/v0"), allow_hosts=[netloc(site)]))
+    domain = make_domain(source("hackernews", base_url=site.url("/v0"), allow_hosts=[site.netloc]))
     result = await crawl_here(domain)
     by_uri = result.by_uri()
     assert set(by_uri) == {"https://news.ycombinator.com/item?id=121003", site.url("/articles/imports")}

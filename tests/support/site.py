@@ -79,6 +79,11 @@ class LoopbackSite:
         return self._server.server_address[1]
 
     @property
+    def netloc(self) -> str:
+        """host:port, as an allow-list names this site."""
+        return f"127.0.0.1:{self.port}"
+
+    @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
