@@ -74,9 +74,9 @@ class RunningMiner:
 
 @contextlib.asynccontextmanager
 async def serve_miner(config: GleanConfig, chain: LocalChain, wallet, *, records: list[Record] = (),
-                      crawl=None) -> AsyncIterator[RunningMiner]:
+                      crawl=None, catalog=None) -> AsyncIterator[RunningMiner]:
     """A miner with a real uvicorn on an ephemeral loopback port, stopped (and its store closed) on exit."""
-    miner = build_miner(config, wallet=wallet, chain=chain, crawl=crawl)
+    miner = build_miner(config, wallet=wallet, chain=chain, crawl=crawl, catalog=catalog)
     if records:
         miner.store.store.add(records)
     sock = bind_socket("127.0.0.1", 0)

@@ -12,17 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 
-import httpx
 import yaml
 from bittensor.keyfiles import Keypair
 
 from chain import LocalChain
 from glean.sampleweb import SampleWeb, domain_specs
-from miner.app import Miner, bind_socket, build_miner
+from miner.app import Miner
 from schemas.config import GleanConfig
 from schemas.domain import DomainCatalog, DomainSpec
 from schemas.record import Record, utcnow
 from scrapers import fetch_one
+from tests.miner.support import serve_miner
 from validator.ladder import judge_record
 
 DOMAIN = "python-language"  # the sample web's language reference: 50 articles of real prose
@@ -149,26 +149,8 @@ async def real_miner(net: Net, name: str, records: list[Record]) -> AsyncIterato
     wallet = await registered(net.chain, name)
     config = GleanConfig(data_dir=net.tmp_path / f"miner-{name}",
                          miner={"host": "127.0.0.1", "requests_per_minute": 6000, "request_burst": 500})
-    miner = build_miner(config, wallet=wallet, chain=net.chain, catalog=net.catalog)
-    if records:
-        miner.store.store.add(records)
-    sock = bind_socket("127.0.0.1", 0)
-    axon = f"127.0.0.1:{sock.getsockname()[1]}"
-    stop = asyncio.Event()
-    task = asyncio.create_task(miner.run(stop, sock=sock))
-    async with httpx.AsyncClient(base_url=f"http://{axon}") as probe:
-        for _ in range(300):
-            if task.done():
-                task.result()
-            with contextlib.suppress(httpx.TransportError):
-                if (await probe.get("/v1/health")).status_code == 200:
-                    break
-            await asyncio.sleep(0.02)
-    try:
-        yield RunningMiner(miner, wallet, axon)
-    finally:
-        stop.set()
-        await task
+    async with serve_miner(config, net.chain, wallet, records=records, catalog=net.catalog) as running:
+        yield RunningMiner(running.miner, wallet, running.base_url.removeprefix("http://"))
 
 
 def records_page(records: list[Record], *, first_seq: int = 1) -> bytes:
