@@ -13,14 +13,11 @@ per text byte is reported for both; the ingest figure is the honest one).
 
 from __future__ import annotations
 
-import ast
 import asyncio
-import contextlib
 import hashlib
 import os
 import random
 import statistics
-import sysconfig
 import tempfile
 import threading
 import time
@@ -33,6 +30,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks import du_storage_compare as du
+from benchmarks.stdlib_text import stdlib_docstrings
 from schemas import Record, normalize_text
 
 TEXT_CHARS = 2_048
@@ -54,15 +52,9 @@ class MarkovText:
 
     def __init__(self, seed: int = 7) -> None:
         words: list[str] = []
-        stdlib = Path(sysconfig.get_paths()["stdlib"])
-        for path in sorted(stdlib.glob("*.py")):
-            with contextlib.suppress(SyntaxError, UnicodeDecodeError, ValueError):
-                tree = ast.parse(path.read_text(encoding="utf-8"))
-                for node in ast.walk(tree):
-                    if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-                        doc = ast.get_docstring(node)
-                        if doc and len(doc) > 200:
-                            words.extend(doc.split() + ["\n\n"])
+        for _name, doc in stdlib_docstrings():
+            if len(doc) > 200:
+                words.extend(doc.split() + ["\n\n"])
         self.chain: dict[tuple[str, str], list[str]] = defaultdict(list)
         for a, b, c in zip(words, words[1:], words[2:], strict=False):
             self.chain[(a, b)].append(c)

@@ -13,16 +13,13 @@ same pages in this process (one core).
 
 from __future__ import annotations
 
-import ast
 import asyncio
-import contextlib
 import html
 import multiprocessing
 import os
 import random
 import resource
 import sqlite3
-import sysconfig
 import tempfile
 import time
 from pathlib import Path
@@ -31,6 +28,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.stdlib_text import stdlib_docstrings
 from schemas import DomainSpec, Record, SourceSpec
 from scrapers import crawl
 from scrapers.params import load_params
@@ -48,17 +46,7 @@ TARGET_EXTRACT = 100.0
 
 def _docstrings() -> list[tuple[str, str]]:
     """(qualified name, docstring) of the stdlib's modules, classes and functions with some prose."""
-    found: list[tuple[str, str]] = []
-    stdlib = Path(sysconfig.get_paths()["stdlib"])
-    for path in sorted(stdlib.glob("*.py")):
-        with contextlib.suppress(SyntaxError, UnicodeDecodeError, ValueError):
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-            for node in ast.walk(tree):
-                if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-                    doc = ast.get_docstring(node)
-                    if doc and len(doc.split()) >= 40:
-                        found.append((f"{path.stem}.{getattr(node, 'name', path.stem)}", doc))
-    return found
+    return [(name, doc) for name, doc in stdlib_docstrings() if len(doc.split()) >= 40]
 
 
 def _page(i: int, docs: list[tuple[str, str]], rng: random.Random) -> str:
