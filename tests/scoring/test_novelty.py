@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from schemas import StorageError, hash_text, normalize_text
+from scoring import _fast
 from scoring import constants as k
 from scoring.novelty import SIGNATURE_BYTES, Delivery, NoveltyIndex, estimated_jaccard, shingles, signature
 
@@ -304,3 +305,14 @@ def test_rebuild_refuses_a_foreign_signature() -> None:
     rows.append(("bad", "0" * 64, b"\x01" * SIGNATURE_BYTES))
     with pytest.raises(StorageError, match="signature"):
         NoveltyIndex.rebuild(rows)
+
+
+def test_compiled_shingles_equal_joined_word_ngrams(prose) -> None:
+    rng = random.Random(5)
+    vocab = ["a", "bb", "é", "日本語", "x1", "ß"]
+    word_lists = [doc.text.casefold().split() for doc in prose[:40]]
+    word_lists += [[rng.choice(vocab) for _ in range(rng.randint(0, 12))] for _ in range(500)]
+    for words in word_lists:
+        expected = ([" ".join(words[i:i + k.SHINGLE]) for i in range(len(words) - k.SHINGLE + 1)]
+                    if len(words) >= k.SHINGLE else [" ".join(words)])
+        assert _fast.shingles(words, k.SHINGLE) == expected, words

@@ -6,10 +6,12 @@ import random
 from collections import Counter
 
 import pytest
+from scoring._fast import ngram_repeats
 
 from schemas import QualitySpec, Signal
 from scoring import constants as k
-from scoring.quality import _ngram_repeats, assess_quality, detect_language
+from scoring.quality import assess_quality, detect_language
+from scoring.tokenize import analyse
 from tests.scoring.conftest import datatrove_filters, datatrove_verdicts
 
 SPEC = QualitySpec(min_quality=0.5, min_words=50, max_words=100_000)
@@ -202,9 +204,19 @@ def _reference_ngram_repeats(tokens: list[str]) -> tuple[dict[int, int], dict[in
     return top, dup
 
 
-def test_fast_ngram_repetition_equals_the_direct_computation() -> None:
+TOP_NS = tuple(n for n, _ in k.GOPHER_TOP_NGRAMS)
+DUP_NS = tuple(n for n, _ in k.GOPHER_DUP_NGRAMS)
+
+
+def test_compiled_ngram_repetition_equals_the_direct_computation() -> None:
     rng = random.Random(0)
-    for _ in range(2000):
-        vocab = "a bb ccc d . ,".split()[: rng.randint(1, 6)]
-        tokens = [rng.choice(vocab) for _ in range(rng.randint(0, 40))]
-        assert _ngram_repeats(tokens) == _reference_ngram_repeats(tokens), tokens
+    for i in range(2000):
+        vocab = "a bb ccc d . , é 日本".split()[: rng.randint(1, 8)]
+        tokens = [rng.choice(vocab) for _ in range(rng.randint(0, 40 if i % 10 else 600))]
+        assert ngram_repeats(tokens, TOP_NS, DUP_NS) == _reference_ngram_repeats(tokens), tokens
+
+
+def test_compiled_ngram_repetition_equals_the_direct_computation_on_real_text(corpus) -> None:
+    for doc in corpus[:120]:
+        tokens = analyse(doc.text).tokens
+        assert ngram_repeats(tokens, TOP_NS, DUP_NS) == _reference_ngram_repeats(tokens), doc.text[:80]

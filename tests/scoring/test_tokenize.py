@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from scoring._fast import TokenCounter
 
 from scoring import text_rules
 from scoring.tokenize import (
@@ -111,3 +112,22 @@ def test_prefix_and_suffix_shortcuts_hold_for_ascii_letters_and_digits() -> None
         assert _prefix_len(chunk) == (_prefix(chunk).end() if _prefix(chunk) else 0), chunk
         found = _suffix(chunk)
         assert _suffix_len(chunk) == (len(chunk) - found.start() if found else 0), chunk
+
+
+def _plain_counts(tokens: tuple[str, ...]) -> tuple[int, int, int]:
+    """The definition `TokenCounter` compiles: datatrove's words (not only punctuation), their characters, and
+    the tokens with a letter."""
+    punctuation = frozenset(text_rules.PUNCTUATION)
+    words = [t for t in tokens if not punctuation.issuperset(t)]
+    return len(words), sum(map(len, words)), sum(1 for t in tokens if any(ch.isalpha() for ch in t))
+
+
+def test_compiled_token_counts_equal_their_definition(corpus) -> None:
+    counter = TokenCounter(text_rules.PUNCTUATION)
+    rng = random.Random(3)
+    alphabet = "aZ9_.,!?-'’“”…—«»()[]{}#@%$€日本é\u0301\xa0\u2028🙂"
+    samples = [tuple(split_words(doc.text)) for doc in corpus[:60]]
+    samples += [tuple("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 6)))
+                      for _ in range(rng.randint(0, 8))) for _ in range(3000)]
+    for tokens in samples:
+        assert counter.counts(tokens) == _plain_counts(tokens), tokens
