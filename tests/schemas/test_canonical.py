@@ -1,3 +1,7 @@
+import random
+import re
+import unicodedata
+
 import pytest
 
 from schemas import RecordError, canonical_url, normalize_text
@@ -54,3 +58,21 @@ def test_bad_urls_raise_with_a_fix(bad):
 def test_normalize_text(raw, normal):
     assert normalize_text(raw) == normal
     assert normalize_text(normal) == normal
+
+
+def _normalize_line_by_line(text: str) -> str:
+    """The definition of `normalize_text`, one line at a time (what its whole-text passes must equal)."""
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
+    text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200d\u2060\ufeff]", "", text)
+    text = "\n".join(re.sub(r"[^\S\n]+", " ", line).strip() for line in text.split("\n"))
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def test_normalize_text_equals_its_line_by_line_definition() -> None:
+    rng = random.Random(11)
+    alphabet = ["a", "Z", "é", "e\u0301", " ", "  ", "\t", "\n", "\n\n\n", "\r\n", "\r", "\xa0", "\u2009", "\u3000",
+                "\x85", "\x0b", "\x0c", "\x1c", "\x1f", "\u200b", "\ufeff", "\u2028", "\u2029", ".", "日"]
+    samples = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(5000)]
+    for text in samples:
+        assert normalize_text(text) == _normalize_line_by_line(text), repr(text)
