@@ -220,3 +220,29 @@ def shingles(list words, int n):
     finally:
         PyMem_Free(starts)
     return out
+
+
+def words(str text, str joiners="", bint underscore=False):
+    """Runs of letters and digits (`str.isalnum`; with `underscore`, "_" counts as one too), a run continuing
+    across one joiner character between two such characters: `re.findall(r"[^\\W_]+(?:[-'’][^\\W_]+)*", text)`
+    for joiners "-'’", `re.findall(r"\\w+", text)` for no joiners with `underscore`."""
+    cdef Py_ssize_t n = len(text), i = 0, start
+    cdef Py_UCS4 ch
+    cdef list out = []
+    while i < n:
+        ch = text[i]
+        if not (ch.isalnum() or (underscore and ch == u'_')):
+            i += 1
+            continue
+        start = i
+        i += 1
+        while i < n:
+            ch = text[i]
+            if ch.isalnum() or (underscore and ch == u'_'):
+                i += 1
+            elif i + 1 < n and ch in joiners and (text[i + 1].isalnum() or (underscore and text[i + 1] == u'_')):
+                i += 2
+            else:
+                break
+        out.append(text[start:i])
+    return out

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import struct
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
@@ -31,7 +30,6 @@ from schemas import StorageError
 from scoring import _fast
 from scoring import constants as k
 
-_WORD = re.compile(r"\w+")
 _MAGIC = b"GMH" + bytes([rensa.RMinHash.ALGORITHM_VERSION])   # format + rensa algorithm version
 _FOLDED_BYTES = 16
 SIGNATURE_BYTES = len(_MAGIC) + _FOLDED_BYTES + 4 * k.NUM_PERM
@@ -49,7 +47,7 @@ def fold(text: str) -> str:
 
 
 def _shingles_of(folded_text: str) -> list[str]:
-    return _fast.shingles(_WORD.findall(folded_text), k.SHINGLE)
+    return _fast.shingles(_fast.words(folded_text, "", True), k.SHINGLE)  # words: the runs of \w
 
 
 def shingles(text: str) -> list[str]:

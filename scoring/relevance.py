@@ -12,15 +12,15 @@ repeated in the title, or domain terms making up most of the body) is detected a
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
 from schemas import RelevanceSpec
+from scoring import _fast
 from scoring import constants as k
 
-_WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
+_JOINERS = "-'’"  # a word is a run of letters and digits, continued across one of these: "well-known", "don't"
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def _plural_forms(term: str) -> tuple[str, ...]:
 def _terms(keywords: tuple[tuple[str, float], ...], phrases: tuple[tuple[str, float], ...]) -> tuple[_Term, ...]:
     terms = []
     for text, weight in (*keywords, *phrases):
-        normal = " ".join(_WORD.findall(text.lower()))
+        normal = " ".join(_words(text))
         if normal:
             terms.append(_Term(len(normal.split(" ")), weight, _plural_forms(normal)))
     return tuple(terms)
@@ -68,7 +68,7 @@ def _hits(term: _Term, counts: Counter[str], padded: str) -> int:
 
 
 def _words(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
+    return _fast.words(text.lower(), _JOINERS)
 
 
 def assess_relevance(title: str, text: str, spec: RelevanceSpec) -> RelevanceReport:

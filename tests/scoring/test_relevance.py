@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import random
+import re
+
 import pytest
 
 from schemas import DomainCatalog, RelevanceSpec
+from scoring import _fast
 from scoring.relevance import assess_relevance
 
 SPEC = RelevanceSpec(keywords={"python": 1.5, "asyncio": 1.5, "module": 0.8, "package": 0.6},
@@ -94,3 +98,13 @@ def test_builtin_domains_judge_python_docs(domain: str, expected: bool, corpus) 
     docs = [d for d in corpus if d.kind == "prose:pydoc"]
     share = sum(assess_relevance("", d.text, spec).passed for d in docs) / len(docs)
     assert (share > 0.5) is expected
+
+
+def test_compiled_word_scanner_equals_the_regular_expressions(corpus) -> None:
+    rng = random.Random(9)
+    alphabet = ["a", "Z", "9", "_", "-", "'", "’", "é", "日", "٣", " ", "\n", ".", "--", "''", "ß", "\u0301"]
+    texts = [doc.text for doc in corpus[:80]]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 25))) for _ in range(5000)]
+    for text in texts:
+        assert _fast.words(text, "-'’") == re.findall(r"[^\W_]+(?:[-'’][^\W_]+)*", text), repr(text)
+        assert _fast.words(text, "", True) == re.findall(r"\w+", text), repr(text)
