@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
@@ -9,10 +10,11 @@ from pydantic import BaseModel, ConfigDict
 from schemas.record import Record
 
 
-class Signal(BaseModel):
-    """One named measurement with the threshold that judged it (datatrove style)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """One named measurement with the threshold that judged it (datatrove style). A plain dataclass, not a
+    model: the quality rules make ~30 per document on the validator's hot path and their values are typed
+    already; what is stored and published is `AcceptedRecord.signals` (name -> value)."""
 
     name: str
     value: float

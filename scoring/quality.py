@@ -42,10 +42,7 @@ class QualityReport:
 
 
 def _signal(name: str, value: float, threshold: float | None, passed: bool) -> Signal:
-    # Built from values of the right types already: constructed without re-validation (a third of the rules'
-    # cost otherwise).
-    return Signal.model_construct(name=name, value=float(value),
-                                  threshold=None if threshold is None else float(threshold), passed=bool(passed))
+    return Signal(name, float(value), None if threshold is None else float(threshold), bool(passed))
 
 
 def _ratio(part: float, whole: float) -> float:
