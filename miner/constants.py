@@ -17,6 +17,10 @@ PRUNE_CHUNK = 2_000
 PRUNE_LOW_WATER = 0.9
 # Bytes of the uri's sha256 kept as its lookup key: 2^-64 collision odds per pair of versions of the same text.
 URI_KEY_BYTES = 8
+# Bytes of the content hash in the record's key (uri_key, hash_key): a new version of a page whose hash shares these
+# bytes with a stored version of the same uri (2^-64 odds per pair of versions) would count as already stored.
+# Lookups by hash still compare the full hash.
+HASH_KEY_BYTES = 8
 # zstd level for record bodies: level 3 is zstd's default, ~10 us per 2 KB record with a dictionary.
 ZSTD_LEVEL = 3
 # A shared zstd dictionary is trained after this many records (small records compress ~40% better with one) ...

@@ -28,6 +28,7 @@ from miner.codec import MAX_DICT_ID, BodyCodec, train_dictionary
 from miner.constants import (
     DICT_RETRAIN_EVERY,
     DICT_TRAIN_AFTER,
+    HASH_KEY_BYTES,
     INSERT_CHUNK,
     PAGE_FETCH_CHUNK,
     PRUNE_CHUNK,
@@ -49,9 +50,12 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # PostgreSQL advisory lock held by the writing miner (any fixed 64-bit number; "glean-mw" in ASCII).
 WRITER_LOCK_KEY = int.from_bytes(b"glean-mw", "big") & 0x7FFF_FFFF_FFFF_FFFF
 BucketKey = tuple[str, str, date]
-# Built once with an expanding parameter: `in_(list)` would coerce every element of every batch again.
-_KNOWN_KEYS = select(records.c.content_hash, records.c.uri_key).where(
-    records.c.content_hash.in_(bindparam("hashes", expanding=True)))
+# A record's identity in the store: (uri_key, hash_key), the columns of the unique index.
+RecordKey = tuple[bytes, bytes]
+# Built once with an expanding parameter: `in_(list)` would coerce every element of every batch again. Answered
+# from the unique index alone (both columns are in it).
+_KNOWN_KEYS = select(records.c.uri_key, records.c.hash_key).where(
+    records.c.uri_key.in_(bindparam("uri_keys", expanding=True)))
 
 
 def uri_key(uri: str) -> bytes:
@@ -274,9 +278,10 @@ class Store:
 
     def add(self, batch: Sequence[Record]) -> AddResult:
         """Insert new records (idempotent on (uri, content_hash)), update the index, prune; one transaction."""
-        candidates: dict[tuple[bytes, bytes], Record] = {}
+        candidates: dict[RecordKey, tuple[bytes, Record]] = {}
         for rec in batch:
-            candidates.setdefault((bytes.fromhex(rec.content_hash), uri_key(rec.uri)), rec)
+            digest = bytes.fromhex(rec.content_hash)
+            candidates.setdefault((uri_key(rec.uri), digest[:HASH_KEY_BYTES]), (digest, rec))
         if not candidates:
             return AddResult(0, 0, 0, self._last_seq)
         rows: list[dict] = []
@@ -285,7 +290,7 @@ class Store:
             try:
                 with self.engine.begin() as conn:
                     existing = self._existing(conn, list(candidates))
-                    fresh = [(key, rec) for key, rec in candidates.items() if key not in existing]
+                    fresh = [(key, *found) for key, found in candidates.items() if key not in existing]
                     if not fresh:
                         return AddResult(0, len(batch), 0, self._last_seq)
                     rows, bodies = self._rows(conn, staged, fresh)
@@ -322,27 +327,27 @@ class Store:
     def _stage(self) -> _Staged:
         return _Staged(self._by_id, self._by_key, self._last_seq, self._total_count, self._total_bytes)
 
-    def _existing(self, conn: Connection, keys: list[tuple[bytes, bytes]]) -> set[tuple[bytes, bytes]]:
-        found: set[tuple[bytes, bytes]] = set()
-        hashes = sorted({h for h, _ in keys})
-        for start in range(0, len(hashes), SQL_CHUNK):
-            chunk = hashes[start:start + SQL_CHUNK]
-            found.update((bytes(h), bytes(u)) for h, u in conn.execute(_KNOWN_KEYS, {"hashes": chunk}))
+    def _existing(self, conn: Connection, keys: list[RecordKey]) -> set[RecordKey]:
+        found: set[RecordKey] = set()
+        uri_keys = sorted({u for u, _ in keys})
+        for start in range(0, len(uri_keys), SQL_CHUNK):
+            chunk = uri_keys[start:start + SQL_CHUNK]
+            found.update((bytes(u), bytes(h)) for u, h in conn.execute(_KNOWN_KEYS, {"uri_keys": chunk}))
         return found
 
     def _rows(self, conn: Connection, staged: _Staged,
-              fresh: list[tuple[tuple[bytes, bytes], Record]]) -> tuple[list[dict], Iterator[list[bytes]]]:
+              fresh: list[tuple[RecordKey, bytes, Record]]) -> tuple[list[dict], Iterator[list[bytes]]]:
         """Rows without their bodies, seqs and index changes staged; the bodies come compressed, in chunks."""
-        raws = [rec.model_dump_json().encode("utf-8") for _, rec in fresh]
+        raws = [rec.model_dump_json().encode("utf-8") for _, _, rec in fresh]
         bodies = self._codec.encode_chunks(raws, INSERT_CHUNK)  # compressing from now on, beside this thread
         rows = []
-        for (digest, ukey), rec in fresh:
+        for (ukey, hkey), digest, rec in fresh:
             bucket_id = staged.bucket_id(conn, (rec.domain, rec.source, rec.fetched_at.date()))
             staged.last_seq += 1
             text_bytes = rec.text_bytes
             staged.grow(bucket_id, text_bytes, staged.last_seq)
-            rows.append({"seq": staged.last_seq, "content_hash": digest, "uri_key": ukey, "domain": rec.domain,
-                         "bucket_id": bucket_id, "text_bytes": text_bytes})
+            rows.append({"seq": staged.last_seq, "content_hash": digest, "hash_key": hkey, "uri_key": ukey,
+                         "domain": rec.domain, "bucket_id": bucket_id, "text_bytes": text_bytes})
         self._samples.extend(raws[-DICT_TRAIN_AFTER:])
         return rows, bodies
 
@@ -499,8 +504,11 @@ class Store:
         with self.engine.connect() as conn:
             for start in range(0, len(digests), SQL_CHUNK):
                 chunk = digests[start:start + SQL_CHUNK]
+                hash_keys = sorted({d[:HASH_KEY_BYTES] for d in chunk})
+                # The indexed short key finds the candidates; the full hash in the row makes the answer exact.
                 for seq, body in conn.execute(select(records.c.seq, records.c.body)
-                                              .where(records.c.content_hash.in_(chunk))):
+                                              .where(records.c.hash_key.in_(hash_keys),
+                                                     records.c.content_hash.in_(chunk))):
                     found[seq] = self._codec.decode(body)
             keys = sorted({uri_key(u) for u in wanted_uris})
             for start in range(0, len(keys), SQL_CHUNK):

@@ -45,20 +45,24 @@ class Base(DeclarativeBase):
 class RecordRow(Base):
     """One stored record. `seq` is assigned by the store (one writer), so it only grows and is never reused.
 
-    `body` is the record's JSON, compressed (see `miner.codec`); `uri_key` and `content_hash` are binary to keep
-    the indexes small. No foreign key to the index table: the store keeps them consistent in one transaction,
-    and a per-row FK check would cost ingest speed.
+    `body` is the record's JSON, compressed (see `miner.codec`). A record is identified by two 8-byte keys, the
+    uri's (`uri_key`) and the content hash's first bytes (`hash_key`): narrow keys keep the two randomly-filled
+    indexes small, and every batch rewrites most of their leaf pages. The full `content_hash` stays in the row
+    (unindexed) so lookups by hash are exact. No foreign key to the index table: the store keeps them consistent in
+    one transaction, and a per-row FK check would cost ingest speed.
     """
 
     __tablename__ = "miner_records"
     __table_args__ = (
-        UniqueConstraint("content_hash", "uri_key", name="uq_miner_records_hash_uri"),
-        Index("ix_miner_records_uri_key", "uri_key"),
+        # Also the index of lookups by uri (its first column); see migrations/0002_narrow_record_keys.py.
+        Index("uq_miner_records_uri_hash", "uri_key", "hash_key", unique=True),
+        Index("ix_miner_records_hash_key", "hash_key"),
         Index("ix_miner_records_domain_seq", "domain", "seq"),
     )
 
     seq: Mapped[int] = mapped_column(SeqType, primary_key=True, autoincrement=False)
     content_hash: Mapped[bytes] = mapped_column(Bytes(32))
+    hash_key: Mapped[bytes] = mapped_column(Bytes(8))
     uri_key: Mapped[bytes] = mapped_column(Bytes(8))
     domain: Mapped[str] = mapped_column(String(64))
     bucket_id: Mapped[int] = mapped_column(Integer)

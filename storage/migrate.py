@@ -34,6 +34,16 @@ def upgrade(engine: Engine, versions_dir: Path, version_table: str, revision: st
                            ) from exc
 
 
+def downgrade(engine: Engine, versions_dir: Path, version_table: str, revision: str) -> None:
+    """Take the tables of one package (its `versions_dir`) back down to `revision` ("base" drops them all)."""
+    try:
+        command.downgrade(_config(engine, versions_dir, version_table), revision)
+    except CommandError as exc:
+        raise StorageError(f"downgrade of {version_table} to {revision} failed: {exc}",
+                           hint="name a revision older than the applied one (see the package's migrations folder)",
+                           ) from exc
+
+
 def current(engine: Engine, versions_dir: Path, version_table: str) -> str | None:
     """The applied revision of one package, None when none is."""
     from alembic.runtime.migration import MigrationContext
