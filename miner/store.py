@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, bindparam, delete, event, func, insert, select, update
+from sqlalchemy import Connection, Dialect, Engine, bindparam, delete, event, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from miner import wire
@@ -52,6 +52,9 @@ WRITER_LOCK_KEY = int.from_bytes(b"glean-mw", "big") & 0x7FFF_FFFF_FFFF_FFFF
 BucketKey = tuple[str, str, date]
 # A record's identity in the store: (uri_key, hash_key), the columns of the unique index.
 RecordKey = tuple[bytes, bytes]
+# Column order of the rows `_rows` builds (the body last). They go to the driver as tuples through
+# `exec_driver_sql`: Core's executemany builds and processes a parameter dict per row, ~4 us of the writer's time.
+_INSERT_COLUMNS = ("seq", "content_hash", "hash_key", "uri_key", "domain", "bucket_id", "text_bytes", "body")
 # Built once with an expanding parameter: `in_(list)` would coerce every element of every batch again. Answered
 # from the unique index alone (both columns are in it).
 _KNOWN_KEYS = select(records.c.uri_key, records.c.hash_key).where(
@@ -187,6 +190,7 @@ class Store:
         self.retention = timedelta(days=retention_days) if retention_days else None
         self._clock = clock
         self._codec = BodyCodec()
+        self._insert_sql = _insert_sql(engine.dialect)
         self._write_lock = threading.Lock()
         self._index_lock = threading.Lock()
         self._index_cache: tuple[int, str, MinerIndex, bytes] | None = None
@@ -284,7 +288,7 @@ class Store:
             candidates.setdefault((uri_key(rec.uri), digest[:HASH_KEY_BYTES]), (digest, rec))
         if not candidates:
             return AddResult(0, 0, 0, self._last_seq)
-        rows: list[dict] = []
+        rows: list[tuple] = []
         with self._write_lock:
             staged = self._stage()
             try:
@@ -296,9 +300,8 @@ class Store:
                     rows, bodies = self._rows(conn, staged, fresh)
                     for start, chunk in zip(range(0, len(rows), INSERT_CHUNK), bodies, strict=True):
                         part = rows[start:start + INSERT_CHUNK]
-                        for row, body in zip(part, chunk, strict=True):
-                            row["body"] = body
-                        conn.execute(insert(records), part)
+                        conn.exec_driver_sql(self._insert_sql,
+                                             [(*row, body) for row, body in zip(part, chunk, strict=True)])
                     pruned = self._prune(conn, staged)
                     staged.flush(conn)
             except SQLAlchemyError as exc:
@@ -336,7 +339,7 @@ class Store:
         return found
 
     def _rows(self, conn: Connection, staged: _Staged,
-              fresh: list[tuple[RecordKey, bytes, Record]]) -> tuple[list[dict], Iterator[list[bytes]]]:
+              fresh: list[tuple[RecordKey, bytes, Record]]) -> tuple[list[tuple], Iterator[list[bytes]]]:
         """Rows without their bodies, seqs and index changes staged; the bodies come compressed, in chunks."""
         raws = [rec.model_dump_json().encode("utf-8") for _, _, rec in fresh]
         bodies = self._codec.encode_chunks(raws, INSERT_CHUNK)  # compressing from now on, beside this thread
@@ -346,8 +349,7 @@ class Store:
             staged.last_seq += 1
             text_bytes = rec.text_bytes
             staged.grow(bucket_id, text_bytes, staged.last_seq)
-            rows.append({"seq": staged.last_seq, "content_hash": digest, "hash_key": hkey, "uri_key": ukey,
-                         "domain": rec.domain, "bucket_id": bucket_id, "text_bytes": text_bytes})
+            rows.append((staged.last_seq, digest, hkey, ukey, rec.domain, bucket_id, text_bytes))
         self._samples.extend(raws[-DICT_TRAIN_AFTER:])
         return rows, bodies
 
@@ -399,7 +401,7 @@ class Store:
             conn.execute(delete(records).where(records.c.seq <= upto))
         return removed
 
-    def _maybe_train(self, rows: list[dict]) -> None:
+    def _maybe_train(self, rows: list[tuple]) -> None:
         """Train (or re-train) the shared zstd dictionary in the background once enough records were seen."""
         self._since_dictionary += len(rows)
         due = DICT_TRAIN_AFTER if self._codec.current_dictionary is None else DICT_RETRAIN_EVERY
@@ -561,6 +563,13 @@ class Store:
     def row_count(self) -> int:
         with self.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(records)).scalar_one()
+
+
+def _insert_sql(dialect: Dialect) -> str:
+    """The bulk insert of `_INSERT_COLUMNS` as driver SQL, positional placeholders: sqlite3's `?`, psycopg's `%s`."""
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    return (f"INSERT INTO {records.name} ({', '.join(_INSERT_COLUMNS)}) "
+            f"VALUES ({', '.join(mark for _ in _INSERT_COLUMNS)})")
 
 
 def _tune_sqlite(dbapi_conn, _record) -> None:
