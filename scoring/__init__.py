@@ -3,6 +3,11 @@ freshness, credibility and the reward. No I/O but the novelty snapshot file; eve
 `scoring.constants`. See docs/scoring.md ("How miners are scored").
 """
 
+from scoring import _build
+
+_build.check()  # before the modules that need the compiled parts
+
+# ruff: noqa: E402
 from scoring.credibility import update_credibility
 from scoring.freshness import freshness
 from scoring.novelty import Delivery, NoveltyIndex, NoveltyVerdict, estimated_jaccard, signature

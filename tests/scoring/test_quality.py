@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 from collections import Counter
 
@@ -220,3 +221,18 @@ def test_compiled_ngram_repetition_equals_the_direct_computation_on_real_text(co
     for doc in corpus[:120]:
         tokens = analyse(doc.text).tokens
         assert ngram_repeats(tokens, TOP_NS, DUP_NS) == _reference_ngram_repeats(tokens), doc.text[:80]
+
+
+def test_stale_compiled_modules_are_reported(tmp_path) -> None:
+    from scoring import _build
+
+    source = tmp_path / "scoring" / "tokenize.py"
+    source.parent.mkdir()
+    source.write_text("x = 1\n")
+    build = source.with_name("tokenize" + _build.importlib.machinery.EXTENSION_SUFFIXES[0])
+    build.write_bytes(b"")
+    os.utime(source, (1_000, 1_000))
+    os.utime(build, (2_000, 2_000))
+    assert _build.stale(tmp_path) == []
+    os.utime(source, (3_000, 3_000))
+    assert _build.stale(tmp_path) == ["scoring/tokenize.py"]
