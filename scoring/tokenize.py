@@ -23,6 +23,10 @@ _prefix = re.compile(_rules.PREFIX).match
 _suffix_re = re.compile(_rules.SUFFIX)
 _SUFFIX_WINDOW = 12  # longer than any suffix but a run of dots; lookbehinds still see the text before the window
 _infixes = re.compile(_rules.INFIX).finditer
+_infix_at = re.compile(_rules.INFIX).match
+# Where an infix can start: every INFIX alternative consumes one of these ASCII marks or a non-ASCII character
+# first (checked in tests/scoring/test_tokenize.py), so the regex is tried there only, not at every position.
+_infix_starts = re.compile(r"[.+\-*^,~:<>=/]|[^\x00-\x7f]").finditer
 _url = re.compile(_rules.URL).match
 _special: dict[str, tuple[str, ...]] = _rules.SPECIAL_CASES
 
@@ -117,9 +121,16 @@ def _split_infixes(core: str) -> list[str]:
     if core.isascii() and not _infix_trigger(core):
         return [core]
     out: list[str] = []
-    start = 0
-    for match in _infixes(core):
-        if match.start() == 0:
+    start = resume = 0
+    for candidate in _infix_starts(core):
+        at = candidate.start()
+        if at < resume:
+            continue
+        match = _infix_at(core, at)
+        if match is None:
+            continue
+        resume = match.end()  # what `finditer` does: the next match starts after this one (none is empty)
+        if at == 0:
             continue
         if match.start() != start:
             out.append(core[start:match.start()])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 from scoring._fast import TokenCounter
@@ -14,6 +15,7 @@ from scoring.tokenize import (
     _prefix_len,
     _simple_split,
     _special,
+    _split_infixes,
     _suffix,
     _suffix_len,
     analyse,
@@ -131,3 +133,29 @@ def test_compiled_token_counts_equal_their_definition(corpus) -> None:
                       for _ in range(rng.randint(0, 8))) for _ in range(3000)]
     for tokens in samples:
         assert counter.counts(tokens) == _plain_counts(tokens), tokens
+
+
+def _infixes_by_finditer(core: str) -> list[str]:
+    """spaCy's infix split, trying the INFIX regex at every position (what `_split_infixes` shortcuts)."""
+    out: list[str] = []
+    start = 0
+    for match in re.finditer(text_rules.INFIX, core):
+        if match.start() == 0:
+            continue
+        if match.start() != start:
+            out.append(core[start:match.start()])
+        if match.start() != match.end():
+            out.append(core[match.start():match.end()])
+        start = match.end()
+    if core[start:]:
+        out.append(core[start:])
+    return out
+
+
+def test_infixes_tried_at_candidate_positions_only_split_as_finditer_does(corpus) -> None:
+    rng = random.Random(4)
+    alphabet = [*"abzAZé日ж09.,:;<>=/+-*^~_()'\"!?#…–—©°±→😀\u2192\u00a6\u3012\U0001F600", "--", "...", "a.B", "1-2"]
+    cores = {c for d in corpus for c in d.text.split()}
+    cores |= {"".join(rng.choice(alphabet) for _ in range(rng.randint(1, 10))) for _ in range(20_000)}
+    for core in cores:
+        assert _split_infixes(core) == _infixes_by_finditer(core), core
