@@ -72,7 +72,8 @@ def _normalize_line_by_line(text: str) -> str:
 def test_normalize_text_equals_its_line_by_line_definition() -> None:
     rng = random.Random(11)
     alphabet = ["a", "Z", "é", "e\u0301", " ", "  ", "\t", "\n", "\n\n\n", "\r\n", "\r", "\xa0", "\u2009", "\u3000",
-                "\x85", "\x0b", "\x0c", "\x1c", "\x1f", "\u200b", "\ufeff", "\u2028", "\u2029", ".", "日"]
+                "\x85", "\x0b", "\x0c", "\x1c", "\x1f", "\u1680", "\u180e",
+                "\u200a", "\u205f", "\u200b", "\ufeff", "\u2028", "\u2029", ".", "日"]
     samples = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(5000)]
     for text in samples:
         assert normalize_text(text) == _normalize_line_by_line(text), repr(text)
