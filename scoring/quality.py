@@ -51,15 +51,8 @@ def _ratio(part: float, whole: float) -> float:
 
 def _find_duplicates(items: list[str]) -> tuple[int, int]:
     """Repeated items and their characters, counting every repeat after the first occurrence (datatrove)."""
-    seen: set[str] = set()
-    repeats = chars = 0
-    for item in items:
-        if item in seen:
-            repeats += 1
-            chars += len(item)
-        else:
-            seen.add(item)
-    return repeats, chars
+    distinct = set(items)
+    return len(items) - len(distinct), sum(map(len, items)) - sum(map(len, distinct))
 
 
 # ---- Gopher quality ------------------------------------------------------------------------------------------

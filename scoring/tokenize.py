@@ -179,6 +179,8 @@ _longest_pattern = max(len(p) for p in _patterns)
 
 def _apply_matcher(tokens: list[str]) -> list[str]:
     """Replace the longest non-overlapping runs of tokens that spell a special case by its tokens."""
+    if _pattern_starts.isdisjoint(tokens):
+        return tokens
     n = len(tokens)
     found = []
     for i in range(n):
