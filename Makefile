@@ -10,7 +10,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
+# the compiled scoring modules (setup.py) are rebuilt whenever one of their sources changes
+COMPILED := setup.py scoring/_fast.pyx scoring/tokenize.py scoring/quality.py scoring/relevance.py
+
+$(STAMP): pyproject.toml $(COMPILED) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 

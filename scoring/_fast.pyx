@@ -35,11 +35,13 @@ cdef struct _Work:
     int32_t mask
 
 
-cdef void _group(_Work *w, Py_ssize_t grams, int n) noexcept nogil:
-    """Slot (n-gram identity) of every position < grams; counts per slot; first position per slot."""
+cdef bint _group(_Work *w, Py_ssize_t grams, int n) noexcept nogil:
+    """Slot (n-gram identity) of every position < grams; counts per slot; first position per slot. Returns
+    whether any n-gram occurs twice."""
     cdef Py_ssize_t i
     cdef int32_t s
     cdef uint64_t h
+    cdef bint repeats = False
     memset(w.slot_pos, 0xFF, (w.mask + 1) * sizeof(int32_t))
     for i in range(grams):
         h = _mix(w.keys[i])
@@ -53,9 +55,11 @@ cdef void _group(_Work *w, Py_ssize_t grams, int n) noexcept nogil:
                 break
             if w.slot_key[s] == h and memcmp(&w.ids[w.slot_pos[s]], &w.ids[i], n * sizeof(int32_t)) == 0:
                 w.slot_count[s] += 1
+                repeats = True
                 break
             s = (s + 1) & w.mask
         w.group[i] = s
+    return repeats
 
 
 cdef int64_t _chars(_Work *w, Py_ssize_t start, int n) noexcept nogil:
@@ -99,7 +103,7 @@ def ngram_repeats(list tokens, tuple top_ns, tuple dup_ns):
     n-grams are compared token by token (datatrove joins them into strings, which differs only when two
     different token sequences spell the same characters)."""
     cdef Py_ssize_t total = len(tokens), i, grams
-    cdef int n, longest = 0
+    cdef int n, m, longest = 0
     cdef dict ids = {}
     cdef object token, found
     cdef _Work w
@@ -141,7 +145,12 @@ def ngram_repeats(list tokens, tuple top_ns, tuple dup_ns):
                 w.keys[i] = w.keys[i] * 0x9E3779B97F4A7C15ULL + <uint64_t>w.ids[i + n - 1] + 1
             if n not in top and n not in dup:
                 continue
-            _group(&w, grams, n)
+            if not _group(&w, grams, n):
+                # no n-gram occurs twice, so no longer one does: the most common is the first, once; no repeats
+                for m in range(n, longest + 1):
+                    if m in top and total >= m:
+                        top[m] = _chars(&w, 0, m) + m - 1
+                break
             if n in top:
                 top[n] = _top(&w, grams, n)
             if n in dup:

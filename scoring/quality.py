@@ -22,8 +22,7 @@ from scoring import _fast, text_rules
 from scoring import constants as k
 from scoring.tokenize import Words, analyse, line_sentences
 
-_PARAGRAPH_BREAK = re.compile(r"\n{2,}")
-_LINE_BREAKS = re.compile(r"\n+")
+_NEWLINE_RUNS = {1: re.compile(r"\n+"), 2: re.compile(r"\n{2,}")}
 _CITATION = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
 _TERMINAL_PUNCTUATION = tuple(text_rules.TERMINAL_PUNCTUATION)
 _TOP_NS = tuple(n for n, _ in k.GOPHER_TOP_NGRAMS)
@@ -53,6 +52,19 @@ def _find_duplicates(items: list[str]) -> tuple[int, int]:
     """Repeated items and their characters, counting every repeat after the first occurrence (datatrove)."""
     distinct = set(items)
     return len(items) - len(distinct), sum(map(len, items)) - sum(map(len, distinct))
+
+
+def _split_runs(text: str, least: int) -> list[str]:
+    """`re.split(r"\n{least,}", text)` (datatrove's line and paragraph split) without the regex in the usual
+    cases, where it is the slow part: no run longer than `least`, or (lines) the empties only between runs."""
+    if least == 2 and "\n\n\n" not in text:
+        return text.split("\n\n")
+    if least == 1:
+        parts = text.split("\n")
+        if len(parts) < 3 or "" not in parts:
+            return parts
+        return [parts[0], *[p for p in parts[1:-1] if p], parts[-1]]
+    return _NEWLINE_RUNS[least].split(text)
 
 
 # ---- Gopher quality ------------------------------------------------------------------------------------------
@@ -94,9 +106,9 @@ def gopher_quality(text: str, words: Words, min_words: int, max_words: int, lang
 def gopher_repetition(text: str, words: Words) -> list[Signal]:
     """Duplicate paragraphs and lines (count and characters), top n-gram shares, duplicated n-gram shares."""
     size = len(text) or 1
-    paragraphs = _PARAGRAPH_BREAK.split(text.strip())
+    paragraphs = _split_runs(text.strip(), 2)
     para_dups, para_chars = _find_duplicates(paragraphs)
-    lines = _LINE_BREAKS.split(text)
+    lines = _split_runs(text, 1)
     line_dups, line_chars = _find_duplicates(lines)
     signals = [
         _signal("gopher_dup_paragraphs", para_dups / len(paragraphs), k.GOPHER_MAX_DUP_PARAGRAPHS,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 from collections import Counter
 
 import pytest
@@ -236,3 +237,13 @@ def test_stale_compiled_modules_are_reported(tmp_path) -> None:
     assert _build.stale(tmp_path) == []
     os.utime(source, (3_000, 3_000))
     assert _build.stale(tmp_path) == ["scoring/tokenize.py"]
+
+
+def test_line_and_paragraph_splits_equal_the_regular_expressions() -> None:
+    from scoring.quality import _split_runs
+
+    rng = random.Random(8)
+    for _ in range(5000):
+        text = "".join(rng.choice(["a", "bc", " ", "\n", "\n\n", "\n\n\n"]) for _ in range(rng.randint(0, 12)))
+        assert _split_runs(text, 1) == re.split(r"\n+", text), repr(text)
+        assert _split_runs(text, 2) == re.split(r"\n{2,}", text), repr(text)
