@@ -255,3 +255,21 @@ def words(str text, str joiners="", bint underscore=False):
                 break
         out.append(text[start:i])
     return out
+
+
+def analyse_chunks(str text, dict memo, object split):
+    """(tokens, packed counts) of `text`: the memoised split of every whitespace-separated chunk (`split(chunk)`
+    for a chunk not in `memo`), tokens concatenated and the packed counts summed (`scoring.tokenize.analyse`)."""
+    cdef list tokens = []
+    cdef object found
+    cdef object packed = 0
+    cdef long long fast_packed = 0
+    cdef str chunk
+    for chunk in text.split():
+        found = memo.get(chunk)
+        if found is None:
+            found = split(chunk)
+        tokens.extend(<tuple>(<tuple>found)[0])
+        fast_packed += <long long>(<tuple>found)[1]
+    packed = fast_packed
+    return tokens, packed

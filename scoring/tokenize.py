@@ -12,7 +12,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import chain
 from operator import itemgetter
 
 from scoring import _fast
@@ -337,13 +336,8 @@ def count_sentences(words: list[str]) -> int:
 
 def analyse(text: str) -> Words:
     """Tokens and word counts of `text` (C-level passes over the memoised chunks)."""
-    chunks = text.split()
-    found = list(map(_memo.get, chunks))
-    if None in found:
-        found = [f or _split(c) for f, c in zip(found, chunks, strict=True)]
-    packed = sum(map(itemgetter(1), found))
-    return Words(list(chain.from_iterable(map(itemgetter(0), found))), packed & _MASK, packed >> _FIELD & _MASK,
-                 packed >> 2 * _FIELD)
+    tokens, packed = _fast.analyse_chunks(text, _memo, _split)
+    return Words(tokens, packed & _MASK, packed >> _FIELD & _MASK, packed >> 2 * _FIELD)
 
 
 def line_sentences(line: str) -> int:
