@@ -35,12 +35,15 @@ from rich.console import Console
 from rich.table import Table
 
 from schemas import DomainCatalog, Record, hash_text, normalize_text
+from schemas.protocol import RecordsRequest
+from schemas.record import utcnow
 from scoring import constants as k
 from scoring import tokenize
 from scoring.novelty import Delivery, NoveltyIndex, shingles, signature
-from scoring.quality import assess_quality
+from scoring.quality import assess_quality, assess_quality_many
 from scoring.relevance import assess_relevance
 from tests.scoring.corpus import _cut, build_corpus, prose_of_about
+from validator.ladder import judge_page
 
 DOMAIN = "python-ecosystem"
 STEP = 100                       # deliveries per novelty step
@@ -95,7 +98,7 @@ def _ladder(texts: list[str], warm_on: list[str]) -> tuple[Table, float]:
     deliveries = [Delivery(f"k{i}", i % 5, p["content_hash"], p["text"]) for i, p in enumerate(payloads)]
     stages: list[tuple[str, Callable[[], object]]] = [
         ("schema validation (Record)", lambda: [Record.model_validate(p) for p in payloads]),
-        ("quality signals", lambda: [assess_quality(t, spec.quality, spec.languages) for t in texts]),
+        ("quality signals", lambda: assess_quality_many(texts, spec.quality, spec.languages)),
         ("relevance", lambda: [assess_relevance("Python documentation", t, spec.relevance) for t in texts]),
         ("novelty: signature + LSH query + insert", lambda: _novelty_steps(deliveries)),
     ]
@@ -116,7 +119,23 @@ def _ladder(texts: list[str], warm_on: list[str]) -> tuple[Table, float]:
     totals = {s: sum(cpu[name, s] for name, _ in stages) for s in states}
     table.add_row("[bold]whole ladder", *(_us(totals[s], n) for s in states))
     table.add_row("[bold]documents/s per core (target >= 1,000)", *(f"{n / totals[s]:,.0f}" for s in states))
-    return table, n / totals["warm"]
+    # the same work as the validator runs it: one page through validator.ladder.judge_page, then the novelty step
+    page = _page_body(payloads)
+    request = RecordsRequest(after_seq=0, domain=DOMAIN, limit=len(payloads))
+    catalog = DomainCatalog.load()
+    kept = len(judge_page(1, page, request, catalog, utcnow()).candidates)
+    validator = {s: _stage_cpu(lambda: (judge_page(1, page, request, catalog, utcnow()), _novelty_steps(deliveries)),
+                               memo) for s, memo in states.items()}
+    table.add_row(f"[bold]as the validator runs it[/] (judge_page on one page, {kept}/{n} kept, then novelty)",
+                  *(_us(validator[s], n) for s in states))
+    table.add_row("[bold]documents/s per core, validator path", *(f"{n / validator[s]:,.0f}" for s in states))
+    return table, min(n / totals["warm"], n / validator["warm"])
+
+
+def _page_body(payloads: list[dict]) -> bytes:
+    """A miner's answer to POST /v1/records holding these records."""
+    items = [{"seq": i + 1, "record": p} for i, p in enumerate(payloads)]
+    return json.dumps({"records": items, "next_seq": len(items), "more": False}).encode()
 
 
 def _memo_after(texts: list[str]) -> dict:

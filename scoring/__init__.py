@@ -11,12 +11,12 @@ _build.check()  # before the modules that need the compiled parts
 from scoring.credibility import update_credibility
 from scoring.freshness import freshness
 from scoring.novelty import Delivery, NoveltyIndex, NoveltyVerdict, estimated_jaccard, signature
-from scoring.quality import QualityReport, assess_quality
+from scoring.quality import QualityReport, assess_quality, assess_quality_many
 from scoring.relevance import RelevanceReport, assess_relevance
 from scoring.reward import ema, normalize_weights, record_value, size_factor, step_score
 
 __all__ = [
     "Delivery", "NoveltyIndex", "NoveltyVerdict", "QualityReport", "RelevanceReport", "assess_quality",
-    "assess_relevance", "ema", "estimated_jaccard", "freshness", "normalize_weights", "record_value",
-    "signature", "size_factor", "step_score", "update_credibility",
+    "assess_quality_many", "assess_relevance", "ema", "estimated_jaccard", "freshness", "normalize_weights",
+    "record_value", "signature", "size_factor", "step_score", "update_credibility",
 ]

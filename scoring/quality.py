@@ -241,8 +241,19 @@ def _reason(signals: list[Signal], score: float, min_quality: float) -> str | No
 
 def assess_quality(text: str, spec: QualitySpec, languages: list[str]) -> QualityReport:
     """All quality signals of `text`, its score in [0,1] and the verdict for a domain's `spec`."""
+    return _assess(text, spec, language_signal(text, languages))
+
+
+def assess_quality_many(texts: list[str], spec: QualitySpec, languages: list[str]) -> list[QualityReport]:
+    """`assess_quality` of each text, the language of every text first and then the rules: each pass keeps its
+    own tables (the language model's, the tokenizer's) in the CPU caches instead of evicting the other's."""
+    found = [language_signal(text, languages) for text in texts]
+    return [_assess(text, spec, language) for text, language in zip(texts, found, strict=True)]
+
+
+def _assess(text: str, spec: QualitySpec, language: tuple[Signal, str | None]) -> QualityReport:
     words = analyse(text)
-    lang_signal, lang = language_signal(text, languages)
+    lang_signal, lang = language
     signals = [
         *gopher_quality(text, words, spec.min_words, spec.max_words, lang),
         *gopher_repetition(text, words),

@@ -25,7 +25,7 @@ from schemas.domain import DomainCatalog, DomainSpec
 from schemas.protocol import RecordsRequest
 from schemas.record import Record
 from schemas.text import word_count
-from scoring import assess_quality, assess_relevance, freshness, size_factor
+from scoring import assess_quality_many, assess_relevance, freshness, size_factor
 from scrapers import source_for
 from validator import constants as K
 from validator.client import MinerError
@@ -118,9 +118,8 @@ def _labelled(stage: str, reason: str | None) -> str:
     return reason if reason.startswith(f"{stage}:") else f"{stage}:{reason}"
 
 
-def judge_record(uid: int, seq: int, raw: Any, spec: DomainSpec, now: datetime,
-                 ) -> tuple[Candidate | None, str | None]:
-    """One record through schema, source, licence, quality and relevance: a candidate or a rejection reason."""
+def _admit(raw: Any, spec: DomainSpec) -> tuple[Record | None, str | None]:
+    """The cheap rungs: schema, domain, source, licence."""
     if not isinstance(raw, dict):
         return None, "schema"
     try:
@@ -134,32 +133,54 @@ def judge_record(uid: int, seq: int, raw: Any, spec: DomainSpec, now: datetime,
     reason = _license_reason(spec, record)
     if reason:
         return None, reason
-    quality = assess_quality(record.text, spec.quality, list(spec.languages))
-    if not quality.passed:
-        return None, _labelled("quality", quality.reason)
-    relevance = assess_relevance(record.title, record.text, spec.relevance)
-    if relevance.stuffing:
-        return None, "keyword_stuffing"
-    if not relevance.passed:
-        return None, _labelled("relevance", relevance.reason)
-    signals = {s.name: float(s.value) for s in quality.signals}
-    candidate = Candidate(
-        key=f"{uid}:{seq}", seq=seq, record=record, quality=quality.score, relevance=relevance.score,
-        freshness=freshness(record.published_at, record.fetched_at, spec.freshness_half_life_days, now),
-        size=size_factor(word_count(record.text), spec.size_cap_words), desirability=spec.desirability,
-        signals=signals)
-    return candidate, None
+    return record, None
+
+
+def _judge_admitted(uid: int, admitted: list[tuple[int, Record]], spec: DomainSpec, now: datetime,
+                    ) -> list[tuple[Candidate | None, str | None]]:
+    """Quality (a whole page at a time: see `assess_quality_many`) and relevance of admitted records."""
+    reports = assess_quality_many([record.text for _, record in admitted], spec.quality, list(spec.languages))
+    out: list[tuple[Candidate | None, str | None]] = []
+    for (seq, record), quality in zip(admitted, reports, strict=True):
+        if not quality.passed:
+            out.append((None, _labelled("quality", quality.reason)))
+            continue
+        relevance = assess_relevance(record.title, record.text, spec.relevance)
+        if relevance.stuffing:
+            out.append((None, "keyword_stuffing"))
+            continue
+        if not relevance.passed:
+            out.append((None, _labelled("relevance", relevance.reason)))
+            continue
+        signals = {s.name: float(s.value) for s in quality.signals}
+        out.append((Candidate(
+            key=f"{uid}:{seq}", seq=seq, record=record, quality=quality.score, relevance=relevance.score,
+            freshness=freshness(record.published_at, record.fetched_at, spec.freshness_half_life_days, now),
+            size=size_factor(word_count(record.text), spec.size_cap_words), desirability=spec.desirability,
+            signals=signals), None))
+    return out
+
+
+def judge_record(uid: int, seq: int, raw: Any, spec: DomainSpec, now: datetime,
+                 ) -> tuple[Candidate | None, str | None]:
+    """One record through schema, source, licence, quality and relevance: a candidate or a rejection reason."""
+    record, reason = _admit(raw, spec)
+    if record is None:
+        return None, reason
+    return _judge_admitted(uid, [(seq, record)], spec, now)[0]
 
 
 def judge_page(uid: int, body: bytes, request: RecordsRequest, catalog: DomainCatalog, now: datetime) -> PageVerdict:
-    """Parse one page and run every record through the cheap rungs (pure: bytes in, verdict out)."""
+    """Parse one page and run every record through the cheap rungs (pure: bytes in, verdict out). Each rung runs
+    over the whole page before the next; a record's verdict is the same as `judge_record`'s."""
     items, next_seq, more = parse_envelope(body, request)
     spec = catalog.get(request.domain) if request.domain else None
     verdict = PageVerdict(next_seq=next_seq, more=more, received=len(items))
+    domain = request.domain or "*"
     seen_seqs: set[int] = set()
+    admitted: list[tuple[int, Record]] = []
     for item in items:
         seq = item.get("seq") if isinstance(item, dict) else None
-        domain = request.domain or "*"
         if type(seq) is not int or not isinstance(item, dict) or set(item) != {"seq", "record"}:
             verdict.rejected[(domain, "schema")] += 1
             continue
@@ -170,11 +191,17 @@ def judge_page(uid: int, body: bytes, request: RecordsRequest, catalog: DomainCa
         if spec is None:
             verdict.rejected[(domain, "uncurated_domain")] += 1
             continue
-        candidate, reason = judge_record(uid, seq, item["record"], spec, now)
-        if candidate is None:
+        record, reason = _admit(item["record"], spec)
+        if record is None:
             verdict.rejected[(domain, reason or "schema")] += 1
             continue
-        verdict.candidates.append(candidate)
+        admitted.append((seq, record))
+    if spec is not None and admitted:
+        for candidate, reason in _judge_admitted(uid, admitted, spec, now):
+            if candidate is None:
+                verdict.rejected[(domain, reason or "schema")] += 1
+            else:
+                verdict.candidates.append(candidate)
     return verdict
 
 

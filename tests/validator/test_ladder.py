@@ -11,7 +11,7 @@ from schemas.protocol import RecordsRequest
 from schemas.record import Record, utcnow
 from tests.validator.harness import DOMAIN, acceptable_records, write_domains
 from validator.client import MinerError
-from validator.ladder import Ladder, judge_page
+from validator.ladder import Ladder, judge_page, judge_record
 
 REQUEST = RecordsRequest(after_seq=10, domain=DOMAIN, limit=5)
 
@@ -103,6 +103,26 @@ def test_low_quality_text_is_rejected_with_the_rule_that_failed(good, catalog):
                         source="web", domain=DOMAIN)
     [(key, count)] = _judge(_page(_items([junk]), 11), catalog).rejected.items()
     assert count == 1 and key[1].startswith(("quality:", "relevance:", "keyword_stuffing"))
+
+
+def test_a_mixed_page_gives_each_record_the_verdict_it_gets_alone(good, catalog):
+    """The page runs rung by rung (quality for every admitted record, then relevance); each record must still
+    get exactly the verdict `judge_record` gives it on its own, in page order."""
+    junk = Record.build(uri=good[0].uri, text="\n".join(["python python python"] * 60), title="python",
+                        source="web", domain=DOMAIN)
+    elsewhere = Record.build(uri="https://example.com/some/page", text=good[1].text, title=good[1].title,
+                             source="web", domain=DOMAIN)
+    records = [good[0], junk, elsewhere, good[1], good[2]]
+    items = _items(records)
+    items[3]["record"]["text"] += " Not hashed."
+    request = RecordsRequest(after_seq=10, domain=DOMAIN, limit=10)
+    verdict = _judge(_page(items, 15), catalog, request)
+    now = utcnow()
+    alone = [judge_record(7, item["seq"], item["record"], catalog.get(DOMAIN), now) for item in items]
+    assert [c.key for c in verdict.candidates] == [c.key for c, _ in alone if c is not None] == ["7:11", "7:15"]
+    assert [c.signals for c in verdict.candidates] == [c.signals for c, _ in alone if c is not None]
+    assert sorted(verdict.rejected.elements()) == sorted((DOMAIN, reason) for c, reason in alone if c is None)
+    assert len(list(verdict.rejected.elements())) == 3
 
 
 async def test_the_ladder_runs_in_worker_processes(good, catalog):
