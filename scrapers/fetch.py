@@ -12,8 +12,9 @@ import contextlib
 import socket
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
@@ -351,12 +352,30 @@ def covers(params: BaseParams, uri: str) -> bool:
     return params.page_hosts().allows_page(uri)
 
 
+_API_KINDS = (WikipediaParams, HackerNewsParams, RedditParams, ArxivParams, StackExchangeParams)
+_COVERAGE: dict[int, tuple[SourceSpec, Callable[[str], bool]]] = {}  # id(source) -> (source, covers its URIs)
+_COVERAGE_MAX = 1_024
+
+
+def _coverage(source: SourceSpec, domain_id: str) -> Callable[[str], bool]:
+    """`covers` bound to one source, its params validated and its host list parsed once per source object (the
+    validator asks for every record it receives)."""
+    found = _COVERAGE.get(id(source))
+    if found is None or found[0] is not source:
+        params = load_params(source, domain_id)
+        check = partial(covers, params) if isinstance(params, _API_KINDS) else params.page_hosts().allows_page
+        if len(_COVERAGE) >= _COVERAGE_MAX:
+            _COVERAGE.clear()
+        found = _COVERAGE[id(source)] = (source, check)
+    return found[1]
+
+
 def source_for(domain: DomainSpec, record: Record) -> SourceSpec | None:
     """The source of `domain` that covers `record` (its kind, its meta.source_id if given, its URI), or None."""
     wanted = record.meta.get("source_id")
     for source in domain.sources:
         if source.kind != record.source or (wanted and wanted != source.source_id):
             continue
-        if covers(load_params(source, domain.id), record.uri):
+        if _coverage(source, domain.id)(record.uri):
             return source
     return None
