@@ -341,7 +341,7 @@ class Store:
     def _rows(self, conn: Connection, staged: _Staged,
               fresh: list[tuple[RecordKey, bytes, Record]]) -> tuple[list[tuple], Iterator[list[bytes]]]:
         """Rows without their bodies, seqs and index changes staged; the bodies come compressed, in chunks."""
-        raws = [rec.model_dump_json().encode("utf-8") for _, _, rec in fresh]
+        raws = [_record_json(rec) for _, _, rec in fresh]
         bodies = self._codec.encode_chunks(raws, INSERT_CHUNK)  # compressing from now on, beside this thread
         rows = []
         for (ukey, hkey), digest, rec in fresh:
@@ -563,6 +563,10 @@ class Store:
     def row_count(self) -> int:
         with self.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(records)).scalar_one()
+
+
+# `model_dump_json().encode()` without the wrapper and the str round trip: the same bytes, ~1.4 of its ~5 us less.
+_record_json = Record.__pydantic_serializer__.to_json
 
 
 def _insert_sql(dialect: Dialect) -> str:

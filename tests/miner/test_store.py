@@ -52,6 +52,13 @@ def test_stored_records_round_trip_exactly(store):
     assert [rec for _, rec in store.iter_records()] == originals
 
 
+def test_pages_serve_each_record_as_its_model_dump_json_bytes(store):
+    originals = [make_record(i, words=200) for i in range(300)]  # enough to compress on the codec threads
+    store.add(originals)
+    page = store.page(0, limit=1_000, max_bytes=2**30)
+    assert [raw for _, raw in page.items] == [rec.model_dump_json().encode() for rec in originals]
+
+
 def test_index_is_maintained_per_domain_source_day_and_equals_a_recount(store):
     today = utcnow() - timedelta(minutes=1)
     store.add([make_record(i, fetched_at=today) for i in range(4)])
