@@ -144,9 +144,12 @@ async def test_sigkill_at_any_point_neither_loses_nor_doubles_records(tmp_path, 
                     rows, hashes = conn.execute(sa.text(
                         "SELECT count(*), count(DISTINCT content_hash) FROM validator_accepted")).one()
                 assert rows == hashes == sum(m.accepted for m in store.miners().values())
+            # the killed runs may already have accepted everything: wait for a step of this run too, so the SIGTERM
+            # meets a running validator (not one still importing, which has no handler yet)
+            steps = _steps(store)
             proc = _start(config, data_dir, log)
             procs.append(proc)
-            await _wait(lambda: store.accepted_stats()[0] >= len(records), 90, proc, log)
+            await _wait(lambda: store.accepted_stats()[0] >= len(records) and _steps(store) > steps, 90, proc, log)
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(30) == 0, log.read_text()[-3000:]
         uids = {m.hotkey: m.uid for m in store.miners().values()}
