@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
 from schemas.record import Record
 
 
-@dataclass(frozen=True, slots=True)
-class Signal:
-    """One named measurement with the threshold that judged it (datatrove style). A plain dataclass, not a
-    model: the quality rules make ~30 per document on the validator's hot path and their values are typed
-    already; what is stored and published is `AcceptedRecord.signals` (name -> value)."""
+class Signal(NamedTuple):
+    """One named measurement with the threshold that judged it (datatrove style). A named tuple, not a model:
+    the quality rules make ~30 per document on the validator's hot path and their values are typed already;
+    what is stored and published is `AcceptedRecord.signals` (name -> value)."""
 
     name: str
     value: float

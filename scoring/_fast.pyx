@@ -10,6 +10,7 @@ Each function has a plain definition it must equal, checked in the tests on rand
 """
 
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from cpython.unicode cimport Py_UNICODE_ISALNUM, PyUnicode_DATA, PyUnicode_KIND, PyUnicode_READ
 from libc.stdint cimport int32_t, int64_t, uint64_t
 from libc.string cimport memcmp, memset
 
@@ -231,28 +232,48 @@ def shingles(list words, int n):
     return out
 
 
+cdef inline bint _word_char(Py_UCS4 ch, bint underscore) noexcept:
+    if ch < 128:
+        return (u'a' <= ch <= u'z') or (u'A' <= ch <= u'Z') or (u'0' <= ch <= u'9') or (underscore and ch == u'_')
+    return Py_UNICODE_ISALNUM(ch)
+
+
 def words(str text, str joiners="", bint underscore=False):
     """Runs of letters and digits (`str.isalnum`; with `underscore`, "_" counts as one too), a run continuing
     across one joiner character between two such characters: `re.findall(r"[^\\W_]+(?:[-'’][^\\W_]+)*", text)`
     for joiners "-'’", `re.findall(r"\\w+", text)` for no joiners with `underscore`."""
-    cdef Py_ssize_t n = len(text), i = 0, start
+    cdef Py_ssize_t n = len(text), i = 0, start, j
+    cdef int kind = PyUnicode_KIND(text)
+    cdef void *data = PyUnicode_DATA(text)
     cdef Py_UCS4 ch
+    cdef Py_UCS4 joiner[8]
+    cdef Py_ssize_t n_joiners = len(joiners)
+    cdef bint joins
     cdef list out = []
+    if n_joiners > 8:
+        raise ValueError("at most 8 joiner characters")
+    for j in range(n_joiners):
+        joiner[j] = joiners[j]
     while i < n:
-        ch = text[i]
-        if not (ch.isalnum() or (underscore and ch == u'_')):
+        if not _word_char(PyUnicode_READ(kind, data, i), underscore):
             i += 1
             continue
         start = i
         i += 1
         while i < n:
-            ch = text[i]
-            if ch.isalnum() or (underscore and ch == u'_'):
+            ch = PyUnicode_READ(kind, data, i)
+            if _word_char(ch, underscore):
                 i += 1
-            elif i + 1 < n and ch in joiners and (text[i + 1].isalnum() or (underscore and text[i + 1] == u'_')):
-                i += 2
-            else:
+                continue
+            joins = False
+            if i + 1 < n:
+                for j in range(n_joiners):
+                    if ch == joiner[j]:
+                        joins = _word_char(PyUnicode_READ(kind, data, i + 1), underscore)
+                        break
+            if not joins:
                 break
+            i += 2
         out.append(text[start:i])
     return out
 

@@ -24,7 +24,7 @@ from scoring.tokenize import Words, analyse, line_sentences
 
 _NEWLINE_RUNS = {1: re.compile(r"\n+"), 2: re.compile(r"\n{2,}")}
 _CITATION = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
-_TERMINAL_PUNCTUATION = tuple(text_rules.TERMINAL_PUNCTUATION)
+_TERMINAL_PUNCTUATION = frozenset(text_rules.TERMINAL_PUNCTUATION)  # single characters
 _TOP_NS = tuple(n for n, _ in k.GOPHER_TOP_NGRAMS)
 _DUP_NS = tuple(n for n, _ in k.GOPHER_DUP_NGRAMS)
 
@@ -171,7 +171,7 @@ def c4_quality(text: str) -> list[Signal]:
 def fineweb_quality(text: str, words: Words) -> list[Signal]:
     """Lines ending in punctuation, short lines, characters in duplicated lines, newlines per word."""
     lines = [line for line in text.split("\n") if line.strip()]
-    punct = _ratio(sum(1 for line in lines if line.endswith(_TERMINAL_PUNCTUATION)), len(lines))
+    punct = _ratio(sum(1 for line in lines if line[-1] in _TERMINAL_PUNCTUATION), len(lines))  # lines not empty
     short = _ratio(sum(1 for line in lines if len(line) <= k.FINEWEB_SHORT_LINE_CHARS), len(lines))
     dup_chars = _ratio(_find_duplicates(lines)[1], len(text.replace("\n", "")))
     newlines = text.count("\n") / len(words.tokens) if words.tokens else 0.0

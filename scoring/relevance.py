@@ -63,7 +63,7 @@ def _spec_terms(spec: RelevanceSpec) -> tuple[_Term, ...]:
 
 def _hits(term: _Term, counts: Counter[str], padded: str) -> int:
     if term.words == 1:
-        return sum(counts[form] for form in term.forms)
+        return sum([counts.get(form, 0) for form in term.forms])
     return sum(padded.count(f" {form} ") for form in term.forms)
 
 

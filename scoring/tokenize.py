@@ -173,6 +173,7 @@ def _matcher_patterns() -> dict[tuple[str, ...], str]:
 
 _patterns = _matcher_patterns()
 _pattern_starts = frozenset(p[0] for p in _patterns)
+_pattern_prefixes = frozenset(p[:n] for p in _patterns for n in range(1, len(p) + 1))
 _longest_pattern = max(len(p) for p in _patterns)
 
 
@@ -186,7 +187,10 @@ def _apply_matcher(tokens: list[str]) -> list[str]:
         if tokens[i] not in _pattern_starts:
             continue
         for j in range(i + 1, min(n, i + _longest_pattern) + 1):
-            key = _patterns.get(tuple(tokens[i:j]))
+            window = tuple(tokens[i:j])
+            if window not in _pattern_prefixes:
+                break  # no longer window from i can spell a pattern either
+            key = _patterns.get(window)
             if key is not None:
                 found.append((i, j, key))
     if not found:
@@ -303,9 +307,23 @@ def _run_sentencizer(tokens: tuple[str, ...] | list[str], seen_end: bool) -> tup
     return started, seen_end
 
 
+def _transitions(tokens: tuple[str, ...]) -> _Transitions:
+    """`(_run_sentencizer(tokens, False), _run_sentencizer(tokens, True))` in one pass."""
+    started_off = started_on = 0
+    end_off, end_on = False, True
+    for token in tokens:
+        if token in _SENTENCE_PUNCT:
+            end_off = end_on = True
+        elif (end_off or end_on) and not _is_punct(token):
+            started_off += end_off
+            started_on += end_on
+            end_off = end_on = False
+    return (started_off, end_off), (started_on, end_on)
+
+
 def _count(tokens: tuple[str, ...]) -> _Split:
     words, chars, alpha = _counter.counts(tokens)
-    transitions = (_run_sentencizer(tokens, False), _run_sentencizer(tokens, True))
+    transitions = _transitions(tokens)
     kind = "w" if transitions == _WORD_LIKE else "e" if transitions == _ENDS_SENTENCE else "o"
     return tokens, words | chars << _FIELD | alpha << 2 * _FIELD, transitions, kind
 

@@ -159,3 +159,14 @@ def test_infixes_tried_at_candidate_positions_only_split_as_finditer_does(corpus
     cores |= {"".join(rng.choice(alphabet) for _ in range(rng.randint(1, 10))) for _ in range(20_000)}
     for core in cores:
         assert _split_infixes(core) == _infixes_by_finditer(core), core
+
+
+def test_both_sentencizer_states_in_one_pass_equal_two_runs(corpus) -> None:
+    from scoring.tokenize import _run_sentencizer, _transitions
+
+    rng = random.Random(6)
+    marks = ["a", "Word", ".", "!", "?", ",", "(", ")", "…", "。", "»", "1", "--"]
+    samples = [tuple(split_words(doc.text)[:12]) for doc in corpus[:100]]
+    samples += [tuple(rng.choice(marks) for _ in range(rng.randint(0, 6))) for _ in range(3000)]
+    for tokens in samples:
+        assert _transitions(tokens) == (_run_sentencizer(tokens, False), _run_sentencizer(tokens, True)), tokens
