@@ -84,9 +84,8 @@ def _novelty_steps(deliveries: list[Delivery]) -> None:
     index = NoveltyIndex()
     for start in range(0, len(deliveries), STEP):
         batch = deliveries[start:start + STEP]
-        for d, verdict in zip(batch, index.assess_step(batch), strict=True):
-            if verdict.keep:
-                index.add(d.key, d.content_hash, verdict.signature)
+        verdicts = index.assess_step(batch)
+        index.add_many([(d.key, d.content_hash, v.signature) for d, v in zip(batch, verdicts, strict=True) if v.keep])
 
 
 def _ladder(texts: list[str], warm_on: list[str]) -> tuple[Table, float]:

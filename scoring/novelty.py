@@ -264,13 +264,23 @@ class NoveltyIndex:
 
     def add(self, key: str, content_hash: str, sig: bytes) -> None:
         """Index one accepted record by its key, content hash and signature."""
-        folded, digest = _parse(sig)
-        doc_id = self._n
-        self._append_digests(digest[None, :])
-        self._append_key(key)
-        self._exact.add([_hash_prefix(content_hash)], doc_id)
-        self._folded.add([_prefix(folded)], doc_id)
-        self._bands.add(_band_keys(digest[None, :])[0].tolist(), doc_id)
+        self.add_many([(key, content_hash, sig)])
+
+    def add_many(self, rows: Sequence[tuple[str, str, bytes]]) -> None:
+        """Index accepted records (key, content hash, signature) in order, as `add` one by one would, with the
+        band keys of the whole batch computed at once. Every signature is checked before anything is added."""
+        if not rows:
+            return
+        parsed = [_parse(sig) for _, _, sig in rows]
+        digests = np.stack([digest for _, digest in parsed])
+        bands = _band_keys(digests).tolist()
+        first = self._n
+        self._append_digests(digests)
+        for i, ((key, content_hash, _), (folded, _)) in enumerate(zip(rows, parsed, strict=True)):
+            self._append_key(key)
+            self._exact.add([_hash_prefix(content_hash)], first + i)
+            self._folded.add([_prefix(folded)], first + i)
+            self._bands.add(bands[i], first + i)
 
     @classmethod
     def rebuild(cls, rows: Iterable[tuple[str, str, bytes]]) -> NoveltyIndex:

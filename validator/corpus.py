@@ -10,6 +10,7 @@ import os
 import threading
 import time
 from collections.abc import Iterable
+from itertools import islice
 from pathlib import Path
 
 from scoring import Delivery, NoveltyIndex, NoveltyVerdict
@@ -71,9 +72,10 @@ class Corpus:
 
     def _catch_up(self) -> None:
         with self._lock:
-            for key, content_hash, sig in self.store.novelty_rows(self.watermark, K.REBUILD_BATCH):
-                self.index.add(key, content_hash, sig)
-                self.watermark = max(self.watermark, int(key))
+            found = iter(self.store.novelty_rows(self.watermark, K.REBUILD_BATCH))
+            while rows := list(islice(found, K.REBUILD_BATCH)):
+                self.index.add_many(rows)
+                self.watermark = max([self.watermark, *(int(key) for key, _, _ in rows)])
 
     def assess(self, deliveries: list[Delivery]) -> list[NoveltyVerdict]:
         """Novelty of a step's deliveries against the accepted corpus (every row added so far) and one another."""
@@ -97,16 +99,20 @@ class Corpus:
     def _index_backlog(self) -> None:
         with self._backlog_lock:
             rows, self._backlog = sorted(self._backlog), []
-        for done, (accepted_id, content_hash, sig) in enumerate(rows):
-            if accepted_id <= self.watermark:
-                continue
-            try:
-                self.index.add(str(accepted_id), content_hash, sig)
-            except BaseException:
-                with self._backlog_lock:  # keep what was not indexed for the next attempt
-                    self._backlog[:0] = rows[done:]
-                raise
-            self.watermark = accepted_id
+        fresh, last = [], self.watermark
+        for row in rows:  # sorted: keep each accepted_id above the watermark once
+            if row[0] > last:
+                fresh.append(row)
+                last = row[0]
+        try:
+            # add_many checks every signature before it adds anything: a failure leaves the index as it was
+            self.index.add_many([(str(accepted_id), content_hash, sig) for accepted_id, content_hash, sig in fresh])
+        except BaseException:
+            with self._backlog_lock:  # keep what was not indexed for the next attempt
+                self._backlog[:0] = fresh
+            raise
+        if fresh:
+            self.watermark = fresh[-1][0]
 
     def save(self) -> None:
         """Write the snapshot and then its watermark, each atomically (a crash leaves the old pair or a mismatch)."""

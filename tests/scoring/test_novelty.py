@@ -316,3 +316,23 @@ def test_compiled_shingles_equal_joined_word_ngrams(prose) -> None:
         expected = ([" ".join(words[i:i + k.SHINGLE]) for i in range(len(words) - k.SHINGLE + 1)]
                     if len(words) >= k.SHINGLE else [" ".join(words)])
         assert _fast.shingles(words, k.SHINGLE) == expected, words
+
+
+def test_adding_many_at_once_gives_the_same_index_as_one_by_one(prose) -> None:
+    rows = [(f"k{i}", hash_text(doc.text), signature(doc.text)) for i, doc in enumerate(prose[:40])]
+    one_by_one, at_once = NoveltyIndex(), NoveltyIndex()
+    for row in rows:
+        one_by_one.add(*row)
+    at_once.add_many(rows[:25])
+    at_once.add_many(rows[25:])
+    probes = [Delivery(f"p{i}", 1, hash_text(doc.text), doc.text) for i, doc in enumerate(prose[30:60])]
+    assert len(at_once) == len(one_by_one) == 40
+    assert at_once.assess_step(probes) == one_by_one.assess_step(probes)
+
+
+def test_a_bad_signature_in_a_batch_adds_nothing(prose) -> None:
+    index = NoveltyIndex()
+    good = ("k0", hash_text(prose[0].text), signature(prose[0].text))
+    with pytest.raises(StorageError):
+        index.add_many([good, ("k1", hash_text(prose[1].text), b"not a signature")])
+    assert len(index) == 0
