@@ -23,6 +23,7 @@ from schemas.errors import StorageError
 log = logging.getLogger(__name__)
 
 RAW, ZSTD, ZSTD_DICT = 0, 1, 2
+_RAW_HEADER = bytes((RAW,))
 MAX_DICT_ID = 0xFFFF
 
 
@@ -48,31 +49,34 @@ class BodyCodec:
         if current:
             self._current = dict_id
 
-    def _compressor(self) -> tuple[int | None, zstd.ZstdCompressor]:
+    def _compressor(self) -> tuple[bytes, zstd.ZstdCompressor]:
+        """This thread's compressor for the current dictionary, and the header its frames get."""
         dict_id = self._current
         cached = getattr(self._local, "compressor", None)
         if cached is None or cached[0] != dict_id:
             zdict = self._dicts[dict_id] if dict_id is not None else None
-            cached = (dict_id, zstd.ZstdCompressor(level=ZSTD_LEVEL, zstd_dict=zdict))
+            header = bytes((ZSTD,)) if dict_id is None else bytes((ZSTD_DICT,)) + dict_id.to_bytes(2, "big")
+            cached = (dict_id, header, zstd.ZstdCompressor(level=ZSTD_LEVEL, zstd_dict=zdict))
             self._local.compressor = cached
-        return cached
+        return cached[1], cached[2]
 
     def encode(self, raw: bytes) -> bytes:
-        if len(raw) < MIN_COMPRESS_BYTES:
-            return bytes((RAW,)) + raw
-        dict_id, compressor = self._compressor()
-        frame = compressor.compress(raw, zstd.ZstdCompressor.FLUSH_FRAME)
-        if dict_id is None:
-            return bytes((ZSTD,)) + frame
-        return bytes((ZSTD_DICT,)) + dict_id.to_bytes(2, "big") + frame
+        return self._encode_all([raw])[0]
+
+    def _encode_all(self, raws: list[bytes]) -> list[bytes]:
+        """`encode` over a list with one compressor for all (the codec threads need the GIL between two records:
+        the less Python there, the less they hold up the writer)."""
+        header, compressor = self._compressor()
+        compress, end = compressor.compress, zstd.ZstdCompressor.FLUSH_FRAME
+        return [header + compress(raw, end) if len(raw) >= MIN_COMPRESS_BYTES else _RAW_HEADER + raw for raw in raws]
 
     def encode_chunks(self, raws: list[bytes], size: int) -> Iterator[list[bytes]]:
         """`encode` over a batch, `size` bodies at a time, all chunks submitted to the pool at once: the caller
         writes the first chunk while the next ones compress (zstd and SQLite both release the GIL)."""
         parts = [raws[i:i + size] for i in range(0, len(raws), size)]
         if len(raws) < PARALLEL_CODEC_MIN or self._workers == 1:
-            return ([self.encode(raw) for raw in part] for part in parts)
-        futures = [self._pool.submit(lambda part=part: [self.encode(raw) for raw in part]) for part in parts]
+            return (self._encode_all(part) for part in parts)
+        futures = [self._pool.submit(self._encode_all, part) for part in parts]
         return (future.result() for future in futures)
 
     def decode_many(self, bodies: list[bytes]) -> list[bytes]:
