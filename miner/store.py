@@ -52,13 +52,8 @@ WRITER_LOCK_KEY = int.from_bytes(b"glean-mw", "big") & 0x7FFF_FFFF_FFFF_FFFF
 BucketKey = tuple[str, str, date]
 # A record's identity in the store: (uri_key, hash_key), the columns of the unique index.
 RecordKey = tuple[bytes, bytes]
-# Column order of the rows `_rows` builds (the body last). They go to the driver as tuples through
-# `exec_driver_sql`: Core's executemany builds and processes a parameter dict per row, ~4 us of the writer's time.
+# Column order of the rows `_rows` builds (the body last).
 _INSERT_COLUMNS = ("seq", "content_hash", "hash_key", "uri_key", "domain", "bucket_id", "text_bytes", "body")
-# Built once with an expanding parameter: `in_(list)` would coerce every element of every batch again. Answered
-# from the unique index alone (both columns are in it).
-_KNOWN_KEYS = select(records.c.uri_key, records.c.hash_key).where(
-    records.c.uri_key.in_(bindparam("uri_keys", expanding=True)))
 
 
 def uri_key(uri: str) -> bytes:
@@ -190,7 +185,7 @@ class Store:
         self.retention = timedelta(days=retention_days) if retention_days else None
         self._clock = clock
         self._codec = BodyCodec()
-        self._insert_sql = _insert_sql(engine.dialect)
+        self._sql = _DriverSql(engine.dialect)
         self._write_lock = threading.Lock()
         self._index_lock = threading.Lock()
         self._index_cache: tuple[int, str, MinerIndex, bytes] | None = None
@@ -300,7 +295,7 @@ class Store:
                     rows, bodies = self._rows(conn, staged, fresh)
                     for start, chunk in zip(range(0, len(rows), INSERT_CHUNK), bodies, strict=True):
                         part = rows[start:start + INSERT_CHUNK]
-                        conn.exec_driver_sql(self._insert_sql,
+                        conn.exec_driver_sql(self._sql.insert,
                                              [(*row, body) for row, body in zip(part, chunk, strict=True)])
                     pruned = self._prune(conn, staged)
                     staged.flush(conn)
@@ -335,14 +330,13 @@ class Store:
         uri_keys = sorted({u for u, _ in keys})
         for start in range(0, len(uri_keys), SQL_CHUNK):
             chunk = uri_keys[start:start + SQL_CHUNK]
-            found.update((bytes(u), bytes(h)) for u, h in conn.execute(_KNOWN_KEYS, {"uri_keys": chunk}))
+            found.update((bytes(u), bytes(h)) for u, h in conn.exec_driver_sql(self._sql.known_keys(len(chunk)),
+                                                                              tuple(chunk)))
         return found
 
     def _rows(self, conn: Connection, staged: _Staged,
               fresh: list[tuple[RecordKey, bytes, Record]]) -> tuple[list[tuple], Iterator[list[bytes]]]:
         """Rows without their bodies, seqs and index changes staged; the bodies come compressed, in chunks."""
-        raws = [_record_json(rec) for _, _, rec in fresh]
-        bodies = self._codec.encode_chunks(raws, INSERT_CHUNK)  # compressing from now on, beside this thread
         rows = []
         for (ukey, hkey), digest, rec in fresh:
             bucket_id = staged.bucket_id(conn, (rec.domain, rec.source, rec.fetched_at.date()))
@@ -350,6 +344,10 @@ class Store:
             text_bytes = rec.text_bytes
             staged.grow(bucket_id, text_bytes, staged.last_seq)
             rows.append((staged.last_seq, digest, hkey, ukey, rec.domain, bucket_id, text_bytes))
+        # Compression starts last: the codec threads need the GIL between two records, so Python work here would
+        # stall them, while the writes that follow release it.
+        raws = [_record_json(rec) for _, _, rec in fresh]
+        bodies = self._codec.encode_chunks(raws, INSERT_CHUNK)
         self._samples.extend(raws[-DICT_TRAIN_AFTER:])
         return rows, bodies
 
@@ -569,11 +567,23 @@ class Store:
 _record_json = Record.__pydantic_serializer__.to_json
 
 
-def _insert_sql(dialect: Dialect) -> str:
-    """The bulk insert of `_INSERT_COLUMNS` as driver SQL, positional placeholders: sqlite3's `?`, psycopg's `%s`."""
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    return (f"INSERT INTO {records.name} ({', '.join(_INSERT_COLUMNS)}) "
-            f"VALUES ({', '.join(mark for _ in _INSERT_COLUMNS)})")
+class _DriverSql:
+    """The writer's per-record statements as driver SQL with positional placeholders (sqlite3's `?`, psycopg's
+    `%s`), rows as tuples: Core builds and processes a parameter dict per row of an executemany and each element of
+    an expanding IN, ~4 us per record inserted and ~1 us per key checked, on the writer's critical path."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self._mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        self.insert = (f"INSERT INTO {records.name} ({', '.join(_INSERT_COLUMNS)}) "
+                       f"VALUES ({self._marks(len(_INSERT_COLUMNS))})")
+
+    def known_keys(self, count: int) -> str:
+        """The keys stored for `count` uri keys, answered from the unique index alone (both columns are in it)."""
+        return (f"SELECT {records.c.uri_key.name}, {records.c.hash_key.name} FROM {records.name} "
+                f"WHERE {records.c.uri_key.name} IN ({self._marks(count)})")
+
+    def _marks(self, count: int) -> str:
+        return ", ".join([self._mark] * count)
 
 
 def _tune_sqlite(dbapi_conn, _record) -> None:
