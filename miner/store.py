@@ -52,6 +52,10 @@ WRITER_LOCK_KEY = int.from_bytes(b"glean-mw", "big") & 0x7FFF_FFFF_FFFF_FFFF
 BucketKey = tuple[str, str, date]
 # A record's identity in the store: (uri_key, hash_key), the columns of the unique index.
 RecordKey = tuple[bytes, bytes]
+# Built once: a Core statement built per batch costs its construction and cache-key walk every time.
+_GROW_BUCKETS = update(buckets).where(buckets.c.id == bindparam("b_id")).values(
+    count=buckets.c.count + bindparam("b_count"), bytes=buckets.c.bytes + bindparam("b_bytes"),
+    newest_seq=bindparam("b_newest"))
 # Column order of the rows `_rows` builds (the body last).
 _INSERT_COLUMNS = ("seq", "content_hash", "hash_key", "uri_key", "domain", "bucket_id", "text_bytes", "body")
 
@@ -161,11 +165,7 @@ class _Staged:
                 live.append({"b_id": bucket_id, "b_count": b.count - (before.count if before else 0),
                              "b_bytes": b.bytes - (before.bytes if before else 0), "b_newest": b.newest_seq})
         if live:
-            conn.execute(
-                update(buckets).where(buckets.c.id == bindparam("b_id")).values(
-                    count=buckets.c.count + bindparam("b_count"), bytes=buckets.c.bytes + bindparam("b_bytes"),
-                    newest_seq=bindparam("b_newest")),
-                live)
+            conn.execute(_GROW_BUCKETS, live)
         empty = [i for i, b in self.changed.items() if b.count == 0]
         if empty:
             conn.execute(delete(buckets).where(buckets.c.id.in_(empty)))
