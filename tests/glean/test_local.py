@@ -219,6 +219,10 @@ def test_stale_pids_are_only_processes_of_this_network(tmp_path: Path) -> None:
     mine = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", str(tmp_path / "net")])
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
+        for proc in (mine, other):  # Popen returns after the fork: wait until each child runs its own command line
+            deadline = time.monotonic() + 10
+            while b"time.sleep" not in Path(f"/proc/{proc.pid}/cmdline").read_bytes() and time.monotonic() < deadline:
+                time.sleep(0.01)
         found = stale_pids(SavedState(pids={"miner1": mine.pid, "miner2": other.pid, "miner3": 2**22 + 7}),
                            tmp_path / "net")
         assert found == {"miner1": mine.pid}
