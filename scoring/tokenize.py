@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import itemgetter
@@ -21,8 +22,8 @@ from scoring import text_rules as _rules
 _prefix = re.compile(_rules.PREFIX).match
 _suffix_re = re.compile(_rules.SUFFIX)
 _SUFFIX_WINDOW = 12  # longer than any suffix but a run of dots; lookbehinds still see the text before the window
-_infixes = re.compile(_rules.INFIX).finditer
-_infix_at = re.compile(_rules.INFIX).match
+_infix_re = re.compile(_rules.INFIX)
+_infixes, _infix_at = _infix_re.finditer, _infix_re.match
 # Where an infix can start: every INFIX alternative consumes one of these ASCII marks or a non-ASCII character
 # first (checked in tests/scoring/test_tokenize.py), so the regex is tried there only, not at every position.
 _infix_starts = re.compile(r"[.+\-*^,~:<>=/]|[^\x00-\x7f]").finditer
@@ -119,17 +120,28 @@ def _strip_affixes(chunk: str, prefixes: list[str], suffixes: list[str], special
 def _split_infixes(core: str) -> list[str]:
     if core.isascii() and not _infix_trigger(core):
         return [core]
-    out: list[str] = []
-    start = resume = 0
+    return _cut_at_infixes(core, _infix_matches(core))
+
+
+def _infix_matches(core: str) -> Iterator[re.Match[str]]:
+    """What `_infixes(core)` finds, trying the regex only where an infix can start."""
+    resume = 0
     for candidate in _infix_starts(core):
         at = candidate.start()
         if at < resume:
             continue
         match = _infix_at(core, at)
-        if match is None:
-            continue
-        resume = match.end()  # what `finditer` does: the next match starts after this one (none is empty)
-        if at == 0:
+        if match is not None:
+            resume = match.end()  # what `finditer` does: the next match starts after this one (none is empty)
+            yield match
+
+
+def _cut_at_infixes(core: str, matches: Iterable[re.Match[str]]) -> list[str]:
+    """spaCy's infix split: the pieces between the infix matches and the infixes themselves (none at 0)."""
+    out: list[str] = []
+    start = 0
+    for match in matches:
+        if match.start() == 0:
             continue
         if match.start() != start:
             out.append(core[start:match.start()])

@@ -11,6 +11,7 @@ from scoring._fast import TokenCounter
 from scoring import text_rules
 from scoring.tokenize import (
     _affix_tokens,
+    _cut_at_infixes,
     _prefix,
     _prefix_len,
     _simple_split,
@@ -137,19 +138,7 @@ def test_compiled_token_counts_equal_their_definition(corpus) -> None:
 
 def _infixes_by_finditer(core: str) -> list[str]:
     """spaCy's infix split, trying the INFIX regex at every position (what `_split_infixes` shortcuts)."""
-    out: list[str] = []
-    start = 0
-    for match in re.finditer(text_rules.INFIX, core):
-        if match.start() == 0:
-            continue
-        if match.start() != start:
-            out.append(core[start:match.start()])
-        if match.start() != match.end():
-            out.append(core[match.start():match.end()])
-        start = match.end()
-    if core[start:]:
-        out.append(core[start:])
-    return out
+    return _cut_at_infixes(core, re.finditer(text_rules.INFIX, core))
 
 
 def test_infixes_tried_at_candidate_positions_only_split_as_finditer_does(corpus) -> None:
