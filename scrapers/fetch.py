@@ -14,7 +14,6 @@ import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
@@ -337,36 +336,35 @@ async def _outcome(fetcher: _Fetcher, ctx: ParseContext, uri: str, timeout: floa
         return FetchOutcome.unavailable(reasons.TIMEOUT)
 
 
-def covers(params: BaseParams, uri: str) -> bool:
-    """True when a source with these params could have produced a record with this URI."""
+def coverage(params: BaseParams) -> Callable[[str], bool]:
+    """Whether a source with these params could have produced a record with a given URI, as a check built once
+    (host lists parsed up front: the validator asks for every record it receives)."""
     if isinstance(params, WikipediaParams):
-        return wikipedia.title_from_uri(params, uri) is not None
+        return lambda uri: wikipedia.title_from_uri(params, uri) is not None
     if isinstance(params, HackerNewsParams):
-        return hackernews.item_id_from_uri(params, uri) is not None or params.page_hosts().allows_page(uri)
+        pages = params.page_hosts()
+        return lambda uri: hackernews.item_id_from_uri(params, uri) is not None or pages.allows_page(uri)
     if isinstance(params, RedditParams):
-        return reddit.post_id_from_uri(uri) is not None and host_port(uri) == host_port(params.base_url)
+        api = host_port(params.base_url)
+        return lambda uri: reddit.post_id_from_uri(uri) is not None and host_port(uri) == api
     if isinstance(params, ArxivParams):
-        return arxiv.id_from_uri(params, uri) is not None
+        return lambda uri: arxiv.id_from_uri(params, uri) is not None
     if isinstance(params, StackExchangeParams):
-        return stackexchange.question_id_from_uri(uri) is not None
-    return params.page_hosts().allows_page(uri)
+        return lambda uri: stackexchange.question_id_from_uri(uri) is not None
+    return params.page_hosts().allows_page
 
 
-_API_KINDS = (WikipediaParams, HackerNewsParams, RedditParams, ArxivParams, StackExchangeParams)
-_COVERAGE: dict[int, tuple[SourceSpec, Callable[[str], bool]]] = {}  # id(source) -> (source, covers its URIs)
+_COVERAGE: dict[int, tuple[SourceSpec, Callable[[str], bool]]] = {}  # id(source) -> (source, its coverage)
 _COVERAGE_MAX = 1_024
 
 
 def _coverage(source: SourceSpec, domain_id: str) -> Callable[[str], bool]:
-    """`covers` bound to one source, its params validated and its host list parsed once per source object (the
-    validator asks for every record it receives)."""
+    """`coverage` of one source, its params validated once per source object."""
     found = _COVERAGE.get(id(source))
     if found is None or found[0] is not source:
-        params = load_params(source, domain_id)
-        check = partial(covers, params) if isinstance(params, _API_KINDS) else params.page_hosts().allows_page
         if len(_COVERAGE) >= _COVERAGE_MAX:
             _COVERAGE.clear()
-        found = _COVERAGE[id(source)] = (source, check)
+        found = _COVERAGE[id(source)] = (source, coverage(load_params(source, domain_id)))
     return found[1]
 
 
