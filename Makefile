@@ -10,8 +10,8 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# the compiled scoring modules (setup.py) are rebuilt whenever one of their sources changes
-COMPILED := setup.py scoring/_fast.pyx scoring/tokenize.py scoring/quality.py scoring/relevance.py
+# the compiled scoring modules (setup.py builds scoring._build.COMPILED) are rebuilt whenever a source changes
+COMPILED := setup.py scoring/_build.py $(shell $(PYTHON) -c "import runpy; print(*runpy.run_path('scoring/_build.py')['COMPILED'])")
 
 $(STAMP): pyproject.toml $(COMPILED) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

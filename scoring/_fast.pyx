@@ -283,14 +283,12 @@ def analyse_chunks(str text, dict memo, object split):
     for a chunk not in `memo`), tokens concatenated and the packed counts summed (`scoring.tokenize.analyse`)."""
     cdef list tokens = []
     cdef object found
-    cdef object packed = 0
-    cdef long long fast_packed = 0
+    cdef long long packed = 0
     cdef str chunk
     for chunk in text.split():
         found = memo.get(chunk)
         if found is None:
             found = split(chunk)
         tokens.extend(<tuple>(<tuple>found)[0])
-        fast_packed += <long long>(<tuple>found)[1]
-    packed = fast_packed
+        packed += <long long>(<tuple>found)[1]
     return tokens, packed
