@@ -249,18 +249,7 @@ class AdversarialNet:
 
     def validator_steps(self) -> int:
         """Steps the validator finished (0 before its database exists)."""
-        if not self.validator_db.exists():
-            return 0
-        import sqlite3
-
-        try:
-            conn = sqlite3.connect(f"file:{self.validator_db}?mode=ro", uri=True, timeout=5)
-            try:
-                return conn.execute("SELECT count(*) FROM validator_steps WHERE finished_at IS NOT NULL").fetchone()[0]
-            finally:
-                conn.close()
-        except sqlite3.Error:
-            return 0
+        return finished_steps(self.validator_db) if self.validator_db.exists() else 0
 
     async def wait_steps(self, more: int, timeout: float = 90.0) -> int:
         """Until the validator finished `more` further steps (it may be restarted meanwhile)."""
@@ -354,3 +343,17 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def finished_steps(db: Path) -> int:
+    """Steps a validator process finished, read from its SQLite database (0 while it cannot be read)."""
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+        try:
+            return conn.execute("SELECT count(*) FROM validator_steps WHERE finished_at IS NOT NULL").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0

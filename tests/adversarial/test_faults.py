@@ -26,7 +26,8 @@ from schemas.config import GleanConfig
 from schemas.errors import RateLimitedError
 from scoring.constants import INITIAL_CREDIBILITY
 from scrapers import USER_AGENT
-from tests.validator.harness import BLOCK_TIME, DOMAIN, index_body, local_net, real_miner, registered
+from tests.adversarial.network import finished_steps
+from tests.validator.harness import BLOCK_TIME, index_body, local_net, real_miner, registered
 from tests.validator.servers import RawServer, answer_bytes, slowloris
 from validator.selection import Round
 from validator.service import Validator
@@ -322,17 +323,6 @@ def _start_validator(config: Path, data_dir: Path, log: Path, *, fsize: int | No
     return proc
 
 
-def _steps_done(db: Path) -> int:
-    try:
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
-        try:
-            return conn.execute("SELECT count(*) FROM validator_steps WHERE finished_at IS NOT NULL").fetchone()[0]
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return 0
-
-
 async def _until(condition, timeout: float, proc: subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + timeout
     while not await asyncio.to_thread(condition):
@@ -355,29 +345,14 @@ async def test_a_full_disk_stops_accepting_without_losing_or_doubling_anything(t
         await net.chain.set_validator_permits()
         records = await net.records(30)
         config, data_dir, log = tmp_path / "validator.toml", tmp_path / "vdata", tmp_path / "validator.log"
-        config.write_text(f"""
-domain_dirs = ["{net.domains_dir}"]
-[chain]
-kind = "local"
-local_path = "{net.chain.path}"
-block_time = {BLOCK_TIME}
-[wallet]
-name = "full-validator"
-hotkey = "default"
-path = "{tmp_path / 'wallets'}"
-[validator]
-domains = ["{DOMAIN}"]
-step_seconds = 1.5
-sample_size = {SAMPLE}
-dashboard_port = 0
-ladder_processes = 0
-""")
+        net.write_validator_toml(config, "full-validator", tmp_path / "wallets", step_seconds=1.5,
+                                 sample_size=SAMPLE, dashboard_port=0, ladder_processes=0)
         db = Path(database_url(GleanConfig(data_dir=data_dir)).removeprefix("sqlite:///"))
         async with real_miner(net, "honest", []) as honest:
             proc = _start_validator(config, data_dir, log)
             try:
-                await _until(lambda: _steps_done(db) >= 1, 90, proc, log)
-                began = _steps_done(db)
+                await _until(lambda: finished_steps(db) >= 1, 90, proc, log)
+                began = finished_steps(db)
                 async with _epochs_kept_up(net.chain):  # the local chain's file is not the validator's disk
                     resource.prlimit(proc.pid, resource.RLIMIT_FSIZE, (FULL_BYTES, resource.RLIM_INFINITY))
                     honest.miner.store.store.add(records)

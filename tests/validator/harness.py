@@ -16,6 +16,7 @@ import yaml
 from bittensor.keyfiles import Keypair
 
 from chain import LocalChain
+from glean.local.configs import to_toml
 from glean.sampleweb import SampleWeb, domain_specs
 from miner.app import Miner
 from schemas.config import GleanConfig
@@ -116,6 +117,15 @@ class Net:
 
     def config(self, **validator) -> GleanConfig:
         return validator_config(self.tmp_path, self.domains_dir, self.chain.path, **validator)
+
+    def write_validator_toml(self, path: Path, wallet: str, wallets: Path, **validator) -> None:
+        """The config file of a `glean validator run` process on this chain, validating DOMAIN."""
+        path.write_text(to_toml({
+            "domain_dirs": [str(self.domains_dir)],
+            "chain": {"kind": "local", "local_path": str(self.chain.path), "block_time": BLOCK_TIME},
+            "wallet": {"name": wallet, "hotkey": "default", "path": str(wallets)},
+            "validator": {"domains": [DOMAIN], **validator},
+        }))
 
 
 @contextlib.asynccontextmanager

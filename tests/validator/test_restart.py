@@ -19,36 +19,12 @@ import sqlalchemy as sa
 from chain import load_or_create_wallet
 from schemas.config import GleanConfig
 from scoring.constants import INITIAL_CREDIBILITY
-from tests.validator.harness import BLOCK_TIME, DOMAIN, local_net, real_miner
+from tests.validator.harness import DOMAIN, local_net, real_miner
 from validator.store import ValidatorStore, database_url
 
 MINERS = 3
 RECORDS = 12
 KILL_POINTS = ("step_start", "after_a_commit", "anywhere", "anywhere")
-
-
-def _write_config(path: Path, net, wallets: Path) -> None:
-    path.write_text(f"""
-domain_dirs = ["{net.domains_dir}"]
-
-[chain]
-kind = "local"
-local_path = "{net.chain.path}"
-block_time = {BLOCK_TIME}
-
-[wallet]
-name = "restart-validator"
-hotkey = "default"
-path = "{wallets}"
-
-[validator]
-domains = ["{DOMAIN}"]
-step_seconds = 2.0
-miners_per_step = 1
-concurrency = 1
-dashboard_port = 0
-ladder_processes = 1
-""")
 
 
 def _start(config: Path, data_dir: Path, log: Path) -> subprocess.Popen:
@@ -118,7 +94,8 @@ async def test_sigkill_at_any_point_neither_loses_nor_doubles_records(tmp_path, 
         await net.chain.set_validator_permits()
         records = await net.records(MINERS * RECORDS)
         config, data_dir, log = tmp_path / "validator.toml", tmp_path / "vdata", tmp_path / "validator.log"
-        _write_config(config, net, tmp_path / "wallets")
+        net.write_validator_toml(config, "restart-validator", tmp_path / "wallets", step_seconds=2.0,
+                                 miners_per_step=1, concurrency=1, dashboard_port=0, ladder_processes=1)
         store = ValidatorStore.open(database_url(GleanConfig(data_dir=data_dir)))
         procs: list[subprocess.Popen] = []
         async with real_miner(net, "m0", records[:RECORDS]), \
