@@ -19,7 +19,10 @@ $(STAMP): pyproject.toml $(COMPILED) | $(BIN)/python
 
 install: $(STAMP)
 
+# scripts/system-deps installs what pip cannot (PostgreSQL server, chromium + chromedriver) when run as root,
+# otherwise it stops with the apt command to run
 test: $(STAMP)
+	PYTHON=$(BIN)/python scripts/system-deps
 	$(BIN)/python -m pytest -q
 
 # A whole network on this machine (LocalChain, offline sample web, 3 miners, 1 validator, 6 epochs), then the

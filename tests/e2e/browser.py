@@ -17,7 +17,7 @@ LOAD_SECONDS = 60  # the page's first fetch and draw; bounded so a broken page f
 
 
 def browser_paths() -> tuple[str, str] | None:
-    """(chromium, chromedriver) from PATH (installed by .ci/run), or None."""
+    """(chromium, chromedriver) from PATH (installed by scripts/system-deps, which make test runs), or None."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     driver = shutil.which("chromedriver")
     return (chromium, driver) if chromium and driver else None

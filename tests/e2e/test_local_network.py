@@ -73,7 +73,7 @@ def _watch(root: Path, proc: subprocess.Popen, deadline: float) -> tuple[dict[st
         port = state.get("ports", {}).get("validator1")
         if port and "validator1" in pids and _every_miner_paid(f"http://127.0.0.1:{port}"):
             if browser_paths() is None:
-                return pids, None, "chromium/chromedriver not installed (.ci/run installs them)"
+                return pids, None, "chromium/chromedriver not installed: run scripts/system-deps as root (make test does)"
             with headless_chromium() as driver:
                 view = view_dashboard(driver, f"http://127.0.0.1:{port}/dashboard", miners=MINERS,
                                       screenshot=root.parent / "dashboard.png")
