@@ -1,6 +1,6 @@
 """Every tunable of the chain seam in one place: Yuma defaults mirror the subtensor runtime, local defaults are fast.
 
-Runtime values (subtensor `runtime/src/lib.rs`, see /work/shared/bittensor11.md §6) are kept as the fractions the
+Runtime values (subtensor `runtime/src/lib.rs`, see ../shared/bittensor11.md §6) are kept as the fractions the
 epoch uses; the raw storage encodings are noted beside them.
 """
 

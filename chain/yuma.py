@@ -1,7 +1,7 @@
 """Yuma consensus (classic bonds, as subtensor's `epoch_dense_mechanism`) and the emission split, in numpy.
 
 Pure functions over dense arrays indexed by uid: the LocalChain feeds them its stored state once per tempo.
-The steps and their names follow /work/shared/bittensor11.md §6.
+The steps and their names follow ../shared/bittensor11.md §6.
 """
 
 from __future__ import annotations
