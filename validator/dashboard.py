@@ -16,11 +16,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse
 
-from validator.store import AcceptedRow, StepRow, ValidatorStore
+from validator.store import ValidatorStore
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +39,7 @@ def thin(indices: int, limit: int = MAX_POINTS) -> list[int]:
 
 def accepted_over_steps(store: ValidatorStore) -> dict[str, Any]:
     """Cumulative accepted records per domain after each step (steps with nothing new included)."""
-    with store.engine.connect() as conn:
-        steps = conn.execute(sa.select(StepRow.step, StepRow.block, StepRow.started_at).order_by(StepRow.step)).all()
-        counts = conn.execute(sa.select(AcceptedRow.step, AcceptedRow.domain, sa.func.count())
-                              .group_by(AcceptedRow.step, AcceptedRow.domain)).all()
-    new: dict[int, dict[str, int]] = {}
-    for step, domain, n in counts:
-        new.setdefault(int(step), {})[domain] = int(n)
+    steps, new = store.accepted_over_steps()
     domains = sorted({domain for per_step in new.values() for domain in per_step})
     totals = dict.fromkeys(domains, 0)
     series: dict[str, list[int]] = {d: [] for d in domains}

@@ -17,11 +17,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
-import sqlalchemy as sa
-
 from scoring import NoveltyVerdict
 from scoring.precedence import tie_shares
-from validator.store import AcceptedRow, MinerRow, ValidatorStore
+from validator.store import ValidatorStore
 
 log = logging.getLogger(__name__)
 
@@ -104,15 +102,11 @@ class Precedence:
     def _observe(self, late: Sequence[tuple[str, int]]) -> int:
         if not late:
             return 0
-        ids = sorted({accepted_id for _, accepted_id in late})
-        with self.store.engine.connect() as conn:
-            origin = {row.accepted_id: row for row in conn.execute(
-                sa.select(AcceptedRow.accepted_id, AcceptedRow.miner_hotkey, AcceptedRow.step, AcceptedRow.accepted_at)
-                .where(AcceptedRow.accepted_id.in_(ids)))}
-            joined: dict[str, datetime] = dict(conn.execute(sa.select(MinerRow.hotkey, MinerRow.first_seen_at)).all())
+        evidence = self.store.precedence_evidence(sorted({accepted_id for _, accepted_id in late}))
+        joined = evidence.joined
         added = 0
         for hotkey, accepted_id in late:
-            row = origin.get(accepted_id)
+            row = evidence.origins.get(accepted_id)
             if row is None or row.miner_hotkey == hotkey:
                 continue
             seen_after = self.drained.get(hotkey, 0) >= row.step

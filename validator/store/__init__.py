@@ -1,0 +1,209 @@
+"""The validator's database: accepted records with provenance and signals, rejections, per-miner state, cursors,
+pending verifications, steps and weights. SQLite by default, PostgreSQL by URL; the DB is the truth after a crash.
+
+`ValidatorStore` is the one way in: it owns the engine, the writer lock and the transactions; the modules beside it
+hold the tables (`tables`) and the queries of each concern (`accepted`, `miners`, `rejections`, `pending`, `steps`,
+`leaderboard`), each taking an open connection.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from schemas.accepted import AcceptedRecord
+from schemas.config import GleanConfig
+from schemas.record import utcnow
+from storage import make_engine, sqlite_url, upgrade
+from validator.store import accepted, leaderboard, miners, pending, rejections, steps
+from validator.store.accepted import Accepted, AcceptedOrigin
+from validator.store.codec import pack, unpack
+from validator.store.leaderboard import LeaderRow
+from validator.store.miners import MinerCommit, MinerState
+from validator.store.pending import Pending, PendingBatch
+from validator.store.tables import StepRow, WeightsRow
+
+__all__ = [
+    "MIGRATIONS", "VERSION_TABLE", "Accepted", "AcceptedOrigin", "LeaderRow", "MinerCommit", "MinerState",
+    "Pending", "PendingBatch", "PrecedenceEvidence", "ValidatorStore", "database_url", "pack", "unpack",
+]
+
+MIGRATIONS = Path(__file__).parent.parent / "migrations"
+VERSION_TABLE = "alembic_version_validator"
+
+
+def database_url(config: GleanConfig) -> str:
+    """The validator's database: the configured URL, else SQLite under `<data_dir>/validator/`."""
+    return config.validator.database_url or sqlite_url(config.data_dir, "validator")
+
+
+@dataclass(frozen=True)
+class PrecedenceEvidence:
+    """Who delivered some accepted records, and when each hotkey joined the subnet (read together)."""
+
+    origins: dict[int, AcceptedOrigin]
+    joined: dict[str, datetime]
+
+
+class ValidatorStore:
+    """Synchronous store; the service calls it through `asyncio.to_thread`. One writer at a time."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._write = threading.Lock()
+
+    @classmethod
+    def open(cls, url: str) -> ValidatorStore:
+        """Open (and migrate) the validator database at `url`."""
+        engine = make_engine(url)
+        upgrade(engine, MIGRATIONS, VERSION_TABLE)
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- small state and steps ----------------------------------------------------------------------------------
+
+    def get_state(self, key: str, default: Any = None) -> Any:
+        with self.engine.connect() as conn:
+            value = steps.get_state(conn, key)
+        return default if value is None else value
+
+    def set_state(self, key: str, value: Any) -> None:
+        with self._write, self.engine.begin() as conn:
+            steps.put_state(conn, key, value)
+
+    def next_step(self, block: int) -> int:
+        """Allocate the next step number and record its start (a crashed step keeps its number)."""
+        with self._write, self.engine.begin() as conn:
+            return steps.start(conn, block)
+
+    def finish_step(self, step: int, *, miners: int, pulled: int, accepted: int, rejected: int,
+                    seconds: float) -> None:
+        with self._write, self.engine.begin() as conn:
+            steps.finish(conn, step, miners=miners, pulled=pulled, accepted=accepted, rejected=rejected,
+                         seconds=seconds)
+
+    def steps(self, limit: int = 100) -> list[StepRow]:
+        with self.engine.connect() as conn:
+            return steps.latest(conn, limit)
+
+    def accepted_over_steps(self) -> tuple[list[tuple[int, int, datetime]], dict[int, dict[str, int]]]:
+        """(step, block, started_at) of every step, oldest first, and the records accepted in each: step -> domain
+        -> count (read together, for the dashboard)."""
+        with self.engine.connect() as conn:
+            return steps.starts(conn), accepted.by_step(conn)
+
+    # -- miners -------------------------------------------------------------------------------------------------
+
+    def miners(self) -> dict[int, MinerState]:
+        with self.engine.connect() as conn:
+            return miners.all_miners(conn)
+
+    def sync_miners(self, hotkeys: Mapping[int, str], initial_credibility: float) -> dict[int, MinerState]:
+        """Add new uids and reset uids whose hotkey changed (a new miner owns the slot); returns all miners."""
+        now = utcnow()
+        with self._write, self.engine.begin() as conn:
+            miners.sync(conn, hotkeys, initial_credibility, now)
+            return miners.all_miners(conn)
+
+    def cursors(self, uid: int) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            return miners.cursors(conn, uid)
+
+    def record_miner_failure(self, uid: int, step: int, reason: str, score: float) -> None:
+        """A miner's whole answer was refused (timeout, bad status, malformed): count it and store its new score."""
+        with self._write, self.engine.begin() as conn:
+            miners.record_failure(conn, uid, step, reason, score)
+
+    def commit_miner(self, c: MinerCommit) -> list[tuple[int, str, bytes]]:
+        """Write one miner's step atomically; returns (accepted_id, content_hash, minhash) of the rows inserted.
+
+        Exact duplicates of already accepted content are skipped by the unique hash, so no record is accepted twice
+        even if a crash made the validator pull the same page again.
+        """
+        now = utcnow()
+        with self._write, self.engine.begin() as conn:
+            return miners.commit(conn, c, now)
+
+    def rejections(self, uid: int | None = None) -> dict[tuple[int, str, str], int]:
+        with self.engine.connect() as conn:
+            return rejections.counts(conn, uid)
+
+    def precedence_evidence(self, accepted_ids: Sequence[int]) -> PrecedenceEvidence:
+        """Who delivered the given accepted records, and every hotkey's first sighting, from one connection."""
+        with self.engine.connect() as conn:
+            return PrecedenceEvidence(accepted.origins(conn, accepted_ids), miners.first_seen(conn))
+
+    # -- pending verifications ----------------------------------------------------------------------------------
+
+    def due_pending(self, limit: int, before_step: int | None = None) -> list[PendingBatch]:
+        """Held batches due for another verification, oldest first (only those held before `before_step`)."""
+        with self.engine.connect() as conn:
+            return pending.due(conn, limit, before_step)
+
+    def postpone_pending(self, pending_id: int, next_attempt_at: datetime, unknown: int) -> None:
+        with self._write, self.engine.begin() as conn:
+            pending.postpone(conn, pending_id, next_attempt_at, unknown)
+
+    def expire_pending(self, batch: PendingBatch, step: int, domains: Counter[str]) -> None:
+        """Drop a batch that never verified: its records count as rejected "unverified"; credibility untouched."""
+        with self._write, self.engine.begin() as conn:
+            pending.expire(conn, batch, step, domains)
+
+    def pending_records(self) -> dict[int, int]:
+        with self.engine.connect() as conn:
+            return pending.records_held(conn)
+
+    # -- accepted records -----------------------------------------------------------------------------------------
+
+    def accepted_after(self, after_id: int, limit: int) -> list[AcceptedRecord]:
+        """The next `limit` accepted records with `accepted_id > after_id`, in id order (for hub.Publisher)."""
+        with self.engine.connect() as conn:
+            return accepted.after(conn, after_id, limit)
+
+    def novelty_rows(self, after_id: int = 0, batch: int = 5_000) -> Iterator[tuple[str, str, bytes]]:
+        """(key, content_hash, minhash) of accepted records after `after_id`, for rebuilding the novelty index."""
+        last = after_id
+        while True:
+            with self.engine.connect() as conn:
+                rows = accepted.signatures_after(conn, last, batch)
+            if not rows:
+                return
+            for accepted_id, content_hash, minhash in rows:
+                yield str(accepted_id), content_hash, bytes(minhash)
+            last = rows[-1][0]
+
+    def accepted_stats(self) -> tuple[int, int]:
+        """(count, max accepted_id) of the accepted table."""
+        with self.engine.connect() as conn:
+            return accepted.stats(conn)
+
+    def count_accepted_upto(self, accepted_id: int) -> int:
+        with self.engine.connect() as conn:
+            return accepted.count_upto(conn, accepted_id)
+
+    def accepted_by_domain(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            return accepted.by_domain(conn)
+
+    # -- weights and the leaderboard --------------------------------------------------------------------------------
+
+    def record_weights(self, block: int, weights: Mapping[int, float], error: str | None) -> None:
+        with self._write, self.engine.begin() as conn:
+            steps.record_weights(conn, block, weights, error)
+
+    def last_weights(self) -> WeightsRow | None:
+        with self.engine.connect() as conn:
+            return steps.last_weights(conn)
+
+    def leaderboard(self, weights: Mapping[int, float] | None = None) -> list[LeaderRow]:
+        """One row per miner, best score first; `weight` is the normalised score unless `weights` are given."""
+        return leaderboard.rank(self.miners(), self.rejections(), self.pending_records(), weights)
