@@ -39,7 +39,8 @@ from schemas.protocol import RecordsRequest
 from schemas.record import utcnow
 from scoring import constants as k
 from scoring import tokenize
-from scoring.novelty import Delivery, NoveltyIndex, shingles, signature
+from scoring.minhash import shingles, signature
+from scoring.novelty import Delivery, NoveltyIndex
 from scoring.quality import assess_quality, assess_quality_many
 from scoring.relevance import assess_relevance
 from tests.scoring.corpus import _cut, build_corpus, prose_of_about

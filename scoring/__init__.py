@@ -10,7 +10,8 @@ _build.check()  # before the modules that need the compiled parts
 # ruff: noqa: E402
 from scoring.credibility import update_credibility
 from scoring.freshness import freshness
-from scoring.novelty import Delivery, NoveltyIndex, NoveltyVerdict, estimated_jaccard, signature
+from scoring.minhash import estimated_jaccard, signature
+from scoring.novelty import Delivery, NoveltyIndex, NoveltyVerdict
 from scoring.quality import QualityReport, assess_quality, assess_quality_many
 from scoring.relevance import RelevanceReport, assess_relevance
 from scoring.reward import ema, normalize_weights, record_value, size_factor, step_score

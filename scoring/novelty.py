@@ -1,22 +1,20 @@
 """The novelty index: exact and near-duplicate lookup against everything accepted, and within one step.
 
 - Exact: the record's content hash, and a hash of its case- and whitespace-folded text.
-- Near: MinHash (rensa, pinned) over word 5-gram shingles; LSH with BANDS x ROWS bands finds candidates, and
+- Near: MinHash over word 5-gram shingles (`scoring.minhash`); LSH with BANDS x ROWS bands finds candidates, and
   each candidate is verified by the Jaccard similarity estimated from the two signatures.
 
-A signature is bytes (the validator stores it with the accepted record) so the index can be rebuilt from the
-database; `save`/`load` keep a snapshot for a fast restart. The index holds, per document, the 512-byte MinHash
-digest, 16 band keys and two exact-hash prefixes in sorted numpy arrays (no Python object per document), about
-0.8 KB per document. rensa's own `RMinHashLSH` needs about 1.4 KB per document for the bands alone, so only its
-MinHash is used here (see benchmarks/bench_scoring.py).
+The index can be rebuilt from the signatures the validator stores; `save`/`load` keep a snapshot for a fast
+restart. The index holds, per document, the 512-byte MinHash digest, 16 band keys and two exact-hash prefixes in
+sorted numpy arrays (`scoring.multimap`, no Python object per document), about 0.8 KB per document. rensa's own
+`RMinHashLSH` needs about 1.4 KB per document for the bands alone, so only its MinHash is used here (see
+benchmarks/bench_scoring.py).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import struct
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -24,173 +22,25 @@ from itertools import islice
 from pathlib import Path
 
 import numpy as np
-import rensa
 
 from schemas import StorageError
-from scoring import _fast
 from scoring import constants as k
+from scoring.minhash import (
+    DIGEST_OFFSET,
+    FOLDED_OFFSET,
+    MAGIC,
+    band_keys,
+    hash_prefix,
+    parse_signature,
+    prefix,
+    signature,
+    signature_matrix,
+)
+from scoring.multimap import Multimap
 
-_MAGIC = b"GMH" + bytes([rensa.RMinHash.ALGORITHM_VERSION])   # format + rensa algorithm version
-_FOLDED_BYTES = 16
-SIGNATURE_BYTES = len(_MAGIC) + _FOLDED_BYTES + 4 * k.NUM_PERM
 _SNAPSHOT_FORMAT = 1
 _BLOCK_ROWS = 1 << 14                      # digests are stored in blocks of this many rows (8 MiB each)
-_MIX = np.uint64(0x100000001B3)            # FNV-1a prime: folds a band's 8 slots into one 64-bit key
-_BAND_SALT = (np.arange(k.BANDS, dtype=np.uint64) + np.uint64(1)) * np.uint64(0x9E3779B97F4A7C15)
 
-
-# ---- signatures ----------------------------------------------------------------------------------------------
-
-def fold(text: str) -> str:
-    """Case- and whitespace-folded text: what the folded exact hash covers."""
-    return " ".join(text.casefold().split())
-
-
-def _shingles_of(folded_text: str) -> list[str]:
-    return _fast.shingles(_fast.words(folded_text, "", True), k.SHINGLE)  # words: the runs of \w
-
-
-def shingles(text: str) -> list[str]:
-    """Word SHINGLE-grams of the case-folded text (punctuation dropped); a shorter text is one shingle."""
-    return _shingles_of(text.casefold())
-
-
-_PACK = struct.Struct(f"<{k.NUM_PERM}I")
-
-
-def signature(text: str) -> bytes:
-    """The record's fingerprint: format tag, 16-byte folded-text hash, NUM_PERM MinHash slots (uint32 LE)."""
-    lower = text.casefold()
-    folded = hashlib.blake2b(" ".join(lower.split()).encode("utf-8"), digest_size=_FOLDED_BYTES).digest()
-    sketch = rensa.RMinHash(k.NUM_PERM, k.MINHASH_SEED)
-    sketch.update(_shingles_of(lower))
-    return _MAGIC + folded + _PACK.pack(*sketch.digest())
-
-
-def _parse(sig: bytes) -> tuple[bytes, np.ndarray]:
-    if len(sig) != SIGNATURE_BYTES or not sig.startswith(_MAGIC):
-        raise StorageError(
-            f"novelty signature of {len(sig)} bytes with tag {bytes(sig[:4])!r} is not this version's "
-            f"({SIGNATURE_BYTES} bytes, tag {_MAGIC!r})",
-            hint="recompute signatures from the record texts with scoring.signature (rensa must be pinned)")
-    body = len(_MAGIC) + _FOLDED_BYTES
-    return bytes(sig[len(_MAGIC):body]), np.frombuffer(sig, dtype="<u4", offset=body)
-
-
-def _signature_matrix(sigs: Sequence[bytes]) -> np.ndarray:
-    """(n, SIGNATURE_BYTES) uint8 view of many signatures; refuses any of another size or version."""
-    raw = np.frombuffer(b"".join(sigs), np.uint8)
-    if raw.size != len(sigs) * SIGNATURE_BYTES:
-        for sig in sigs:
-            _parse(sig)
-    raw = raw.reshape(len(sigs), SIGNATURE_BYTES)
-    bad = np.flatnonzero((raw[:, :len(_MAGIC)] != np.frombuffer(_MAGIC, np.uint8)).any(axis=1))
-    if bad.size:
-        _parse(sigs[int(bad[0])])
-    return raw
-
-
-def estimated_jaccard(a: bytes, b: bytes) -> float:
-    """Jaccard similarity of two texts' shingle sets, estimated from their signatures."""
-    return float(np.count_nonzero(_parse(a)[1] == _parse(b)[1])) / k.NUM_PERM
-
-
-def _prefix(data: bytes) -> int:
-    return int.from_bytes(data[:8], "little")
-
-
-def _hash_prefix(content_hash: str) -> int:
-    return int(content_hash[:16], 16)
-
-
-def _band_keys(digests: np.ndarray) -> np.ndarray:
-    """(m, NUM_PERM) uint32 -> (m, BANDS) uint64: one key per band, distinct across bands."""
-    bands = digests.reshape(len(digests), k.BANDS, k.ROWS).astype(np.uint64)
-    keys = np.broadcast_to(_BAND_SALT, (len(digests), k.BANDS)).copy()
-    for row in range(k.ROWS):
-        keys ^= bands[:, :, row]
-        keys *= _MIX
-    return keys
-
-
-# ---- a sorted uint64 -> uint32 multimap ----------------------------------------------------------------------
-
-class _Multimap:
-    """Sorted parallel arrays (8 + 4 bytes an entry) plus a small dict of recent additions, merged in batches."""
-
-    def __init__(self, keys: np.ndarray | None = None, vals: np.ndarray | None = None) -> None:
-        self._keys = np.empty(0, np.uint64) if keys is None else keys
-        self._vals = np.empty(0, np.uint32) if vals is None else vals
-        self._pending: dict[int, list[int]] = {}
-        self._pending_n = 0
-
-    def __len__(self) -> int:
-        return len(self._keys) + self._pending_n
-
-    @classmethod
-    def sorted_from(cls, parts: list[tuple[np.ndarray, np.ndarray]]) -> _Multimap:
-        """A map of (keys, values) array pairs, sorted once."""
-        if not parts:
-            return cls()
-        keys = np.concatenate([key for key, _ in parts]).astype(np.uint64, copy=False)
-        vals = np.concatenate([val for _, val in parts]).astype(np.uint32, copy=False)
-        order = np.argsort(keys, kind="stable")
-        return cls(keys[order], vals[order])
-
-    def add(self, keys: Iterable[int], val: int) -> None:
-        for key in keys:
-            self._pending.setdefault(key, []).append(val)
-            self._pending_n += 1
-        if self._pending_n >= k.LSH_MERGE_EVERY * k.BANDS:
-            self.merge()
-
-    def extend(self, keys: np.ndarray, vals: np.ndarray) -> None:
-        """Bulk insert (rebuild): merged at once."""
-        self.merge()
-        self._merge_sorted(keys.astype(np.uint64, copy=False), vals.astype(np.uint32, copy=False))
-
-    def merge(self) -> None:
-        if not self._pending:
-            return
-        keys = np.fromiter((key for key, vals in self._pending.items() for _ in vals), np.uint64, self._pending_n)
-        vals = np.fromiter((v for vs in self._pending.values() for v in vs), np.uint32, self._pending_n)
-        self._pending.clear()
-        self._pending_n = 0
-        self._merge_sorted(keys, vals)
-
-    def _merge_sorted(self, keys: np.ndarray, vals: np.ndarray) -> None:
-        order = np.argsort(keys, kind="stable")
-        keys, vals = keys[order], vals[order]
-        if not len(self._keys):
-            self._keys, self._vals = keys, vals
-            return
-        at = np.searchsorted(self._keys, keys, side="right")
-        self._keys = np.insert(self._keys, at, keys)
-        self._vals = np.insert(self._vals, at, vals)
-
-    def find(self, keys: np.ndarray) -> list[list[int]]:
-        """The values of each key (in key order of `keys`)."""
-        lo = np.searchsorted(self._keys, keys, side="left")
-        hi = np.searchsorted(self._keys, keys, side="right")
-        found: list[list[int]] = [[] for _ in range(len(keys))]
-        for i in np.flatnonzero(hi > lo):
-            found[i] = self._vals[lo[i]:hi[i]].tolist()
-        if self._pending:
-            for i, key in enumerate(keys.tolist()):
-                extra = self._pending.get(key)
-                if extra:
-                    found[i] = found[i] + extra
-        return found
-
-    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        self.merge()
-        return self._keys, self._vals
-
-    def nbytes(self) -> int:
-        return self._keys.nbytes + self._vals.nbytes
-
-
-# ---- verdicts ------------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Delivery:
@@ -229,8 +79,6 @@ class _Probe:
     match: tuple[str, str] | None = None      # (kind, key) of a match in the index
 
 
-# ---- the index -----------------------------------------------------------------------------------------------
-
 class NoveltyIndex:
     """Everything accepted so far, for exact and near-duplicate lookup."""
 
@@ -239,9 +87,9 @@ class NoveltyIndex:
         self._n = 0
         self._key_bytes = bytearray()
         self._key_ends = array("Q")
-        self._exact = _Multimap()
-        self._folded = _Multimap()
-        self._bands = _Multimap()
+        self._exact = Multimap()
+        self._folded = Multimap()
+        self._bands = Multimap()
 
     def __len__(self) -> int:
         return self._n
@@ -271,15 +119,15 @@ class NoveltyIndex:
         band keys of the whole batch computed at once. Every signature is checked before anything is added."""
         if not rows:
             return
-        parsed = [_parse(sig) for _, _, sig in rows]
+        parsed = [parse_signature(sig) for _, _, sig in rows]
         digests = np.stack([digest for _, digest in parsed])
-        bands = _band_keys(digests).tolist()
+        bands = band_keys(digests).tolist()
         first = self._n
         self._append_digests(digests)
         for i, ((key, content_hash, _), (folded, _)) in enumerate(zip(rows, parsed, strict=True)):
             self._append_key(key)
-            self._exact.add([_hash_prefix(content_hash)], first + i)
-            self._folded.add([_prefix(folded)], first + i)
+            self._exact.add([hash_prefix(content_hash)], first + i)
+            self._folded.add([prefix(folded)], first + i)
             self._bands.add(bands[i], first + i)
 
     @classmethod
@@ -291,20 +139,21 @@ class NoveltyIndex:
         exact, folded, bands = [], [], []
         while batch := list(islice(it, 65_536)):
             keys, hashes, sigs = zip(*batch, strict=True)
-            raw = _signature_matrix(sigs)
+            raw = signature_matrix(sigs)
             ids = np.arange(index._n, index._n + len(batch), dtype=np.uint32)
-            digests = raw[:, len(_MAGIC) + _FOLDED_BYTES:].copy().view("<u4")
+            digests = raw[:, DIGEST_OFFSET:].copy().view("<u4")
             index._append_digests(digests)
             for key in keys:
                 index._append_key(key)
-            exact.append((np.array([_hash_prefix(h) for h in hashes], np.uint64), ids))
-            folded.append((raw[:, len(_MAGIC):len(_MAGIC) + 8].copy().view("<u8").ravel(), ids))
-            bands.append((_band_keys(digests).ravel(), np.repeat(ids, k.BANDS)))
-        index._exact, index._folded, index._bands = (_Multimap.sorted_from(parts) for parts in (exact, folded, bands))
+            exact.append((np.array([hash_prefix(h) for h in hashes], np.uint64), ids))
+            folded.append((raw[:, FOLDED_OFFSET:FOLDED_OFFSET + 8].copy().view("<u8").ravel(), ids))
+            bands.append((band_keys(digests).ravel(), np.repeat(ids, k.BANDS)))
+        index._exact, index._folded, index._bands = (Multimap.sorted_from(parts) for parts in (exact, folded, bands))
         return index
 
     # -- looking up --
     def key(self, doc_id: int) -> str:
+        """The key document `doc_id` was added under."""
         start = self._key_ends[doc_id - 1] if doc_id else 0
         return self._key_bytes[start:self._key_ends[doc_id]].decode("utf-8")
 
@@ -323,9 +172,9 @@ class NoveltyIndex:
     def _match_index(self, probes: list[_Probe]) -> None:
         if not self._n or not probes:
             return
-        exact = self._exact.find(np.array([_hash_prefix(p.delivery.content_hash) for p in probes], np.uint64))
-        folded = self._folded.find(np.array([_prefix(p.folded) for p in probes], np.uint64))
-        bands = _band_keys(np.stack([p.digest for p in probes]))
+        exact = self._exact.find(np.array([hash_prefix(p.delivery.content_hash) for p in probes], np.uint64))
+        folded = self._folded.find(np.array([prefix(p.folded) for p in probes], np.uint64))
+        bands = band_keys(np.stack([p.digest for p in probes]))
         candidates = self._bands.find(bands.ravel())
         for i, probe in enumerate(probes):
             if exact[i]:
@@ -343,7 +192,7 @@ class NoveltyIndex:
         probes = []
         for d in deliveries:
             sig = signature(d.text)
-            folded, digest = _parse(sig)
+            folded, digest = parse_signature(sig)
             probes.append(_Probe(d, sig, folded, digest))
         self._match_index(probes)
         verdicts: dict[int, NoveltyVerdict] = {}
@@ -357,7 +206,7 @@ class NoveltyIndex:
 
     # -- persistence --
     def _meta(self) -> dict[str, object]:
-        return {"format": _SNAPSHOT_FORMAT, "magic": _MAGIC.hex(), "num_perm": k.NUM_PERM, "bands": k.BANDS,
+        return {"format": _SNAPSHOT_FORMAT, "magic": MAGIC.hex(), "num_perm": k.NUM_PERM, "bands": k.BANDS,
                 "rows": k.ROWS, "shingle": k.SHINGLE, "seed": k.MINHASH_SEED, "documents": self._n}
 
     def save(self, path: Path) -> None:
@@ -365,7 +214,7 @@ class NoveltyIndex:
         path = Path(path)
         exact_keys, exact_vals = self._exact.arrays()
         folded_keys, folded_vals = self._folded.arrays()
-        band_keys, band_vals = self._bands.arrays()
+        bands_keys, bands_vals = self._bands.arrays()
         # One array per block, the last one trimmed: no full copy of the digests while saving.
         blocks = {f"digests_{i:05d}": block[:self._n - i * _BLOCK_ROWS] for i, block in enumerate(self._blocks)}
         tmp = path.with_name(path.name + ".tmp")
@@ -374,7 +223,7 @@ class NoveltyIndex:
                      key_bytes=np.frombuffer(bytes(self._key_bytes), np.uint8),
                      key_ends=np.frombuffer(self._key_ends.tobytes(), np.uint64),
                      exact_keys=exact_keys, exact_vals=exact_vals, folded_keys=folded_keys,
-                     folded_vals=folded_vals, band_keys=band_keys, band_vals=band_vals)
+                     folded_vals=folded_vals, band_keys=bands_keys, band_vals=bands_vals)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -403,9 +252,9 @@ class NoveltyIndex:
                 index._append_digests(block)
         index._key_bytes = bytearray(arrays["key_bytes"].tobytes())
         index._key_ends = array("Q", arrays["key_ends"].tobytes())
-        index._exact = _Multimap(arrays["exact_keys"], arrays["exact_vals"])
-        index._folded = _Multimap(arrays["folded_keys"], arrays["folded_vals"])
-        index._bands = _Multimap(arrays["band_keys"], arrays["band_vals"])
+        index._exact = Multimap(arrays["exact_keys"], arrays["exact_vals"])
+        index._folded = Multimap(arrays["folded_keys"], arrays["folded_vals"])
+        index._bands = Multimap(arrays["band_keys"], arrays["band_vals"])
         return index
 
     def nbytes(self) -> int:
@@ -422,16 +271,16 @@ def _split_ties(probes: list[_Probe], positions: list[int]) -> dict[int, Novelty
     by_folded: dict[bytes, int] = {}
     bands: dict[int, list[int]] = {}
     cluster_of: list[tuple[int, str | None]] = []  # (leader, kind)
-    band_keys = _band_keys(np.stack([p.digest for p in probes])) if probes else np.empty((0, k.BANDS))
+    keys_of = band_keys(np.stack([p.digest for p in probes])) if probes else np.empty((0, k.BANDS))
     for i, probe in enumerate(probes):
-        match = _match_leader(probe, band_keys[i], probes, by_hash, by_folded, bands)
+        match = _match_leader(probe, keys_of[i], probes, by_hash, by_folded, bands)
         if match is not None:
             cluster_of.append(match)
             continue
         cluster_of.append((i, None))
         by_hash.setdefault(probe.delivery.content_hash, i)
         by_folded.setdefault(probe.folded, i)
-        for key in band_keys[i].tolist():
+        for key in keys_of[i].tolist():
             bands.setdefault(key, []).append(i)
     members: dict[int, list[int]] = {}
     for i, (leader, _) in enumerate(cluster_of):
@@ -471,4 +320,3 @@ def _match_leader(probe: _Probe, keys: np.ndarray, probes: list[_Probe], by_hash
         if sim >= k.VERIFY_JACCARD and (best is None or sim > best[0]):
             best = (sim, c)
     return (best[1], "near") if best is not None else None
-

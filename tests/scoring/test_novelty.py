@@ -12,7 +12,8 @@ import pytest
 from schemas import StorageError, hash_text, normalize_text
 from scoring import _fast
 from scoring import constants as k
-from scoring.novelty import SIGNATURE_BYTES, Delivery, NoveltyIndex, estimated_jaccard, shingles, signature
+from scoring.minhash import SIGNATURE_BYTES, estimated_jaccard, shingles, signature
+from scoring.novelty import Delivery, NoveltyIndex
 
 
 def jaccard(a: str, b: str) -> float:

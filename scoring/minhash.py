@@ -1,0 +1,99 @@
+"""Novelty signatures: a format tag, a hash of the case- and whitespace-folded text, and a MinHash digest.
+
+MinHash (rensa, pinned) runs over word 5-gram shingles; the LSH band keys of a digest are folded here too, so the
+index and the within-step clustering band alike. A signature is bytes: the validator stores it with the accepted
+record, and the novelty index can be rebuilt from those.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from collections.abc import Sequence
+
+import numpy as np
+import rensa
+
+from schemas import StorageError
+from scoring import _fast
+from scoring import constants as k
+
+MAGIC = b"GMH" + bytes([rensa.RMinHash.ALGORITHM_VERSION])   # format + rensa algorithm version
+_FOLDED_BYTES = 16
+SIGNATURE_BYTES = len(MAGIC) + _FOLDED_BYTES + 4 * k.NUM_PERM
+FOLDED_OFFSET = len(MAGIC)                     # where the folded-text hash starts in a signature
+DIGEST_OFFSET = len(MAGIC) + _FOLDED_BYTES     # where the MinHash slots start
+_MIX = np.uint64(0x100000001B3)            # FNV-1a prime: folds a band's 8 slots into one 64-bit key
+_PACK = struct.Struct(f"<{k.NUM_PERM}I")   # the MinHash slots, uint32 little-endian
+_BAND_SALT = (np.arange(k.BANDS, dtype=np.uint64) + np.uint64(1)) * np.uint64(0x9E3779B97F4A7C15)
+
+
+def fold(text: str) -> str:
+    """Case- and whitespace-folded text: what the folded exact hash covers."""
+    return " ".join(text.casefold().split())
+
+
+def _shingles_of(folded_text: str) -> list[str]:
+    return _fast.shingles(_fast.words(folded_text, "", True), k.SHINGLE)  # words: the runs of \w
+
+
+def shingles(text: str) -> list[str]:
+    """Word SHINGLE-grams of the case-folded text (punctuation dropped); a shorter text is one shingle."""
+    return _shingles_of(text.casefold())
+
+
+def signature(text: str) -> bytes:
+    """The record's fingerprint: format tag, 16-byte folded-text hash, NUM_PERM MinHash slots (uint32 LE)."""
+    lower = text.casefold()
+    folded = hashlib.blake2b(" ".join(lower.split()).encode("utf-8"), digest_size=_FOLDED_BYTES).digest()
+    sketch = rensa.RMinHash(k.NUM_PERM, k.MINHASH_SEED)
+    sketch.update(_shingles_of(lower))
+    return MAGIC + folded + _PACK.pack(*sketch.digest())
+
+
+def parse_signature(sig: bytes) -> tuple[bytes, np.ndarray]:
+    """(folded-text hash, MinHash digest) of a signature; refuses one of another size or version."""
+    if len(sig) != SIGNATURE_BYTES or not sig.startswith(MAGIC):
+        raise StorageError(
+            f"novelty signature of {len(sig)} bytes with tag {bytes(sig[:4])!r} is not this version's "
+            f"({SIGNATURE_BYTES} bytes, tag {MAGIC!r})",
+            hint="recompute signatures from the record texts with scoring.signature (rensa must be pinned)")
+    return bytes(sig[FOLDED_OFFSET:DIGEST_OFFSET]), np.frombuffer(sig, dtype="<u4", offset=DIGEST_OFFSET)
+
+
+def signature_matrix(sigs: Sequence[bytes]) -> np.ndarray:
+    """(n, SIGNATURE_BYTES) uint8 view of many signatures; refuses any of another size or version."""
+    raw = np.frombuffer(b"".join(sigs), np.uint8)
+    if raw.size != len(sigs) * SIGNATURE_BYTES:
+        for sig in sigs:
+            parse_signature(sig)
+    raw = raw.reshape(len(sigs), SIGNATURE_BYTES)
+    bad = np.flatnonzero((raw[:, :len(MAGIC)] != np.frombuffer(MAGIC, np.uint8)).any(axis=1))
+    if bad.size:
+        parse_signature(sigs[int(bad[0])])
+    return raw
+
+
+def estimated_jaccard(a: bytes, b: bytes) -> float:
+    """Jaccard similarity of two texts' shingle sets, estimated from their signatures."""
+    return float(np.count_nonzero(parse_signature(a)[1] == parse_signature(b)[1])) / k.NUM_PERM
+
+
+def prefix(data: bytes) -> int:
+    """The first 8 bytes as an integer: the key the index files a folded-text hash under."""
+    return int.from_bytes(data[:8], "little")
+
+
+def hash_prefix(content_hash: str) -> int:
+    """The first 16 hex digits of a content hash as an integer: the key the index files it under."""
+    return int(content_hash[:16], 16)
+
+
+def band_keys(digests: np.ndarray) -> np.ndarray:
+    """(m, NUM_PERM) uint32 -> (m, BANDS) uint64: one key per band, distinct across bands."""
+    bands = digests.reshape(len(digests), k.BANDS, k.ROWS).astype(np.uint64)
+    keys = np.broadcast_to(_BAND_SALT, (len(digests), k.BANDS)).copy()
+    for row in range(k.ROWS):
+        keys ^= bands[:, :, row]
+        keys *= _MIX
+    return keys
