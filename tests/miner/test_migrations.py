@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine, column, insert, inspect, select, table
 
-from miner.codec import BodyCodec
 from miner.store import MIGRATIONS_DIR, Store, uri_key
-from miner.tables import VERSION_TABLE, buckets, state
-from miner.tables import records as records_table
+from miner.store.codec import BodyCodec
+from miner.store.tables import VERSION_TABLE, buckets, state
+from miner.store.tables import records as records_table
 from schemas import Record, utcnow
 from storage import current, downgrade, make_engine, upgrade
 from tests.miner.support import make_record

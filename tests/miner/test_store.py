@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from miner import store as store_module
 from miner import wire
 from miner.store import PageTooSmall, Store
+from miner.store import training as store_module
 from schemas import MinerIndex, StorageError, utcnow
 from schemas.protocol import LookupResponse, RecordsResponse
 from tests.miner.support import make_record
@@ -210,7 +210,7 @@ def test_disk_bytes_grow_with_the_records(store):
 
 
 def test_a_damaged_body_is_a_storage_error_not_garbage():
-    from miner.codec import BodyCodec
+    from miner.store.codec import BodyCodec
 
     codec = BodyCodec()
     body = codec.encode(make_record(1, words=100).model_dump_json().encode())

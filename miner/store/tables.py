@@ -5,6 +5,7 @@ Created by the Alembic revisions in `miner/migrations/`; these declarations are 
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime
 
 from sqlalchemy import (
@@ -20,6 +21,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from miner.constants import URI_KEY_BYTES
 
 VERSION_TABLE = "alembic_version_miner"
 
@@ -45,7 +48,7 @@ class Base(DeclarativeBase):
 class RecordRow(Base):
     """One stored record. `seq` is assigned by the store (one writer), so it only grows and is never reused.
 
-    `body` is the record's JSON, compressed (see `miner.codec`). A record is identified by two 8-byte keys, the
+    `body` is the record's JSON, compressed (see `miner.store.codec`). A record is identified by two 8-byte keys, the
     uri's (`uri_key`) and the content hash's first bytes (`hash_key`): narrow keys keep the two randomly-filled
     indexes small, and every batch rewrites most of their leaf pages. The full `content_hash` stays in the row
     (unindexed) so lookups by hash are exact. No foreign key to the index table: the store keeps them consistent in
@@ -108,3 +111,8 @@ records = RecordRow.__table__
 buckets = BucketRow.__table__
 state = StateRow.__table__
 dictionaries = DictionaryRow.__table__
+
+
+def uri_key(uri: str) -> bytes:
+    """The short binary key a uri is indexed by."""
+    return hashlib.sha256(uri.encode("utf-8")).digest()[:URI_KEY_BYTES]
