@@ -9,7 +9,7 @@ SQL_CHUNK = 500
 INSERT_CHUNK = 250
 # Rows fetched per query while assembling a page; a page stops as soon as its byte budget is reached.
 PAGE_FETCH_CHUNK = 256
-# WAL pages between automatic checkpoints of the miner's SQLite file (SQLite's default is 1,000); see store.py.
+# WAL pages between automatic checkpoints of the miner's SQLite file (SQLite's default is 1,000); see store/writes.py.
 SQLITE_WAL_AUTOCHECKPOINT = 16_384
 # Rows examined per query while pruning the oldest records.
 PRUNE_CHUNK = 2_000
