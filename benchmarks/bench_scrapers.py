@@ -31,10 +31,10 @@ from rich.table import Table
 from benchmarks.stdlib_text import stdlib_docstrings
 from schemas import DomainSpec, Record, SourceSpec
 from scrapers import crawl
-from scrapers.params import load_params
+from scrapers.extract import parse_page
+from scrapers.kinds import load_params
+from scrapers.parsing import ParseContext
 from scrapers.settings import default_parse_workers
-from scrapers.sources.base import ParseContext
-from scrapers.sources.web import parse_page
 
 PAGES = int(os.environ.get("GLEAN_BENCH_SCRAPERS_PAGES", "2400"))
 EXTRACT_SAMPLE = 600

@@ -138,16 +138,16 @@ def domain_spec(base_url: str) -> dict:
 def build_records(base_url: str, numbers: range):
     """The records an honest miner holds for these documents: each page as the scrapers' parser reads it."""
     from schemas.domain import DomainSpec
-    from scrapers.params import load_params
-    from scrapers.sources import web
-    from scrapers.sources.base import ParseContext
+    from scrapers.extract import parse_page
+    from scrapers.kinds import load_params
+    from scrapers.parsing import ParseContext
 
     spec = DomainSpec.model_validate(domain_spec(base_url))
     source = spec.sources[0]
     ctx = ParseContext(domain=spec.id, source_id=source.source_id, kind=source.kind,
                        params=load_params(source, spec.id))
     headers = {"content-type": "text/html; charset=utf-8"}
-    return [web.parse_page(ctx, f"{base_url}/doc/{n}.html", page_html(n), headers).records[0] for n in numbers]
+    return [parse_page(ctx, f"{base_url}/doc/{n}.html", page_html(n), headers).records[0] for n in numbers]
 
 
 def _cpu(who: int) -> float:

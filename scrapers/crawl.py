@@ -24,7 +24,8 @@ from pydantic import ValidationError
 
 from schemas import DomainSpec, Record, ScrapeError, SourceSpec
 from scrapers import reasons, settings
-from scrapers.params import BaseParams, load_params
+from scrapers.kinds import SourceKind, kind_of, kind_path
+from scrapers.params import BaseParams
 
 logger = logging.getLogger(__name__)
 
@@ -48,10 +49,11 @@ class CrawlStats:
 
 @dataclass(frozen=True)
 class SourceJob:
-    """One source of a domain to crawl, with its validated params and its share of the page budget."""
+    """One source of a domain to crawl: its kind, its validated params and its share of the page budget."""
 
     domain: str
     source: SourceSpec
+    kind: type[SourceKind]
     params: BaseParams
     budget: int
 
@@ -66,8 +68,9 @@ def plan_jobs(domain: DomainSpec, page_budget: int, sources: list[str] | None = 
     for index, source in enumerate(chosen):
         budget = share + (1 if index < extra else 0)
         if budget:
-            jobs.append(SourceJob(domain=domain.id, source=source, params=load_params(source, domain.id),
-                                  budget=budget))
+            kind = kind_of(source.kind)
+            jobs.append(SourceJob(domain=domain.id, source=source, kind=kind,
+                                  params=kind.load_params(source, domain.id), budget=budget))
     return jobs
 
 
@@ -116,6 +119,35 @@ async def _stop(proc: asyncio.subprocess.Process) -> None:
         await proc.wait()
 
 
+def _job_message(domain: DomainSpec, jobs: list[SourceJob], page_budget: int, sources: list[str] | None,
+                 user_agent: str | None, http_cache_dir: Path | None, parse_workers: int | None) -> bytes:
+    """The job the crawl process reads on stdin, with the import path of every kind it crawls (see kinds)."""
+    return json.dumps({
+        "domain": domain.model_dump(mode="json"), "page_budget": page_budget, "sources": sources,
+        "kinds": sorted({kind_path(job.kind) for job in jobs}),
+        "user_agent": user_agent, "http_cache_dir": str(http_cache_dir) if http_cache_dir else None,
+        "parse_workers": parse_workers if parse_workers is not None else settings.default_parse_workers(),
+        "log_level": logging.getLevelName(logging.getLogger("scrapers").getEffectiveLevel()),
+    }).encode()
+
+
+async def _read_child(stdout: asyncio.StreamReader, sink: Sink, local: CrawlStats,
+                      tail: collections.deque[str]) -> dict[str, Any] | None:
+    """Deliver the record batches the crawl process sends; its final stats (None if it sent none)."""
+    final: dict[str, Any] | None = None
+    async for line in stdout:
+        message = json.loads(line)
+        if "records" in message:
+            records = _records(message["records"], local)
+            if records:
+                await _deliver(sink, records)
+        elif "stats" in message:
+            final = message["stats"]
+        elif "error" in message:
+            tail.append(str(message["error"]))
+    return final
+
+
 async def crawl(
     domain: DomainSpec,
     *,
@@ -131,14 +163,9 @@ async def crawl(
     `sink(records)` may be sync or async and is called in batches while the crawl runs. Raises ScrapeError if the
     crawl process fails; cancelling the call stops the process.
     """
-    plan_jobs(domain, page_budget, sources)  # bad params or source names fail here, before a process starts
+    jobs = plan_jobs(domain, page_budget, sources)  # bad params or source names fail here, before a process starts
     started = time.monotonic()
-    job = {
-        "domain": domain.model_dump(mode="json"), "page_budget": page_budget, "sources": sources,
-        "user_agent": user_agent, "http_cache_dir": str(http_cache_dir) if http_cache_dir else None,
-        "parse_workers": parse_workers if parse_workers is not None else settings.default_parse_workers(),
-        "log_level": logging.getLevelName(logging.getLogger("scrapers").getEffectiveLevel()),
-    }
+    job = _job_message(domain, jobs, page_budget, sources, user_agent, http_cache_dir, parse_workers)
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "scrapers.worker", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE, env=_child_env(), limit=settings.CHILD_LINE_LIMIT,
@@ -147,21 +174,11 @@ async def crawl(
     tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL)
     drain = asyncio.create_task(_drain_stderr(proc.stderr, tail))
     local = CrawlStats()
-    final: dict[str, Any] | None = None
     try:
-        proc.stdin.write(json.dumps(job).encode())
+        proc.stdin.write(job)
         await proc.stdin.drain()
         proc.stdin.close()
-        async for line in proc.stdout:
-            message = json.loads(line)
-            if "records" in message:
-                records = _records(message["records"], local)
-                if records:
-                    await _deliver(sink, records)
-            elif "stats" in message:
-                final = message["stats"]
-            elif "error" in message:
-                tail.append(str(message["error"]))
+        final = await _read_child(proc.stdout, sink, local, tail)
         returncode = await proc.wait()
         await drain
     finally:
@@ -171,6 +188,11 @@ async def crawl(
         detail = " | ".join(list(tail)[-5:]) or "no output"
         raise ScrapeError(f"crawl of {domain.id} failed (exit code {returncode}): {detail}",
                           hint="run with log level DEBUG for the crawl log; check the source params")
+    return _totals(final, local, started)
+
+
+def _totals(final: dict[str, Any], local: CrawlStats, started: float) -> CrawlStats:
+    """The child's stats plus the records this side refused (invalid), timed from the caller's start."""
     stats = CrawlStats(**final)
     for reason, count in local.errors.items():
         stats.errors[reason] = stats.errors.get(reason, 0) + count

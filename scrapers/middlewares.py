@@ -13,6 +13,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
 from scrapers import reasons
+from scrapers.robots import robots_rules
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -83,8 +84,8 @@ class RobotsMiddleware(RobotsTxtMiddleware):
 
     - Requests that arrive while robots.txt is still downloading wait for the parser (Scrapy 2.19 lets them
       through unchecked: every waiter after the first receives None from the shared Deferred).
-    - RFC 9309: a robots.txt answered with 5xx or 429 means "disallow everything"; any other 4xx means
-      "no rules" (Scrapy would parse the error page as rules).
+    - RFC 9309 (`scrapers.robots.robots_rules`): a robots.txt answered with 5xx or 429 means "disallow
+      everything"; any other 4xx means "no rules" (Scrapy would parse the error page as rules).
     """
 
     async def robot_parser(self, request: Request) -> RobotParser | None:
@@ -101,8 +102,7 @@ class RobotsMiddleware(RobotsTxtMiddleware):
         return await super().robot_parser(request)
 
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
-        if response.status >= 500 or response.status == 429:
-            response = response.replace(body=b"User-agent: *\nDisallow: /\n")
-        elif response.status >= 400:
-            response = response.replace(body=b"")
+        rules = robots_rules(response.status, response.body)
+        if rules is not response.body:  # an error answer: parse the rules it stands for, not the error page
+            response = response.replace(body=rules or b"")
         await super()._parse_robots(response, netloc, request)

@@ -20,8 +20,7 @@ from scrapers import settings
 from scrapers.crawl import CrawlStats, SourceJob, plan_jobs
 from scrapers.middlewares import PAGES_STAT
 from scrapers.pipeline import Emit, RecordStream
-from scrapers.spiders import SPIDERS, ParseRunner
-from scrapers.spiders.base import ERRORS_STAT
+from scrapers.spider import ERRORS_STAT, ParseRunner
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +32,7 @@ def _crawler(job: SourceJob, user_agent: str, http_cache_dir: Path | None) -> Cr
         autothrottle=params.autothrottle, timeout=params.timeout, retries=params.retries,
         max_bytes=params.max_bytes, http_cache_dir=http_cache_dir / job.source.source_id if http_cache_dir else None,
     )
-    return Crawler(SPIDERS[job.source.kind], config)
+    return Crawler(job.kind.spider(), config)
 
 
 async def _flush_periodically(stream: RecordStream) -> None:

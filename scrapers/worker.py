@@ -1,5 +1,7 @@
 """The crawl process: `python -m scrapers.worker` reads a job (JSON) on stdin and streams JSON lines on stdout.
 
+The job names the import path of every source kind it crawls (`scrapers.kinds.kind_path`), so kinds registered
+in the parent, third-party ones included, are the kinds used here.
 Lines: {"records": [...]} per batch, then {"stats": {...}}; {"error": "..."} and exit code 1 on failure.
 Extraction runs in a pool of worker processes forked at start-up (before any thread exists).
 """
@@ -37,7 +39,7 @@ def _exit_with_parent(parent: int) -> None:
 def _pool(workers: int) -> ProcessPoolExecutor | None:
     if workers < 1:
         return None
-    import scrapers.sources.web  # noqa: F401  (import trafilatura once, before forking)
+    import scrapers.extract  # noqa: F401  (import trafilatura once, before forking)
 
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
                                initializer=_exit_with_parent, initargs=(os.getpid(),))
@@ -65,6 +67,14 @@ def _configure_logging(level: str) -> None:
         logging.getLogger("scrapy").setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
+def _register_kinds(paths: list[str]) -> None:
+    """Register the kinds the parent crawls (by import path), third-party ones included."""
+    from scrapers.kinds import import_kind, register
+
+    for path in paths:
+        register(import_kind(path))
+
+
 def main() -> int:
     job: dict[str, Any] = json.loads(sys.stdin.buffer.read())
     out = os.fdopen(os.dup(1), "wb")
@@ -74,6 +84,7 @@ def main() -> int:
     try:
         from scrapers.runner import run_crawl
 
+        _register_kinds(job.get("kinds") or [])
         stats = asyncio.run(run_crawl(
             DomainSpec.model_validate(job["domain"]), page_budget=int(job["page_budget"]), emit=_writer(out),
             sources=job.get("sources"), user_agent=job.get("user_agent"),

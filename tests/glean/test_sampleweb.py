@@ -419,7 +419,7 @@ def test_generated_domain_specs_validate_and_load_as_a_catalog(web: SampleWeb, t
 
 
 def test_generated_specs_pass_the_scrapers_params_check(web: SampleWeb, tmp_path: Path) -> None:
-    params = pytest.importorskip("scrapers.params")
+    params = pytest.importorskip("scrapers.kinds")
     for path in write_domain_specs(web.base_url, tmp_path):
         params.check_domain(load_domain_file(path))
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from scrapers.fetch import forget_robots
+from scrapers.robots import forget_robots
 from tests.scrapers.recorded import QuickSite
 
 

@@ -7,7 +7,8 @@ import pytest
 from schemas import DomainCatalog, DomainSpecError, SourceSpec
 from scrapers import check_domain, load_params
 from scrapers.allow import AllowList
-from scrapers.params import HackerNewsParams, WebParams
+from scrapers.kinds.hackernews import HackerNewsParams
+from scrapers.kinds.web import WebParams
 
 
 def test_every_builtin_domain_has_valid_params():

@@ -9,10 +9,9 @@ import pytest
 
 from schemas import SourceSpec, canonical_url, hash_text
 from scrapers import reasons
-from scrapers.params import load_params
-from scrapers.sources import arxiv, feed, hackernews, reddit, stackexchange, web, wikipedia
-from scrapers.sources.base import ParseContext, ParseError, make_record
-from scrapers.sources.htmltext import html_to_text
+from scrapers.htmltext import html_to_text
+from scrapers.kinds import arxiv, feed, hackernews, load_params, reddit, stackexchange, web, wikipedia
+from scrapers.parsing import ParseContext, ParseError, make_record
 from tests.scrapers.recorded import PROSE, article, data, loads
 
 HTML = {"content-type": "text/html; charset=utf-8"}

@@ -1,19 +1,91 @@
-"""Web spider: seeds and sitemaps (found through robots.txt) within the allow-list, links followed to max_depth."""
+"""The `web` kind: seeds and sitemaps (found through robots.txt) within the allow-list, links followed to max_depth.
+
+A record is the page at its URI, extracted by `scrapers.extract.parse_page` (the crawl and fetch_one alike); this
+module adds the sitemap parsers and the spider that walks a site.
+"""
 
 from __future__ import annotations
 
+import gzip
+import io
+import zlib
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
 
-from scrapy import Request, signals
-from scrapy.http import Response
-from scrapy.robotstxt import RobotParser
+from lxml import etree
+from pydantic import Field
 
-from scrapers import settings
-from scrapers.params import WebParams
-from scrapers.sources import web
-from scrapers.spiders.base import SourceSpider
+from scrapers import reasons, settings
+from scrapers.allow import AllowList, netloc_entry
+from scrapers.extract import parse_page
+from scrapers.kinds.base import SourceKind, SpiderSteps
+from scrapers.params import BaseParams, HostEntry, HttpUrl, Regex
+from scrapers.parsing import ParseError
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.http import Response
+    from scrapy.robotstxt import RobotParser
+
+
+class WebParams(BaseParams):
+    seeds: Annotated[list[HttpUrl], Field(min_length=1)]
+    allow_hosts: list[HostEntry] = Field(default_factory=list)  # default: the hosts of the seeds
+    allow_patterns: list[Regex] = Field(default_factory=list)   # a page URL must match one (if any are given)
+    deny_patterns: list[Regex] = Field(default_factory=list)    # and must match none
+    max_depth: Annotated[int, Field(ge=0, le=20)] = 3
+    sitemaps: bool = True                                       # read the Sitemap: lines of robots.txt
+    sitemap_urls: list[HttpUrl] = Field(default_factory=list)
+
+    def page_hosts(self) -> AllowList:
+        hosts = self.allow_hosts or [netloc_entry(s) for s in self.seeds]
+        return AllowList.build(hosts, self.allow_patterns, self.deny_patterns)
+
+    def request_hosts(self) -> AllowList:
+        return self.page_hosts()
+
+
+def sitemaps_in_robots(body: bytes) -> list[str]:
+    """The `Sitemap:` URLs a robots.txt declares."""
+    found: list[str] = []
+    for raw in body.decode("utf-8", "replace").splitlines():
+        key, sep, value = raw.partition(":")
+        if sep and key.strip().lower() == "sitemap" and value.strip():
+            found.append(value.strip())
+    return found
+
+
+def _gunzip(body: bytes, limit: int) -> bytes:
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(body)) as stream:
+            data = stream.read(limit + 1)
+    except (OSError, EOFError, zlib.error):
+        raise ParseError(reasons.INVALID_XML, "bad gzip") from None
+    if len(data) > limit:
+        raise ParseError(reasons.TOO_LARGE, "sitemap larger than the size cap once unpacked")
+    return data
+
+
+def parse_sitemap(body: bytes, limit: int = settings.MAX_BYTES) -> tuple[list[str], list[str]]:
+    """(page URLs, child sitemap URLs) of a sitemap or sitemap index, plain or gzipped."""
+    if body[:2] == b"\x1f\x8b":
+        body = _gunzip(body, limit)
+    if not body.strip():
+        raise ParseError(reasons.EMPTY)
+    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        root = etree.fromstring(body, parser=parser)
+    except etree.XMLSyntaxError as exc:
+        raise ParseError(reasons.INVALID_XML, str(exc)[:120]) from None
+    if root is None:
+        raise ParseError(reasons.INVALID_XML, "no root element")
+    name = etree.QName(root).localname
+    if name not in ("urlset", "sitemapindex"):
+        raise ParseError(reasons.INVALID_XML, f"root element <{name}> is not a sitemap")
+    locs = [str(el.text).strip() for el in root.iter("{*}loc") if el.text and el.text.strip()]
+    return (locs, []) if name == "urlset" else ([], locs)
+
 
 DEPTH = "glean_depth"
 # URLs queued at most: twice the budget (some will be refused by robots.txt or fail) plus a little slack.
@@ -27,12 +99,13 @@ def _not_a_page(url: str) -> bool:
     return dot > path.rfind("/") and path[dot:] in settings.SKIP_EXTENSIONS
 
 
-class WebSpider(SourceSpider):
-    kind = "web"
+class WebSpider(SpiderSteps):
     params: WebParams
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> WebSpider:
+        from scrapy import signals  # Scrapy: only the crawl process builds spiders
+
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._robots_parsed, signal=signals.robots_parsed)
         return spider
@@ -79,7 +152,7 @@ class WebSpider(SourceSpider):
         return self.page_request(url, self.parse_sitemap, priority=10)
 
     def parse_sitemap(self, response: Response) -> Any:
-        found = self.parse_inline(web.parse_sitemap, response.body, self.params.max_bytes)
+        found = self.parse_inline(parse_sitemap, response.body, self.params.max_bytes)
         if found is None:
             return
         pages, children = found
@@ -96,7 +169,7 @@ class WebSpider(SourceSpider):
                 yield request
 
     async def parse_page(self, response: Response) -> AsyncIterator[Any]:
-        parsed = await self.run_parser(web.parse_page, response)
+        parsed = await self.run_parser(parse_page, response)
         if parsed is None:
             return
         is_allowed_page = self.pages.allows_page(response.url)
@@ -112,3 +185,11 @@ class WebSpider(SourceSpider):
             request = self._page(link, depth)
             if request is not None:
                 yield request
+
+
+class Web(SourceKind):
+    """Web pages from seeds and sitemaps, links followed within the allow-list; a record is the page at its URI."""
+
+    name = "web"
+    params = WebParams
+    spider_steps = WebSpider

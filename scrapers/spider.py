@@ -1,4 +1,5 @@
-"""What every source spider shares: its job, allow-lists, budget, request building, parsing off-loop, counting."""
+"""The Scrapy base spider: what every kind's spider shares (its job, allow-lists, budget, request building,
+parsing off the event loop, counting)."""
 
 from __future__ import annotations
 
@@ -26,10 +27,11 @@ from twisted.python.failure import Failure
 from schemas import Record
 from scrapers import reasons
 from scrapers.crawl import SourceJob
+from scrapers.kinds.base import response_headers
 from scrapers.middlewares import BUDGET, Dropped
 from scrapers.params import ApiParams
+from scrapers.parsing import ParseContext, Parsed, ParseError
 from scrapers.pipeline import RecordStream
-from scrapers.sources.base import ParseContext, Parsed, ParseError
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -46,12 +48,6 @@ class ParseRunner:
         if self.executor is None:
             return fn(*args)
         return await asyncio.get_running_loop().run_in_executor(self.executor, partial(fn, *args))
-
-
-def response_headers(response: Response) -> dict[str, str]:
-    """Lower-case header names to their (last) value, as the parsers take them."""
-    headers = response.headers
-    return {k.decode("latin-1").lower(): (headers.get(k) or b"").decode("latin-1") for k in headers}
 
 
 def failure_reason(exc: BaseException) -> str | None:
@@ -81,7 +77,8 @@ def failure_reason(exc: BaseException) -> str | None:
 
 
 class SourceSpider(scrapy.Spider):
-    """Base of the seven source spiders; a subclass implements `start()` and its callbacks."""
+    """The Scrapy spider of every source kind: `SourceKind.spider()` mixes the kind's callbacks (`start()` and its
+    `parse_*` methods, a SpiderSteps subclass) into this class."""
 
     kind: ClassVar[str]
 

@@ -1,4 +1,4 @@
-"""Web pages: main-content extraction with trafilatura, outgoing links, robots.txt sitemap lines, sitemaps.
+"""Web pages: main-content extraction with trafilatura, page metadata and outgoing links.
 
 `parse_page` is the one extraction path of every kind that reads web pages (web, feed articles, HN links), used
 by the crawl and by `fetch_one` alike. Its settings are fixed here so both produce the same text for the same
@@ -9,18 +9,14 @@ footer-licence scans that cost a quarter of the extraction time and that records
 
 from __future__ import annotations
 
-import gzip
-import io
 import logging
 import re
-import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import trafilatura
 from htmldate import find_date
-from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura.metadata import examine_meta, extract_author, extract_meta_json, extract_title
 from trafilatura.settings import set_date_params, use_config
@@ -30,7 +26,7 @@ from w3lib.encoding import html_to_unicode
 from schemas import canonical_url
 from schemas.errors import RecordError
 from scrapers import reasons, settings
-from scrapers.sources.base import Headers, ParseContext, Parsed, ParseError, content_type, make_record
+from scrapers.parsing import Headers, ParseContext, Parsed, ParseError, content_type, make_record
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
@@ -186,44 +182,3 @@ def parse_page(ctx: ParseContext, url: str, body: bytes, headers: Headers,
     except ParseError as exc:
         return Parsed(follow=links, skipped=(exc.reason,))
     return Parsed(records=(record,), follow=links)
-
-
-def sitemaps_in_robots(body: bytes) -> list[str]:
-    """The `Sitemap:` URLs a robots.txt declares."""
-    found: list[str] = []
-    for raw in body.decode("utf-8", "replace").splitlines():
-        key, sep, value = raw.partition(":")
-        if sep and key.strip().lower() == "sitemap" and value.strip():
-            found.append(value.strip())
-    return found
-
-
-def _gunzip(body: bytes, limit: int) -> bytes:
-    try:
-        with gzip.GzipFile(fileobj=io.BytesIO(body)) as stream:
-            data = stream.read(limit + 1)
-    except (OSError, EOFError, zlib.error):
-        raise ParseError(reasons.INVALID_XML, "bad gzip") from None
-    if len(data) > limit:
-        raise ParseError(reasons.TOO_LARGE, "sitemap larger than the size cap once unpacked")
-    return data
-
-
-def parse_sitemap(body: bytes, limit: int = settings.MAX_BYTES) -> tuple[list[str], list[str]]:
-    """(page URLs, child sitemap URLs) of a sitemap or sitemap index, plain or gzipped."""
-    if body[:2] == b"\x1f\x8b":
-        body = _gunzip(body, limit)
-    if not body.strip():
-        raise ParseError(reasons.EMPTY)
-    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
-    try:
-        root = etree.fromstring(body, parser=parser)
-    except etree.XMLSyntaxError as exc:
-        raise ParseError(reasons.INVALID_XML, str(exc)[:120]) from None
-    if root is None:
-        raise ParseError(reasons.INVALID_XML, "no root element")
-    name = etree.QName(root).localname
-    if name not in ("urlset", "sitemapindex"):
-        raise ParseError(reasons.INVALID_XML, f"root element <{name}> is not a sitemap")
-    locs = [str(el.text).strip() for el in root.iter("{*}loc") if el.text and el.text.strip()]
-    return (locs, []) if name == "urlset" else ([], locs)

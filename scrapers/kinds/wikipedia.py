@@ -1,4 +1,5 @@
-"""MediaWiki API: list article titles (category members, recent changes, search), then one plain-text extract each.
+"""The `wikipedia` kind (MediaWiki API): list article titles (category members, recent changes, search), then one
+plain-text extract each.
 
 Every article is read with the same request (`article_url`) in the crawl and in `fetch_one`, so both get the
 same extract. Records' URIs are the wiki's article URLs on the API's host (`https://en.wikipedia.org/wiki/Physics`).
@@ -7,13 +8,19 @@ same extract. Records' URIs are the wiki's article URLs on the API's host (`http
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
+from pydantic import Field, model_validator
+
+from schemas import Record
 from scrapers import reasons
 from scrapers.allow import host_port
-from scrapers.params import WikipediaParams
-from scrapers.sources.base import (
+from scrapers.fetcher import Fetcher, FetchOutcome, Stop
+from scrapers.kinds.base import SourceKind, SpiderSteps, response_headers
+from scrapers.params import ApiParams, BaseParams, HttpUrl
+from scrapers.parsing import (
     Headers,
     ParseContext,
     Parsed,
@@ -23,6 +30,11 @@ from scrapers.sources.base import (
     make_record,
     require,
 )
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.http import Response
+
 
 PAGE_SIZE = 50  # list members per API call (the API allows up to 500 for bots, 50 for everyone else)
 MAXLAG = 5      # seconds; the API answers "maxlag" instead of adding load to lagged replicas
@@ -35,6 +47,25 @@ BOILERPLATE_SECTIONS = frozenset({
 _HEADING = re.compile(r"^(={2,6})\s*(.*?)\s*\1$")
 
 _LIST = {"category": "categorymembers", "recentchanges": "recentchanges", "search": "search"}
+
+
+class WikipediaParams(ApiParams):
+    base_url: HttpUrl = "https://en.wikipedia.org/w/api.php"
+    mode: Literal["category", "recentchanges", "search"] = "category"
+    category: str | None = None          # mode=category: "Category:Physics"
+    query: str | None = None             # mode=search
+    limit: Annotated[int, Field(ge=1, le=10_000)] = 100
+    article_path: str = "/wiki/"         # where the wiki serves articles (records' URIs)
+    license: str = "CC-BY-SA-4.0"
+    concurrency: Annotated[int, Field(ge=1, le=32)] = 1   # Wikimedia API etiquette: requests in series
+
+    @model_validator(mode="after")
+    def _mode_has_its_field(self) -> WikipediaParams:
+        if self.mode == "category" and not self.category:
+            raise ValueError("mode 'category' needs `category` (e.g. 'Category:Physics')")
+        if self.mode == "search" and not self.query:
+            raise ValueError("mode 'search' needs `query`")
+        return self
 
 
 def listing_url(params: WikipediaParams, cont: dict[str, str] | None = None) -> str:
@@ -139,3 +170,55 @@ def parse_article(ctx: ParseContext, url: str, body: bytes, headers: Headers) ->
         license=params.license, meta={"pageid": page.get("pageid"), "revid": revision.get("revid")},
     )
     return Parsed(records=(record,))
+
+
+class WikipediaSpider(SpiderSteps):
+    params: WikipediaParams
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.titles: set[str] = set()
+
+    async def start(self) -> AsyncIterator[Request]:
+        yield self.api_request(listing_url(self.params), self.parse_listing, priority=10)
+
+    def parse_listing(self, response: Response) -> Any:
+        found = self.parse_inline(parse_listing, self.params, response.body, response_headers(response))
+        if found is None:
+            return
+        titles, cont = found
+        for title in titles:
+            if len(self.titles) >= self.params.limit:
+                return
+            if title not in self.titles:
+                self.titles.add(title)
+                yield self.api_request(article_url(self.params, title), self.parse_article)
+        if cont and self.budget_left():
+            yield self.api_request(listing_url(self.params, cont), self.parse_listing, priority=10)
+
+    async def parse_article(self, response: Response) -> AsyncIterator[Any]:
+        for record in self.accept(await self.run_parser(parse_article, response)):
+            yield record
+
+
+class Wikipedia(SourceKind):
+    """MediaWiki articles (category, recent changes or search) as plain-text extracts."""
+
+    name = "wikipedia"
+    params = WikipediaParams
+    spider_steps = WikipediaSpider
+
+    @classmethod
+    def coverage(cls, params: BaseParams) -> Callable[[str], bool]:
+        assert isinstance(params, WikipediaParams)
+        return lambda uri: title_from_uri(params, uri) is not None
+
+    @classmethod
+    async def refetch(cls, fetcher: Fetcher, ctx: ParseContext, uri: str) -> Record:
+        params = ctx.params
+        assert isinstance(params, WikipediaParams)
+        title = title_from_uri(params, uri)
+        if title is None:
+            raise Stop(FetchOutcome.unavailable(reasons.OFF_ALLOW_LIST))
+        answer = await fetcher.api(params, article_url(params, title))
+        return parse_article(ctx, answer.url, answer.body, answer.headers).records[0]

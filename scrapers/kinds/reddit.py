@@ -1,14 +1,22 @@
-"""Reddit public JSON listings: self posts of subreddits; `by_id` answers have the same Listing shape."""
+"""The `reddit` kind: self posts of subreddits from the public JSON listings; `by_id` answers have the same
+Listing shape, so the re-fetch reads a post with the crawl's parser."""
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlencode, urljoin
 
+from pydantic import Field
+
+from schemas import Record
 from scrapers import reasons
-from scrapers.params import RedditParams
-from scrapers.sources.base import (
+from scrapers.allow import host_port
+from scrapers.fetcher import Fetcher, FetchOutcome, Stop, record_at
+from scrapers.kinds.base import SourceKind, SpiderSteps
+from scrapers.params import ApiParams, BaseParams, HttpUrl, Seconds
+from scrapers.parsing import (
     Headers,
     ParseContext,
     Parsed,
@@ -19,9 +27,26 @@ from scrapers.sources.base import (
     require,
 )
 
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.http import Response
+
+
 PAGE_SIZE = 100  # the most a listing returns per request
 REMOVED = frozenset({"[removed]", "[deleted]"})
 _POST_ID = re.compile(r"/comments/([a-z0-9]{1,12})(?:/|$)")
+
+
+class RedditParams(ApiParams):
+    base_url: HttpUrl = "https://www.reddit.com"
+    subreddits: Annotated[list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{2,32}$")]], Field(min_length=1)]
+    listing: Literal["hot", "new", "top", "rising"] = "hot"
+    time: Literal["hour", "day", "week", "month", "year", "all"] = "day"   # for listing=top
+    limit: Annotated[int, Field(ge=1, le=1000)] = 100                      # posts per subreddit
+    include_nsfw: bool = False
+    min_score: int = 0
+    delay: Seconds = 2.0                 # unauthenticated clients get a few requests a minute
+    concurrency: Annotated[int, Field(ge=1, le=32)] = 1
 
 
 def listing_url(params: RedditParams, subreddit: str, after: str | None = None, count: int = 0) -> str:
@@ -87,3 +112,51 @@ def parse_listing(ctx: ParseContext, url: str, body: bytes, headers: Headers) ->
             records.append(record)
     after = listing.get("after") if isinstance(listing.get("after"), str) else None
     return Parsed(records=tuple(records), skipped=tuple(skipped)), after, len(children)
+
+
+class RedditSpider(SpiderSteps):
+    params: RedditParams
+
+    async def start(self) -> AsyncIterator[Request]:
+        for subreddit in self.params.subreddits:
+            yield self.api_request(listing_url(self.params, subreddit), self.parse_listing,
+                                   cb_kwargs={"subreddit": subreddit, "seen": 0})
+
+    async def parse_listing(self, response: Response, subreddit: str, seen: int) -> AsyncIterator[Any]:
+        found = await self.run_parser(parse_listing, response)
+        if found is None:
+            return
+        parsed, after, posts = found
+        for record in self.accept(parsed):
+            yield record
+        seen += posts
+        if after and posts and seen < self.params.limit and self.budget_left():
+            yield self.api_request(listing_url(self.params, subreddit, after, seen), self.parse_listing,
+                                   cb_kwargs={"subreddit": subreddit, "seen": seen})
+
+
+class Reddit(SourceKind):
+    """Self posts of subreddits from Reddit's public JSON listings."""
+
+    name = "reddit"
+    params = RedditParams
+    spider_steps = RedditSpider
+
+    @classmethod
+    def coverage(cls, params: BaseParams) -> Callable[[str], bool]:
+        assert isinstance(params, RedditParams)
+        api = host_port(params.base_url)
+        return lambda uri: post_id_from_uri(uri) is not None and host_port(uri) == api
+
+    @classmethod
+    async def refetch(cls, fetcher: Fetcher, ctx: ParseContext, uri: str) -> Record:
+        params = ctx.params
+        assert isinstance(params, RedditParams)
+        post_id = post_id_from_uri(uri)
+        if post_id is None or host_port(uri) != host_port(params.base_url):
+            raise Stop(FetchOutcome.unavailable(reasons.OFF_ALLOW_LIST))
+        answer = await fetcher.api(params, post_url(params, post_id))
+        parsed, _after, _posts = parse_listing(ctx, answer.url, answer.body, answer.headers)
+        if not parsed.records and reasons.DELETED in parsed.skipped:
+            raise Stop(FetchOutcome.gone(reasons.DELETED))
+        return record_at(parsed.records, uri)

@@ -1,17 +1,23 @@
-"""arXiv API (Atom): abstracts and metadata by category or query; `id_list` answers have the same shape."""
+"""The `arxiv` kind (Atom API): abstracts and metadata by category or query, newest first, page after page;
+`id_list` answers have the same shape, so the re-fetch reads a paper with the crawl's parser."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlencode
 
 from lxml import etree
+from pydantic import Field, model_validator
 
 from schemas import Record, canonical_url
 from scrapers import reasons
-from scrapers.params import ArxivParams
-from scrapers.sources.base import (
+from scrapers.fetcher import Fetcher, FetchOutcome, Stop, record_at
+from scrapers.kinds.base import SourceKind, SpiderSteps
+from scrapers.params import ApiParams, BaseParams, HttpUrl, Seconds
+from scrapers.parsing import (
     Headers,
     ParseContext,
     ParseError,
@@ -20,12 +26,34 @@ from scrapers.sources.base import (
     make_record,
 )
 
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.http import Response
+
+
 ATOM = "{http://www.w3.org/2005/Atom}"
 OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
 ARXIV = "{http://arxiv.org/schemas/atom}"
 _VERSION = re.compile(r"v\d+$")
 _ID = re.compile(r"/abs/(.+)$")
 _XML_TYPES = frozenset({"application/atom+xml", "application/xml", "text/xml"})
+
+
+class ArxivParams(ApiParams):
+    base_url: HttpUrl = "https://export.arxiv.org/api/query"
+    categories: list[Annotated[str, Field(pattern=r"^[a-zA-Z\-]+(\.[A-Za-z\-]+)?$")]] = Field(default_factory=list)
+    query: str | None = None             # raw arXiv search_query, ANDed with the categories
+    max_results: Annotated[int, Field(ge=1, le=30_000)] = 200
+    page_size: Annotated[int, Field(ge=1, le=2000)] = 100
+    abs_url: HttpUrl = "https://arxiv.org/abs/"    # URI prefix of a record (the abstract page)
+    delay: Seconds = 3.0                 # arXiv API terms: one request every three seconds
+    concurrency: Annotated[int, Field(ge=1, le=32)] = 1
+
+    @model_validator(mode="after")
+    def _has_categories_or_query(self) -> ArxivParams:
+        if not self.categories and not self.query:
+            raise ValueError("give `categories` (e.g. [cs.LG]) or a `query`")
+        return self
 
 
 @dataclass(frozen=True)
@@ -123,3 +151,46 @@ def parse_feed(ctx: ParseContext, url: str, body: bytes, headers: Headers) -> Ar
         except ParseError as exc:
             skipped.append(exc.reason)
     return ArxivPage(records=tuple(records), total=total, skipped=tuple(skipped))
+
+
+class ArxivSpider(SpiderSteps):
+    params: ArxivParams
+
+    async def start(self) -> AsyncIterator[Request]:
+        yield self.api_request(query_url(self.params, 0), self.parse_results, cb_kwargs={"start": 0})
+
+    async def parse_results(self, response: Response, start: int) -> AsyncIterator[Any]:
+        page = await self.run_parser(parse_feed, response)
+        if page is None:
+            return
+        for reason in page.skipped:
+            self.count(reason)
+        for record in page.records:
+            yield record
+        following = start + self.params.page_size
+        if page.records and following < min(page.total, self.params.max_results) and self.budget_left():
+            yield self.api_request(query_url(self.params, following), self.parse_results,
+                                   cb_kwargs={"start": following})
+
+
+class Arxiv(SourceKind):
+    """arXiv abstracts and metadata by category or query."""
+
+    name = "arxiv"
+    params = ArxivParams
+    spider_steps = ArxivSpider
+
+    @classmethod
+    def coverage(cls, params: BaseParams) -> Callable[[str], bool]:
+        assert isinstance(params, ArxivParams)
+        return lambda uri: id_from_uri(params, uri) is not None
+
+    @classmethod
+    async def refetch(cls, fetcher: Fetcher, ctx: ParseContext, uri: str) -> Record:
+        params = ctx.params
+        assert isinstance(params, ArxivParams)
+        arxiv_id = id_from_uri(params, uri)
+        if arxiv_id is None:
+            raise Stop(FetchOutcome.unavailable(reasons.OFF_ALLOW_LIST))
+        answer = await fetcher.api(params, id_url(params, arxiv_id))
+        return record_at(parse_feed(ctx, answer.url, answer.body, answer.headers).records, uri)

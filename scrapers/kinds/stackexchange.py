@@ -1,17 +1,25 @@
-"""Stack Exchange API 2.3: questions by tag with their accepted answers (`filter=withbody`), one record per pair."""
+"""The `stackexchange` kind (API 2.3): questions by tag (pages), then their accepted answers (`filter=withbody`) in
+batches of up to 100; one record per question and accepted answer."""
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlencode, urlsplit
+
+from pydantic import Field
 
 from schemas import Record, canonical_url
 from scrapers import reasons
-from scrapers.params import StackExchangeParams
-from scrapers.sources.base import (
+from scrapers.fetcher import Fetcher, FetchOutcome, Stop
+from scrapers.htmltext import html_to_text
+from scrapers.kinds.base import SourceKind, SpiderSteps, response_headers
+from scrapers.params import ApiParams, BaseParams, HttpUrl
+from scrapers.parsing import (
     Headers,
     ParseContext,
     ParseError,
@@ -20,12 +28,26 @@ from scrapers.sources.base import (
     make_record,
     require,
 )
-from scrapers.sources.htmltext import html_to_text
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.http import Response
+
 
 PAGE_SIZE = 100          # the API's maximum page size
 BODY_FILTER = "withbody"  # built-in filter: the default fields plus `body`
 _QUESTION_ID = re.compile(r"^/questions/(\d+)(?:/|$)")
 ANSWER_HEADING = "Accepted answer:"
+
+
+class StackExchangeParams(ApiParams):
+    base_url: HttpUrl = "https://api.stackexchange.com/2.3"
+    site: Annotated[str, Field(pattern=r"^[a-z0-9.\-]{2,64}$")] = "stackoverflow"
+    tags: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(min_length=1)]
+    limit: Annotated[int, Field(ge=1, le=10_000)] = 100         # questions
+    sort: Literal["activity", "votes", "creation", "hot", "week", "month"] = "activity"
+    min_score: int = 0
+    key: str | None = None               # optional app key (public, raises the daily quota)
 
 
 @dataclass(frozen=True)
@@ -121,3 +143,89 @@ def qa_record(ctx: ParseContext, question: dict[str, Any], answer: dict[str, Any
               "answer_score": answer.get("score"), "question_id": question.get("question_id"),
               "answer_id": answer.get("answer_id")},
     )
+
+
+MAX_BACKOFF = 120.0  # seconds; the API's `backoff` asks us to wait before the next call of the same method
+
+
+class StackExchangeSpider(SpiderSteps):
+    params: StackExchangeParams
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.question_ids: set[int] = set()
+
+    async def start(self) -> AsyncIterator[Request]:
+        for tag in self.params.tags:
+            yield self._questions(tag, 1)
+
+    def _questions(self, tag: str, page: int) -> Request:
+        return self.api_request(questions_url(self.params, tag, page), self.parse_questions,
+                                cb_kwargs={"tag": tag, "page": page}, priority=10)
+
+    async def parse_questions(self, response: Response, tag: str, page: int) -> AsyncIterator[Any]:
+        found = self.parse_inline(parse_questions, response.body, response_headers(response),
+                                  self.params.min_score)
+        if found is None:
+            return
+        if found.backoff:
+            await asyncio.sleep(min(found.backoff, MAX_BACKOFF))
+        fresh = {}
+        for question in found.questions:
+            if len(self.question_ids) >= self.params.limit:
+                break
+            if question["question_id"] not in self.question_ids:
+                self.question_ids.add(question["question_id"])
+                fresh[question["accepted_answer_id"]] = question
+        if fresh:
+            yield self.api_request(answers_url(self.params, sorted(fresh)), self.parse_answers,
+                                   cb_kwargs={"questions": fresh})
+        if found.has_more and len(self.question_ids) < self.params.limit and self.budget_left():
+            yield self._questions(tag, page + 1)
+
+    def parse_answers(self, response: Response, questions: dict[int, dict[str, Any]]) -> Any:
+        answers = self.parse_inline(parse_answers, response.body, response_headers(response))
+        if answers is None:
+            return
+        for answer_id, question in questions.items():
+            answer = answers.get(answer_id)
+            if answer is None:
+                self.count("answer_missing")
+                continue
+            try:
+                yield qa_record(self.ctx, question, answer)
+            except ParseError as exc:
+                self.count(exc.reason)
+
+
+class StackExchange(SourceKind):
+    """Stack Exchange questions by tag with their accepted answers, one record per pair."""
+
+    name = "stackexchange"
+    params = StackExchangeParams
+    spider_steps = StackExchangeSpider
+
+    @classmethod
+    def coverage(cls, params: BaseParams) -> Callable[[str], bool]:
+        return lambda uri: question_id_from_uri(uri) is not None
+
+    @classmethod
+    async def refetch(cls, fetcher: Fetcher, ctx: ParseContext, uri: str) -> Record:
+        params = ctx.params
+        assert isinstance(params, StackExchangeParams)
+        question_id = question_id_from_uri(uri)
+        if question_id is None:
+            raise Stop(FetchOutcome.unavailable(reasons.OFF_ALLOW_LIST))
+        answer = await fetcher.api(params, question_url(params, question_id))
+        questions = parse_questions(answer.body, answer.headers).questions
+        if not questions:
+            raise Stop(FetchOutcome.gone(reasons.NOT_FOUND))
+        question = questions[0]
+        answer = await fetcher.api(params, answers_url(params, [question["accepted_answer_id"]]))
+        accepted = parse_answers(answer.body, answer.headers).get(question["accepted_answer_id"])
+        if accepted is None:
+            raise Stop(FetchOutcome.gone(reasons.NOT_FOUND))
+        record = qa_record(ctx, question, accepted)
+        if record.uri != uri:
+            raise Stop(FetchOutcome.gone(reasons.NOT_FOUND))
+        return record

@@ -1,0 +1,160 @@
+"""HTTP for one re-fetch (fetch_one): the allow-list on every hop, robots.txt for web pages, a size cap, redirects
+followed by hand. `Stop` ends a re-fetch early with its FetchOutcome; the source kinds' `refetch` raise it.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+from protego import Protego
+
+from schemas import Record
+from scrapers import reasons, settings
+from scrapers.allow import AllowList
+from scrapers.params import ApiParams
+from scrapers.robots import ROBOTS, ROBOTS_MAX_BYTES, robots_rules
+
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+@dataclass(frozen=True)
+class FetchOutcome:
+    """Result of a re-fetch: status, the Record when status is "content", and the reason."""
+
+    status: Literal["content", "gone", "unavailable"]
+    record: Record | None
+    reason: str
+
+    @classmethod
+    def content(cls, record: Record) -> FetchOutcome:
+        return cls("content", record, reasons.OK)
+
+    @classmethod
+    def gone(cls, reason: str) -> FetchOutcome:
+        return cls("gone", None, reason)
+
+    @classmethod
+    def unavailable(cls, reason: str) -> FetchOutcome:
+        return cls("unavailable", None, reason)
+
+
+class Stop(Exception):
+    """Ends a re-fetch early with an outcome."""
+
+    def __init__(self, outcome: FetchOutcome) -> None:
+        super().__init__(outcome.reason)
+        self.outcome = outcome
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One HTTP answer of a re-fetch (after redirects): final URL, status, lower-case headers, body."""
+
+    url: str
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def _network_reason(exc: httpx.HTTPError) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return reasons.TIMEOUT
+    if isinstance(exc, httpx.ConnectError):
+        seen: BaseException | None = exc
+        while seen is not None:
+            if isinstance(seen, socket.gaierror) or any(isinstance(a, socket.gaierror) for a in seen.args):
+                return reasons.DNS
+            seen = seen.__cause__ or seen.__context__
+        return reasons.CONNECTION
+    return reasons.NETWORK
+
+
+class Fetcher:
+    """HTTP for one re-fetch: allow-list on every hop, robots.txt for web pages, size cap, redirects by hand."""
+
+    def __init__(self, client: httpx.AsyncClient, user_agent: str, max_bytes: int) -> None:
+        self.client, self.user_agent, self.max_bytes = client, user_agent, max_bytes
+
+    async def get(self, url: str, allow: AllowList, *, robots: bool) -> Answer:
+        """The answer for `url` after redirects; Stop when a hop leaves `allow` or robots.txt forbids it."""
+        for hop in range(settings.MAX_REDIRECTS + 1):
+            if not allow.allows_host(url):
+                reason = reasons.REDIRECT_OFF_ALLOW_LIST if hop else reasons.OFF_ALLOW_LIST
+                raise Stop(FetchOutcome.unavailable(reason))
+            if robots and not await self._robots_allow(url, allow):
+                raise Stop(FetchOutcome.unavailable(reasons.ROBOTS_DISALLOWED))
+            answer = await self._one(url, self.max_bytes)
+            location = answer.headers.get("location")
+            if answer.status in REDIRECTS and location:
+                url = urljoin(url, location.strip())
+                continue
+            return answer
+        raise Stop(FetchOutcome.unavailable(reasons.TOO_MANY_REDIRECTS))
+
+    async def api(self, params: ApiParams, url: str) -> Answer:
+        """A 2xx answer of the source's API (robots.txt only if the params ask for it), else Stop."""
+        return usable(await self.get(url, params.request_hosts(), robots=params.obey_robots))
+
+    async def _one(self, url: str, limit: int) -> Answer:
+        try:
+            async with self.client.stream("GET", url, headers={"User-Agent": self.user_agent},
+                                          follow_redirects=False) as response:
+                headers = {k.lower(): v for k, v in response.headers.items()}
+                declared = headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > limit:
+                    raise Stop(FetchOutcome.unavailable(reasons.TOO_LARGE))
+                body = await _read_capped(response.aiter_bytes(), limit)
+                return Answer(url=url, status=response.status_code, headers=headers, body=body)
+        except httpx.HTTPError as exc:
+            raise Stop(FetchOutcome.unavailable(_network_reason(exc))) from None
+
+    async def _robots_allow(self, url: str, allow: AllowList) -> bool:
+        parts = urlsplit(url)
+        key = f"{parts.scheme}://{parts.netloc}"
+        known, parser = ROBOTS.get(key)
+        if not known:
+            parser = await self._load_robots(key + "/robots.txt", allow)
+            ROBOTS.put(key, parser)
+        return parser is None or parser.can_fetch(url, self.user_agent)
+
+    async def _load_robots(self, url: str, allow: AllowList) -> Protego | None:
+        try:
+            answer = await self.get(url, allow, robots=False)
+        except Stop:
+            return None  # unreachable robots.txt: no rules (as Scrapy's middleware does)
+        rules = robots_rules(answer.status, answer.body)
+        if rules is None:
+            return None
+        return Protego.parse(rules[:ROBOTS_MAX_BYTES].decode("utf-8-sig", "ignore"))
+
+
+async def _read_capped(chunks: AsyncIterator[bytes], limit: int) -> bytes:
+    body = bytearray()
+    async for chunk in chunks:
+        body += chunk
+        if len(body) > limit:
+            raise Stop(FetchOutcome.unavailable(reasons.TOO_LARGE))
+    return bytes(body)
+
+
+def usable(answer: Answer) -> Answer:
+    """The answer if its status is 2xx; otherwise stop with gone (404/410) or unavailable."""
+    if 200 <= answer.status < 300:
+        return answer
+    reason = reasons.http_reason(answer.status)
+    if answer.status in reasons.GONE_STATUSES:
+        raise Stop(FetchOutcome.gone(reason))
+    raise Stop(FetchOutcome.unavailable(reason))
+
+
+def record_at(records: Sequence[Record], uri: str) -> Record:
+    """The record of `uri` among an answer's records; Stop(gone) when the answer no longer has it."""
+    for record in records:
+        if record.uri == uri:
+            return record
+    raise Stop(FetchOutcome.gone(reasons.NOT_FOUND))

@@ -1,0 +1,96 @@
+"""What every source kind shares: `SourceKind`, the one class of a kind, and `SpiderSteps`, its spider's callbacks.
+
+A kind's module holds its params model, its pure parsers (module-level functions of (ctx, url, body, headers), so the
+crawl and the re-fetch run the same code), its spider's callbacks and its `SourceKind` subclass. Importing a kind
+module never imports Scrapy: the callbacks are written against `SourceSpider`'s API without inheriting from it, and
+`SourceKind.spider()` mixes them into `SourceSpider` when the crawl process asks for the spider.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from schemas import Record, SourceSpec
+from scrapers import reasons
+from scrapers.extract import parse_page
+from scrapers.fetcher import Fetcher, FetchOutcome, Stop, usable
+from scrapers.params import BaseParams, validate_params
+from scrapers.parsing import ParseContext
+
+if TYPE_CHECKING:
+    from scrapers.spider import SourceSpider
+
+    SpiderSteps = SourceSpider  # type checkers see the whole spider API in a kind's callbacks
+else:
+    class SpiderSteps:
+        """Base of a kind's spider callbacks (`start()` and the `parse_*` methods); `self` is a `SourceSpider`."""
+
+
+def response_headers(response: Any) -> dict[str, str]:
+    """Lower-case header names to their (last) value, as the parsers take them."""
+    headers = response.headers
+    return {k.decode("latin-1").lower(): (headers.get(k) or b"").decode("latin-1") for k in headers}
+
+
+class SourceKind:
+    """One source kind: its params, its spider, which URIs it covers and how one record is re-fetched.
+
+    Subclasses set `name`, `params` and `spider_steps`, and override `coverage`/`refetch` unless the record is the
+    web page at its URI (the defaults). Register them in `scrapers.kinds` (built-in) or with `register()`.
+    """
+
+    name: ClassVar[str]                     # the `kind:` of a domain's sources
+    params: ClassVar[type[BaseParams]]      # its `params:` model
+    spider_steps: ClassVar[type]            # a SpiderSteps subclass: the spider's callbacks
+
+    # Room the next issues fill; today's values are neutral (nothing reads more than the default behaviour).
+    constraints: ClassVar[tuple[str, ...]] = ()   # extra rules a record of this kind must meet: none
+    licence: ClassVar[str | None] = None          # the licence rule of its records: None, what the parser found
+    refetch_budget: ClassVar[int | None] = None   # HTTP requests one re-fetch may make: None, only the timeout
+
+    @classmethod
+    def load_params(cls, source: SourceSpec, domain_id: str = "?") -> BaseParams:
+        """The validated params of a source of this kind; DomainSpecError names the field."""
+        return validate_params(cls.params, source, domain_id)
+
+    @classmethod
+    def spider(cls) -> type[SourceSpider]:
+        """The Scrapy spider of this kind (imports Scrapy: only the crawl process calls it)."""
+        return _scrapy_spider(cls)
+
+    @classmethod
+    def coverage(cls, params: BaseParams) -> Callable[[str], bool]:
+        """Whether a source with these params could have produced a record with a given URI, as a check built
+        once (host lists parsed up front: the validator asks for every record it receives)."""
+        return params.page_hosts().allows_page
+
+    @classmethod
+    async def refetch(cls, fetcher: Fetcher, ctx: ParseContext, uri: str) -> Record:
+        """The record at `uri` as the source answers now; raises Stop or ParseError for every other outcome."""
+        return await fetch_page(fetcher, ctx, uri)
+
+
+@functools.cache
+def _scrapy_spider(kind: type[SourceKind]) -> type[SourceSpider]:
+    from scrapers.spider import SourceSpider  # Scrapy and Twisted: imported in the crawl process only
+
+    steps = kind.spider_steps
+    return type(steps.__name__, (steps, SourceSpider), {"__module__": steps.__module__, "kind": kind.name})
+
+
+async def fetch_page(fetcher: Fetcher, ctx: ParseContext, uri: str) -> Record:
+    """Re-fetch a record that is a web page (web, feed articles, HN links): robots.txt, allow-list, extraction."""
+    pages = ctx.params.page_hosts()
+    if not pages.allows_page(uri):
+        raise Stop(FetchOutcome.unavailable(reasons.OFF_ALLOW_LIST))
+    answer = usable(await fetcher.get(uri, ctx.params.request_hosts(), robots=True))
+    if not pages.allows_page(answer.url):
+        raise Stop(FetchOutcome.unavailable(reasons.REDIRECT_OFF_ALLOW_LIST))
+    # extraction is CPU work: keep the caller's event loop free
+    parsed = await asyncio.to_thread(parse_page, ctx, answer.url, answer.body, answer.headers)
+    if not parsed.records:
+        raise Stop(FetchOutcome.unavailable(parsed.skipped[0] if parsed.skipped else reasons.NO_CONTENT))
+    return parsed.records[0]
