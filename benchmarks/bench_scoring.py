@@ -43,7 +43,7 @@ from scoring.minhash import shingles, signature
 from scoring.novelty import Delivery, NoveltyIndex
 from scoring.quality import assess_quality, assess_quality_many
 from scoring.relevance import assess_relevance
-from tests.scoring.corpus import _cut, build_corpus, prose_of_about
+from tests.scoring.corpus import build_corpus, cut_to_words, prose_of_about
 from validator.ladder import judge_page
 
 DOMAIN = "python-ecosystem"
@@ -447,7 +447,7 @@ def _split_corpus() -> tuple[list[str], list[str]]:
     """(~250-word documents to measure, other corpus documents to warm the tokenizer memo on)."""
     long = [d for d in build_corpus() if d.good and len(d.text.split()) >= 250]
     held_out = {d.id for d in long[1::2]}
-    measured = [_cut(d.text, 250) for d in long[1::2]]
+    measured = [cut_to_words(d.text, 250) for d in long[1::2]]
     warm_on = [d.text for d in build_corpus() if d.id not in held_out]
     return measured, warm_on
 

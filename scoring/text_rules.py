@@ -1,7 +1,7 @@
 """Text rules generated from spaCy 3.8.18 (English tokenizer; MIT licence, (c) ExplosionAI GmbH) and
 datatrove 0.10.1 (punctuation sets; Apache-2.0, (c) Hugging Face): do not edit.
 
-Regenerate with `python -m tests.scoring.make_text_rules`. Used by `scoring.tokenize` and `scoring.quality`.
+Regenerate with `python tools/make_text_rules.py`. Used by `scoring.tokenize` and `scoring.quality`.
 """
 
 # ruff: noqa: E501

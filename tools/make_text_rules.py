@@ -1,7 +1,7 @@
 """Regenerate `scoring/text_rules.py` from spaCy's English tokenizer and datatrove's punctuation sets
-(dev-only: needs spaCy and datatrove).
+(a dev tool, not part of glean: needs spaCy and datatrove, the dev extras).
 
-    .venv/bin/python -m tests.scoring.make_text_rules
+    .venv/bin/python tools/make_text_rules.py
 
 datatrove splits English words with `spacy.blank("en")`; glean's quality signals use the same rules (prefix,
 suffix, infix and URL patterns, special cases, sentence punctuation) without depending on spaCy at run time.
@@ -15,7 +15,7 @@ from pathlib import Path
 HEADER = '''"""Text rules generated from spaCy {version} (English tokenizer; MIT licence, (c) ExplosionAI GmbH) and
 datatrove {dt_version} (punctuation sets; Apache-2.0, (c) Hugging Face): do not edit.
 
-Regenerate with `python -m tests.scoring.make_text_rules`. Used by `scoring.tokenize` and `scoring.quality`.
+Regenerate with `python tools/make_text_rules.py`. Used by `scoring.tokenize` and `scoring.quality`.
 """
 
 # ruff: noqa: E501
@@ -75,6 +75,7 @@ def affix_tables(prefix: str, suffix: str) -> dict[str, dict[str, int]]:
 
 
 def render(rules: dict[str, object]) -> str:
+    """The generated module's source."""
     lines = [HEADER.format(version=rules["SPACY_VERSION"], dt_version=rules["DATATROVE_VERSION"])]
     for name, value in rules.items():
         lines.append(f"{name} = {value!r}\n")
@@ -82,7 +83,8 @@ def render(rules: dict[str, object]) -> str:
 
 
 def main() -> None:
-    target = Path(__file__).resolve().parents[2] / "scoring" / "text_rules.py"
+    """Write scoring/text_rules.py of the checkout this tool lives in."""
+    target = Path(__file__).resolve().parents[1] / "scoring" / "text_rules.py"
     target.write_text(render(current_rules()), encoding="utf-8")
     print(f"wrote {target}")
 

@@ -254,7 +254,7 @@ def build_corpus() -> tuple[Doc, ...]:
     return tuple(d for d in prose + bad if d.text)
 
 
-def _cut(text: str, words: int) -> str:
+def cut_to_words(text: str, words: int) -> str:
     """The leading lines of `text` holding about `words` words (the last line is cut at a word)."""
     out, total = [], 0
     for line in text.split("\n"):
@@ -269,7 +269,7 @@ def _cut(text: str, words: int) -> str:
 
 def prose_of_about(words: int = 250, limit: int | None = None) -> list[str]:
     """Real prose documents cut to about `words` words (for benchmarks on ~250-word documents)."""
-    docs = [_cut(d.text, words) for d in build_corpus() if d.good and len(d.text.split()) >= words]
+    docs = [cut_to_words(d.text, words) for d in build_corpus() if d.good and len(d.text.split()) >= words]
     return docs[:limit]
 
 
