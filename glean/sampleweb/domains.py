@@ -49,78 +49,80 @@ def _netloc(base: str) -> str:
 def domain_specs(base_url: str, *, delay: float = DEFAULT_DELAY) -> dict[str, dict[str, Any]]:
     """The demo specs as plain mappings (id -> spec), every source at `base_url` with `delay` between requests."""
     base = _check_base(base_url)
+    specs = (_language_spec(base, delay), _stdlib_spec(base, delay), _digest_spec(base, delay))
+    return {spec["id"]: spec for spec in specs}
+
+
+def _spec(domain_id: str, title: str, description: str, sources: list[dict[str, Any]],
+          relevance: dict[str, Any], *, half_life: int | None, desirability: float) -> dict[str, Any]:
+    """One spec; the keys the demo domains share (language, quality, license) are filled in here."""
     return {
-        "python-language": {
-            "id": "python-language",
-            "title": "Python language reference (sample web)",
-            "description": "Topics of the Python language reference, served offline by glean's sample web "
-                           "from pydoc_data (PSF License).",
-            "languages": ["en"],
-            "sources": [
-                _web(base, AREA_LANGUAGE, delay),
-                _feed(base, f"/site/{AREA_LANGUAGE}/feed.xml", delay),
-                {"kind": "wikipedia", "params": {"base_url": f"{base}/w/api.php", "mode": "category",
-                                                 "category": WIKI_CATEGORY[AREA_LANGUAGE], "limit": _LIST_LIMIT,
-                                                 "license": LICENSE, "delay": delay}},
-            ],
-            "relevance": {
-                "keywords": {"statement": 1.5, "expression": 1.5, "syntax": 1.2, "evaluated": 1.0,
-                             "identifier": 1.0, "assignment": 1.0, "operator": 1.0, "interpreter": 1.0,
-                             "python": 1.0, "exception": 0.8, "attribute": 0.8, "variable": 0.8, "object": 0.6,
-                             "method": 0.6, "function": 0.6},
-                "phrases": {"target list": 1.5, "special method": 1.5, "data model": 1.5,
-                            "language reference": 1.5, "built-in": 1.0},
-                "min_score": 0.1,
-            },
-            "quality": {"min_quality": 0.5, "min_words": 80},
-            "freshness_half_life_days": None,
-            "desirability": 1.0,
-            "license": {"allowed": None, "require": False},
-        },
-        "python-stdlib": {
-            "id": "python-stdlib",
-            "title": "Python standard library (sample web)",
-            "description": "Documentation of standard-library modules, served offline by glean's sample web "
-                           "from the modules' docstrings (PSF License).",
-            "languages": ["en"],
-            "sources": [
-                _web(base, AREA_STDLIB, delay),
-                _feed(base, f"/site/{AREA_STDLIB}/atom.xml", delay),
-                {"kind": "stackexchange", "params": {"base_url": f"{base}/api/2.3", "site": "stackoverflow",
-                                                     "tags": [SE_TAGS[AREA_STDLIB]], "limit": _LIST_LIMIT,
-                                                     "delay": delay}},
-            ],
-            "relevance": {
-                "keywords": {"module": 1.2, "python": 1.0, "argument": 0.8, "parameter": 0.8, "encoding": 0.8,
-                             "function": 0.8, "default": 0.6, "returns": 0.6, "string": 0.6, "instance": 0.6,
-                             "class": 0.6, "method": 0.6, "file": 0.6, "optional": 0.5},
-                "phrases": {"standard library": 1.5, "keyword argument": 1.2, "file object": 1.2,
-                            "default value": 1.0, "return value": 1.0},
-                "min_score": 0.1,
-            },
-            "quality": {"min_quality": 0.5, "min_words": 80},
-            "freshness_half_life_days": 30,
-            "desirability": 1.0,
-            "license": {"allowed": None, "require": False},
-        },
-        "python-digest": {
-            "id": "python-digest",
-            "title": "Python digests (sample web, low quality on purpose)",
-            "description": "Link lists, chopped lists, repeated lines and keyword stuffing made from the "
-                           "Python documentation: what the quality stage exists to reject.",
-            "languages": ["en"],
-            "sources": [_web(base, AREA_DIGEST, delay), _feed(base, f"/site/{AREA_DIGEST}/feed.xml", delay)],
-            "relevance": {
-                "keywords": {"python": 1.0, "module": 0.8, "function": 0.8, "statement": 0.8, "tutorial": 0.6},
-                "phrases": {"standard library": 1.0},
-                "min_score": 0.1,
-            },
-            "quality": {"min_quality": 0.5, "min_words": 80},
-            "freshness_half_life_days": None,
-            "desirability": 0.5,
-            "license": {"allowed": None, "require": False},
-        },
+        "id": domain_id,
+        "title": title,
+        "description": description,
+        "languages": ["en"],
+        "sources": sources,
+        "relevance": relevance,
+        "quality": {"min_quality": 0.5, "min_words": 80},
+        "freshness_half_life_days": half_life,
+        "desirability": desirability,
+        "license": {"allowed": None, "require": False},
     }
+
+
+def _language_spec(base: str, delay: float) -> dict[str, Any]:
+    wiki = {"kind": "wikipedia", "params": {"base_url": f"{base}/w/api.php", "mode": "category",
+                                            "category": WIKI_CATEGORY[AREA_LANGUAGE], "limit": _LIST_LIMIT,
+                                            "license": LICENSE, "delay": delay}}
+    return _spec(
+        "python-language", "Python language reference (sample web)",
+        "Topics of the Python language reference, served offline by glean's sample web "
+        "from pydoc_data (PSF License).",
+        [_web(base, AREA_LANGUAGE, delay), _feed(base, f"/site/{AREA_LANGUAGE}/feed.xml", delay), wiki],
+        {
+            "keywords": {"statement": 1.5, "expression": 1.5, "syntax": 1.2, "evaluated": 1.0,
+                         "identifier": 1.0, "assignment": 1.0, "operator": 1.0, "interpreter": 1.0,
+                         "python": 1.0, "exception": 0.8, "attribute": 0.8, "variable": 0.8, "object": 0.6,
+                         "method": 0.6, "function": 0.6},
+            "phrases": {"target list": 1.5, "special method": 1.5, "data model": 1.5,
+                        "language reference": 1.5, "built-in": 1.0},
+            "min_score": 0.1,
+        },
+        half_life=None, desirability=1.0)
+
+
+def _stdlib_spec(base: str, delay: float) -> dict[str, Any]:
+    questions = {"kind": "stackexchange", "params": {"base_url": f"{base}/api/2.3", "site": "stackoverflow",
+                                                     "tags": [SE_TAGS[AREA_STDLIB]], "limit": _LIST_LIMIT,
+                                                     "delay": delay}}
+    return _spec(
+        "python-stdlib", "Python standard library (sample web)",
+        "Documentation of standard-library modules, served offline by glean's sample web "
+        "from the modules' docstrings (PSF License).",
+        [_web(base, AREA_STDLIB, delay), _feed(base, f"/site/{AREA_STDLIB}/atom.xml", delay), questions],
+        {
+            "keywords": {"module": 1.2, "python": 1.0, "argument": 0.8, "parameter": 0.8, "encoding": 0.8,
+                         "function": 0.8, "default": 0.6, "returns": 0.6, "string": 0.6, "instance": 0.6,
+                         "class": 0.6, "method": 0.6, "file": 0.6, "optional": 0.5},
+            "phrases": {"standard library": 1.5, "keyword argument": 1.2, "file object": 1.2,
+                        "default value": 1.0, "return value": 1.0},
+            "min_score": 0.1,
+        },
+        half_life=30, desirability=1.0)
+
+
+def _digest_spec(base: str, delay: float) -> dict[str, Any]:
+    return _spec(
+        "python-digest", "Python digests (sample web, low quality on purpose)",
+        "Link lists, chopped lists, repeated lines and keyword stuffing made from the "
+        "Python documentation: what the quality stage exists to reject.",
+        [_web(base, AREA_DIGEST, delay), _feed(base, f"/site/{AREA_DIGEST}/feed.xml", delay)],
+        {
+            "keywords": {"python": 1.0, "module": 0.8, "function": 0.8, "statement": 0.8, "tutorial": 0.6},
+            "phrases": {"standard library": 1.0},
+            "min_score": 0.1,
+        },
+        half_life=None, desirability=0.5)
 
 
 def write_domain_specs(base_url: str, folder: Path, domains: Iterable[str] | None = None, *,

@@ -8,34 +8,28 @@ disallows and fault rules never touch.
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-import json
 import logging
 import re
-import socket
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import unquote
 
 from glean.sampleweb import feeds, mediawiki, site
 from glean.sampleweb.constants import (
     AREA_LANGUAGE,
     AREA_STDLIB,
-    GZIP_MIN_BYTES,
-    MAX_CONTROL_BODY_BYTES,
     PUBLIC_AREAS,
     SHUTDOWN_POLL_SECONDS,
     SITE_FEED_ITEMS,
 )
 from glean.sampleweb.corpus import Article
 from glean.sampleweb.faults import Fault
+from glean.sampleweb.handler import CONTROL_PREFIX, handler_class
 from glean.sampleweb.reply import Reply
 from glean.sampleweb.stackexchange import StackExchangeApi, qa_articles, question_page
 from glean.sampleweb.state import SiteState, Snapshot
@@ -43,7 +37,6 @@ from schemas.errors import GleanError
 
 log = logging.getLogger(__name__)
 
-CONTROL_PREFIX = "/_control/"
 API_PREFIX = "/api/2.3"
 _ARTICLE = re.compile(r"^/site/([a-z]+)/([a-z0-9-]+)\.html$")
 _AREA_FILE = re.compile(r"^/site/([a-z]+)/(|index\.html|feed\.xml|atom\.xml|sitemap\.xml)$")
@@ -62,7 +55,7 @@ class SampleWeb:
         self.user_agents: Counter[str] = Counter()
         self._hits_lock = threading.Lock()
         self._stackexchange = StackExchangeApi()
-        self._server = ThreadingHTTPServer((host, port), _handler_class(self))
+        self._server = ThreadingHTTPServer((host, port), handler_class(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -226,104 +219,3 @@ class SampleWeb:
         return Reply.json({"error": f"no control route {method} {path}",
                            "hint": "see docs/sampleweb.md for the control API"}, status=404)
 
-
-def _handler_class(web: SampleWeb) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        server_version = "glean-sampleweb/1"
-        timeout = 60  # an idle keep-alive connection frees its thread after this
-
-        def setup(self) -> None:
-            super().setup()
-            # Headers and body go out in two writes; without this, Nagle's algorithm and the client's
-            # delayed ACK add ~40 ms to every keep-alive response.
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-        def log_message(self, fmt: str, *args: Any) -> None:
-            log.debug("sampleweb %s", fmt % args)
-
-        def _headers(self) -> dict[str, str]:
-            return {k.lower(): v for k, v in self.headers.items()}
-
-        def _body(self) -> bytes:
-            length = int(self.headers.get("Content-Length") or 0)
-            return self.rfile.read(min(length, MAX_CONTROL_BODY_BYTES)) if length > 0 else b""
-
-        def _serve(self, method: str) -> None:
-            parts = urlsplit(self.path)
-            path = parts.path
-            body = self._body() if method in ("POST", "DELETE") else b""
-            if path.startswith(CONTROL_PREFIX):
-                try:
-                    data = json.loads(body) if body else {}
-                except ValueError:
-                    data = None
-                if not isinstance(data, dict):
-                    self._send(Reply.json({"error": "body is not a JSON object"}, status=400), method)
-                    return
-                self._send(web.control(method, path, data), method)
-                return
-            headers = self._headers()
-            web.count(path, headers.get("user-agent", ""))
-            fault = web.state.match_fault(path, headers)
-            if fault is not None:
-                if fault.delay:
-                    time.sleep(fault.delay)
-                failure = fault.reply()
-                if failure is not None:
-                    self._send(failure, method)
-                    return
-            params = dict(parse_qsl(parts.query, keep_blank_values=True))
-            if method == "POST" and "form-urlencoded" in headers.get("content-type", ""):
-                params.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-            if method not in ("GET", "HEAD") and not (method == "POST" and path == "/w/api.php"):
-                self._send(Reply.text("405 method not allowed\n", status=405, Allow="GET, HEAD"), method)
-                return
-            try:
-                reply = web.route(path, params)
-            except Exception:  # a renderer bug must answer 500, as a real server would, and be logged
-                log.exception("sampleweb failed path=%s", path)
-                reply = Reply.text("500 internal server error\n", status=500)
-            self._send(reply, method, headers)
-
-        def _send(self, reply: Reply, method: str, headers: Mapping[str, str] | None = None) -> None:
-            headers = headers or {}
-            body = reply.body
-            etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-            if reply.status == 200 and headers.get("if-none-match") == etag:
-                self.send_response(304)
-                self.send_header("ETag", etag)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            encoded = "gzip" in headers.get("accept-encoding", "") and len(body) >= GZIP_MIN_BYTES
-            if encoded:
-                body = gzip.compress(body, mtime=0)
-            self.send_response(reply.status)
-            self.send_header("Content-Type", reply.content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Vary", "Accept-Encoding")
-            if reply.status == 200:
-                self.send_header("ETag", etag)
-            if encoded:
-                self.send_header("Content-Encoding", "gzip")
-            for key, value in reply.headers.items():
-                if value:
-                    self.send_header(key, value)
-            self.end_headers()
-            if method != "HEAD":
-                self.wfile.write(body)
-
-        def do_GET(self) -> None:  # noqa: N802
-            self._serve("GET")
-
-        def do_HEAD(self) -> None:  # noqa: N802
-            self._serve("HEAD")
-
-        def do_POST(self) -> None:  # noqa: N802
-            self._serve("POST")
-
-        def do_DELETE(self) -> None:  # noqa: N802
-            self._serve("DELETE")
-
-    return Handler
