@@ -61,6 +61,38 @@ def default_parse_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
+# Scrapy components: theirs we turn off, ours in the order they must run.
+EXTENSIONS_OFF = {
+    "scrapy.extensions.remote_control.RemoteControl": None,  # opens a port; never wanted here
+    "scrapy.extensions.memusage.MemoryUsage": None,
+}
+DOWNLOADER_MIDDLEWARES = {
+    # Not needed, or replaced by ours: the allow-list does the offsite check (with ports), no auth, no
+    # proxies (the reactorless download handler refuses them), no <meta refresh> redirects.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
+    "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": None,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "scrapers.middlewares.AllowListMiddleware": 60,     # before robots: never ask an off-list host
+    "scrapers.middlewares.RobotsMiddleware": 100,
+    "scrapers.middlewares.BudgetMiddleware": 120,       # after robots: forbidden pages cost nothing
+}
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.referer.RefererMiddleware": None,  # sites need not learn our crawl path
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,      # the web spider counts depth itself
+}
+
+
+def _http_cache(http_cache_dir: Path) -> dict[str, Any]:
+    return {
+        "HTTPCACHE_ENABLED": True,
+        "HTTPCACHE_DIR": str(http_cache_dir),
+        "HTTPCACHE_POLICY": "scrapy.extensions.httpcache.RFC2616Policy",  # honours Cache-Control
+        "HTTPCACHE_IGNORE_HTTP_CODES": [429, 500, 502, 503, 504],
+    }
+
+
 def scrapy_settings(
     *,
     user_agent: str,
@@ -94,33 +126,11 @@ def scrapy_settings(
         "COOKIES_ENABLED": False,
         "DEPTH_LIMIT": 0,  # the web spider tracks its own depth (sitemap pages start at 0)
         "TELNETCONSOLE_ENABLED": False,
-        "EXTENSIONS": {
-            "scrapy.extensions.remote_control.RemoteControl": None,  # opens a port; never wanted here
-            "scrapy.extensions.memusage.MemoryUsage": None,
-        },
-        "DOWNLOADER_MIDDLEWARES": {
-            # Not needed, or replaced by ours: the allow-list does the offsite check (with ports), no auth, no
-            # proxies (the reactorless download handler refuses them), no <meta refresh> redirects.
-            "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
-            "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
-            "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": None,
-            "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
-            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-            "scrapers.middlewares.AllowListMiddleware": 60,     # before robots: never ask an off-list host
-            "scrapers.middlewares.RobotsMiddleware": 100,
-            "scrapers.middlewares.BudgetMiddleware": 120,       # after robots: forbidden pages cost nothing
-        },
-        "SPIDER_MIDDLEWARES": {
-            "scrapy.spidermiddlewares.referer.RefererMiddleware": None,  # sites need not learn our crawl path
-            "scrapy.spidermiddlewares.depth.DepthMiddleware": None,      # the web spider counts depth itself
-        },
+        "EXTENSIONS": dict(EXTENSIONS_OFF),
+        "DOWNLOADER_MIDDLEWARES": dict(DOWNLOADER_MIDDLEWARES),
+        "SPIDER_MIDDLEWARES": dict(SPIDER_MIDDLEWARES),
         "ITEM_PIPELINES": {"scrapers.pipeline.RecordPipeline": 100},
     }
     if http_cache_dir is not None:
-        settings.update({
-            "HTTPCACHE_ENABLED": True,
-            "HTTPCACHE_DIR": str(http_cache_dir),
-            "HTTPCACHE_POLICY": "scrapy.extensions.httpcache.RFC2616Policy",  # honours Cache-Control
-            "HTTPCACHE_IGNORE_HTTP_CODES": [429, 500, 502, 503, 504],
-        })
+        settings.update(_http_cache(http_cache_dir))
     return settings
