@@ -40,6 +40,8 @@ _XML_TYPES = frozenset({"application/atom+xml", "application/xml", "text/xml"})
 
 
 class ArxivParams(ApiParams):
+    """The `params:` of an arxiv source (see docs/scrapers.md)."""
+
     base_url: HttpUrl = "https://export.arxiv.org/api/query"
     categories: list[Annotated[str, Field(pattern=r"^[a-zA-Z\-]+(\.[A-Za-z\-]+)?$")]] = Field(default_factory=list)
     query: str | None = None             # raw arXiv search_query, ANDed with the categories
@@ -154,6 +156,8 @@ def parse_feed(ctx: ParseContext, url: str, body: bytes, headers: Headers) -> Ar
 
 
 class ArxivSpider(SpiderSteps):
+    """The spider's callbacks: the category/query search, newest first, page after page up to max_results."""
+
     params: ArxivParams
 
     async def start(self) -> AsyncIterator[Request]:

@@ -35,6 +35,8 @@ FEED_TYPES = frozenset({
 
 
 class FeedParams(BaseParams):
+    """The `params:` of a feed source (see docs/scrapers.md)."""
+
     feeds: Annotated[list[HttpUrl], Field(min_length=1)]
     allow_hosts: list[HostEntry] = Field(default_factory=list)  # article hosts; default: the hosts of the feeds
     allow_patterns: list[Regex] = Field(default_factory=list)
@@ -94,6 +96,8 @@ def parse_feed(url: str, body: bytes, headers: Headers, max_entries: int) -> lis
 
 
 class FeedSpider(SpiderSteps):
+    """The spider's callbacks: RSS/Atom feeds, each entry followed to its article page on the allow-list."""
+
     params: FeedParams
 
     async def start(self) -> AsyncIterator[Request]:

@@ -37,6 +37,8 @@ STORY_TYPES = frozenset({"story", "poll"})
 
 
 class HackerNewsParams(ApiParams):
+    """The `params:` of a hackernews source (see docs/scrapers.md)."""
+
     base_url: HttpUrl = "https://hacker-news.firebaseio.com/v0"
     stories: Literal["topstories", "newstories", "beststories", "askstories", "showstories"] = Field(
         "topstories", alias="list")
@@ -130,6 +132,8 @@ def parse_item(ctx: ParseContext, url: str, body: bytes, headers: Headers) -> St
 
 
 class HackerNewsSpider(SpiderSteps):
+    """The spider's callbacks: a story list, each item, text posts as records, linked articles on the allow-list."""
+
     params: HackerNewsParams
 
     async def start(self) -> AsyncIterator[Request]:

@@ -38,6 +38,8 @@ _POST_ID = re.compile(r"/comments/([a-z0-9]{1,12})(?:/|$)")
 
 
 class RedditParams(ApiParams):
+    """The `params:` of a reddit source (see docs/scrapers.md)."""
+
     base_url: HttpUrl = "https://www.reddit.com"
     subreddits: Annotated[list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{2,32}$")]], Field(min_length=1)]
     listing: Literal["hot", "new", "top", "rising"] = "hot"
@@ -115,6 +117,8 @@ def parse_listing(ctx: ParseContext, url: str, body: bytes, headers: Headers) ->
 
 
 class RedditSpider(SpiderSteps):
+    """The spider's callbacks: the configured listing of each subreddit, page after page, self posts as records."""
+
     params: RedditParams
 
     async def start(self) -> AsyncIterator[Request]:

@@ -41,6 +41,8 @@ ANSWER_HEADING = "Accepted answer:"
 
 
 class StackExchangeParams(ApiParams):
+    """The `params:` of a stackexchange source (see docs/scrapers.md)."""
+
     base_url: HttpUrl = "https://api.stackexchange.com/2.3"
     site: Annotated[str, Field(pattern=r"^[a-z0-9.\-]{2,64}$")] = "stackoverflow"
     tags: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(min_length=1)]
@@ -149,6 +151,8 @@ MAX_BACKOFF = 120.0  # seconds; the API's `backoff` asks us to wait before the n
 
 
 class StackExchangeSpider(SpiderSteps):
+    """The spider's callbacks: questions per tag (pages), then their accepted answers in batches of up to 100."""
+
     params: StackExchangeParams
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

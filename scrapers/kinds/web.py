@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 
 class WebParams(BaseParams):
+    """The `params:` of a web source (see docs/scrapers.md)."""
+
     seeds: Annotated[list[HttpUrl], Field(min_length=1)]
     allow_hosts: list[HostEntry] = Field(default_factory=list)  # default: the hosts of the seeds
     allow_patterns: list[Regex] = Field(default_factory=list)   # a page URL must match one (if any are given)
@@ -100,6 +102,9 @@ def _not_a_page(url: str) -> bool:
 
 
 class WebSpider(SpiderSteps):
+    """The spider's callbacks: seeds and sitemaps (found through robots.txt) within the allow-list, links
+    followed to max_depth."""
+
     params: WebParams
 
     @classmethod

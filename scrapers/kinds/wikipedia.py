@@ -50,6 +50,8 @@ _LIST = {"category": "categorymembers", "recentchanges": "recentchanges", "searc
 
 
 class WikipediaParams(ApiParams):
+    """The `params:` of a wikipedia source (see docs/scrapers.md)."""
+
     base_url: HttpUrl = "https://en.wikipedia.org/w/api.php"
     mode: Literal["category", "recentchanges", "search"] = "category"
     category: str | None = None          # mode=category: "Category:Physics"
@@ -173,6 +175,9 @@ def parse_article(ctx: ParseContext, url: str, body: bytes, headers: Headers) ->
 
 
 class WikipediaSpider(SpiderSteps):
+    """The spider's callbacks: list titles (category, recent changes or search), then one extract request
+    per article."""
+
     params: WikipediaParams
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
