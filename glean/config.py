@@ -12,12 +12,9 @@ from pydantic_settings import SettingsConfigDict
 from schemas.config import GleanConfig
 from schemas.domain import DomainCatalog
 from schemas.errors import ConfigError
+from schemas.validation import first_problem
 
 CONFIG_ENV = "GLEAN_CONFIG"
-
-
-def _location(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(p) for p in loc)
 
 
 def load_config(path: Path | None = None, **overrides: Any) -> GleanConfig:
@@ -36,10 +33,9 @@ def load_config(path: Path | None = None, **overrides: Any) -> GleanConfig:
     try:
         return settings_cls(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
-        first = exc.errors()[0]
         where = f" in {path}" if path else ""
         raise ConfigError(
-            f"bad configuration{where}: {_location(first['loc'])}: {first['msg']}",
+            f"bad configuration{where}: {first_problem(exc)}",
             hint="fix the value (env vars are GLEAN_SECTION__KEY, e.g. GLEAN_MINER__PORT)",
         ) from exc
 

@@ -13,7 +13,7 @@ import os
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from rich.table import Table
 from glean.context import state
 from schemas.config import GleanConfig
 from schemas.errors import PullError
+from schemas.times import as_utc
 
 console = Console()
 WRITE_BATCH_ROWS = 10_000  # rows per write step: bounded memory, smooth progress
@@ -115,7 +116,7 @@ def _since(value: str | None) -> datetime | None:
     except ValueError:
         raise PullError(f"--since {value!r} is not an ISO date",
                         hint="e.g. 2025-01-31 or 2025-01-31T12:00:00Z") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+    return as_utc(parsed)
 
 
 def _json_default(value: Any) -> str:

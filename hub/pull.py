@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hub import constants
 from hub.local_target import read_tags
 from schemas.errors import PullError
+from schemas.times import as_utc
 
 if TYPE_CHECKING:
     import datasets
@@ -76,10 +77,6 @@ def _features():
     return datasets.Features.from_arrow_schema(SCHEMA)
 
 
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def filter_rows(ds: datasets.Dataset, *, since: datetime | None = None, source: str | None = None,
                 min_quality: float | None = None, lang: str | None = None) -> datasets.Dataset:
     """Rows matching every given filter, selected with Arrow compute (no Python loop over rows).
@@ -95,7 +92,7 @@ def filter_rows(ds: datasets.Dataset, *, since: datetime | None = None, source: 
     conditions = []
     if since is not None:
         when = pc.coalesce(table["published_at"], table["fetched_at"])
-        conditions.append(pc.greater_equal(when, pa.scalar(_utc(since), TIMESTAMP)))
+        conditions.append(pc.greater_equal(when, pa.scalar(as_utc(since), TIMESTAMP)))
     if source is not None:
         conditions.append(pc.equal(table["source"], source))
     if min_quality is not None:

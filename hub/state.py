@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import BigInteger, DateTime, Engine, Float, Integer, String, Text, delete, func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from hub.stats import DIMENSIONS, DomainStats
+from schemas.times import as_utc
 from storage import session_factory, transaction, upgrade
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -81,7 +82,7 @@ class ReleaseCountRow(Base):
 
 def _aware(value: datetime | None) -> datetime | None:
     # SQLite hands back naive datetimes; everything stored here is UTC.
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+    return None if value is None else as_utc(value)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from schemas.errors import DomainSpecError
 from schemas.record import DomainId, LangCode, SourceKind
+from schemas.validation import first_problem, more_problems
 
 
 class _Spec(BaseModel):
@@ -90,10 +91,6 @@ class DomainSpec(_Spec):
                               hint=f"known sources: {', '.join(s.source_id for s in self.sources)}")
 
 
-def _field_path(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(p) for p in loc) or "(top level)"
-
-
 def load_domain_file(path: Path) -> DomainSpec:
     """Parse one YAML spec; errors name the file, the field and the fix."""
     try:
@@ -109,10 +106,8 @@ def load_domain_file(path: Path) -> DomainSpec:
     try:
         spec = DomainSpec.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise DomainSpecError(
-            f"{path}: field {_field_path(first['loc'])}: {first['msg']}{more}",
+            f"{path}: field {first_problem(exc, top='(top level)')}{more_problems(exc)}",
             hint="fix that field; see domains/*.yaml for the format",
         ) from exc
     if path.stem != spec.id:

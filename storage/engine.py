@@ -36,6 +36,11 @@ def sqlite_url(data_dir: Path, role: str) -> str:
     return f"sqlite:///{folder / (role + '.sqlite')}"
 
 
+def role_database_url(configured: str | None, data_dir: Path, role: str) -> str:
+    """A role's database: the configured URL, else its default SQLite file (`sqlite_url`)."""
+    return configured or sqlite_url(data_dir, role)
+
+
 def _on_sqlite_connect(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")  # only takes effect before the first table

@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from schemas.accepted import AcceptedRecord
 from schemas.config import GleanConfig
 from schemas.record import utcnow
-from storage import make_engine, sqlite_url, upgrade
+from storage import make_engine, role_database_url, upgrade
 from validator.store import accepted, leaderboard, miners, pending, rejections, steps
 from validator.store.accepted import Accepted, AcceptedOrigin
 from validator.store.codec import pack, unpack
@@ -41,7 +41,7 @@ VERSION_TABLE = "alembic_version_validator"
 
 def database_url(config: GleanConfig) -> str:
     """The validator's database: the configured URL, else SQLite under `<data_dir>/validator/`."""
-    return config.validator.database_url or sqlite_url(config.data_dir, "validator")
+    return role_database_url(config.validator.database_url, config.data_dir, "validator")
 
 
 @dataclass(frozen=True)
