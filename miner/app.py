@@ -13,11 +13,11 @@ import logging
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 
+from chain.protocol import Chain, Wallet
 from miner.api import build_app
 from miner.constants import PRUNE_INTERVAL_SECONDS, SHUTDOWN_GRACE_SECONDS
 from miner.gate import ValidatorGate
@@ -106,7 +106,7 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-async def ensure_registered(chain, wallet, *, register: bool, chain_kind: str) -> int:
+async def ensure_registered(chain: Chain, wallet: Wallet, *, register: bool, chain_kind: str) -> int:
     """The miner's uid; registers first when asked (LocalChain only), else says how to register."""
     hotkey = wallet.hotkey.ss58_address
     neuron = (await chain.state()).by_hotkey(hotkey)
@@ -129,8 +129,8 @@ class Miner:
     """Every part of a running miner; `run` drives them."""
 
     config: GleanConfig
-    wallet: Any
-    chain: Any
+    wallet: Wallet
+    chain: Chain
     store: AsyncStore
     gate: ValidatorGate
     metrics: MinerMetrics
@@ -199,9 +199,9 @@ class Miner:
                     self.metrics.records_pruned.inc(pruned)
 
 
-def build_miner(config: GleanConfig, *, wallet: Any, chain: Any, catalog: DomainCatalog | None = None,
+def build_miner(config: GleanConfig, *, wallet: Wallet, chain: Chain, catalog: DomainCatalog | None = None,
                 crawl: CrawlFn | None = None, store: Store | None = None) -> Miner:
-    """A miner from configuration: `chain` implements chain.Chain, `wallet` has `.hotkey` (a Keypair).
+    """A miner from configuration, on `chain`, answering as `wallet`'s hotkey.
 
     `crawl` defaults to `scrapers.crawl`; no domains configured means a serve-only miner.
     """

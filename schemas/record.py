@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from schemas.errors import RecordError
 from schemas.text import content_hash, normalize_text
@@ -25,6 +26,13 @@ DomainId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{1,63}$
 Label = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 LangCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]
 
+# Error types (pydantic's `type` of an error) of the checks on derived fields, so a reader can tell which check
+# failed from the error's data, never from its wording (the validator counts rejections under these names).
+HASH_MISMATCH = "hash_mismatch"
+URI_NOT_CANONICAL = "uri_not_canonical"
+TEXT_NOT_NORMALISED = "text_not_normalised"
+FUTURE_TIMESTAMP = "future_timestamp"
+
 
 def utcnow() -> datetime:
     """Timezone-aware now in UTC."""
@@ -37,7 +45,8 @@ def _check_timestamp(value: datetime | None, name: str) -> datetime | None:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{name} must be timezone-aware (add +00:00 or Z)")
     if value - utcnow() > CLOCK_SKEW:
-        raise ValueError(f"{name} {value.isoformat()} is in the future")
+        raise PydanticCustomError(FUTURE_TIMESTAMP, "{name} {value} is in the future",
+                                  {"name": name, "value": value.isoformat()})
     return value.astimezone(UTC)
 
 
@@ -67,14 +76,15 @@ class Record(BaseModel):
         except RecordError as exc:
             raise ValueError(str(exc)) from None
         if canonical != uri:
-            raise ValueError(f"uri is not canonical: expected {canonical!r}")
+            raise PydanticCustomError(URI_NOT_CANONICAL, "uri is not canonical: expected {expected}",
+                                      {"expected": repr(canonical)})
         return uri
 
     @field_validator("text")
     @classmethod
     def _text_is_normalised(cls, text: str) -> str:
         if normalize_text(text) != text:
-            raise ValueError("text is not normalised (use schemas.normalize_text)")
+            raise PydanticCustomError(TEXT_NOT_NORMALISED, "text is not normalised (use schemas.normalize_text)")
         return text
 
     @field_validator("title")
@@ -104,7 +114,8 @@ class Record(BaseModel):
     def _hash_matches_text(self) -> Record:
         expected = content_hash(self.text)
         if self.content_hash != expected:
-            raise ValueError(f"content_hash does not match text (expected {expected})")
+            raise PydanticCustomError(HASH_MISMATCH, "content_hash does not match text (expected {expected})",
+                                      {"expected": expected})
         return self
 
     @property

@@ -14,12 +14,16 @@ import asyncio
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse
 
+from chain.protocol import Chain
 from validator.store import ValidatorStore
+
+if TYPE_CHECKING:  # opened lazily: the page may never read a chain
+    from chain.local import LocalChain
 
 log = logging.getLogger(__name__)
 
@@ -59,13 +63,13 @@ def accepted_over_steps(store: ValidatorStore) -> dict[str, Any]:
 class ChainReader:
     """The chain the page reads: given, or opened from this process's configuration on first use."""
 
-    def __init__(self, hotkey: str, chain: Any = None) -> None:
+    def __init__(self, hotkey: str, chain: Chain | None = None) -> None:
         self.hotkey = hotkey
         self._chain = chain
         self._looked = chain is not None
         self._lock = asyncio.Lock()
 
-    async def chain(self) -> Any:
+    async def chain(self) -> Chain | None:
         async with self._lock:
             if not self._looked:
                 self._looked = True
@@ -101,7 +105,7 @@ class ChainReader:
                 "series": series}
 
 
-def _configured_local_chain() -> Any:
+def _configured_local_chain() -> LocalChain | None:
     """The LocalChain of this process's configuration, if its file exists (never creates one)."""
     from pydantic_settings import SettingsConfigDict
 
@@ -123,7 +127,7 @@ def _configured_local_chain() -> Any:
     return LocalChain(config.chain_path(), netuid=config.chain.netuid)
 
 
-def router(store: ValidatorStore, hotkey: str, *, chain: Any = None) -> APIRouter:
+def router(store: ValidatorStore, hotkey: str, *, chain: Chain | None = None) -> APIRouter:
     """`/dashboard`, its assets and its JSON, for the validator whose store and hotkey are given."""
     api = APIRouter()
     reader = ChainReader(hotkey, chain)

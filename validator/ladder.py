@@ -28,24 +28,17 @@ from schemas.text import word_count
 from scoring import assess_quality_many, assess_relevance, freshness, size_factor
 from scrapers import source_for
 from validator import constants as K
+from validator import reasons as R
 from validator.client import MinerError
+from validator.delivery import delivery_key
 
 log = logging.getLogger(__name__)
-
-# Substrings of the Record validators' messages, mapped to the reason a rejection is counted under.
-_SCHEMA_REASONS = (
-    ("content_hash does not match", "hash_mismatch"),
-    ("uri is not canonical", "uri_not_canonical"),
-    ("text is not normalised", "text_not_normalised"),
-    ("is in the future", "future_timestamp"),
-)
-
 
 @dataclass(frozen=True)
 class Candidate:
     """A record that passed schema, quality and relevance; novelty and verification decide the rest."""
 
-    key: str  # "<uid>:<seq>", unique within a step
+    key: str  # validator.delivery: "<uid>:<seq>", unique within a step
     seq: int
     record: Record
     quality: float
@@ -83,53 +76,48 @@ def parse_envelope(body: bytes, request: RecordsRequest) -> tuple[list[Any], int
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        raise MinerError("records answer is not JSON", reason="malformed_json") from None
+        raise MinerError("records answer is not JSON", reason=R.MALFORMED_JSON) from None
     if not isinstance(data, dict) or set(data) != {"records", "next_seq", "more"}:
-        raise MinerError("records answer does not have exactly records, next_seq, more", reason="bad_schema")
+        raise MinerError("records answer does not have exactly records, next_seq, more", reason=R.BAD_SCHEMA)
     items, next_seq, more = data["records"], data["next_seq"], data["more"]
     if not isinstance(items, list) or not isinstance(more, bool) or type(next_seq) is not int:
-        raise MinerError("records answer has fields of the wrong type", reason="bad_schema")
+        raise MinerError("records answer has fields of the wrong type", reason=R.BAD_SCHEMA)
     if len(items) > request.limit:
-        raise MinerError(f"{len(items)} records for a limit of {request.limit}", reason="too_many_records")
+        raise MinerError(f"{len(items)} records for a limit of {request.limit}", reason=R.TOO_MANY_RECORDS)
     if next_seq < request.after_seq:
-        raise MinerError(f"next_seq {next_seq} moves the cursor back from {request.after_seq}", reason="bad_cursor")
+        raise MinerError(f"next_seq {next_seq} moves the cursor back from {request.after_seq}", reason=R.BAD_CURSOR)
     if more and next_seq == request.after_seq:
-        raise MinerError("more=true without moving the cursor", reason="bad_cursor")
+        raise MinerError("more=true without moving the cursor", reason=R.BAD_CURSOR)
     return items, next_seq, more
 
 
 def _schema_reason(exc: ValidationError) -> str:
-    text = str(exc)
-    return next((reason for needle, reason in _SCHEMA_REASONS if needle in text), "schema")
+    """The reason of a record that failed its schema: the first of R.SCHEMA_REASONS among the errors' types."""
+    failed = {error["type"] for error in exc.errors(include_url=False, include_context=False, include_input=False)}
+    return next((reason for reason in R.SCHEMA_REASONS if reason in failed), R.SCHEMA)
 
 
 def _license_reason(spec: DomainSpec, record: Record) -> str | None:
     policy = spec.license
     if policy.require and not record.license:
-        return "license_missing"
+        return R.LICENSE_MISSING
     if policy.allowed is not None and record.license is not None and record.license not in policy.allowed:
-        return "license_not_allowed"
+        return R.LICENSE_NOT_ALLOWED
     return None
-
-
-def _labelled(stage: str, reason: str | None) -> str:
-    """`stage:reason` (scoring's reasons may already carry the stage)."""
-    reason = reason or "low"
-    return reason if reason.startswith(f"{stage}:") else f"{stage}:{reason}"
 
 
 def _admit(raw: Any, spec: DomainSpec) -> tuple[Record | None, str | None]:
     """The cheap rungs: schema, domain, source, licence."""
     if not isinstance(raw, dict):
-        return None, "schema"
+        return None, R.SCHEMA
     try:
         record = Record.model_validate(raw)
     except ValidationError as exc:
         return None, _schema_reason(exc)
     if record.domain != spec.id:
-        return None, "wrong_domain"
+        return None, R.WRONG_DOMAIN
     if source_for(spec, record) is None:
-        return None, "unknown_source"
+        return None, R.UNKNOWN_SOURCE
     reason = _license_reason(spec, record)
     if reason:
         return None, reason
@@ -143,18 +131,18 @@ def _judge_admitted(uid: int, admitted: list[tuple[int, Record]], spec: DomainSp
     out: list[tuple[Candidate | None, str | None]] = []
     for (seq, record), quality in zip(admitted, reports, strict=True):
         if not quality.passed:
-            out.append((None, _labelled("quality", quality.reason)))
+            out.append((None, R.labelled(R.QUALITY, quality.reason)))
             continue
         relevance = assess_relevance(record.title, record.text, spec.relevance)
         if relevance.stuffing:
-            out.append((None, "keyword_stuffing"))
+            out.append((None, R.KEYWORD_STUFFING))
             continue
         if not relevance.passed:
-            out.append((None, _labelled("relevance", relevance.reason)))
+            out.append((None, R.labelled(R.RELEVANCE, relevance.reason)))
             continue
         signals = {s.name: float(s.value) for s in quality.signals}
         out.append((Candidate(
-            key=f"{uid}:{seq}", seq=seq, record=record, quality=quality.score, relevance=relevance.score,
+            key=delivery_key(uid, seq), seq=seq, record=record, quality=quality.score, relevance=relevance.score,
             freshness=freshness(record.published_at, record.fetched_at, spec.freshness_half_life_days, now),
             size=size_factor(word_count(record.text), spec.size_cap_words), desirability=spec.desirability,
             signals=signals), None))
@@ -182,24 +170,24 @@ def judge_page(uid: int, body: bytes, request: RecordsRequest, catalog: DomainCa
     for item in items:
         seq = item.get("seq") if isinstance(item, dict) else None
         if type(seq) is not int or not isinstance(item, dict) or set(item) != {"seq", "record"}:
-            verdict.rejected[(domain, "schema")] += 1
+            verdict.rejected[(domain, R.SCHEMA)] += 1
             continue
         if seq <= request.after_seq or seq > next_seq or seq in seen_seqs:
-            verdict.rejected[(domain, "bad_seq")] += 1
+            verdict.rejected[(domain, R.BAD_SEQ)] += 1
             continue
         seen_seqs.add(seq)
         if spec is None:
-            verdict.rejected[(domain, "uncurated_domain")] += 1
+            verdict.rejected[(domain, R.UNCURATED_DOMAIN)] += 1
             continue
         record, reason = _admit(item["record"], spec)
         if record is None:
-            verdict.rejected[(domain, reason or "schema")] += 1
+            verdict.rejected[(domain, reason or R.SCHEMA)] += 1
             continue
         admitted.append((seq, record))
     if spec is not None and admitted:
         for candidate, reason in _judge_admitted(uid, admitted, spec, now):
             if candidate is None:
-                verdict.rejected[(domain, reason or "schema")] += 1
+                verdict.rejected[(domain, reason or R.SCHEMA)] += 1
             else:
                 verdict.candidates.append(candidate)
     return verdict

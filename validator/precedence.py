@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 
 from scoring import NoveltyVerdict
 from scoring.precedence import tie_shares
+from validator.delivery import DeliveryKey, accepted_id_of, is_delivery
 from validator.store import ValidatorStore
 
 log = logging.getLogger(__name__)
@@ -32,8 +33,11 @@ def late_duplicates(deliveries: Iterable[tuple[str, str]], verdicts: Mapping[str
     late = []
     for hotkey, key in deliveries:
         verdict = verdicts.get(key)
-        if verdict is not None and verdict.novelty == 0 and verdict.duplicate_of and ":" not in verdict.duplicate_of:
-            late.append((hotkey, int(verdict.duplicate_of)))
+        if verdict is None or verdict.novelty != 0 or not verdict.duplicate_of:
+            continue
+        origin = accepted_id_of(verdict.duplicate_of)  # None: a duplicate of another delivery of this step
+        if origin is not None:
+            late.append((hotkey, origin))
     return late
 
 
@@ -65,11 +69,11 @@ class Precedence:
         for key, verdict in verdicts.items():
             if verdict.keep:
                 clusters.setdefault(key, []).insert(0, key)
-            elif verdict.novelty > 0 and verdict.duplicate_of and ":" in verdict.duplicate_of:
+            elif verdict.novelty > 0 and verdict.duplicate_of and is_delivery(verdict.duplicate_of):
                 clusters.setdefault(verdict.duplicate_of, []).append(key)
         out = dict(verdicts)
         for leader, members in clusters.items():
-            miner = {key: hotkeys[int(key.split(":", 1)[0])] for key in members}
+            miner = {key: hotkeys[DeliveryKey.parse(key).uid] for key in members}
             if len(set(miner.values())) < 2:
                 continue
             shares = tie_shares(list(miner.values()), self.count)

@@ -9,10 +9,10 @@ import logging
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from fastapi import APIRouter
 
+from chain.protocol import Chain, Wallet
 from hub import HubTarget, LocalTarget, Publisher, ReleaseInfo
 from schemas.config import GleanConfig
 from schemas.domain import DomainCatalog
@@ -42,9 +42,9 @@ def state_dir(config: GleanConfig) -> Path:
 
 
 class Validator:
-    """One validator hotkey on one subnet. `chain` is a `chain.Chain`; `wallet` anything with `.hotkey`."""
+    """One validator hotkey on one subnet, reading and writing the chain through `chain`, signing with `wallet`."""
 
-    def __init__(self, config: GleanConfig, *, chain: Any, wallet: Any, catalog: DomainCatalog,
+    def __init__(self, config: GleanConfig, *, chain: Chain, wallet: Wallet, catalog: DomainCatalog,
                  fetch: Fetcher = fetch_one, routers: Sequence[APIRouter] = (), serve_http: bool = True) -> None:
         self.config = config
         self.chain = chain

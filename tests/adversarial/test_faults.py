@@ -29,9 +29,9 @@ from scrapers import USER_AGENT
 from tests.adversarial.network import finished_steps
 from tests.validator.harness import BLOCK_TIME, index_body, local_net, real_miner, registered
 from tests.validator.servers import RawServer, answer_bytes, slowloris
+from validator.reasons import VALIDATOR_ERROR
 from validator.selection import Round
 from validator.service import Validator
-from validator.step import VALIDATOR_ERROR
 from validator.store import ValidatorStore, database_url
 
 SAMPLE = 5
@@ -203,11 +203,11 @@ class RefusingChain:
     def __getattr__(self, name):
         return getattr(self._chain, name)
 
-    async def set_weights(self, wallet, weights) -> None:
+    async def set_weights(self, wallet, weights, *, version_key: int = 0) -> None:
         if self.refused < self.refusals:
             self.refused += 1
             raise RateLimitedError("weights set too soon (test)", hint="wait", retry_after_blocks=3)
-        await self._chain.set_weights(wallet, weights)
+        await self._chain.set_weights(wallet, weights, version_key=version_key)
 
 
 async def test_the_chain_refusing_weights_is_retried_and_costs_nobody(tmp_path, web):

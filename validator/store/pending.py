@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from schemas.record import utcnow
+from validator import reasons as R
 from validator.store import rejections
 from validator.store.tables import MinerRow, PendingRow
 
@@ -71,7 +72,7 @@ def postpone(conn: Connection, pending_id: int, next_attempt_at: datetime, unkno
 def expire(conn: Connection, batch: PendingBatch, step: int, domains: Counter[str]) -> None:
     """Drop a batch that never verified: its records count as rejected "unverified"; credibility untouched."""
     release(conn, batch.id)
-    counts = Counter({(d, "unverified"): n for d, n in domains.items()})
+    counts = Counter({(d, R.UNVERIFIED): n for d, n in domains.items()})
     rejections.count(conn, batch.uid, step, counts)
     conn.execute(sa.update(MinerRow).where(MinerRow.uid == batch.uid).values(
         rejected=MinerRow.rejected + sum(counts.values())))
