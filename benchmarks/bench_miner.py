@@ -164,8 +164,11 @@ class _ServedMiner:
         import httpx
 
         from chain.auth import HotkeyAuth
+        from schemas.protocol import PROTOCOL_HEADER
+        from schemas.version import PROTOCOL_VERSION
 
-        return httpx.Client(base_url=self.url, auth=HotkeyAuth(self.validator.hotkey, self.miner.hotkey), timeout=30)
+        return httpx.Client(base_url=self.url, auth=HotkeyAuth(self.validator.hotkey, self.miner.hotkey), timeout=30,
+                            headers={PROTOCOL_HEADER: str(PROTOCOL_VERSION)})
 
 
 def _ingest(records: list[Record], workdir: Path) -> tuple[float, float, float]:

@@ -140,8 +140,9 @@ class BittensorChain:
         axon_address(ip, port)
         await self._execute("serve the axon", bt.ServeAxon(netuid=self.netuid, ip=ip, port=int(port)), wallet)
 
-    async def set_weights(self, wallet: Any, weights: Mapping[int, float]) -> None:
-        intent = bt.SetWeights(netuid=self.netuid, weights={int(u): float(w) for u, w in weights.items()})
+    async def set_weights(self, wallet: Any, weights: Mapping[int, float], *, version_key: int = 0) -> None:
+        intent = bt.SetWeights(netuid=self.netuid, weights={int(u): float(w) for u, w in weights.items()},
+                               version_key=version_key)
         await self._execute("set weights", intent, wallet)
 
     async def commit(self, wallet: Any, data: str) -> None:

@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from chain.state import SubnetState
+
+if TYPE_CHECKING:
+    from bittensor.keyfiles import Keypair
+
+
+class Wallet(Protocol):
+    """What miners and validators use of a wallet: its hotkey, a Keypair (`ss58_address`, signs requests). The SDK's
+    `bittensor.Wallet` is one; tests use in-memory ones."""
+
+    @property
+    def hotkey(self) -> Keypair: ...
 
 
 @runtime_checkable
@@ -28,7 +39,8 @@ class Chain(Protocol):
 
     async def serve(self, wallet: Any, ip: str, port: int) -> None: ...
 
-    async def set_weights(self, wallet: Any, weights: Mapping[int, float]) -> None: ...
+    async def set_weights(self, wallet: Any, weights: Mapping[int, float], *, version_key: int = 0) -> None:
+        """`version_key`: the setter's weights version (a subnet refuses one below its `weights_version`)."""
 
     async def commit(self, wallet: Any, data: str) -> None: ...
 

@@ -1,3 +1,5 @@
 """glean: command line and local-network orchestration."""
 
-__version__ = "0.1.0"
+from schemas.version import package_version
+
+__version__ = package_version()

@@ -2,7 +2,8 @@
 allowed only to permitted validators, per-caller rate limited, with bounded requests and responses.
 
 Every refusal is an `ErrorResponse` saying what to do. Checks run cheapest first and before anything is read
-from the store: size (413), signature (401), metagraph (403/503), rate (429), request schema (422).
+from the store: size (413), signature (401), metagraph (403/503), protocol version (426), rate (429), request
+schema (422).
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from typing import TypeVar
 
 from fastapi import Depends, FastAPI, Request
@@ -33,11 +34,13 @@ from schemas.protocol import (
     API_PREFIX,
     MAX_PAGE_BYTES,
     MAX_REQUEST_BYTES,
+    PROTOCOL_HEADER,
     ErrorResponse,
     HealthResponse,
     LookupRequest,
     RecordsRequest,
 )
+from schemas.version import PROTOCOL_VERSION, package_version
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -53,13 +56,6 @@ _AUTH_HINTS = {
     "BadSignature": "sign the exact bytes sent: method, path with query, and body",
     "ReplayedRequest": "never resend a signed request; sign each attempt anew",
 }
-
-
-def _package_version() -> str:
-    try:
-        return version("glean")
-    except PackageNotFoundError:  # running from a source tree that is not installed
-        return "0+unknown"
 
 
 class ApiRefusal(Exception):
@@ -142,23 +138,27 @@ def _parse(model: type[M], body: bytes) -> M:
                          f"send a JSON {model.__name__} (schemas.protocol)") from None
 
 
-def build_app(store: AsyncStore, *, hotkey: str, gate: ValidatorGate, limiter: RateLimiter,
-              metrics: MinerMetrics, nonce_store: NonceStore | None = None) -> FastAPI:
-    """The miner API over `store`, answering as `hotkey`."""
-    nonces = nonce_store or NonceStore()
-    gzip_pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="miner-gzip")
+def _protocol_refusal(request: Request) -> ApiRefusal | None:
+    """A 426 for a peer on another protocol version, else None. 426 (Upgrade Required) rather than 400: the request
+    may be well formed for its sender's version, the fix is an upgrade on one side, and the client can tell this
+    refusal from a malformed request by its status alone. A request without the header is refused too: every glean
+    validator sends it, so its absence means a client that predates versioning or is not glean, and either would
+    misread what this miner answers."""
+    sent = request.headers.get(PROTOCOL_HEADER)
+    if sent == str(PROTOCOL_VERSION):
+        return None
+    said = f"protocol {sent}" if sent else f"no {PROTOCOL_HEADER} header"
+    ours = f"glean protocol {PROTOCOL_VERSION} (glean {package_version()})"
+    return ApiRefusal(426, "protocol_mismatch", f"this miner runs {ours}; the request named {said}",
+                      f"run a glean release speaking protocol {PROTOCOL_VERSION} (e.g. pip install "
+                      f"'glean=={package_version()}'), or the newer side waits for the other to upgrade; "
+                      "see docs/upgrade.md",
+                      headers={PROTOCOL_HEADER: str(PROTOCOL_VERSION), "Upgrade": f"glean/{PROTOCOL_VERSION}"})
 
-    async def json_body(request: Request, body: bytes) -> Response:
-        """Pages and lookups: gzip on every core when the caller accepts it (GZipMiddleware uses one)."""
-        if len(body) < GZIP_MIN_BYTES or "gzip" not in request.headers.get("accept-encoding", ""):
-            return Response(body, media_type=JSON)
-        packed = await asyncio.to_thread(wire.gzip_parallel, body, level=PAGE_GZIP_LEVEL, chunk_size=PAGE_GZIP_CHUNK,
-                                         pool=gzip_pool)
-        return Response(packed, media_type=JSON, headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
-    app = FastAPI(title="glean miner", version=_package_version(), docs_url=None, redoc_url=None,
-                  openapi_url=None)
-    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=GZIP_LEVEL)
-    app.add_middleware(_RequestMetrics, metrics=metrics)
+
+def _authorizer(hotkey: str, gate: ValidatorGate, limiter: RateLimiter,
+                nonces: NonceStore) -> Callable[[Request], Awaitable[Authorized]]:
+    """The dependency of every signed route: size, signature, metagraph, protocol version, rate (in that order)."""
 
     async def authorized(request: Request) -> Authorized:
         body = await _read_body(request)
@@ -173,12 +173,34 @@ def build_app(store: AsyncStore, *, hotkey: str, gate: ValidatorGate, limiter: R
         if refusal is not None:
             raise ApiRefusal(refusal.status, refusal.error, refusal.detail, refusal.hint)
         request.state.caller = caller.hotkey
+        mismatch = _protocol_refusal(request)
+        if mismatch is not None:
+            raise mismatch
         wait = limiter.take(caller.hotkey)
         if wait > 0:
             raise ApiRefusal(429, "rate_limited",
                              f"more than {limiter.rate * 60:g} requests per minute (burst {limiter.burst})",
                              f"retry after {wait:.1f} s", headers={"Retry-After": str(max(1, round(wait)))})
         return Authorized(caller.hotkey, body)
+
+    return authorized
+
+
+def _json_responder(gzip_pool: ThreadPoolExecutor) -> Callable[[Request, bytes], Awaitable[Response]]:
+    """Pages and lookups: gzip on every core when the caller accepts it (GZipMiddleware uses one)."""
+
+    async def json_body(request: Request, body: bytes) -> Response:
+        if len(body) < GZIP_MIN_BYTES or "gzip" not in request.headers.get("accept-encoding", ""):
+            return Response(body, media_type=JSON)
+        packed = await asyncio.to_thread(wire.gzip_parallel, body, level=PAGE_GZIP_LEVEL, chunk_size=PAGE_GZIP_CHUNK,
+                                         pool=gzip_pool)
+        return Response(packed, media_type=JSON, headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
+
+    return json_body
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """Every refusal, unknown route and store failure as an ErrorResponse."""
 
     @app.exception_handler(ApiRefusal)
     async def _refused(_request: Request, exc: ApiRefusal) -> JSONResponse:
@@ -198,13 +220,23 @@ def build_app(store: AsyncStore, *, hotkey: str, gate: ValidatorGate, limiter: R
                              hint="retry later")
         return JSONResponse(body.model_dump(), status_code=503)
 
+
+def _add_open_routes(app: FastAPI, store: AsyncStore, hotkey: str, metrics: MinerMetrics) -> None:
+    """Health and metrics: unsigned and unversioned (health is how a peer learns this miner's version)."""
+
     @app.get(f"{API_PREFIX}/health")
     async def health() -> HealthResponse:
-        return HealthResponse(version=_package_version(), hotkey=hotkey, newest_seq=store.store.newest_seq)
+        return HealthResponse(version=package_version(), hotkey=hotkey, newest_seq=store.store.newest_seq)
 
     @app.get("/metrics")
     async def prometheus() -> Response:
         return Response(metrics.render(), media_type=CONTENT_TYPE)
+
+
+def _add_signed_routes(app: FastAPI, store: AsyncStore, hotkey: str,
+                       authorized: Callable[[Request], Awaitable[Authorized]],
+                       json_body: Callable[[Request, bytes], Awaitable[Response]]) -> None:
+    """Index, records and lookup: for permitted validators on this protocol version only."""
 
     @app.get(f"{API_PREFIX}/index")
     async def index(_auth: Authorized = Depends(authorized)) -> Response:
@@ -228,4 +260,17 @@ def build_app(store: AsyncStore, *, hotkey: str, gate: ValidatorGate, limiter: R
             raise ApiRefusal(422, "bad_request", exc.message, exc.hint) from None
         return await json_body(request, wire.encode_lookup(items))
 
+
+def build_app(store: AsyncStore, *, hotkey: str, gate: ValidatorGate, limiter: RateLimiter,
+              metrics: MinerMetrics, nonce_store: NonceStore | None = None) -> FastAPI:
+    """The miner API over `store`, answering as `hotkey`."""
+    gzip_pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="miner-gzip")
+    app = FastAPI(title="glean miner", version=package_version(), docs_url=None, redoc_url=None,
+                  openapi_url=None)
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=GZIP_LEVEL)
+    app.add_middleware(_RequestMetrics, metrics=metrics)
+    _add_error_handlers(app)
+    _add_open_routes(app, store, hotkey, metrics)
+    authorized = _authorizer(hotkey, gate, limiter, nonce_store or NonceStore())
+    _add_signed_routes(app, store, hotkey, authorized, _json_responder(gzip_pool))
     return app

@@ -1,4 +1,4 @@
-"""Request/response models of the miner's HTTP API, version /v1."""
+"""Request/response models of the miner's HTTP API, version /v1, and the header naming the protocol version."""
 
 from __future__ import annotations
 
@@ -8,8 +8,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.record import DomainId, Record
 
-PROTOCOL_VERSION = "v1"
-API_PREFIX = f"/{PROTOCOL_VERSION}"
+# The routes' version (/v1): the shape of the URLs. It stays put when the protocol version (schemas.version) moves,
+# so a peer on another protocol version still reaches the miner and gets its clear refusal instead of a 404.
+API_VERSION = "v1"
+API_PREFIX = f"/{API_VERSION}"
+# Every request to a signed route carries the sender's schemas.version.PROTOCOL_VERSION here; a miner's refusal
+# (HTTP 426) carries the miner's in the same header.
+PROTOCOL_HEADER = "X-Glean-Protocol"
 
 MAX_PAGE_RECORDS = 2_000
 MAX_PAGE_BYTES = 16 * 1024 * 1024
@@ -25,7 +30,7 @@ class HealthResponse(_Message):
     """Unsigned liveness answer."""
 
     version: str
-    protocol: str = PROTOCOL_VERSION
+    protocol: str = API_VERSION
     hotkey: str
     newest_seq: int
 

@@ -15,8 +15,10 @@ from pydantic import ValidationError
 from chain.auth import HotkeyAuth
 from schemas.errors import ProtocolError
 from schemas.index import MinerIndex
-from schemas.protocol import API_PREFIX, HealthResponse, RecordsRequest
+from schemas.protocol import API_PREFIX, PROTOCOL_HEADER, ErrorResponse, HealthResponse, RecordsRequest
+from schemas.version import PROTOCOL_VERSION, package_version
 from validator import constants as K
+from validator import reasons as R
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +64,7 @@ class _Decoder:
         elif encoding == "deflate":
             self._zlib = zlib.decompressobj()
         else:
-            raise MinerError(f"unsupported content-encoding {encoding!r}", reason="bad_encoding")
+            raise MinerError(f"unsupported content-encoding {encoding!r}", reason=R.BAD_ENCODING)
 
     def feed(self, chunk: bytes) -> None:
         if self._zlib is None:
@@ -71,7 +73,7 @@ class _Decoder:
             try:
                 self.buf += self._zlib.decompress(chunk, self.cap - len(self.buf) + 1)
             except zlib.error as exc:
-                raise MinerError(f"corrupt compressed body: {exc}", reason="bad_encoding") from None
+                raise MinerError(f"corrupt compressed body: {exc}", reason=R.BAD_ENCODING) from None
             if self._zlib.unconsumed_tail:
                 self._too_large()
         if len(self.buf) > self.cap:
@@ -80,21 +82,21 @@ class _Decoder:
     def finish(self) -> bytes:
         if self._zlib is not None:
             if not self._zlib.eof:
-                raise MinerError("truncated compressed body", reason="bad_encoding")
+                raise MinerError("truncated compressed body", reason=R.BAD_ENCODING)
             self.buf += self._zlib.flush()
             if len(self.buf) > self.cap:
                 self._too_large()
         return bytes(self.buf)
 
     def _too_large(self) -> None:
-        raise MinerError(f"answer larger than {self.cap} bytes", reason="too_large")
+        raise MinerError(f"answer larger than {self.cap} bytes", reason=R.TOO_LARGE)
 
 
 async def read_capped(response: httpx.Response, cap: int) -> bytes:
     """The decoded body, streamed; raises MinerError(too_large) as soon as wire or decoded bytes pass `cap`."""
     declared = response.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > cap:
-        raise MinerError(f"answer declares {declared} bytes, more than {cap}", reason="too_large")
+        raise MinerError(f"answer declares {declared} bytes, more than {cap}", reason=R.TOO_LARGE)
     decoder = _Decoder(response.headers.get("content-encoding", ""), cap)
     wire = 0
     async for chunk in response.aiter_raw(K.STREAM_CHUNK):
@@ -130,7 +132,7 @@ class MinerClient:
         body = await self._call("GET", axon, "/index", hotkey, None, K.MAX_INDEX_BYTES, deadline)
         index = _model(MinerIndex, body)
         if index.hotkey != hotkey:
-            raise MinerError(f"index names hotkey {index.hotkey}, expected {hotkey}", reason="wrong_hotkey")
+            raise MinerError(f"index names hotkey {index.hotkey}, expected {hotkey}", reason=R.WRONG_HOTKEY)
         return index
 
     async def records(self, axon: str, hotkey: str, request: RecordsRequest, *,
@@ -153,9 +155,9 @@ class MinerClient:
                 async with asyncio.timeout(min(K.REQUEST_SECONDS, remaining)):
                     return await self._attempt(method, url, hotkey, payload, cap)
             except TimeoutError:
-                last = MinerError(f"{method} {path} took longer than its deadline", reason="timeout")
+                last = MinerError(f"{method} {path} took longer than its deadline", reason=R.TIMEOUT)
             except httpx.TransportError as exc:
-                last = MinerError(f"{method} {path} failed: {type(exc).__name__}", reason="unreachable")
+                last = MinerError(f"{method} {path} failed: {type(exc).__name__}", reason=R.UNREACHABLE)
             except _Retryable as exc:
                 last, retry_after = exc.error, exc.retry_after
             log.debug("retrying %s %s attempt=%d reason=%s", method, url, attempt + 1, last.reason)
@@ -163,18 +165,20 @@ class MinerClient:
             if attempt + 1 >= self.attempts or _remaining(deadline) <= pause:
                 break  # no time to wait as asked: retrying at once would only be refused again
             await asyncio.sleep(pause)
-        raise last or MinerError(f"{method} {path}: no time left", reason="timeout")
+        raise last or MinerError(f"{method} {path}: no time left", reason=R.TIMEOUT)
 
     async def _attempt(self, method: str, url: str, hotkey: str | None, payload: bytes | None, cap: int) -> bytes:
-        headers = {"Accept-Encoding": "gzip", "Accept": "application/json"}
+        headers = {"Accept-Encoding": "gzip", "Accept": "application/json", PROTOCOL_HEADER: str(PROTOCOL_VERSION)}
         if payload is not None:
             headers["Content-Type"] = "application/json"
         auth = HotkeyAuth(self.signer, hotkey) if hotkey else None  # signs at send time: fresh nonce per attempt
         async with self.http.stream(method, url, content=payload, headers=headers, auth=auth) as response:
+            if response.status_code == 426:
+                raise await _protocol_mismatch(response, url)
             if response.status_code != 200:
                 detail = await _error_detail(response)
                 error = MinerError(f"HTTP {response.status_code} from {url}: {detail}",
-                                   reason=f"http_{response.status_code}")
+                                   reason=R.http_status(response.status_code))
                 if response.status_code in RETRYABLE_STATUS:
                     raise _Retryable(error, _retry_after(response.headers.get("retry-after")))
                 raise error
@@ -215,5 +219,29 @@ def _model(model, body: bytes):
     try:
         return model.model_validate_json(body)
     except ValidationError as exc:
-        kind = "malformed_json" if any(e["type"] == "json_invalid" for e in exc.errors()) else "bad_schema"
+        kind = R.MALFORMED_JSON if any(e["type"] == "json_invalid" for e in exc.errors()) else R.BAD_SCHEMA
         raise MinerError(f"{model.__name__} did not validate: {exc.errors()[0]['msg']}", reason=kind) from None
+
+
+async def _protocol_mismatch(response: httpx.Response, url: str) -> MinerError:
+    """The miner's 426: it runs another protocol version (named in its PROTOCOL_HEADER). A miner behind us is
+    refused as any miner off the protocol; a miner ahead of us means this validator must upgrade, and the miner is
+    not judged for our delay (reason VALIDATOR_ERROR) while the log says what to install."""
+    theirs = response.headers.get(PROTOCOL_HEADER, "")
+    try:
+        refusal = ErrorResponse.model_validate_json(await read_capped(response, K.MAX_ERROR_BYTES))
+        said = f"{refusal.detail}; {refusal.hint or ''}".rstrip("; ")
+    except (MinerError, ValidationError, httpx.HTTPError):
+        said = "(unreadable body)"
+    ours = f"protocol {PROTOCOL_VERSION} (glean {package_version()})"
+    if theirs.isdigit() and int(theirs) > PROTOCOL_VERSION:
+        message = (f"miner at {url} runs glean protocol {theirs}, this validator {ours}: upgrade this validator "
+                   f"(docs/upgrade.md). The miner said: {said}")
+        log.error("%s", message)
+        return MinerError(message, reason=R.VALIDATOR_ERROR,
+                          hint=f"install a glean release speaking protocol {theirs} on this validator")
+    message = (f"miner at {url} runs glean protocol {theirs or '(unnamed)'}, this validator {ours}. "
+               f"The miner said: {said}")
+    return MinerError(message, reason=R.PROTOCOL_MISMATCH,
+                      hint=f"the miner must run a glean release speaking protocol {PROTOCOL_VERSION} "
+                           f"(e.g. glean {package_version()}); see docs/upgrade.md")

@@ -1,6 +1,8 @@
 """The novelty index over everything this validator accepted. The database is the truth: the index is only ever
 extended with rows already committed, and a snapshot (with its watermark) is loaded only when it matches the
-database, otherwise rebuilt from the stored signatures. So a crash can neither lose nor double an accepted record."""
+database and was written under this validator's scoring version (schemas.version.SCORING_VERSION: the signature
+format), otherwise rebuilt from the accepted store. So a crash can neither lose nor double an accepted record, and
+an upgrade that changes the signatures never mixes two formats in one index."""
 
 from __future__ import annotations
 
@@ -9,15 +11,20 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
 
-from scoring import Delivery, NoveltyIndex, NoveltyVerdict
+from schemas.errors import StorageError
+from schemas.version import SCORING_VERSION
+from scoring import Delivery, NoveltyIndex, NoveltyVerdict, signature
 from validator import constants as K
 from validator.store import ValidatorStore
 
 log = logging.getLogger(__name__)
+
+# Snapshots written before the scoring version was recorded hold version-1 signatures.
+UNVERSIONED_SNAPSHOT = 1
 
 
 class Corpus:
@@ -29,6 +36,7 @@ class Corpus:
         self.meta_path = snapshot.with_name(snapshot.name + ".json")
         self.index = NoveltyIndex()
         self.watermark = 0
+        self.loaded_from = ""  # "snapshot" or "rebuilt", once open
         self._lock = threading.Lock()  # the index
         self._backlog: list[tuple[int, str, bytes]] = []  # committed rows not indexed yet
         self._backlog_lock = threading.Lock()
@@ -42,14 +50,31 @@ class Corpus:
         started = time.monotonic()
         loaded = self._load_snapshot()
         if not loaded:
-            self.index = NoveltyIndex.rebuild(self.store.novelty_rows(0, K.REBUILD_BATCH))
+            self.index = self._rebuild()
             self.watermark = self.store.accepted_stats()[1]
-            how = "rebuilt"
+            self.loaded_from = "rebuilt"
         else:
             self._catch_up()
-            how = "snapshot"
-        log.info("novelty index ready how=%s records=%d watermark=%d seconds=%.2f", how, len(self.index),
-                 self.watermark, time.monotonic() - started)
+            self.loaded_from = "snapshot"
+        log.info("novelty index ready how=%s records=%d watermark=%d seconds=%.2f", self.loaded_from,
+                 len(self.index), self.watermark, time.monotonic() - started)
+
+    def _rebuild(self) -> NoveltyIndex:
+        """The index of every accepted record, from the stored signatures; when they are of another format (written
+        under an older scoring version), from signatures computed again from the accepted texts."""
+        try:
+            return NoveltyIndex.rebuild(self.store.novelty_rows(0, K.REBUILD_BATCH))
+        except StorageError as exc:
+            log.warning("stored novelty signatures are not this version's (%s): signing the accepted texts again",
+                        exc.message)
+            return NoveltyIndex.rebuild(self._signed_again())
+
+    def _signed_again(self) -> Iterator[tuple[str, str, bytes]]:
+        after = 0
+        while batch := self.store.accepted_after(after, K.REBUILD_BATCH):
+            for accepted in batch:
+                yield str(accepted.accepted_id), accepted.record.content_hash, signature(accepted.record.text)
+            after = batch[-1].accepted_id
 
     def _load_snapshot(self) -> bool:
         if not (self.snapshot.exists() and self.meta_path.exists()):
@@ -57,6 +82,11 @@ class Corpus:
         try:
             meta = json.loads(self.meta_path.read_text())
             watermark, count = int(meta["watermark"]), int(meta["count"])
+            written = int(meta.get("scoring_version", UNVERSIONED_SNAPSHOT))
+            if written != SCORING_VERSION:
+                log.warning("novelty snapshot written under scoring version %d, this validator runs %d: rebuilding "
+                            "from the accepted store", written, SCORING_VERSION)
+                return False
             if self.store.count_accepted_upto(watermark) != count:
                 log.warning("novelty snapshot does not match the database (watermark=%d): rebuilding", watermark)
                 return False
@@ -120,7 +150,7 @@ class Corpus:
             self._index_backlog()
             tmp = self.snapshot.with_name(self.snapshot.name + ".tmp")
             self.index.save(tmp)
-            meta = {"watermark": self.watermark, "count": len(self.index)}
+            meta = {"watermark": self.watermark, "count": len(self.index), "scoring_version": SCORING_VERSION}
         os.replace(tmp, self.snapshot)
         meta_tmp = self.meta_path.with_name(self.meta_path.name + ".tmp")
         meta_tmp.write_text(json.dumps(meta))

@@ -14,7 +14,7 @@ import uvicorn
 from fastapi import APIRouter, FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from glean import __version__
+from schemas.version import package_version
 from validator import dashboard
 from validator.metrics import ValidatorMetrics
 from validator.store import ValidatorStore
@@ -23,7 +23,7 @@ from validator.store import ValidatorStore
 def build_app(store: ValidatorStore, metrics: ValidatorMetrics, hotkey: str, *,
               routers: Sequence[APIRouter] = ()) -> FastAPI:
     """The FastAPI app; sync handlers run in FastAPI's thread pool, so database reads never block the loop."""
-    app = FastAPI(title="glean validator", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="glean validator", version=package_version(), docs_url=None, redoc_url=None, openapi_url=None)
 
     @app.get("/metrics")
     def prometheus() -> Response:
@@ -33,7 +33,7 @@ def build_app(store: ValidatorStore, metrics: ValidatorMetrics, hotkey: str, *,
 
     @app.get("/v1/health")
     def health() -> dict:
-        return {"version": __version__, "role": "validator", "hotkey": hotkey,
+        return {"version": package_version(), "role": "validator", "hotkey": hotkey,
                 "step": int(store.get_state("step", 0)), "accepted": store.accepted_stats()[0]}
 
     @app.get("/api/leaderboard")

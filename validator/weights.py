@@ -1,4 +1,5 @@
-"""Setting weights: once per tempo, within the chain's rate limit, normalised scores through the Chain seam.
+"""Setting weights: once per tempo, within the chain's rate limit, normalised scores through the Chain seam, with
+glean's protocol and scoring versions as their version_key (schemas.version).
 Chain errors are logged with what to do about them and retried later; they never stop the validator."""
 
 from __future__ import annotations
@@ -6,9 +7,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from typing import Any
 
+from chain.protocol import Chain, Wallet
 from schemas.errors import ChainError, RateLimitedError
+from schemas.version import WEIGHTS_VERSION_KEY
 from scoring import normalize_weights
 from validator import constants as K
 from validator.metrics import ValidatorMetrics
@@ -20,7 +22,7 @@ log = logging.getLogger(__name__)
 class WeightSetter:
     """Remembers (in the database) the block of the last successful set and when to try again after an error."""
 
-    def __init__(self, chain: Any, wallet: Any, store: ValidatorStore, metrics: ValidatorMetrics) -> None:
+    def __init__(self, chain: Chain, wallet: Wallet, store: ValidatorStore, metrics: ValidatorMetrics) -> None:
         self.chain = chain
         self.wallet = wallet
         self.store = store
@@ -42,7 +44,7 @@ class WeightSetter:
             if since < limit:
                 await self._retry_at(block + (limit - since), f"rate limit: {since} of {limit} blocks passed")
                 return False
-            await self.chain.set_weights(self.wallet, weights)
+            await self.chain.set_weights(self.wallet, weights, version_key=WEIGHTS_VERSION_KEY)
         except RateLimitedError as exc:
             await self._failed(block, weights, exc, max(1, exc.retry_after_blocks))
             return False

@@ -58,7 +58,8 @@ class LocalChain:
         hotkey = _hotkey(wallet)
         await asyncio.to_thread(self._file.write, lambda c, s, b: neurons.serve(c, s, hotkey, ip, port))
 
-    async def set_weights(self, wallet: Any, weights: Mapping[int, float]) -> None:
+    async def set_weights(self, wallet: Any, weights: Mapping[int, float], *, version_key: int = 0) -> None:
+        # `version_key` is accepted and not checked: the LocalChain has no weights_version hyperparameter.
         hotkey, weights = _hotkey(wallet), dict(weights)
         await asyncio.to_thread(self._file.write, lambda c, s, b: set_weights(c, s, b, hotkey, weights))
 

@@ -24,7 +24,8 @@ import pytest
 from chain import LocalChain, load_or_create_wallet
 from chain.auth import ALLOWED_SKEW_SECONDS, MAX_AGE_SECONDS, sign_headers
 from glean.local.configs import to_toml
-from schemas.protocol import MAX_REQUEST_BYTES, ErrorResponse, RecordsRequest
+from schemas.protocol import MAX_REQUEST_BYTES, PROTOCOL_HEADER, ErrorResponse, RecordsRequest
+from schemas.version import PROTOCOL_VERSION
 from tests.validator.harness import dev_wallet, registered, write_domains
 
 RATE_PER_MINUTE = 60
@@ -108,8 +109,9 @@ def target(tmp_path_factory, web) -> Iterator[Target]:
 def _signed(signer, target: Target, *, method: str = "GET", path: str = "/v1/index", body: bytes = b"",
             receiver: str | None = None, skew: float = 0.0) -> dict[str, str]:
     nonce = time.time_ns() + int(skew * 1e9)
-    return sign_headers(signer.hotkey, method=method, target=path, body=body,
-                        receiver_ss58=receiver or target.hotkey, nonce_ns=nonce)
+    headers = sign_headers(signer.hotkey, method=method, target=path, body=body,
+                           receiver_ss58=receiver or target.hotkey, nonce_ns=nonce)
+    return headers | {PROTOCOL_HEADER: str(PROTOCOL_VERSION)}  # as every glean validator sends
 
 
 def _index(target: Target, headers: dict[str, str] | None = None) -> httpx.Response:

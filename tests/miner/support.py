@@ -19,6 +19,10 @@ from miner.app import Miner, bind_socket, build_miner
 from miner.store import Store
 from schemas import Record, utcnow
 from schemas.config import GleanConfig
+from schemas.protocol import PROTOCOL_HEADER
+from schemas.version import PROTOCOL_VERSION
+
+PROTOCOL = {PROTOCOL_HEADER: str(PROTOCOL_VERSION)}  # what every glean validator sends with a signed request
 
 WORDS = ("python data model train token network research paper result method value index store crawl "
          "validator miner subnet record query cursor page bytes text source domain").split()
@@ -69,7 +73,7 @@ class RunningMiner:
     def client(self, wallet, *, receiver: str | None = None) -> httpx.AsyncClient:
         """A client signing as `wallet` for this miner (or for `receiver`)."""
         auth = HotkeyAuth(wallet.hotkey, receiver or self.hotkey)
-        return httpx.AsyncClient(base_url=self.base_url, auth=auth, timeout=10)
+        return httpx.AsyncClient(base_url=self.base_url, auth=auth, headers=PROTOCOL, timeout=10)
 
 
 @contextlib.asynccontextmanager

@@ -9,17 +9,19 @@ import httpx
 import pytest
 
 from chain import LocalChain
-from chain.auth import sign_headers
+from chain.auth import HotkeyAuth, sign_headers
 from schemas import MinerIndex
 from schemas.protocol import (
     MAX_REQUEST_BYTES,
+    PROTOCOL_HEADER,
     ErrorResponse,
     HealthResponse,
     LookupResponse,
     RecordsRequest,
     RecordsResponse,
 )
-from tests.miner.support import dev_wallet, make_record, miner_config, registered, serve_miner
+from schemas.version import PROTOCOL_VERSION, package_version
+from tests.miner.support import PROTOCOL, dev_wallet, make_record, miner_config, registered, serve_miner
 
 RECORDS = [make_record(i, domain="ml-research" if i % 3 else "world-news") for i in range(30)]
 
@@ -138,8 +140,8 @@ async def test_replayed_request_is_refused_with_401(running, validator):
     headers = sign_headers(validator.hotkey, method="POST", target="/v1/records", body=body,
                            receiver_ss58=running.hotkey)
     async with httpx.AsyncClient(base_url=running.base_url) as http:
-        first = await http.post("/v1/records", content=body, headers=headers)
-        again = await http.post("/v1/records", content=body, headers=headers)
+        first = await http.post("/v1/records", content=body, headers=headers | PROTOCOL)
+        again = await http.post("/v1/records", content=body, headers=headers | PROTOCOL)
     assert first.status_code == 200
     _refusal(again, 401, "replayed_request")
 
@@ -214,3 +216,20 @@ async def test_metrics_count_records_and_requests_by_caller_and_status(running, 
     assert f'glean_miner_requests_total{{caller="{caller}",route="/v1/index",status="200"}} 1.0' in text
     assert 'glean_miner_requests_total{caller="other",route="/v1/index",status="401"} 1.0' in text
     assert f"glean_miner_records_stored {float(len(RECORDS))}" in text
+
+
+async def test_request_from_another_protocol_version_is_refused_with_426(running, validator):
+    async with running.client(validator) as http:
+        response = await http.get("/v1/index", headers={PROTOCOL_HEADER: str(PROTOCOL_VERSION + 1)})
+    body = _refusal(response, 426, "protocol_mismatch")
+    assert response.headers[PROTOCOL_HEADER] == str(PROTOCOL_VERSION)
+    assert f"glean protocol {PROTOCOL_VERSION}" in body.detail and f"protocol {PROTOCOL_VERSION + 1}" in body.detail
+    assert f"glean=={package_version()}" in body.hint
+
+
+async def test_request_without_the_protocol_header_is_refused_with_426(running, validator):
+    async with httpx.AsyncClient(base_url=running.base_url, auth=HotkeyAuth(validator.hotkey, running.hotkey),
+                                 timeout=10) as http:
+        response = await http.post("/v1/records", **_post_records(RecordsRequest(limit=3)))
+    body = _refusal(response, 426, "protocol_mismatch")
+    assert f"no {PROTOCOL_HEADER} header" in body.detail and f"glean=={package_version()}" in body.hint

@@ -1,13 +1,16 @@
 """The miner client against real loopback servers: signed, retried with fresh nonces, and bounded."""
 
+import json
 import time
 
 import pytest
 from bittensor.keyfiles import Keypair
 
 from schemas.index import MinerIndex
-from schemas.protocol import RecordsRequest
+from schemas.protocol import PROTOCOL_HEADER, RecordsRequest
+from schemas.version import PROTOCOL_VERSION, package_version
 from tests.validator.servers import (
+    Behaviour,
     RawServer,
     answer_bytes,
     answer_json,
@@ -18,6 +21,7 @@ from tests.validator.servers import (
     slowloris,
 )
 from validator.client import MinerClient, MinerError
+from validator.reasons import PROTOCOL_MISMATCH, VALIDATOR_ERROR
 
 VALIDATOR = Keypair.create_from_uri("//validator-client-test")
 MINER = Keypair.create_from_uri("//miner-client-test").ss58_address
@@ -136,3 +140,35 @@ async def test_retry_after_beyond_the_deadline_gives_up(server, client):
     with pytest.raises(MinerError) as info:
         await client.index(server.axon, MINER, deadline=time.monotonic() + 1.0)
     assert info.value.reason == "http_429" and len(server.requests) == 1
+
+
+def _mismatch(miner_protocol: int) -> Behaviour:
+    body = json.dumps({"error": "protocol_mismatch", "detail": f"this miner runs glean protocol {miner_protocol}",
+                       "hint": "run glean 9.9.9"}).encode()
+    return answer_bytes(body, status=426, headers={PROTOCOL_HEADER: str(miner_protocol)})
+
+
+async def test_every_request_names_the_protocol_version(server, client):
+    server.routes["/v1/index"] = answer_json(_index())
+    await client.index(server.axon, MINER)
+    _, _, headers = server.requests[0]
+    assert headers[PROTOCOL_HEADER] == str(PROTOCOL_VERSION)
+
+
+async def test_a_miner_on_an_older_protocol_is_refused_with_both_versions(server, client):
+    server.routes["/v1/index"] = _mismatch(PROTOCOL_VERSION - 1)
+    with pytest.raises(MinerError) as info:
+        await client.index(server.axon, MINER)
+    error = info.value
+    assert error.reason == PROTOCOL_MISMATCH and len(server.requests) == 1
+    assert f"runs glean protocol {PROTOCOL_VERSION - 1}" in error.message
+    assert f"this validator protocol {PROTOCOL_VERSION} (glean {package_version()})" in error.message
+    assert "run glean 9.9.9" in error.message and f"glean {package_version()}" in error.hint
+
+
+async def test_a_miner_on_a_newer_protocol_is_the_validators_failure(server, client):
+    server.routes["/v1/index"] = _mismatch(PROTOCOL_VERSION + 1)
+    with pytest.raises(MinerError) as info:
+        await client.index(server.axon, MINER)
+    assert info.value.reason == VALIDATOR_ERROR and "upgrade this validator" in info.value.message
+    assert f"protocol {PROTOCOL_VERSION + 1}" in info.value.hint

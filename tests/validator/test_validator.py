@@ -157,13 +157,13 @@ async def test_weights_errors_are_retried_not_fatal(tmp_path, web):
             calls = []
             original = net.chain.set_weights
 
-            async def refusing(wallet, weights):
+            async def refusing(wallet, weights, *, version_key=0):
                 calls.append(dict(weights))
                 if len(calls) == 1:
                     from schemas.errors import ChainError
 
                     raise ChainError("the endpoint refused the extrinsic", hint="try again later")
-                await original(wallet, weights)
+                await original(wallet, weights, version_key=version_key)
 
             net.chain.set_weights = refusing
             try:
