@@ -17,11 +17,9 @@ import json
 import logging
 import os
 import re
-import shlex
 import shutil
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,8 +27,9 @@ from typing import Any
 
 from chain import LocalChain, create_local_wallets
 from glean.local import constants as K
+from glean.local import results
 from glean.local.configs import role_config, write_miner_domains, write_role_config
-from glean.local.leaderboard import MinerLine, Summary, ValidatorLine
+from glean.local.leaderboard import Summary
 from glean.local.plan import Layout, NetworkPlan, Role, SavedState, make_plan, stale_pids
 from glean.local.processes import RoleProcess, child_environment, glean_command, kill_stale, stop_all
 from glean.local.progress import Probe, Snapshot, crawled_sources
@@ -117,9 +116,9 @@ class LocalNetwork:
                 await self._report("stopping")
                 await asyncio.to_thread(self._stop_processes)
             await self._report("publishing the release")
-            releases = await self._publish()
-            rows = await asyncio.to_thread(self._pull_back, releases)
-            summary = await self._summary(rows, epochs_before, self.probe.epochs_before)
+            releases = await results.publish(self)
+            rows = await asyncio.to_thread(results.pull_back, self, releases)
+            summary = await results.summarise(self, rows, epochs_before, self.probe.epochs_before, self._epochs_end)
             summary.save(self.layout.summary_file)
             return summary
         finally:
@@ -342,122 +341,3 @@ class LocalNetwork:
             snapshot = await self.probe.snapshot(phase)
         self.on_progress(snapshot)
         return snapshot
-
-    # -- publish and pull back -----------------------------------------------------------------------------------------
-
-    async def _publish(self) -> dict[str, dict | None]:
-        """Publish each validator's new accepted records (as `glean validator publish` does); its last release."""
-        from validator.service import Validator
-
-        releases: dict[str, dict | None] = {}
-        for role in self.plan.validators:
-            config = self.role_config(role)
-            validator = Validator(config, chain=self.chain, wallet=self.wallets[role.name],
-                                  catalog=DomainCatalog.load(config.domain_dirs), serve_http=False)
-            try:
-                info = await validator.publish()
-                if info is not None:
-                    log.info("published validator=%s release=%s location=%s rows=%s", role.name, info.release,
-                             info.location, info.rows_by_domain)
-                releases[role.name] = await asyncio.to_thread(validator.store.get_state, "last_release")
-            except GleanError as exc:
-                log.error("publishing failed validator=%s: %s", role.name, exc)
-                releases[role.name] = None
-            finally:
-                await validator.close()
-        return releases
-
-    def _pull_back(self, releases: dict[str, dict | None]) -> dict[str, int]:
-        """Rows per domain of the first validator's release, loaded back with `datasets` (hub.pull)."""
-        from hub import pull
-
-        first = self.plan.validators[0].name
-        if not releases.get(first):
-            return {}
-        folder = self.layout.hub_dir(first)
-        domains = sorted(p.name for p in (folder / "data").iterdir() if p.is_dir()) if (folder / "data").is_dir() \
-            else []
-        rows = dict.fromkeys(self.plan.curated_domains, 0)
-        rows.update({domain: len(pull(domain, path=folder)) for domain in domains})
-        return rows
-
-    # -- summary -------------------------------------------------------------------------------------------------------
-
-    async def _summary(self, rows: dict[str, int], epochs_before: int, epochs_running: int) -> Summary:
-        from miner.app import database_url as miner_database_url
-        from miner.store import Store
-        from validator.store import ValidatorStore
-        from validator.store import database_url as validator_database_url
-
-        state = await self.chain.state()
-        # Emission of this run only (the chain's clock runs on while nobody is up, and a resumed run catches up on
-        # those epochs), up to the moment the roles were stopped.
-        all_epochs = await self.chain.epochs()
-        epochs = all_epochs[epochs_before:self._epochs_end]
-        run = {e.epoch for e in epochs}
-        totals: Counter[str] = Counter()
-        for record in await self.chain.emissions():
-            if record.epoch in run:
-                totals[record.hotkey] += record.emission
-        split = {"owner": sum(e.owner for e in epochs), "miners": sum(e.miners for e in epochs),
-                 "validators": sum(e.validators for e in epochs), "recycled": sum(e.recycled for e in epochs)}
-        hotkey = {name: w.hotkey.ss58_address for name, w in self.wallets.items()}
-
-        first = self.plan.validators[0]
-        store = ValidatorStore.open(validator_database_url(self.role_config(first)))
-        try:
-            last = store.last_weights()
-            weights = {int(k): float(v) for k, v in last.weights.items()} if last is not None else {}
-            board = {row.uid: row for row in store.leaderboard(weights)}
-            reasons: dict[int, Counter[str]] = {}
-            for (uid, _domain, reason), n in store.rejections().items():
-                reasons.setdefault(uid, Counter())[reason] += n
-        finally:
-            store.close()
-
-        miners = []
-        for role in self.plan.miners:
-            neuron = state.by_hotkey(hotkey[role.name])
-            uid = neuron.uid if neuron else None
-            row = board.get(uid)
-            miner_store = Store.open(miner_database_url(self.role_config(role)))
-            try:
-                stored = miner_store.total_count
-            finally:
-                miner_store.close()
-            miners.append(MinerLine(
-                name=role.name, uid=uid, hotkey=hotkey[role.name], domains=list(role.domains), stored=stored,
-                accepted=row.accepted if row else 0, shared=row.shared if row else 0,
-                rejected=row.rejected if row else 0,
-                top_reasons=reasons.get(uid, Counter()).most_common(2) if uid is not None else [],
-                value=row.value_total if row else 0.0, credibility=row.credibility if row else 0.0,
-                score=row.score if row else 0.0, weight=weights.get(uid, 0.0) if uid is not None else 0.0,
-                incentive=neuron.incentive if neuron else 0.0, emission=totals.get(hotkey[role.name], 0.0)))
-
-        validators = []
-        for role in self.plan.validators:
-            neuron = state.by_hotkey(hotkey[role.name])
-            store = ValidatorStore.open(validator_database_url(self.role_config(role)))
-            try:
-                steps = int(store.get_state("step", 0))
-                accepted = store.accepted_stats()[0]
-                release = store.get_state("last_release")
-            finally:
-                store.close()
-            validators.append(ValidatorLine(
-                name=role.name, uid=neuron.uid if neuron else None, hotkey=hotkey[role.name],
-                stake=neuron.stake if neuron else 0.0, steps=steps, accepted=accepted,
-                dividends=neuron.dividends if neuron else 0.0, emission=totals.get(hotkey[role.name], 0.0),
-                dashboard=f"{role.url}/dashboard", release=release["release"] if release else None,
-                location=release["location"] if release else None))
-
-        hub_dir = self.layout.hub_dir(first.name)
-        primary = validators[0]
-        commands = [f"glean pull {domain} --path {shlex.quote(str(hub_dir))}"
-                    for domain in sorted(rows) if rows[domain]]
-        return Summary(data_dir=str(self.layout.root), epochs=max(0, epochs_before + len(epochs) - epochs_running),
-                       epochs_in_run=len(epochs), block=state.block,
-                       seconds=time.monotonic() - self.started, interrupted=self.interrupted, miners=miners,
-                       validators=validators, emission_split=split, rows_by_domain=rows, release=primary.release,
-                       location=primary.location, hub_dir=str(hub_dir) if primary.location else None,
-                       pull_commands=commands)

@@ -137,6 +137,10 @@ class ValidatorStore:
         with self.engine.connect() as conn:
             return rejections.counts(conn, uid)
 
+    def rejection_reasons(self) -> dict[int, Counter[str]]:
+        """reason -> rejected records per miner, summed over domains (the leaderboard's top reason comes from it)."""
+        return rejections.reasons_by_miner(self.rejections())
+
     def precedence_evidence(self, accepted_ids: Sequence[int]) -> PrecedenceEvidence:
         """Who delivered the given accepted records, and every hotkey's first sighting, from one connection."""
         with self.engine.connect() as conn:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from validator.store.miners import MinerState
+from validator.store.rejections import reasons_by_miner
 
 
 @dataclass(frozen=True)
@@ -34,9 +35,7 @@ def rank(miners: Mapping[int, MinerState], rejections: Mapping[tuple[int, str, s
     if weights is None:
         total = sum(max(m.score, 0.0) for m in miners.values())
         weights = {uid: (max(m.score, 0.0) / total if total > 0 else 0.0) for uid, m in miners.items()}
-    reasons: dict[int, Counter[str]] = {}
-    for (uid, _domain, reason), n in rejections.items():
-        reasons.setdefault(uid, Counter())[reason] += n
+    reasons = reasons_by_miner(rejections)
     rows = []
     for uid, m in miners.items():
         top = reasons.get(uid, Counter()).most_common(1)

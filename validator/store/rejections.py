@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -28,3 +29,11 @@ def counts(conn: Connection, uid: int | None = None) -> dict[tuple[int, str, str
     if uid is not None:
         query = query.where(RejectionRow.uid == uid)
     return {(u, d, r): int(n) for u, d, r, n in conn.execute(query)}
+
+
+def reasons_by_miner(rows: Mapping[tuple[int, str, str], int]) -> dict[int, Counter[str]]:
+    """reason -> count per miner, summed over domains, from `counts` rows."""
+    reasons: dict[int, Counter[str]] = {}
+    for (uid, _domain, reason), n in rows.items():
+        reasons.setdefault(uid, Counter())[reason] += n
+    return reasons
