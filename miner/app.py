@@ -28,7 +28,7 @@ from miner.store import AsyncStore, Store
 from schemas.config import GleanConfig
 from schemas.domain import DomainCatalog
 from schemas.errors import ConfigError, NotRegisteredError, StorageError
-from storage import sqlite_url
+from storage import role_database_url
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class _Server(uvicorn.Server):
 
 def database_url(config: GleanConfig) -> str:
     """The miner's database: the configured URL, else SQLite under `<data_dir>/miner/`."""
-    return config.miner.database_url or sqlite_url(config.data_dir, "miner")
+    return role_database_url(config.miner.database_url, config.data_dir, "miner")
 
 
 def open_store(config: GleanConfig) -> Store:

@@ -15,8 +15,8 @@ import logging
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 
+from schemas.times import as_utc
 from scoring import NoveltyVerdict
 from scoring.precedence import tie_shares
 from validator.delivery import DeliveryKey, accepted_id_of, is_delivery
@@ -114,14 +114,10 @@ class Precedence:
             if row is None or row.miner_hotkey == hotkey:
                 continue
             seen_after = self.drained.get(hotkey, 0) >= row.step
-            came_after = hotkey in joined and _utc(joined[hotkey]) > _utc(row.accepted_at)
+            came_after = hotkey in joined and as_utc(joined[hotkey]) > as_utc(row.accepted_at)
             if seen_after or came_after:
                 self.firsts[(row.miner_hotkey, hotkey)] += 1
                 added += 1
         if added:
             log.info("precedence evidence added=%d pairs=%d", added, len(self.firsts))
         return added
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
