@@ -40,6 +40,7 @@ from schemas.protocol import (
     LookupRequest,
     RecordsRequest,
 )
+from schemas.validation import first_problem
 from schemas.version import PROTOCOL_VERSION, package_version
 
 log = logging.getLogger(__name__)
@@ -132,9 +133,7 @@ def _parse(model: type[M], body: bytes) -> M:
     try:
         return model.model_validate_json(body or b"{}")
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(body)"
-        raise ApiRefusal(422, "bad_request", f"{where}: {first['msg']}",
+        raise ApiRefusal(422, "bad_request", first_problem(exc, top="(body)"),
                          f"send a JSON {model.__name__} (schemas.protocol)") from None
 
 
