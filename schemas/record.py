@@ -3,18 +3,44 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from schemas.errors import RecordError
 from schemas.text import content_hash, normalize_text
 from schemas.urls import canonical_url
 
-SourceKind = Literal["web", "feed", "wikipedia", "hackernews", "reddit", "arxiv", "stackexchange"]
-SOURCE_KINDS: tuple[str, ...] = SourceKind.__args__  # type: ignore[attr-defined]
+# The built-in source kinds; `scrapers.kinds.register` adds a third-party kind's name here, so a kind is one module
+# of scrapers and never an edit of schemas. A name nobody registered is refused wherever a kind is named.
+SOURCE_KINDS: tuple[str, ...] = ("web", "feed", "wikipedia", "hackernews", "reddit", "arxiv", "stackexchange")
+_known_kinds: set[str] = set(SOURCE_KINDS)
+KIND_NAME_PATTERN = r"^[a-z][a-z0-9_]{1,31}$"
+
+
+def add_source_kind(name: str) -> None:
+    """Let records and domain specs name the source kind `name` (called by the scrapers' kind registry)."""
+    if not re.fullmatch(KIND_NAME_PATTERN, name):
+        raise ValueError(f"source kind name {name!r} must match {KIND_NAME_PATTERN}")
+    _known_kinds.add(name)
+
+
+def known_source_kinds() -> tuple[str, ...]:
+    """Every source kind name records and domain specs may use: the built-in ones, then registered ones."""
+    return SOURCE_KINDS + tuple(sorted(_known_kinds - set(SOURCE_KINDS)))
+
+
+def _known_kind(value: str) -> str:
+    if value not in _known_kinds:
+        raise PydanticCustomError("unknown_source_kind", "unknown source kind {kind!r}; use one of {known}",
+                                  {"kind": value, "known": ", ".join(known_source_kinds())})
+    return value
+
+
+SourceKind = Annotated[str, AfterValidator(_known_kind)]
 
 MAX_TEXT_CHARS = 200_000
 MAX_TITLE_CHARS = 1_000

@@ -80,11 +80,12 @@ def main() -> int:
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # the protocol owns the original stdout; stray prints go to stderr
     _configure_logging(job.get("log_level") or "WARNING")
-    pool = _pool(int(job.get("parse_workers") or 0))
+    pool = None
     try:
+        _register_kinds(job.get("kinds") or [])  # before the parse workers fork, so they know every kind too
+        pool = _pool(int(job.get("parse_workers") or 0))  # and before Scrapy is imported: fork a quiet process
         from scrapers.runner import run_crawl
 
-        _register_kinds(job.get("kinds") or [])
         stats = asyncio.run(run_crawl(
             DomainSpec.model_validate(job["domain"]), page_budget=int(job["page_budget"]), emit=_writer(out),
             sources=job.get("sources"), user_agent=job.get("user_agent"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 
 from schemas import DomainSpec, DomainSpecError, SourceSpec
+from schemas.record import add_source_kind
 from scrapers.kinds.arxiv import Arxiv
 from scrapers.kinds.base import SourceKind
 from scrapers.kinds.feed import Feed
@@ -27,9 +28,11 @@ KINDS: dict[str, type[SourceKind]] = {
 
 
 def register(kind: type[SourceKind]) -> type[SourceKind] | None:
-    """Make `kind` the kind of its name; returns the kind it replaces (None if the name was free)."""
+    """Make `kind` the kind of its name (records and domain specs may then name it); returns the kind it replaces
+    (None if the name was free)."""
     if not (isinstance(kind, type) and issubclass(kind, SourceKind)):
         raise TypeError(f"{kind!r} is not a SourceKind subclass")
+    add_source_kind(kind.name)
     previous = KINDS.get(kind.name)
     KINDS[kind.name] = kind
     return previous

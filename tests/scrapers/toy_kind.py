@@ -24,9 +24,7 @@ if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.http import Response
 
-# schemas.SourceKind is a closed list of names today (a DomainSpec or Record with another kind does not validate),
-# so the toy takes the name of a built-in kind it has nothing in common with; the tests put that kind back after.
-TOY_NAME = "reddit"
+TOY_NAME = "notes"
 
 
 class ToyParams(ApiParams):
