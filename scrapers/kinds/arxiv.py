@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlencode
@@ -14,8 +14,8 @@ from pydantic import Field, model_validator
 
 from schemas import Record, canonical_url
 from scrapers import reasons
-from scrapers.fetcher import Fetcher, FetchOutcome, Stop, record_at
-from scrapers.kinds.base import SourceKind, SpiderSteps
+from scrapers.fetcher import Fetcher, record_at
+from scrapers.kinds.base import ApiItemKind, SpiderSteps
 from scrapers.params import ApiParams, BaseParams, HttpUrl, Seconds
 from scrapers.parsing import (
     Headers,
@@ -177,7 +177,7 @@ class ArxivSpider(SpiderSteps):
                                    cb_kwargs={"start": following})
 
 
-class Arxiv(SourceKind):
+class Arxiv(ApiItemKind):
     """arXiv abstracts and metadata by category or query."""
 
     name = "arxiv"
@@ -185,16 +185,12 @@ class Arxiv(SourceKind):
     spider_steps = ArxivSpider
 
     @classmethod
-    def coverage(cls, params: BaseParams) -> Callable[[str], bool]:
+    def item_id(cls, params: BaseParams, uri: str) -> str | None:
         assert isinstance(params, ArxivParams)
-        return lambda uri: id_from_uri(params, uri) is not None
+        return id_from_uri(params, uri)
 
     @classmethod
-    async def refetch(cls, fetcher: Fetcher, ctx: ParseContext, uri: str) -> Record:
-        params = ctx.params
-        assert isinstance(params, ArxivParams)
-        arxiv_id = id_from_uri(params, uri)
-        if arxiv_id is None:
-            raise Stop(FetchOutcome.unavailable(reasons.OFF_ALLOW_LIST))
-        answer = await fetcher.api(params, id_url(params, arxiv_id))
+    async def fetch_item(cls, fetcher: Fetcher, ctx: ParseContext, uri: str, item: str) -> Record:
+        assert isinstance(ctx.params, ArxivParams)
+        answer = await fetcher.api(ctx.params, id_url(ctx.params, item))
         return record_at(parse_feed(ctx, answer.url, answer.body, answer.headers).records, uri)

@@ -73,6 +73,33 @@ class SourceKind:
         return await fetch_page(fetcher, ctx, uri)
 
 
+class ApiItemKind(SourceKind):
+    """A kind whose records are items of a documented API, each named by an id its URI carries (wikipedia titles,
+    arXiv ids, Reddit posts, Stack Exchange questions): a source covers a URI when it names an item, and a re-fetch
+    asks the API for that item."""
+
+    @classmethod
+    def item_id(cls, params: BaseParams, uri: str) -> Any | None:
+        """The id of the API item `uri` names for a source with these params; None when it names none."""
+        raise NotImplementedError
+
+    @classmethod
+    async def fetch_item(cls, fetcher: Fetcher, ctx: ParseContext, uri: str, item: Any) -> Record:
+        """The record of API item `item` (named by `uri`) as the API answers now; raises Stop or ParseError."""
+        raise NotImplementedError
+
+    @classmethod
+    def coverage(cls, params: BaseParams) -> Callable[[str], bool]:
+        return lambda uri: cls.item_id(params, uri) is not None
+
+    @classmethod
+    async def refetch(cls, fetcher: Fetcher, ctx: ParseContext, uri: str) -> Record:
+        item = cls.item_id(ctx.params, uri)
+        if item is None:
+            raise Stop(FetchOutcome.unavailable(reasons.OFF_ALLOW_LIST))
+        return await cls.fetch_item(fetcher, ctx, uri, item)
+
+
 @functools.cache
 def _scrapy_spider(kind: type[SourceKind]) -> type[SourceSpider]:
     from scrapers.spider import SourceSpider  # Scrapy and Twisted: imported in the crawl process only

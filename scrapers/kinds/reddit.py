@@ -4,7 +4,7 @@ Listing shape, so the re-fetch reads a post with the crawl's parser."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlencode, urljoin
 
@@ -14,7 +14,7 @@ from schemas import Record
 from scrapers import reasons
 from scrapers.allow import host_port
 from scrapers.fetcher import Fetcher, FetchOutcome, Stop, record_at
-from scrapers.kinds.base import SourceKind, SpiderSteps
+from scrapers.kinds.base import ApiItemKind, SpiderSteps
 from scrapers.params import ApiParams, BaseParams, HttpUrl, Seconds
 from scrapers.parsing import (
     Headers,
@@ -139,7 +139,7 @@ class RedditSpider(SpiderSteps):
                                    cb_kwargs={"subreddit": subreddit, "seen": seen})
 
 
-class Reddit(SourceKind):
+class Reddit(ApiItemKind):
     """Self posts of subreddits from Reddit's public JSON listings."""
 
     name = "reddit"
@@ -147,19 +147,14 @@ class Reddit(SourceKind):
     spider_steps = RedditSpider
 
     @classmethod
-    def coverage(cls, params: BaseParams) -> Callable[[str], bool]:
+    def item_id(cls, params: BaseParams, uri: str) -> str | None:
         assert isinstance(params, RedditParams)
-        api = host_port(params.base_url)
-        return lambda uri: post_id_from_uri(uri) is not None and host_port(uri) == api
+        return post_id_from_uri(uri) if host_port(uri) == host_port(params.base_url) else None
 
     @classmethod
-    async def refetch(cls, fetcher: Fetcher, ctx: ParseContext, uri: str) -> Record:
-        params = ctx.params
-        assert isinstance(params, RedditParams)
-        post_id = post_id_from_uri(uri)
-        if post_id is None or host_port(uri) != host_port(params.base_url):
-            raise Stop(FetchOutcome.unavailable(reasons.OFF_ALLOW_LIST))
-        answer = await fetcher.api(params, post_url(params, post_id))
+    async def fetch_item(cls, fetcher: Fetcher, ctx: ParseContext, uri: str, item: str) -> Record:
+        assert isinstance(ctx.params, RedditParams)
+        answer = await fetcher.api(ctx.params, post_url(ctx.params, item))
         parsed, _after, _posts = parse_listing(ctx, answer.url, answer.body, answer.headers)
         if not parsed.records and reasons.DELETED in parsed.skipped:
             raise Stop(FetchOutcome.gone(reasons.DELETED))

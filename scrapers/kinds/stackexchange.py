@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import html
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlencode, urlsplit
@@ -17,7 +17,7 @@ from schemas import Record, canonical_url
 from scrapers import reasons
 from scrapers.fetcher import Fetcher, FetchOutcome, Stop
 from scrapers.htmltext import html_to_text
-from scrapers.kinds.base import SourceKind, SpiderSteps, response_headers
+from scrapers.kinds.base import ApiItemKind, SpiderSteps, response_headers
 from scrapers.params import ApiParams, BaseParams, HttpUrl
 from scrapers.parsing import (
     Headers,
@@ -202,7 +202,7 @@ class StackExchangeSpider(SpiderSteps):
                 self.count(exc.reason)
 
 
-class StackExchange(SourceKind):
+class StackExchange(ApiItemKind):
     """Stack Exchange questions by tag with their accepted answers, one record per pair."""
 
     name = "stackexchange"
@@ -210,17 +210,14 @@ class StackExchange(SourceKind):
     spider_steps = StackExchangeSpider
 
     @classmethod
-    def coverage(cls, params: BaseParams) -> Callable[[str], bool]:
-        return lambda uri: question_id_from_uri(uri) is not None
+    def item_id(cls, params: BaseParams, uri: str) -> int | None:
+        return question_id_from_uri(uri)
 
     @classmethod
-    async def refetch(cls, fetcher: Fetcher, ctx: ParseContext, uri: str) -> Record:
+    async def fetch_item(cls, fetcher: Fetcher, ctx: ParseContext, uri: str, item: int) -> Record:
         params = ctx.params
         assert isinstance(params, StackExchangeParams)
-        question_id = question_id_from_uri(uri)
-        if question_id is None:
-            raise Stop(FetchOutcome.unavailable(reasons.OFF_ALLOW_LIST))
-        answer = await fetcher.api(params, question_url(params, question_id))
+        answer = await fetcher.api(params, question_url(params, item))
         questions = parse_questions(answer.body, answer.headers).questions
         if not questions:
             raise Stop(FetchOutcome.gone(reasons.NOT_FOUND))

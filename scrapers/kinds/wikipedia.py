@@ -8,7 +8,7 @@ same extract. Records' URIs are the wiki's article URLs on the API's host (`http
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
@@ -17,8 +17,8 @@ from pydantic import Field, model_validator
 from schemas import Record
 from scrapers import reasons
 from scrapers.allow import host_port
-from scrapers.fetcher import Fetcher, FetchOutcome, Stop
-from scrapers.kinds.base import SourceKind, SpiderSteps, response_headers
+from scrapers.fetcher import Fetcher
+from scrapers.kinds.base import ApiItemKind, SpiderSteps, response_headers
 from scrapers.params import ApiParams, BaseParams, HttpUrl
 from scrapers.parsing import (
     Headers,
@@ -206,7 +206,7 @@ class WikipediaSpider(SpiderSteps):
             yield record
 
 
-class Wikipedia(SourceKind):
+class Wikipedia(ApiItemKind):
     """MediaWiki articles (category, recent changes or search) as plain-text extracts."""
 
     name = "wikipedia"
@@ -214,16 +214,12 @@ class Wikipedia(SourceKind):
     spider_steps = WikipediaSpider
 
     @classmethod
-    def coverage(cls, params: BaseParams) -> Callable[[str], bool]:
+    def item_id(cls, params: BaseParams, uri: str) -> str | None:
         assert isinstance(params, WikipediaParams)
-        return lambda uri: title_from_uri(params, uri) is not None
+        return title_from_uri(params, uri)
 
     @classmethod
-    async def refetch(cls, fetcher: Fetcher, ctx: ParseContext, uri: str) -> Record:
-        params = ctx.params
-        assert isinstance(params, WikipediaParams)
-        title = title_from_uri(params, uri)
-        if title is None:
-            raise Stop(FetchOutcome.unavailable(reasons.OFF_ALLOW_LIST))
-        answer = await fetcher.api(params, article_url(params, title))
+    async def fetch_item(cls, fetcher: Fetcher, ctx: ParseContext, uri: str, item: str) -> Record:
+        assert isinstance(ctx.params, WikipediaParams)
+        answer = await fetcher.api(ctx.params, article_url(ctx.params, item))
         return parse_article(ctx, answer.url, answer.body, answer.headers).records[0]
