@@ -52,6 +52,13 @@ class SourceKind:
     refetch_budget: ClassVar[int | None] = None   # HTTP requests one re-fetch may make: None, only the timeout
 
     @classmethod
+    def claims(cls, record: Record) -> dict[str, object]:
+        """The pay-relevant things the source states about the item (subreddit, tags, namespace, ...), taken from
+        the record as the parsers fill it, in a form stable between the miner's crawl and a later re-fetch: the
+        verifier compares the claims of the miner's record with those of its own re-fetch. Default: none."""
+        return {}
+
+    @classmethod
     def load_params(cls, source: SourceSpec, domain_id: str = "?") -> BaseParams:
         """The validated params of a source of this kind; DomainSpecError names the field."""
         return validate_params(cls.params, source, domain_id)
