@@ -60,6 +60,21 @@ class _Lines:
                       highlight=False)
 
 
+class _Dashboards:
+    """Says each validator's dashboard address once, as soon as the validator answers (terminal or not)."""
+
+    def __init__(self, show) -> None:
+        self._show = show
+        self._told: set[str] = set()
+
+    def __call__(self, snapshot: Snapshot) -> None:
+        for v in snapshot.validators:
+            if v.name not in self._told and v.state in ("up", "crawling"):
+                self._told.add(v.name)
+                console.print(f"{v.name}'s dashboard: {v.url}", highlight=False)
+        self._show(snapshot)
+
+
 @app.command("up")
 def up(
     ctx: typer.Context,
@@ -92,11 +107,11 @@ def up(
                   f"{', offline sample web' if offline else ''}); Ctrl-C stops it early, twice stops it now",
                   highlight=False)
     try:
-        if console.is_terminal:
+        if console.is_terminal:  # console.print during Live writes above the live view
             with Live(console=console, refresh_per_second=4, transient=True) as live:
-                summary = _run(options, lambda s: live.update(progress.render(s)))
+                summary = _run(options, _Dashboards(lambda s: live.update(progress.render(s))))
         else:
-            summary = _run(options, _Lines())
+            summary = _run(options, _Dashboards(_Lines()))
     finally:
         setup_logging(level)
         log_file.close()

@@ -147,6 +147,8 @@ def render(summary: Summary) -> Group:
     if summary.pull_commands:
         parts.append(Text("get it with:", style="bold"))
         parts.extend(Text(f"  {command}") for command in summary.pull_commands)
+    parts.extend(Text(f"{v.name}'s dashboard was at {v.dashboard} while the network ran", style="dim")
+                 for v in summary.validators)
     parts.append(Text(f"everything is under {summary.data_dir} (logs in {summary.data_dir}/logs); run again to "
                       "resume, or add --fresh to start clean", style="dim"))
     return Group(*parts)

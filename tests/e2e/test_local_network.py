@@ -73,7 +73,8 @@ def _watch(root: Path, proc: subprocess.Popen, deadline: float) -> tuple[dict[st
         port = state.get("ports", {}).get("validator1")
         if port and "validator1" in pids and _every_miner_paid(f"http://127.0.0.1:{port}"):
             if browser_paths() is None:
-                return pids, None, "chromium/chromedriver not installed: run scripts/system-deps as root (make test does)"
+                return pids, None, ("chromium/chromedriver not installed: run scripts/system-deps as root "
+                                    "(make test does)")
             with headless_chromium() as driver:
                 view = view_dashboard(driver, f"http://127.0.0.1:{port}/dashboard", miners=MINERS,
                                       screenshot=root.parent / "dashboard.png")
@@ -126,6 +127,14 @@ def test_local_up_finishes_with_the_leaderboard(run: Run) -> None:
     assert run.summary.epochs >= EPOCHS
     for name in ("miner1", "miner2", "miner3", "validator1", "get it with:", "glean pull python-"):
         assert name in run.output
+
+
+def test_the_dashboard_address_is_said_at_start_and_in_the_summary_when_piped(run: Run) -> None:
+    port = run.summary.validators[0].dashboard.rsplit(":", 1)[1].split("/")[0]
+    url = f"http://127.0.0.1:{port}/dashboard"
+    said = run.output.index(f"validator1's dashboard: {url}")
+    assert said < run.output.index("glean local network done")  # while the network runs, not only at the end
+    assert f"validator1's dashboard was at {url}" in run.output[run.output.index("get it with:"):]
 
 
 def test_every_miner_is_paid_in_proportion_to_its_accepted_value(run: Run) -> None:
