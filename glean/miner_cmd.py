@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from dataclasses import asdict
 
 import typer
 from rich.console import Console
@@ -93,3 +94,49 @@ def status(
                 raise typer.Exit(1)
     finally:
         store.close()
+
+
+@app.command("check")
+def check(
+    ctx: typer.Context,
+    domain: list[str] = typer.Option(None, "--domain", "-d", help="Check only this domain (repeatable)."),
+    limit: int = typer.Option(20_000, "--limit", min=1,
+                              help="Newest records per domain to judge (default: what one validator step reads)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON instead of tables."),
+) -> None:
+    """What a validator would reject in this store and why, per domain: the validator's ladder (schema, source,
+    licence, quality, relevance) and duplicates within the store. Verification by re-fetch and duplicates of other
+    miners' records are left to validators."""
+    from glean.config import load_catalog
+    from glean.miner_check import check_store
+    from miner.app import database_url
+    from miner.store import Store
+
+    config = state(ctx).config()
+    store = Store.open(database_url(config))
+    try:
+        with console.status("judging records as a validator would…") as status:
+            results = check_store(store, load_catalog(config), domains=domain or None, limit=limit,
+                                  on_domain=lambda d: status.update(f"judging {d}…"))
+    finally:
+        store.close()
+    if as_json:
+        console.print_json(data=[asdict(r) for r in results])
+        return
+    if not results:
+        console.print("the store holds no records" + (f" of {', '.join(domain)}" if domain else ""))
+    for result in results:
+        console.print(_check_table(result))
+
+
+def _check_table(result) -> Table:
+    from glean.miner_check import advice
+
+    share = result.would_accept / result.checked if result.checked else 0.0
+    table = Table(title=f"{result.domain}: {result.would_accept:,} of {result.checked:,} records would pass the "
+                        f"ladder and novelty ({share:.0%}); validators still re-fetch a sample", title_justify="left")
+    for column in ("rejected for", "records", "for example", "what to do"):
+        table.add_column(column, justify="right" if column == "records" else "left", overflow="fold")
+    for reason, count in result.rejected.most_common():
+        table.add_row(reason, f"{count:,}", "\n".join(result.examples.get(reason, [])), advice(reason))
+    return table

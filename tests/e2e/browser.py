@@ -47,6 +47,7 @@ class ChartView:
     points: int  # data points above zero across the chart's datasets
     painted: int  # canvas pixels that are not transparent
     empty_note_visible: bool  # the "nothing yet" line under the chart
+    drawn_rises_only: bool  # every line (points and the curve between them) never goes down on screen
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,19 @@ for (const id of arguments[0]) {
   let painted = 0;
   for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) painted++;
   const note = document.getElementById(id.replace("-chart", "-empty"));
-  out[id] = {points: points, painted: painted, empty_note_visible: note.offsetParent !== null};
+  // On screen y grows downwards: a curve that never goes down has every point and Bezier control point at or above
+  // (y <=) the one before it; control points are the point itself where Chart.js draws straight segments.
+  let rises = true;
+  if (chart && chart.config.type === "line") {
+    chart.data.datasets.forEach((d, i) => {
+      let last = Infinity;
+      for (const p of chart.getDatasetMeta(i).data) {
+        for (const y of [p.cp1y ?? p.y, p.y, p.cp2y ?? p.y]) { if (y > last + 0.5) rises = false; last = Math.min(last, y); }
+      }
+    });
+  }
+  out[id] = {points: points, painted: painted, empty_note_visible: note.offsetParent !== null,
+             drawn_rises_only: rises};
 }
 return out;
 """

@@ -210,3 +210,4 @@ def test_dashboard_charts_are_drawn_with_data(run: Run) -> None:
         assert chart.points > 0, name
         assert chart.painted > 1000, name  # bars and lines, not just a blank canvas
         assert not chart.empty_note_visible, name
+    assert run.dashboard.charts["accepted-chart"].drawn_rises_only  # a cumulative count never bends down

@@ -71,7 +71,8 @@ function renderEmissions(chain) {
 function renderAccepted(accepted) {
   const domains = Object.keys(accepted.domains || {});
   const datasets = domains.map((d, i) => ({ label: d, data: accepted.domains[d], borderColor: color(i),
-                                            backgroundColor: color(i), pointRadius: 2, tension: 0.1 }));
+                                            backgroundColor: color(i), pointRadius: 2,
+                                            cubicInterpolationMode: "monotone" }));  // a count never dips
   draw("accepted-chart", "line", { labels: (accepted.steps || []).map((s) => "step " + s), datasets },
        { scales: { y: { beginAtZero: true, title: { display: true, text: "records (cumulative)" } } } });
   show("accepted-empty", !domains.some((d) => accepted.domains[d].some((x) => x > 0)));
