@@ -1,4 +1,10 @@
-"""Allow-lists: which hosts (host or host:port) and URL patterns a source may fetch."""
+"""Allow-lists: which hosts (host or host:port) and URL patterns a source may fetch.
+
+A host rule names exactly one host: `example.com` is example.com and nothing else, so a subdomain someone else can
+create (`evil.example.com`, `alice.blogspot.com`) is never covered by accident. `*.example.com` covers the
+subdomains (not example.com itself: list both when both are meant). Hosts that serve user content (blog platforms,
+code forges, model hubs) are narrowed to the publisher's own paths with the source's `allow_patterns`.
+"""
 
 from __future__ import annotations
 
@@ -9,32 +15,37 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
+SUBDOMAINS = "*."  # a host rule written `*.example.com` covers the subdomains of example.com
 
 
 @dataclass(frozen=True)
 class HostRule:
-    """`example.org` allows example.org and its subdomains on the default ports; `127.0.0.1:8080` that port only."""
+    """`example.org` allows exactly that host on the default ports, `*.example.org` its subdomains (not the host
+    itself), `127.0.0.1:8080` that port only."""
 
     host: str
     port: int | None
+    subdomains: bool = False
 
     @classmethod
     def parse(cls, entry: str) -> HostRule:
         entry = entry.strip().lower().rstrip(".")
+        wildcard = entry.startswith(SUBDOMAINS)
+        entry = entry.removeprefix(SUBDOMAINS)
         if "://" in entry:
             parts = urlsplit(entry)
-            return cls(parts.hostname or "", parts.port)
+            return cls(parts.hostname or "", parts.port, wildcard)
         host, sep, port = entry.rpartition(":")
         if sep and port.isdigit() and ":" not in host.strip("[]"):
-            return cls(host.strip("[]"), int(port))
-        return cls(entry.strip("[]"), None)
+            return cls(host.strip("[]"), int(port), wildcard)
+        return cls(entry.strip("[]"), None, wildcard)
 
     def matches(self, host: str, port: int | None) -> bool:
         if port != self.port:
             return False
-        if host == self.host:
-            return True
-        return not _is_ip(self.host) and host.endswith("." + self.host)
+        if self.subdomains:
+            return not _is_ip(self.host) and host.endswith("." + self.host)
+        return host == self.host
 
 
 def _is_ip(host: str) -> bool:

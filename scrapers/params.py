@@ -28,9 +28,20 @@ def _regex(value: str) -> str:
 
 
 def _host_entry(value: str) -> str:
-    if not re.fullmatch(r"[A-Za-z0-9.\-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?", value.strip()):
-        raise ValueError(f"{value!r} is not a host or host:port")
-    return value.strip().lower()
+    entry = value.strip()
+    if not re.fullmatch(r"(\*\.)?[A-Za-z0-9.\-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?", entry):
+        raise ValueError(f"{value!r} is not a host, host:port or *.host (the subdomains of host)")
+    if entry.startswith("*."):
+        _check_wildcard(value, entry[2:].split(":", 1)[0])
+    return entry.lower()
+
+
+def _check_wildcard(value: str, host: str) -> None:
+    if re.fullmatch(r"[\d.]+", host):
+        raise ValueError(f"{value!r}: an IP address has no subdomains; write the address itself")
+    if host.strip(".").count(".") < 1:
+        # `*.com` would cover every host under a top-level domain
+        raise ValueError(f"{value!r}: a subdomain rule needs a registered domain (e.g. *.example.com)")
 
 
 HttpUrl = Annotated[str, AfterValidator(_http_url)]

@@ -1,4 +1,5 @@
-"""Records leave the crawl here: de-duplicated by (uri, hash) across the sources of a crawl, sent in batches."""
+"""Records leave the crawl here: those that break a constraint of their kind are counted and dropped, the rest
+de-duplicated by (uri, hash) across the sources of a crawl and sent in batches."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from schemas import Record
-from scrapers import settings
+from scrapers import reasons, settings
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -65,6 +66,18 @@ class RecordPipeline:
         return cls(crawler)
 
     def process_item(self, item: Any) -> Any:
-        if isinstance(item, Record):
-            self.crawler.spider.stream.add(item)
+        if not isinstance(item, Record):
+            return item
+        spider = self.crawler.spider
+        broken = spider.job.kind.violations(spider.params, item)
+        if broken:  # an item the source does not cover (wrong subreddit, namespace, too few points...): skip it
+            spider.count(reasons.constraint(broken[0]))
+            raise _drop(f"{item.uri} breaks {reasons.constraint(broken[0])}")
+        spider.stream.add(item)
         return item
+
+
+def _drop(message: str) -> Exception:
+    from scrapy.exceptions import DropItem  # Scrapy: this module is imported outside the crawl process too
+
+    return DropItem(message, log_level="DEBUG")  # counted in the crawl's errors; one log line each would flood

@@ -6,7 +6,7 @@ Three domains, so the demo can give miners different mixes with some overlap:
 - `python-digest`: the low-quality digest pages (site crawl and feed) that quality checks should reject.
 Source params follow the built-in specs under domains/ (seeds/allow_hosts/allow_patterns/max_depth/
 sitemaps for web, feeds/allow_hosts for feed, base_url/mode/category/limit for wikipedia,
-base_url/site/tags/limit for stackexchange).
+base_url/site/site_url/tags/limit for stackexchange).
 """
 
 from __future__ import annotations
@@ -92,9 +92,10 @@ def _language_spec(base: str, delay: float) -> dict[str, Any]:
 
 
 def _stdlib_spec(base: str, delay: float) -> dict[str, Any]:
+    # The sample web serves its questions on its own host, not stackoverflow.com: `site_url` says where.
     questions = {"kind": "stackexchange", "params": {"base_url": f"{base}/api/2.3", "site": "stackoverflow",
-                                                     "tags": [SE_TAGS[AREA_STDLIB]], "limit": _LIST_LIMIT,
-                                                     "delay": delay}}
+                                                     "site_url": base, "tags": [SE_TAGS[AREA_STDLIB]],
+                                                     "limit": _LIST_LIMIT, "delay": delay}}
     return _spec(
         "python-stdlib", "Python standard library (sample web)",
         "Documentation of standard-library modules, served offline by glean's sample web "

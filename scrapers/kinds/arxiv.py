@@ -183,6 +183,24 @@ class Arxiv(ApiItemKind):
     name = "arxiv"
     params = ArxivParams
     spider_steps = ArxivSpider
+    constraints = ("categories",)
+    # arXiv's API terms: no more than one request every three seconds, on one connection. One re-fetch is one
+    # request; the verification share of a 60 s step (~18 s) holds six of them, one kept for slack.
+    refetch_budget = 5
+
+    @classmethod
+    def violations(cls, params: BaseParams, record: Record) -> list[str]:
+        assert isinstance(params, ArxivParams)
+        if params.categories and not any(in_category(label, params.categories) for label in record.labels):
+            return ["categories"]  # a paper of another field under a source of these categories
+        return []
+
+    @classmethod
+    def claims(cls, record: Record) -> dict[str, object]:
+        # The primary category is chosen at submission and kept across versions; a DOI may be added later, so it
+        # is no claim.
+        primary = record.meta.get("primary_category")
+        return {"primary_category": primary} if primary else {}
 
     @classmethod
     def item_id(cls, params: BaseParams, uri: str) -> str | None:
@@ -194,3 +212,9 @@ class Arxiv(ApiItemKind):
         assert isinstance(ctx.params, ArxivParams)
         answer = await fetcher.api(ctx.params, id_url(ctx.params, item))
         return record_at(parse_feed(ctx, answer.url, answer.body, answer.headers).records, uri)
+
+
+def in_category(label: str, categories: list[str]) -> bool:
+    """Whether an entry's category `label` is one of `categories` or inside one of them (`math.CO` in `math`)."""
+    label = label.casefold()
+    return any(label == c.casefold() or label.startswith(c.casefold() + ".") for c in categories)

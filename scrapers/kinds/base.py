@@ -46,10 +46,28 @@ class SourceKind:
     params: ClassVar[type[BaseParams]]      # its `params:` model
     spider_steps: ClassVar[type]            # a SpiderSteps subclass: the spider's callbacks
 
-    # Room the next issues fill; today's values are neutral (nothing reads more than the default behaviour).
-    constraints: ClassVar[tuple[str, ...]] = ()   # extra rules a record of this kind must meet: none
+    # Names of the rules a record of this kind must meet beyond its URI (`violations` judges them); each is counted
+    # as `constraint:<name>` when the crawl skips an item or a re-fetch finds the live item breaking it.
+    constraints: ClassVar[tuple[str, ...]] = ()
     licence: ClassVar[str | None] = None          # the licence rule of its records: None, what the parser found
-    refetch_budget: ClassVar[int | None] = None   # HTTP requests one re-fetch may make: None, only the timeout
+    # Re-fetches one validator may make per step for one source of this kind, so that verifying stays within the
+    # source's politeness rule (each kind cites its rule); None: no limit beyond the step's time.
+    refetch_budget: ClassVar[int | None] = None
+
+    @classmethod
+    def violations(cls, params: BaseParams, record: Record) -> list[str]:
+        """Names of this kind's `constraints` that `record` breaks under a source with these params, judged on what
+        the record states: in the crawl and the re-fetch what the source says now (the parser's record), at the
+        validator's ladder what the miner claims. Default: none."""
+        return []
+
+    @classmethod
+    def check(cls, params: BaseParams, record: Record) -> Record:
+        """`record` when it meets the constraints; else Stop with `unavailable("constraint:<name>")`."""
+        broken = cls.violations(params, record)
+        if broken:
+            raise Stop(FetchOutcome.unavailable(reasons.constraint(broken[0])))
+        return record
 
     @classmethod
     def claims(cls, record: Record) -> dict[str, object]:

@@ -126,3 +126,6 @@ class Feed(SourceKind):
     name = "feed"
     params = FeedParams
     spider_steps = FeedSpider
+    # Feed articles are web pages of their publishers: the per-host rule of the `web` kind (one request a second per
+    # host, about ten pages in the verification share of a 60 s step).
+    refetch_budget = 10

@@ -1,5 +1,10 @@
 """The `hackernews` kind (Firebase API): a story list, then each item; text posts become records, linked articles
-on the allow-list are read as web pages."""
+on the allow-list are read as web pages.
+
+Anyone can post to HN, so a text post is a record only with at least `text_min_score` points (others voted for it);
+the crawl skips the rest, and a re-fetch finding the live post below it is not a pass. Linked articles are covered
+by the allow-list's host rules (exact hosts; `*.host` for subdomains; patterns for hosts serving user content).
+"""
 
 from __future__ import annotations
 
@@ -48,7 +53,9 @@ class HackerNewsParams(ApiParams):
     allow_hosts: list[HostEntry] = Field(default_factory=list)
     allow_patterns: list[Regex] = Field(default_factory=list)
     deny_patterns: list[Regex] = Field(default_factory=list)
-    min_score: Annotated[int, Field(ge=0)] = 0
+    min_score: Annotated[int, Field(ge=0)] = 0                   # points a story needs to be read at all
+    # Points a text post needs to be a record: a post published to be paid for starts at 1 point.
+    text_min_score: Annotated[int, Field(ge=0)] = 10
     item_url: str = "https://news.ycombinator.com/item?id={id}"   # URI of a text post
     delay: Seconds = 0.5
 
@@ -170,6 +177,21 @@ class HackerNews(SourceKind):
     name = "hackernews"
     params = HackerNewsParams
     spider_steps = HackerNewsSpider
+    constraints = ("min_points",)
+    # HN's Firebase API states no rate limit; linked articles are web pages of their publishers, which deserve the
+    # one request a second per host a polite crawler keeps (scrapers.settings.DEFAULT_DELAY).
+    refetch_budget = 10
+
+    @classmethod
+    def violations(cls, params: BaseParams, record: Record) -> list[str]:
+        assert isinstance(params, HackerNewsParams)
+        if item_id_from_uri(params, record.uri) is None:
+            return []  # a linked article: its host rules decide
+        score = record.meta.get("score")
+        needed = max(params.min_score, params.text_min_score)
+        if not isinstance(score, int) or isinstance(score, bool) or score < needed:
+            return ["min_points"]
+        return []
 
     @classmethod
     def coverage(cls, params: BaseParams) -> Callable[[str], bool]:

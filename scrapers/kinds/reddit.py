@@ -1,12 +1,18 @@
 """The `reddit` kind: self posts of subreddits from the public JSON listings; `by_id` answers have the same
-Listing shape, so the re-fetch reads a post with the crawl's parser."""
+Listing shape, so the re-fetch reads a post with the crawl's parser.
+
+Anyone can post to Reddit, so a post is a record only in a subreddit the source lists, with a score of at least
+`min_score` (other people voted for it) and at least `min_age_hours` old (moderators and spam filters had time to
+remove it); the crawl skips the rest, and a re-fetch finding the live post breaking a rule is not a pass.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Any, Literal
-from urllib.parse import urlencode, urljoin
+from urllib.parse import urlencode, urljoin, urlsplit
 
 from pydantic import Field
 
@@ -35,6 +41,7 @@ if TYPE_CHECKING:
 PAGE_SIZE = 100  # the most a listing returns per request
 REMOVED = frozenset({"[removed]", "[deleted]"})
 _POST_ID = re.compile(r"/comments/([a-z0-9]{1,12})(?:/|$)")
+_SUBREDDIT = re.compile(r"^/r/([A-Za-z0-9_]{2,32})/comments/")
 
 
 class RedditParams(ApiParams):
@@ -46,7 +53,10 @@ class RedditParams(ApiParams):
     time: Literal["hour", "day", "week", "month", "year", "all"] = "day"   # for listing=top
     limit: Annotated[int, Field(ge=1, le=1000)] = 100                      # posts per subreddit
     include_nsfw: bool = False
-    min_score: int = 0
+    # A post someone publishes to be paid for starts at 1 point and is minutes old: a few votes from others and a
+    # few hours' exposure to moderators and spam filters are what a self-published post lacks.
+    min_score: int = 10
+    min_age_hours: Annotated[float, Field(ge=0, le=24 * 365)] = 6.0
     delay: Seconds = 2.0                 # unauthenticated clients get a few requests a minute
     concurrency: Annotated[int, Field(ge=1, le=32)] = 1
 
@@ -80,16 +90,14 @@ def _post_record(ctx: ParseContext, post: dict[str, Any]):
         raise ParseError(reasons.DELETED, str(post.get("id")))
     if post.get("over_18") and not params.include_nsfw:
         return None
-    score = post.get("score") if isinstance(post.get("score"), int) else 0
-    if score < params.min_score:
-        return None
+    score = post.get("score") if isinstance(post.get("score"), int) else None
     permalink = str(post.get("permalink") or "")
     if not permalink.startswith("/r/"):
         raise ParseError(reasons.UNEXPECTED_SHAPE, "post without permalink")
     return make_record(
         ctx, uri=urljoin(params.base_url, permalink), text=text, title=str(post.get("title") or ""),
         published_at=from_timestamp(post.get("created_utc")), labels=[f"r/{post.get('subreddit', '')}"],
-        meta={"author": str(post.get("author") or "")[:100], "score": score,
+        meta={"author": str(post.get("author") or "")[:100], "score": score, "subreddit": post.get("subreddit"),
               "num_comments": post.get("num_comments"), "reddit_id": post.get("id")},
     )
 
@@ -145,11 +153,37 @@ class Reddit(ApiItemKind):
     name = "reddit"
     params = RedditParams
     spider_steps = RedditSpider
+    constraints = ("subreddit", "min_score", "min_age")
+    # Reddit's Data API allows 100 queries a minute to an OAuth client and far fewer (about 10) to unauthenticated
+    # clients, which the validator is; one re-fetch is one `by_id` request, and a 60 s step must leave room.
+    refetch_budget = 8
 
     @classmethod
     def item_id(cls, params: BaseParams, uri: str) -> str | None:
         assert isinstance(params, RedditParams)
         return post_id_from_uri(uri) if host_port(uri) == host_port(params.base_url) else None
+
+    @classmethod
+    def violations(cls, params: BaseParams, record: Record) -> list[str]:
+        assert isinstance(params, RedditParams)
+        broken = []
+        subreddit = subreddit_of(record)
+        if subreddit is None or subreddit not in {s.casefold() for s in params.subreddits}:
+            broken.append("subreddit")
+        score = record.meta.get("score")
+        if not isinstance(score, int) or isinstance(score, bool) or score < params.min_score:
+            broken.append("min_score")
+        published = record.published_at
+        if published is None or record.fetched_at - published < timedelta(hours=params.min_age_hours):
+            broken.append("min_age")
+        return broken
+
+    @classmethod
+    def claims(cls, record: Record) -> dict[str, object]:
+        # The subreddit never changes; the score does (votes keep coming), so it is a constraint re-checked on the
+        # live post (>= min_score), never compared with the number the miner saw.
+        subreddit = subreddit_of(record)
+        return {"subreddit": subreddit} if subreddit else {}
 
     @classmethod
     async def fetch_item(cls, fetcher: Fetcher, ctx: ParseContext, uri: str, item: str) -> Record:
@@ -158,4 +192,19 @@ class Reddit(ApiItemKind):
         parsed, _after, _posts = parse_listing(ctx, answer.url, answer.body, answer.headers)
         if not parsed.records and reasons.DELETED in parsed.skipped:
             raise Stop(FetchOutcome.gone(reasons.DELETED))
-        return record_at(parsed.records, uri)
+        live = [r for r in parsed.records if r.meta.get("reddit_id") == item]
+        if live:  # a post in another subreddit under a URI naming a listed one is refused as such, not "gone"
+            cls.check(ctx.params, live[0])
+        return record_at(live, uri)
+
+
+def subreddit_of(record: Record) -> str | None:
+    """The subreddit a post record names (its permalink URI; its `subreddit` meta must agree), case-folded."""
+    found = _SUBREDDIT.match(urlsplit(record.uri).path)
+    if not found:
+        return None
+    named = found.group(1).casefold()
+    claimed = record.meta.get("subreddit")
+    if claimed is not None and str(claimed).casefold() != named:
+        return None
+    return named

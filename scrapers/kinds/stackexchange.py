@@ -1,5 +1,10 @@
 """The `stackexchange` kind (API 2.3): questions by tag (pages), then their accepted answers (`filter=withbody`) in
-batches of up to 100; one record per question and accepted answer."""
+batches of up to 100; one record per question and accepted answer.
+
+Anyone can ask, answer and accept their own answer, so a record is a question of the configured site (its URI on
+the site's host, `site_url`), carrying one of the source's tags, with a score of at least `min_score` (others voted
+for it); the crawl skips the rest, and a re-fetch finding the live question breaking a rule is not a pass.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from pydantic import Field
 
 from schemas import Record, canonical_url
 from scrapers import reasons
+from scrapers.allow import host_port
 from scrapers.fetcher import Fetcher, FetchOutcome, Stop
 from scrapers.htmltext import html_to_text
 from scrapers.kinds.base import ApiItemKind, SpiderSteps, response_headers
@@ -38,6 +44,12 @@ PAGE_SIZE = 100          # the API's maximum page size
 BODY_FILTER = "withbody"  # built-in filter: the default fields plus `body`
 _QUESTION_ID = re.compile(r"^/questions/(\d+)(?:/|$)")
 ANSWER_HEADING = "Accepted answer:"
+# Sites whose questions are not served at https://<site>.stackexchange.com (the API's `api_site_parameter` -> host).
+SITE_HOSTS = {
+    "stackoverflow": "stackoverflow.com", "serverfault": "serverfault.com", "superuser": "superuser.com",
+    "askubuntu": "askubuntu.com", "mathoverflow.net": "mathoverflow.net", "stackapps": "stackapps.com",
+    "meta": "meta.stackexchange.com",
+}
 
 
 class StackExchangeParams(ApiParams):
@@ -48,17 +60,30 @@ class StackExchangeParams(ApiParams):
     tags: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(min_length=1)]
     limit: Annotated[int, Field(ge=1, le=10_000)] = 100         # questions
     sort: Literal["activity", "votes", "creation", "hot", "week", "month"] = "activity"
-    min_score: int = 0
+    # A question someone asks, answers and accepts to be paid for has no votes from others.
+    min_score: int = 3
     key: str | None = None               # optional app key (public, raises the daily quota)
+    # Where the site serves its questions (records' URIs); default: the site's public host (SITE_HOSTS, a name
+    # with a dot is a host, others are <site>.stackexchange.com). Only questions on this host are covered.
+    site_url: HttpUrl | None = None
+
+    def questions_at(self) -> tuple[str, int | None] | None:
+        """(host, port) of the site's question pages."""
+        if self.site_url:
+            return host_port(self.site_url)
+        host = SITE_HOSTS.get(self.site) or (self.site if "." in self.site else f"{self.site}.stackexchange.com")
+        return host, None
 
 
 @dataclass(frozen=True)
 class QuestionPage:
-    """Questions of one answer that have an accepted answer, whether more pages exist, the API's backoff."""
+    """Questions of one answer that have an accepted answer, whether more pages exist, the API's backoff, and how
+    many answered questions were left out for a score below `min_score`."""
 
     questions: tuple[dict[str, Any], ...]
     has_more: bool
     backoff: int
+    below_score: int = 0
 
 
 def _query(params: StackExchangeParams, **extra: Any) -> str:
@@ -111,9 +136,11 @@ def _answered(question: Any) -> bool:
 def parse_questions(body: bytes, headers: Headers, min_score: int | None = None) -> QuestionPage:
     """Questions with an accepted answer (and at least `min_score`), `has_more` and the API's `backoff`."""
     items, data = _items(body, headers)
-    questions = tuple(q for q in items if _answered(q) and (min_score is None or q["score"] >= min_score))
+    answered = [q for q in items if _answered(q)]
+    questions = tuple(q for q in answered if min_score is None or q["score"] >= min_score)
     backoff = data.get("backoff") if isinstance(data.get("backoff"), int) else 0
-    return QuestionPage(questions=questions, has_more=bool(data.get("has_more")), backoff=backoff)
+    return QuestionPage(questions=questions, has_more=bool(data.get("has_more")), backoff=backoff,
+                        below_score=len(answered) - len(questions))
 
 
 def parse_answers(body: bytes, headers: Headers) -> dict[int, dict[str, Any]]:
@@ -172,6 +199,8 @@ class StackExchangeSpider(SpiderSteps):
                                   self.params.min_score)
         if found is None:
             return
+        if found.below_score:  # skipped before asking for their answers (the pipeline would drop them anyway)
+            self.count(reasons.constraint("min_score"), found.below_score)
         if found.backoff:
             await asyncio.sleep(min(found.backoff, MAX_BACKOFF))
         fresh = {}
@@ -209,9 +238,35 @@ class StackExchange(ApiItemKind):
     params = StackExchangeParams
     spider_steps = StackExchangeSpider
 
+    constraints = ("host", "tags", "min_score")
+    # The API allows 30 requests a second from one address, but 10,000 a day with an app key (300 without): over
+    # 1,440 one-minute steps that is ~7 requests a step, and one re-fetch makes two (question, accepted answer).
+    refetch_budget = 3
+
     @classmethod
     def item_id(cls, params: BaseParams, uri: str) -> int | None:
-        return question_id_from_uri(uri)
+        assert isinstance(params, StackExchangeParams)
+        return question_id_from_uri(uri) if host_port(uri) == params.questions_at() else None
+
+    @classmethod
+    def violations(cls, params: BaseParams, record: Record) -> list[str]:
+        assert isinstance(params, StackExchangeParams)
+        broken = []
+        if host_port(record.uri) != params.questions_at():
+            broken.append("host")
+        if not {t.casefold() for t in record.labels} & {t.casefold() for t in params.tags}:
+            broken.append("tags")
+        score = record.meta.get("score")
+        if not isinstance(score, int) or isinstance(score, bool) or score < params.min_score:
+            broken.append("min_score")
+        return broken
+
+    @classmethod
+    def claims(cls, record: Record) -> dict[str, object]:
+        # The site (the URI's host) never changes. Tags are edited by others now and then and scores move with every
+        # vote: both are constraints re-checked on the live question (one of the source's tags, >= min_score).
+        found = host_port(record.uri)
+        return {"site": found[0]} if found else {}
 
     @classmethod
     async def fetch_item(cls, fetcher: Fetcher, ctx: ParseContext, uri: str, item: int) -> Record:

@@ -198,3 +198,7 @@ class Web(SourceKind):
     name = "web"
     params = WebParams
     spider_steps = WebSpider
+    # A web page belongs to its publisher, who deserves the one request a second per host a polite crawler keeps
+    # (scrapers.settings.DEFAULT_DELAY): about ten pages in the verification share of a 60 s step, counting robots.txt
+    # and redirects.
+    refetch_budget = 10

@@ -3,6 +3,9 @@ plain-text extract each.
 
 Every article is read with the same request (`article_url`) in the crawl and in `fetch_one`, so both get the
 same extract. Records' URIs are the wiki's article URLs on the API's host (`https://en.wikipedia.org/wiki/Physics`).
+
+Only articles (namespace 0) are records: anyone can write a User: or Draft: page, so a title with a namespace
+prefix is not covered, and the `ns` of the API's answer (the wiki's own word, in any language) must be 0.
 """
 
 from __future__ import annotations
@@ -47,6 +50,18 @@ BOILERPLATE_SECTIONS = frozenset({
 _HEADING = re.compile(r"^(={2,6})\s*(.*?)\s*\1$")
 
 _LIST = {"category": "categorymembers", "recentchanges": "recentchanges", "search": "search"}
+
+ARTICLE_NAMESPACE = 0
+# Canonical names and aliases of the namespaces other than articles (MediaWiki's built-in ones and Wikipedia's), as
+# title prefixes: a title starting with one names no article. Localised wikis use other names, and a redirect may
+# lead elsewhere; the `ns` of the API's answer catches those on every crawl and re-fetch.
+NAMESPACE_PREFIXES = frozenset({
+    "talk", "user", "user talk", "wikipedia", "wikipedia talk", "project", "project talk", "wp", "wt", "file",
+    "file talk", "image", "image talk", "mediawiki", "mediawiki talk", "template", "template talk", "help",
+    "help talk", "category", "category talk", "portal", "portal talk", "draft", "draft talk", "timedtext",
+    "timedtext talk", "module", "module talk", "special", "media", "book", "book talk", "education program",
+    "gadget", "gadget talk", "gadget definition", "topic", "event", "event talk",
+})  # not the pseudo-namespaces (MOS:, T:, H:): those are article titles ("T: The New York Times Style Magazine")
 
 
 class WikipediaParams(ApiParams):
@@ -169,7 +184,8 @@ def parse_article(ctx: ParseContext, url: str, body: bytes, headers: Headers) ->
     record = make_record(
         ctx, uri=article_uri(params, title), text=prose(extract), title=title,
         published_at=from_timestamp(revision.get("timestamp")), lang=page.get("pagelanguage"),
-        license=params.license, meta={"pageid": page.get("pageid"), "revid": revision.get("revid")},
+        license=params.license,
+        meta={"pageid": page.get("pageid"), "revid": revision.get("revid"), "namespace": page.get("ns")},
     )
     return Parsed(records=(record,))
 
@@ -212,14 +228,38 @@ class Wikipedia(ApiItemKind):
     name = "wikipedia"
     params = WikipediaParams
     spider_steps = WikipediaSpider
+    constraints = ("namespace",)
+    # Wikimedia's API etiquette sets no fixed read rate but asks for requests in series, not in parallel, and
+    # honours `maxlag`; one re-fetch is one request, and 20 in series fit the verification share of a 60 s step.
+    refetch_budget = 20
 
     @classmethod
     def item_id(cls, params: BaseParams, uri: str) -> str | None:
         assert isinstance(params, WikipediaParams)
-        return title_from_uri(params, uri)
+        title = title_from_uri(params, uri)
+        return title if title is not None and is_article_title(title) else None
+
+    @classmethod
+    def violations(cls, params: BaseParams, record: Record) -> list[str]:
+        namespace = record.meta.get("namespace")
+        if namespace != ARTICLE_NAMESPACE or isinstance(namespace, bool) or not is_article_title(record.title):
+            return ["namespace"]
+        return []
+
+    @classmethod
+    def claims(cls, record: Record) -> dict[str, object]:
+        # The namespace and the page id stay with a page (a move keeps its id); the revision id changes with every
+        # edit, so it is no claim (the text comparison judges edits).
+        return {key: record.meta[key] for key in ("namespace", "pageid") if key in record.meta}
 
     @classmethod
     async def fetch_item(cls, fetcher: Fetcher, ctx: ParseContext, uri: str, item: str) -> Record:
         assert isinstance(ctx.params, WikipediaParams)
         answer = await fetcher.api(ctx.params, article_url(ctx.params, item))
         return parse_article(ctx, answer.url, answer.body, answer.headers).records[0]
+
+
+def is_article_title(title: str) -> bool:
+    """False when `title` starts with the prefix of a namespace other than articles (`User:`, `Draft talk:`)."""
+    prefix, sep, _rest = title.partition(":")
+    return not sep or " ".join(prefix.replace("_", " ").split()).casefold() not in NAMESPACE_PREFIXES
