@@ -16,6 +16,7 @@ import httpx
 from schemas import DomainSpec, Record, SourceSpec, canonical_url
 from schemas.errors import RecordError
 from scrapers import reasons, settings
+from scrapers.address import GuardedClient
 from scrapers.fetcher import Fetcher, FetchOutcome, Stop
 from scrapers.kinds import SourceKind, kind_of
 from scrapers.parsing import ParseContext, ParseError
@@ -36,8 +37,13 @@ async def fetch_one(
     max_bytes: int = settings.MAX_BYTES,
     client: httpx.AsyncClient | None = None,
     user_agent: str | None = None,
+    allow_private: bool = False,
 ) -> FetchOutcome:
-    """Re-fetch one record's URI with the crawl's parsers; never raises for network or content problems."""
+    """Re-fetch one record's URI with the crawl's parsers; never raises for network or content problems.
+
+    Every connection goes to a checked public address unless `allow_private` (local mode: the LocalChain, tests on
+    loopback). A given `client` must then be a `scrapers.address.GuardedClient` refusing private addresses."""
+    _check_client(client, allow_private)
     try:
         uri = canonical_url(uri)
     except RecordError:
@@ -47,9 +53,17 @@ async def fetch_one(
                        params=kind.load_params(source, domain.id))
     async with contextlib.AsyncExitStack() as stack:
         if client is None:
-            client = await stack.enter_async_context(httpx.AsyncClient(timeout=timeout))
+            client = await stack.enter_async_context(GuardedClient(allow_private=allow_private, timeout=timeout))
         fetcher = Fetcher(client, user_agent or settings.USER_AGENT, max_bytes)
         return await _outcome(kind, fetcher, ctx, uri, timeout)
+
+
+def _check_client(client: httpx.AsyncClient | None, allow_private: bool) -> None:
+    if client is None or allow_private:
+        return
+    if not isinstance(client, GuardedClient) or client.allow_private:
+        raise ValueError("fetch_one outside local mode needs a scrapers.address.GuardedClient(allow_private=False) "
+                         "(or no client), so that every connection goes to a checked public address")
 
 
 async def _outcome(kind: type[SourceKind], fetcher: Fetcher, ctx: ParseContext, uri: str,

@@ -1,11 +1,13 @@
-"""HTTP for one re-fetch (fetch_one): the allow-list on every hop, robots.txt for web pages, a size cap, redirects
-followed by hand. `Stop` ends a re-fetch early with its FetchOutcome; the source kinds' `refetch` raise it.
+"""HTTP for one re-fetch (fetch_one): the allow-list on every hop, robots.txt for web pages, a size cap on the wire
+and on the decoded body (scrapers.decode), redirects followed by hand. The address check of every connection is the
+client's (scrapers.address.GuardedClient). `Stop` ends a re-fetch early with its FetchOutcome; the source kinds'
+`refetch` raise it.
 """
 
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urljoin, urlsplit
@@ -15,7 +17,9 @@ from protego import Protego
 
 from schemas import Record
 from scrapers import reasons, settings
+from scrapers.address import blocked_in
 from scrapers.allow import AllowList
+from scrapers.decode import ACCEPT_ENCODING, BodyError, read_bounded
 from scrapers.params import ApiParams
 from scrapers.robots import ROBOTS, ROBOTS_MAX_BYTES, robots_rules
 
@@ -24,7 +28,9 @@ REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 @dataclass(frozen=True)
 class FetchOutcome:
-    """Result of a re-fetch: status, the Record when status is "content", and the reason."""
+    """Result of a re-fetch: status, the Record when status is "content", and the reason. "gone": no evidence can be
+    had at this URI (404/410, a deleted item, or a host resolving to a non-public address); "unavailable": the
+    validator's own trouble (network, 5xx/429, size, encoding, robots.txt...)."""
 
     status: Literal["content", "gone", "unavailable"]
     record: Record | None
@@ -101,16 +107,18 @@ class Fetcher:
         return usable(await self.get(url, params.request_hosts(), robots=params.obey_robots))
 
     async def _one(self, url: str, limit: int) -> Answer:
+        headers = {"User-Agent": self.user_agent, "Accept-Encoding": ACCEPT_ENCODING}
         try:
-            async with self.client.stream("GET", url, headers={"User-Agent": self.user_agent},
-                                          follow_redirects=False) as response:
-                headers = {k.lower(): v for k, v in response.headers.items()}
-                declared = headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > limit:
-                    raise Stop(FetchOutcome.unavailable(reasons.TOO_LARGE))
-                body = await _read_capped(response.aiter_bytes(), limit)
-                return Answer(url=url, status=response.status_code, headers=headers, body=body)
+            async with self.client.stream("GET", url, headers=headers, follow_redirects=False) as response:
+                found = {k.lower(): v for k, v in response.headers.items()}
+                body = await read_bounded(response, limit)
+                return Answer(url=url, status=response.status_code, headers=found, body=body)
+        except BodyError as exc:
+            raise Stop(FetchOutcome.unavailable(exc.reason)) from None
         except httpx.HTTPError as exc:
+            if blocked_in(exc) is not None:
+                # The miner named a host that resolves to a non-public address: no evidence can come from it.
+                raise Stop(FetchOutcome.gone(reasons.PRIVATE_ADDRESS)) from None
             raise Stop(FetchOutcome.unavailable(_network_reason(exc))) from None
 
     async def _robots_allow(self, url: str, allow: AllowList) -> bool:
@@ -131,15 +139,6 @@ class Fetcher:
         if rules is None:
             return None
         return Protego.parse(rules[:ROBOTS_MAX_BYTES].decode("utf-8-sig", "ignore"))
-
-
-async def _read_capped(chunks: AsyncIterator[bytes], limit: int) -> bytes:
-    body = bytearray()
-    async for chunk in chunks:
-        body += chunk
-        if len(body) > limit:
-            raise Stop(FetchOutcome.unavailable(reasons.TOO_LARGE))
-    return bytes(body)
 
 
 def usable(answer: Answer) -> Answer:

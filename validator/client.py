@@ -7,7 +7,6 @@ import asyncio
 import json
 import logging
 import time
-import zlib
 
 import httpx
 from pydantic import ValidationError
@@ -17,6 +16,7 @@ from schemas.errors import ProtocolError
 from schemas.index import MinerIndex
 from schemas.protocol import API_PREFIX, PROTOCOL_HEADER, ErrorResponse, HealthResponse, RecordsRequest
 from schemas.version import PROTOCOL_VERSION, package_version
+from scrapers.decode import BadEncoding, BodyTooLarge, read_bounded
 from validator import constants as K
 from validator import reasons as R
 
@@ -50,61 +50,14 @@ def axon_url(axon: str) -> str:
     return f"http://{host}:{port}"
 
 
-class _Decoder:
-    """Decodes the body as it streams and refuses to grow past `cap` decoded bytes (gzip bombs included)."""
-
-    def __init__(self, encoding: str, cap: int) -> None:
-        self.cap = cap
-        self.buf = bytearray()
-        encoding = encoding.strip().lower()
-        if encoding in ("", "identity"):
-            self._zlib = None
-        elif encoding in ("gzip", "x-gzip"):
-            self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        elif encoding == "deflate":
-            self._zlib = zlib.decompressobj()
-        else:
-            raise MinerError(f"unsupported content-encoding {encoding!r}", reason=R.BAD_ENCODING)
-
-    def feed(self, chunk: bytes) -> None:
-        if self._zlib is None:
-            self.buf += chunk
-        else:
-            try:
-                self.buf += self._zlib.decompress(chunk, self.cap - len(self.buf) + 1)
-            except zlib.error as exc:
-                raise MinerError(f"corrupt compressed body: {exc}", reason=R.BAD_ENCODING) from None
-            if self._zlib.unconsumed_tail:
-                self._too_large()
-        if len(self.buf) > self.cap:
-            self._too_large()
-
-    def finish(self) -> bytes:
-        if self._zlib is not None:
-            if not self._zlib.eof:
-                raise MinerError("truncated compressed body", reason=R.BAD_ENCODING)
-            self.buf += self._zlib.flush()
-            if len(self.buf) > self.cap:
-                self._too_large()
-        return bytes(self.buf)
-
-    def _too_large(self) -> None:
-        raise MinerError(f"answer larger than {self.cap} bytes", reason=R.TOO_LARGE)
-
-
 async def read_capped(response: httpx.Response, cap: int) -> bytes:
     """The decoded body, streamed; raises MinerError(too_large) as soon as wire or decoded bytes pass `cap`."""
-    declared = response.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > cap:
-        raise MinerError(f"answer declares {declared} bytes, more than {cap}", reason=R.TOO_LARGE)
-    decoder = _Decoder(response.headers.get("content-encoding", ""), cap)
-    wire = 0
-    async for chunk in response.aiter_raw(K.STREAM_CHUNK):
-        wire += len(chunk)
-        if wire > cap:
-            decoder._too_large()
-        decoder.feed(chunk)
-    return decoder.finish()
+    try:
+        return await read_bounded(response, cap, chunk=K.STREAM_CHUNK)
+    except BodyTooLarge as exc:
+        raise MinerError(str(exc), reason=R.TOO_LARGE) from None
+    except BadEncoding as exc:
+        raise MinerError(str(exc), reason=R.BAD_ENCODING) from None
 
 
 class MinerClient:

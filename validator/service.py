@@ -55,7 +55,8 @@ class Validator:
         self.store = ValidatorStore.open(database_url(config))
         self.corpus = Corpus(self.store, state_dir(config) / SNAPSHOT_FILE)
         self.client = MinerClient(wallet.hotkey)
-        self.verifier = Verifier(catalog, fetch=fetch)
+        # Re-fetches may reach loopback/private addresses only on the LocalChain (local mode), never on a network.
+        self.verifier = Verifier(catalog, fetch=fetch, allow_private=config.chain.kind == "local")
         self.ladder = Ladder(catalog, config.validator.ladder_processes)
         block_time = config.chain.block_time if config.chain.kind == "local" else BITTENSOR_BLOCK_SECONDS
         self.runner = StepRunner(chain=chain, hotkey=self.hotkey, config=config.validator, catalog=catalog,

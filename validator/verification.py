@@ -16,6 +16,7 @@ import httpx
 from schemas.domain import DomainCatalog
 from schemas.record import Record
 from scrapers import FetchOutcome, fetch_one, source_for
+from scrapers.address import GuardedClient
 from validator import constants as K
 
 log = logging.getLogger(__name__)
@@ -81,16 +82,18 @@ class Verifier:
     """Re-fetches samples with bounded concurrency and per-fetch bounds; errors on our side are "unknown"."""
 
     def __init__(self, catalog: DomainCatalog, *, fetch: Fetcher = fetch_one,
-                 concurrency: int = K.VERIFY_CONCURRENCY) -> None:
+                 concurrency: int = K.VERIFY_CONCURRENCY, allow_private: bool = False) -> None:
         self.catalog = catalog
         self.fetch = fetch
         self._gate = asyncio.Semaphore(concurrency)
+        # Local mode only (the LocalChain): re-fetches may reach loopback/private addresses; never on a real network.
+        self.allow_private = allow_private
         self._http: httpx.AsyncClient | None = None  # one pool (and one TLS context) for every re-fetch
 
     def _client(self) -> httpx.AsyncClient:
-        if self._http is None:
-            self._http = httpx.AsyncClient(timeout=K.FETCH_TIMEOUT, trust_env=False,
-                                           limits=httpx.Limits(max_connections=K.VERIFY_CONCURRENCY * 4))
+        if self._http is None:  # every connection to a checked, pinned address (scrapers.address)
+            self._http = GuardedClient(allow_private=self.allow_private, timeout=K.FETCH_TIMEOUT,
+                                       limits=httpx.Limits(max_connections=K.VERIFY_CONCURRENCY * 4))
         return self._http
 
     async def aclose(self) -> None:
@@ -106,7 +109,8 @@ class Verifier:
         async with self._gate:
             try:
                 fetched = await self.fetch(spec, source, record.uri, timeout=K.FETCH_TIMEOUT,
-                                           max_bytes=K.FETCH_MAX_BYTES, client=self._client())
+                                           max_bytes=K.FETCH_MAX_BYTES, client=self._client(),
+                                           allow_private=self.allow_private)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a scraper bug on our side must not cost the miner

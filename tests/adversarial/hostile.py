@@ -247,7 +247,7 @@ class Feeder:
         source = source_for(spec, record)
         if source is None:
             return None
-        outcome = await fetch_one(spec, source, record.uri, timeout=10, user_agent=USER_AGENT)
+        outcome = await fetch_one(spec, source, record.uri, timeout=10, user_agent=USER_AGENT, allow_private=True)
         return outcome.record if outcome.status == "content" else None
 
     def fabricate(self, record: Any) -> Any | None:

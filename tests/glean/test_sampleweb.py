@@ -475,7 +475,8 @@ class Crawled:
 
     async def refetch(self, records: list[Record]) -> list:
         async with httpx.AsyncClient(timeout=10) as client:
-            return [await scrapers.fetch_one(self.spec, scrapers.source_for(self.spec, r), r.uri, client=client)
+            return [await scrapers.fetch_one(self.spec, scrapers.source_for(self.spec, r), r.uri, client=client,
+                                             allow_private=True)
                     for r in records]
 
 

@@ -27,7 +27,7 @@ async def same_as_crawl(domain, records: list[Record]) -> None:
     assert records
     for record in records:
         spec = source_for(domain, record)
-        outcome = await fetch_one(domain, spec, record.uri)
+        outcome = await fetch_one(domain, spec, record.uri, allow_private=True)
         assert outcome.status == "content", (record.uri, outcome.reason)
         assert (outcome.record.uri, outcome.record.title) == (record.uri, record.title)
         assert (outcome.record.text, outcome.record.content_hash) == (record.text, record.content_hash)
@@ -105,7 +105,7 @@ def web_domain(site: LoopbackSite, **params):
 
 async def refetch(site: LoopbackSite, path: str, **kwargs):
     domain = web_domain(site)
-    return await fetch_one(domain, domain.sources[0], site.url(path), **kwargs)
+    return await fetch_one(domain, domain.sources[0], site.url(path), **kwargs, allow_private=True)
 
 
 @pytest.mark.parametrize(("status", "outcome"), [(404, "gone"), (410, "gone"), (429, "unavailable"),
@@ -133,13 +133,13 @@ async def test_refused_connection_is_unavailable(site):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     domain = make_domain(source("web", seeds=[f"http://127.0.0.1:{port}/"]))
-    result = await fetch_one(domain, domain.sources[0], f"http://127.0.0.1:{port}/a", timeout=3)
+    result = await fetch_one(domain, domain.sources[0], f"http://127.0.0.1:{port}/a", timeout=3, allow_private=True)
     assert (result.status, result.reason) == ("unavailable", reasons.CONNECTION)
 
 
 async def test_unknown_host_is_unavailable_dns():
     domain = make_domain(source("web", seeds=["http://no-such-host.invalid/"]))
-    result = await fetch_one(domain, domain.sources[0], "http://no-such-host.invalid/a", timeout=5)
+    result = await fetch_one(domain, domain.sources[0], "http://no-such-host.invalid/a", timeout=5, allow_private=True)
     assert (result.status, result.reason) == ("unavailable", reasons.DNS)
 
 
@@ -147,7 +147,7 @@ async def test_uri_outside_the_allow_list_is_not_fetched(site):
     with QuickSite() as other:
         other.add("/x", html_page("Elsewhere"))
         domain = web_domain(site)
-        result = await fetch_one(domain, domain.sources[0], other.url("/x"))
+        result = await fetch_one(domain, domain.sources[0], other.url("/x"), allow_private=True)
         assert (result.status, result.reason, other.hits["/x"]) == ("unavailable", reasons.OFF_ALLOW_LIST, 0)
 
 
@@ -178,8 +178,9 @@ async def test_deleted_and_missing_items_are_gone(site):
     serve_json(site, "/v0/item/99999999.json", "hn_item_deleted.json")
     site.add("/v0/item/5.json", Page("null", content_type="application/json"))
     domain = make_domain(source("hackernews", base_url=site.url("/v0")))
-    deleted = await fetch_one(domain, domain.sources[0], "https://news.ycombinator.com/item?id=99999999")
-    missing = await fetch_one(domain, domain.sources[0], "https://news.ycombinator.com/item?id=5")
+    deleted = await fetch_one(domain, domain.sources[0], "https://news.ycombinator.com/item?id=99999999",
+                              allow_private=True)
+    missing = await fetch_one(domain, domain.sources[0], "https://news.ycombinator.com/item?id=5", allow_private=True)
     assert (deleted.status, deleted.reason) == ("gone", reasons.DELETED)
     assert (missing.status, missing.reason) == ("gone", reasons.NOT_FOUND)
 
@@ -189,7 +190,7 @@ async def test_missing_wikipedia_article_is_gone(site):
                      "%7Cinfo%7Crevisions&explaintext=1&exsectionformat=wiki&rvprop=ids%7Ctimestamp"
                      "&titles=Not+a+page", "wikipedia_article_missing.json")
     domain = make_domain(source("wikipedia", base_url=site.url("/w/api.php"), category="Category:X"))
-    result = await fetch_one(domain, domain.sources[0], site.url("/wiki/Not_a_page"))
+    result = await fetch_one(domain, domain.sources[0], site.url("/wiki/Not_a_page"), allow_private=True)
     assert (result.status, result.reason) == ("gone", reasons.NOT_FOUND)
 
 
@@ -197,14 +198,14 @@ async def test_arxiv_paper_no_longer_listed_is_gone(site):
     serve(site, "/api/query?id_list=2501.99999&max_results=1",
           Page(data("arxiv_empty.xml"), content_type="application/atom+xml"))
     domain = make_domain(source("arxiv", base_url=site.url("/api/query"), categories=["cs.LG"]))
-    result = await fetch_one(domain, domain.sources[0], "https://arxiv.org/abs/2501.99999")
+    result = await fetch_one(domain, domain.sources[0], "https://arxiv.org/abs/2501.99999", allow_private=True)
     assert (result.status, result.reason) == ("gone", reasons.NOT_FOUND)
 
 
 async def test_api_answering_garbage_is_unavailable(site):
     site.add("/v0/item/7.json", Page(b'{"by": "x", "id": 7, "ty', content_type="application/json"))
     domain = make_domain(source("hackernews", base_url=site.url("/v0")))
-    result = await fetch_one(domain, domain.sources[0], "https://news.ycombinator.com/item?id=7")
+    result = await fetch_one(domain, domain.sources[0], "https://news.ycombinator.com/item?id=7", allow_private=True)
     assert (result.status, result.reason) == ("unavailable", reasons.INVALID_JSON)
 
 
@@ -216,10 +217,11 @@ async def test_source_for_picks_the_source_that_covers_the_record(site):
         source("hackernews", base_url=site.url("/v0")),
     )
     site.add("/blog/post", html_page("A blog post"))
-    outcome = await fetch_one(domain, domain.source("blog"), site.url("/blog/post"))
+    outcome = await fetch_one(domain, domain.source("blog"), site.url("/blog/post"), allow_private=True)
     record = outcome.record
     assert source_for(domain, record).source_id == "blog"
     assert source_for(domain, record.model_copy(update={"uri": "http://elsewhere.example/blog/post"})) is None
     hn_post = record.model_copy(update={"source": "hackernews", "uri": "https://news.ycombinator.com/item?id=1",
-                                        "meta": {}})
+                                        "meta": {"score": 50}})
     assert source_for(domain, hn_post).kind == "hackernews"
+    assert source_for(domain, hn_post.model_copy(update={"meta": {"score": 1}})) is None  # too few points

@@ -71,10 +71,10 @@ async def test_fetch_one_and_source_for_use_the_toy_kind(site, toy):
     await crawl(domain, page_budget=20, sink=records.extend)
     for record in records:
         assert source_for(domain, record) is domain.sources[0]
-        outcome = await fetch_one(domain, domain.sources[0], record.uri)
+        outcome = await fetch_one(domain, domain.sources[0], record.uri, allow_private=True)
         assert outcome.status == "content" and outcome.record.content_hash == record.content_hash
     site.add("/notes/0.txt", Page("gone", status=404, content_type=TEXT))
-    gone = await fetch_one(domain, domain.sources[0], site.url("/notes/0.txt"))
+    gone = await fetch_one(domain, domain.sources[0], site.url("/notes/0.txt"), allow_private=True)
     assert (gone.status, gone.reason) == ("gone", reasons.http_reason(404))
     outside = records[0].model_copy(update={"uri": site.url("/elsewhere/0.txt")})
     assert source_for(domain, outside) is None

@@ -40,8 +40,8 @@ def test_the_sample_depends_on_the_seed_not_on_arrival_order():
     assert picked != [keys[i] for i in choose_sample(keys, 5, sample_seed("0xabd", "hotkey", 4))]
 
 
-def test_gone_and_unavailable_pages_are_unknown(records):
-    assert judge(records[0], FetchOutcome.gone("http_404")).outcome == "unknown"
+def test_gone_pages_are_unverified_and_our_trouble_is_unknown(records):
+    assert judge(records[0], FetchOutcome.gone("http_404")).outcome == "unverified"
     assert judge(records[0], FetchOutcome.unavailable("timeout")).outcome == "unknown"
 
 
@@ -49,40 +49,42 @@ def test_one_failure_fails_a_batch_and_all_unknown_stays_unknown(records):
     from validator.verification import Check
 
     assert batch_outcome([Check("u", "pass", ""), Check("u", "fail", "")]) == "fail"
-    assert batch_outcome([Check("u", "pass", ""), Check("u", "unknown", "")]) == "pass"
+    assert batch_outcome([Check("u", "pass", "")] * 4 + [Check("u", "unknown", "")]) == "pass"
+    assert batch_outcome([Check("u", "pass", "")] * 3 + [Check("u", "unknown", "")] * 2) == "unknown"
+    assert batch_outcome([Check("u", "unverified", "")] * 3) == "unverified"
     assert batch_outcome([Check("u", "unknown", "")] * 3) == "unknown"
 
 
 async def test_an_unchanged_page_passes(records, catalog):
-    [check] = await Verifier(catalog).check_all(records[:1], 30)
+    [check] = await Verifier(catalog, allow_private=True).check_all(records[:1], 30)
     assert (check.outcome, check.reason) == ("pass", "same_hash")
 
 
 async def test_a_page_with_a_small_edit_still_passes(web, records, catalog):
     web.edit(_key(web, records[1]), append="One more sentence was added to this page after it was scraped.")
-    [check] = await Verifier(catalog).check_all(records[1:2], 30)
+    [check] = await Verifier(catalog, allow_private=True).check_all(records[1:2], 30)
     assert (check.outcome, check.reason) == ("pass", "similar") and check.similarity >= 0.8
 
 
 async def test_a_page_that_says_something_else_fails(web, records, catalog):
     web.edit(_key(web, records[2]), text=records[3].text)
-    [check] = await Verifier(catalog).check_all(records[2:3], 30)
+    [check] = await Verifier(catalog, allow_private=True).check_all(records[2:3], 30)
     assert check.outcome == "fail" and check.similarity < 0.5
 
 
-async def test_a_deleted_page_is_unknown(web, records, catalog):
+async def test_a_deleted_page_is_unverified(web, records, catalog):
     web.delete(_key(web, records[0]))
-    [check] = await Verifier(catalog).check_all(records[:1], 30)
-    assert check.outcome == "unknown" and check.reason.startswith("gone")
+    [check] = await Verifier(catalog, allow_private=True).check_all(records[:1], 30)
+    assert check.outcome == "unverified" and check.reason.startswith("gone")
 
 
 async def test_a_server_error_to_the_validator_is_unknown(web, records, catalog):
     web.add_fault(status=503, path_prefix="/site/")
-    [check] = await Verifier(catalog).check_all(records[:1], 30)
+    [check] = await Verifier(catalog, allow_private=True).check_all(records[:1], 30)
     assert check.outcome == "unknown" and "503" in check.reason
 
 
 async def test_checks_not_done_in_time_are_unknown(web, records, catalog):
     web.add_fault(status=200, delay=5.0, path_prefix="/site/")
-    [check] = await Verifier(catalog).check_all(records[:1], 0.3)
+    [check] = await Verifier(catalog, allow_private=True).check_all(records[:1], 0.3)
     assert (check.outcome, check.reason) == ("unknown", "validator_timeout")
