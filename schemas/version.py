@@ -9,11 +9,11 @@ from importlib.metadata import PackageNotFoundError, version
 # The wire format of the miner API and the normalisation a Record's derived fields are checked against
 # (schemas.text, schemas.urls). Miners and validators must run the same one: a miner refuses a request that
 # names another (or none), see miner/api.py. Raise it when old and new peers would misread each other.
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2  # 2: normalised text drops format characters (Cf) and variation selectors
 
 # The validator's scoring rules and the MinHash signature format of the novelty index (scoring/). A validator
 # rebuilds its novelty index when it differs from the one its snapshot was written with (validator/corpus.py).
-SCORING_VERSION = 1
+SCORING_VERSION = 2  # 2: hashes, shingles and signatures over the identity form (scoring.identity)
 
 # The weights' version_key: a subnet can refuse weights older than its `weights_version` hyperparameter, so both
 # versions go in, each raise making it larger (the scoring version stays below 1000).

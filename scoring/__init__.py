@@ -10,7 +10,8 @@ _build.check()  # before the modules that need the compiled parts
 # ruff: noqa: E402
 from scoring.credibility import update_credibility
 from scoring.freshness import freshness
-from scoring.minhash import estimated_jaccard, signature
+from scoring.identity import identity
+from scoring.minhash import estimated_jaccard, signature, similarity
 from scoring.novelty import Delivery, NoveltyIndex, NoveltyVerdict
 from scoring.quality import QualityReport, assess_quality, assess_quality_many
 from scoring.relevance import RelevanceReport, assess_relevance
@@ -19,5 +20,5 @@ from scoring.reward import ema, normalize_weights, record_value, size_factor, st
 __all__ = [
     "Delivery", "NoveltyIndex", "NoveltyVerdict", "QualityReport", "RelevanceReport", "assess_quality",
     "assess_quality_many", "assess_relevance", "ema", "estimated_jaccard", "freshness", "normalize_weights",
-    "record_value", "signature", "size_factor", "step_score", "update_credibility",
+    "identity", "record_value", "signature", "similarity", "size_factor", "step_score", "update_credibility",
 ]

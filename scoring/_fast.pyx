@@ -6,11 +6,16 @@ Each function has a plain definition it must equal, checked in the tests on rand
   (tests/scoring/test_quality.py),
 - `TokenCounter.counts`: the word, character and alphabetic-token counts `scoring.tokenize` packs per chunk
   (tests/scoring/test_tokenize.py),
-- `shingles`: `" ".join(words[i:i + n])` for every start `i` (tests/scoring/test_novelty.py).
+- `shingles`: `" ".join(words[i:i + n])` for every start `i` (tests/scoring/test_novelty.py),
+- `translate`: `str.translate` with a table of code points (tests/scoring/test_identity.py).
 """
 
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.unicode cimport Py_UNICODE_ISALNUM, PyUnicode_DATA, PyUnicode_KIND, PyUnicode_READ
+
+cdef extern from "Python.h":
+    int PyUnicode_4BYTE_KIND
+    object PyUnicode_FromKindAndData(int kind, const void *buffer, Py_ssize_t size)
 from libc.stdint cimport int32_t, int64_t, uint64_t
 from libc.string cimport memcmp, memset
 
@@ -292,3 +297,38 @@ def analyse_chunks(str text, dict memo, object split):
         tokens.extend(<tuple>(<tuple>found)[0])
         packed += <long long>(<tuple>found)[1]
     return tokens, packed
+
+
+def translate(str text, const int32_t[::1] index, tuple targets):
+    """`text` with each character c below len(index) whose index[c] >= 0 replaced by targets[index[c]] (a str,
+    possibly empty) and every other character kept: `str.translate` with a per-code-point table, in two passes over
+    the text (length, then copy) instead of a dictionary look-up and an object per character."""
+    cdef Py_ssize_t n = len(text), i, j, size = 0, out = 0, limit = index.shape[0]
+    cdef int kind = PyUnicode_KIND(text)
+    cdef void *data = PyUnicode_DATA(text)
+    cdef Py_UCS4 ch
+    cdef int32_t slot
+    cdef str target
+    cdef Py_UCS4 *buf
+    for i in range(n):
+        ch = PyUnicode_READ(kind, data, i)
+        slot = index[ch] if ch < limit else -1
+        size += 1 if slot < 0 else len(<str>targets[slot])
+    buf = <Py_UCS4 *>PyMem_Malloc((size + 1) * sizeof(Py_UCS4))
+    if not buf:
+        raise MemoryError()
+    try:
+        for i in range(n):
+            ch = PyUnicode_READ(kind, data, i)
+            slot = index[ch] if ch < limit else -1
+            if slot < 0:
+                buf[out] = ch
+                out += 1
+                continue
+            target = <str>targets[slot]
+            for j in range(len(target)):
+                buf[out] = target[j]
+                out += 1
+        return PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf, out)
+    finally:
+        PyMem_Free(buf)

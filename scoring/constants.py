@@ -104,6 +104,7 @@ STUFFING_TITLE_REPEATS = 3            # the same term this many times in a title
 # Novelty: exact (content hash, and a case/whitespace-folded hash) and near duplicates (MinHash + LSH).
 # --------------------------------------------------------------------------------------------------------------
 SHINGLE = 5                           # word 5-grams: short enough to survive edits, long enough to be specific
+SIGNATURE_FORMAT = 2                  # signatures over the identity form (scoring.identity); 1 hashed casefold()
 NUM_PERM = 128                        # MinHash slots: estimate std ~0.035 at Jaccard 0.8; 512 bytes per document
 MINHASH_SEED = 20_250_101             # fixed so every validator computes identical signatures (rensa pinned)
 NEAR_DUP_JACCARD = 0.8                # word-5-gram Jaccard at which a document counts as a near duplicate

@@ -1,8 +1,11 @@
-"""Novelty signatures: a format tag, a hash of the case- and whitespace-folded text, and a MinHash digest.
+"""Novelty signatures: a format tag, a hash of the whitespace-folded identity form, and a MinHash digest; and the
+one shingle definition that novelty and verification share.
 
-MinHash (rensa, pinned) runs over word 5-gram shingles; the LSH band keys of a digest are folded here too, so the
-index and the within-step clustering band alike. A signature is bytes: the validator stores it with the accepted
-record, and the novelty index can be rebuilt from those.
+Everything here reads a text through its identity form (`scoring.identity`: case folded, compatibility forms,
+accents and invisible characters gone, look-alike letters reduced to their TR39 prototype), so a copy disguised in
+Unicode hashes and shingles as the original. MinHash (rensa, pinned) runs over word 5-gram shingles; the LSH band
+keys of a digest are folded here too, so the index and the within-step clustering band alike. A signature is
+bytes: the validator stores it with the accepted record, and the novelty index can be rebuilt from those.
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ import rensa
 from schemas import StorageError
 from scoring import _fast
 from scoring import constants as k
+from scoring.identity import identity
 
-MAGIC = b"GMH" + bytes([rensa.RMinHash.ALGORITHM_VERSION])   # format + rensa algorithm version
+# format (2: over the identity form) + rensa algorithm version; a stored signature of another tag is signed again
+MAGIC = b"GM" + bytes([k.SIGNATURE_FORMAT, rensa.RMinHash.ALGORITHM_VERSION])
 _FOLDED_BYTES = 16
 SIGNATURE_BYTES = len(MAGIC) + _FOLDED_BYTES + 4 * k.NUM_PERM
 FOLDED_OFFSET = len(MAGIC)                     # where the folded-text hash starts in a signature
@@ -29,25 +34,39 @@ _BAND_SALT = (np.arange(k.BANDS, dtype=np.uint64) + np.uint64(1)) * np.uint64(0x
 
 
 def fold(text: str) -> str:
-    """Case- and whitespace-folded text: what the folded exact hash covers."""
-    return " ".join(text.casefold().split())
+    """The identity form with every whitespace run one space: what the folded exact hash covers."""
+    return " ".join(identity(text).split())
 
 
-def _shingles_of(folded_text: str) -> list[str]:
-    return _fast.shingles(_fast.words(folded_text, "", True), k.SHINGLE)  # words: the runs of \w
+def _shingles_of(identity_text: str) -> list[str]:
+    return _fast.shingles(_fast.words(identity_text, "", True), k.SHINGLE)  # words: the runs of \w
 
 
 def shingles(text: str) -> list[str]:
-    """Word SHINGLE-grams of the case-folded text (punctuation dropped); a shorter text is one shingle."""
-    return _shingles_of(text.casefold())
+    """Word SHINGLE-grams of the identity form (punctuation dropped); a shorter text is one shingle."""
+    return _shingles_of(identity(text))
+
+
+def similarity(a: str, b: str) -> float:
+    """Exact Jaccard similarity of two texts' shingle sets (1.0 for texts of one identity form, 0.0 when either
+    has no word): what verification compares a re-fetched page with, and what MinHash estimates for novelty."""
+    ia, ib = identity(a), identity(b)
+    if ia == ib:
+        return 1.0
+    sa, sb = set(_shingles_of(ia)), set(_shingles_of(ib))
+    sa.discard("")
+    sb.discard("")
+    if not sa or not sb:
+        return 0.0
+    return len(sa & sb) / len(sa | sb)
 
 
 def signature(text: str) -> bytes:
     """The record's fingerprint: format tag, 16-byte folded-text hash, NUM_PERM MinHash slots (uint32 LE)."""
-    lower = text.casefold()
-    folded = hashlib.blake2b(" ".join(lower.split()).encode("utf-8"), digest_size=_FOLDED_BYTES).digest()
+    ident = identity(text)
+    folded = hashlib.blake2b(" ".join(ident.split()).encode("utf-8"), digest_size=_FOLDED_BYTES).digest()
     sketch = rensa.RMinHash(k.NUM_PERM, k.MINHASH_SEED)
-    sketch.update(_shingles_of(lower))
+    sketch.update(_shingles_of(ident))
     return MAGIC + folded + _PACK.pack(*sketch.digest())
 
 

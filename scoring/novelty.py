@@ -1,7 +1,10 @@
 """The novelty index: exact and near-duplicate lookup against everything accepted, and within one step.
 
-- Exact: the record's content hash, and a hash of its case- and whitespace-folded text.
-- Near: MinHash over word 5-gram shingles (`scoring.minhash`); LSH with BANDS x ROWS bands finds candidates, and
+- Exact: the record's content hash, and a hash of its whitespace-folded identity form (`scoring.identity`: case,
+  compatibility forms, accents, invisible characters and look-alike letters folded), so a copy disguised in Unicode
+  is a "folded" duplicate.
+- Near: MinHash over word 5-gram shingles of the identity form (`scoring.minhash`); LSH with BANDS x ROWS bands
+  finds candidates, and
   each candidate is verified by the Jaccard similarity estimated from the two signatures.
 
 The index can be rebuilt from the signatures the validator stores; `save`/`load` keep a snapshot for a fast

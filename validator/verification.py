@@ -15,6 +15,7 @@ import httpx
 
 from schemas.domain import DomainCatalog
 from schemas.record import Record
+from scoring import similarity as shingle_similarity
 from scrapers import FetchOutcome, fetch_one, source_for
 from scrapers.address import GuardedClient
 from validator import constants as K
@@ -47,21 +48,10 @@ def choose_sample(keys: Sequence[str], size: int, seed: bytes) -> list[int]:
     return sorted(rng.sample(order, min(size, len(order))))
 
 
-def _shingles(text: str, n: int) -> set[tuple[str, ...]]:
-    words = text.lower().split()
-    if len(words) <= n:
-        return {tuple(words)} if words else set()
-    return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
-
-
-def similarity(a: str, b: str, n: int = K.VERIFY_SHINGLE) -> float:
-    """Jaccard similarity of the two texts' word n-gram sets (1.0 for identical texts)."""
-    if a == b:
-        return 1.0
-    sa, sb = _shingles(a, n), _shingles(b, n)
-    if not sa or not sb:
-        return 0.0
-    return len(sa & sb) / len(sa | sb)
+def similarity(a: str, b: str) -> float:
+    """Jaccard similarity of the two texts' word shingles over their identity forms: the one definition novelty
+    uses too (scoring.similarity), so the pass band and the near-duplicate threshold speak of the same number."""
+    return shingle_similarity(a, b)
 
 
 def judge(delivered: Record, fetched: FetchOutcome) -> Check:
