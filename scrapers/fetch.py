@@ -1,8 +1,9 @@
 """fetch_one(): the validator's re-fetch of one record with the crawl's own parsers; source_for() finds its source.
 
 The outcome is `content` (with the Record the parsers make of the page now), `gone` (404/410, deleted or missing
-item) or `unavailable` (timeout, DNS, connection, 429, 5xx, too large, robots.txt, unusable answer): the caller
-treats "unavailable" as unknown, never as the miner's fault. How one record is re-fetched is its kind's `refetch`.
+item) or `unavailable` (timeout, DNS, connection, 429, 5xx, too large, robots.txt, unusable answer, or
+`constraint:<name>` when the live item breaks a constraint of its kind: `reasons.is_constraint` tells those apart).
+How one record is re-fetched is its kind's `refetch`; what it must meet, its kind's `violations`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import httpx
 
@@ -19,6 +21,7 @@ from scrapers import reasons, settings
 from scrapers.address import GuardedClient
 from scrapers.fetcher import Fetcher, FetchOutcome, Stop
 from scrapers.kinds import SourceKind, kind_of
+from scrapers.params import BaseParams
 from scrapers.parsing import ParseContext, ParseError
 
 GONE_REASONS = frozenset({reasons.NOT_FOUND, reasons.DELETED})
@@ -70,7 +73,9 @@ async def _outcome(kind: type[SourceKind], fetcher: Fetcher, ctx: ParseContext, 
                    timeout: float) -> FetchOutcome:
     try:
         async with asyncio.timeout(timeout):
-            return FetchOutcome.content(await kind.refetch(fetcher, ctx, uri))
+            record = await kind.refetch(fetcher, ctx, uri)
+        # the live item must still be one the source covers (its subreddit, namespace, points...)
+        return FetchOutcome.content(kind.check(ctx.params, record))
     except Stop as stop:
         return stop.outcome
     except ParseError as exc:
@@ -79,27 +84,43 @@ async def _outcome(kind: type[SourceKind], fetcher: Fetcher, ctx: ParseContext, 
         return FetchOutcome.unavailable(reasons.TIMEOUT)
 
 
-_COVERAGE: dict[int, tuple[SourceSpec, Callable[[str], bool]]] = {}  # id(source) -> (source, its coverage)
+@dataclass(frozen=True)
+class _Covers:
+    """One source's checks, built once: its kind, its validated params and its URI coverage."""
+
+    source: SourceSpec
+    kind: type[SourceKind]
+    params: BaseParams
+    uri: Callable[[str], bool]
+
+    def record(self, record: Record) -> bool:
+        """The URI is one this source reads and what the record claims meets the kind's constraints."""
+        return self.uri(record.uri) and not self.kind.violations(self.params, record)
+
+
+_COVERAGE: dict[int, _Covers] = {}  # id(source) -> its checks
 _COVERAGE_MAX = 1_024
 
 
-def _coverage(source: SourceSpec, domain_id: str) -> Callable[[str], bool]:
-    """The kind's `coverage` of one source, its params validated once per source object."""
+def _covers(source: SourceSpec, domain_id: str) -> _Covers:
+    """The checks of one source, its params validated once per source object."""
     found = _COVERAGE.get(id(source))
-    if found is None or found[0] is not source:
+    if found is None or found.source is not source:
         if len(_COVERAGE) >= _COVERAGE_MAX:
             _COVERAGE.clear()
         kind = kind_of(source.kind)
-        found = _COVERAGE[id(source)] = (source, kind.coverage(kind.load_params(source, domain_id)))
-    return found[1]
+        params = kind.load_params(source, domain_id)
+        found = _COVERAGE[id(source)] = _Covers(source, kind, params, kind.coverage(params))
+    return found
 
 
 def source_for(domain: DomainSpec, record: Record) -> SourceSpec | None:
-    """The source of `domain` that covers `record` (its kind, its meta.source_id if given, its URI), or None."""
+    """The source of `domain` that covers `record` (its kind, its meta.source_id if given, its URI) and whose
+    constraints what the record claims meets (a subreddit it lists, article namespace, ...), or None."""
     wanted = record.meta.get("source_id")
     for source in domain.sources:
         if source.kind != record.source or (wanted and wanted != source.source_id):
             continue
-        if _coverage(source, domain.id)(record.uri):
+        if _covers(source, domain.id).record(record):
             return source
     return None
