@@ -125,3 +125,19 @@ CREDIBILITY_ALPHA = 0.1               # each verified pass moves credibility 10%
 FAIL_PENALTY = 0.5                    # each failed verification halves credibility (score / 5.7 through c^2.5)
 CREDIBILITY_EXPONENT = 2.5            # step score = c^2.5 * sum(value): credibility matters more than volume
 SCORE_EMA_ALPHA = 0.1                 # miner score = EMA of step scores; ~10 steps of memory
+
+# --------------------------------------------------------------------------------------------------------------
+# Pay for evidence (scoring/evidence.py): a batch is paid its value times the miner's verified fraction for the
+# source, a lower confidence bound over its recent resolved checks (pass vs unverified).
+# --------------------------------------------------------------------------------------------------------------
+EVIDENCE_Z = 1.645                    # one-sided 95% Wilson bound: we only care how low the true rate may be
+EVIDENCE_WINDOW = 500                 # resolved checks per (miner, source) the bound looks at: long enough that
+                                      # the bound of a clean record nears 1 (0.995) and 2% honest deletions cost
+                                      # ~1%, short enough to forget a miner's distant past (15-100 steps)
+EVIDENCE_FULL_PAY = 0.98              # a bound at or above this pays in full (bound / 0.98 below it): pages an
+                                      # honest miner crawled are deleted before the check at ~2%, and that must
+                                      # not cost it; padding at 50% or more still pays < its honest part
+EVIDENCE_FLOOR = 0.5                  # a bound below this: the batch's records of the source are neither accepted
+                                      # nor published (reason "unverified"): most of what the miner says is unchecked
+SAMPLE_MIN = 5                        # sampled records per (miner, source) batch: max(SAMPLE_MIN, ceil(sqrt(n))),
+                                      # capped by the source kind's re-fetch budget per step

@@ -1,7 +1,9 @@
 """Credibility: how far a miner's data can be trusted, learned from verification outcomes.
 
-Only verified passes raise it (an EMA towards 1), a failure cuts it hard (a multiplicative penalty), and an
-"unknown" outcome (the validator could not check: timeout, 429, 5xx, DNS, a page that is gone) changes nothing.
+Only verified passes raise it (an EMA towards 1), a failure cuts it hard (a multiplicative penalty), and
+"unverified" (nobody could check the record: gone, not of its source's shape) or "unknown" (the validator's own
+trouble: timeout, 429, 5xx, DNS) changes nothing: what cannot be checked is simply not paid (scoring/evidence.py).
+The validator applies one outcome per batch, not one per sampled record, so a big batch moves it no faster.
 A new miner starts at INITIAL_CREDIBILITY, so a miner whose samples can never be verified never earns much.
 """
 
@@ -11,7 +13,7 @@ from collections.abc import Sequence
 
 from scoring import constants as k
 
-OUTCOMES = ("pass", "fail", "unknown")
+OUTCOMES = ("pass", "fail", "unverified", "unknown")
 
 
 def update_credibility(c: float, outcomes: Sequence[str]) -> float:
@@ -23,6 +25,6 @@ def update_credibility(c: float, outcomes: Sequence[str]) -> float:
             c += k.CREDIBILITY_ALPHA * (1.0 - c)
         elif outcome == "fail":
             c *= 1.0 - k.FAIL_PENALTY
-        elif outcome != "unknown":
+        elif outcome not in ("unknown", "unverified"):
             raise ValueError(f"unknown verification outcome {outcome!r}; expected one of {OUTCOMES}")
     return min(1.0, max(0.0, c))

@@ -21,7 +21,7 @@ from scrapers.address import blocked_in
 from scrapers.allow import AllowList
 from scrapers.decode import ACCEPT_ENCODING, BodyError, read_bounded
 from scrapers.params import ApiParams
-from scrapers.robots import ROBOTS, ROBOTS_MAX_BYTES, robots_rules
+from scrapers.robots import ROBOTS, ROBOTS_MAX_BYTES, UNAVAILABLE, robots_rules, robots_unavailable
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
@@ -128,6 +128,8 @@ class Fetcher:
         if not known:
             parser = await self._load_robots(key + "/robots.txt", allow)
             ROBOTS.put(key, parser)
+        if parser is UNAVAILABLE:
+            raise Stop(FetchOutcome.unavailable(reasons.ROBOTS_UNAVAILABLE))
         return parser is None or parser.can_fetch(url, self.user_agent)
 
     async def _load_robots(self, url: str, allow: AllowList) -> Protego | None:
@@ -135,6 +137,8 @@ class Fetcher:
             answer = await self.get(url, allow, robots=False)
         except Stop:
             return None  # unreachable robots.txt: no rules (as Scrapy's middleware does)
+        if robots_unavailable(answer.status):
+            return UNAVAILABLE
         rules = robots_rules(answer.status, answer.body)
         if rules is None:
             return None

@@ -16,11 +16,21 @@ DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
 def robots_rules(status: int, body: bytes) -> bytes | None:
     """The rules a robots.txt answer stands for (RFC 9309): a 5xx or 429 disallows the whole host, any other
     4xx means no rules (None, never the error page parsed as rules), everything else is the body itself."""
-    if status == 429 or status >= 500:
+    if robots_unavailable(status):
         return DISALLOW_ALL
     if status >= 400:
         return None
     return body
+
+
+def robots_unavailable(status: int) -> bool:
+    """Whether a robots.txt answer with this status stands for "the host is off limits for now" (5xx, 429)."""
+    return status == 429 or status >= 500
+
+
+# fetch_one's cached parser for a host whose robots.txt answered 5xx/429: disallows everything, and a re-fetch
+# stopped by it is the validator's (or the host's) trouble, not a page that forbids being checked.
+UNAVAILABLE = Protego.parse(DISALLOW_ALL.decode())
 
 
 class RobotsCache:

@@ -68,3 +68,20 @@ REBUILD_BATCH = 5_000
 # --- Weights ------------------------------------------------------------------------------------------------------
 # After a chain error other than a rate limit, try again after this many blocks.
 WEIGHTS_RETRY_BLOCKS = 5
+
+# --- Pay for evidence (the rule and its constants: scoring/evidence.py) -------------------------------------------
+# Re-fetches per step of a source kind over all miners when the kind declares no `refetch_budget`: a √n sample of
+# a 4,000-record batch, and at most one request a second over a minute-long step to one kind's sites.
+VERIFY_REFETCH_BUDGET = 64
+# A batch whose sample is more than this share "unknown" (our own trouble) is held, not judged on the rest: a few
+# checks lost to timeouts are ignored, but unknowns never carry a batch (records a miner could make look like our
+# trouble would otherwise be paid at the bound of the others).
+VERIFY_MAX_UNKNOWN_SHARE = 0.2
+# Claims of a sampled record against the validator's own parse of the page. Titles agree when equal after NFKC,
+# case folding and whitespace, or when difflib's ratio is at least this: a one-word edit of a live 8-word headline
+# (0.92) passes, three domain keywords appended to it (0.80) do not.
+VERIFY_TITLE_SIMILARITY = 0.85
+# A published date within this many seconds of the page's own (both parsed by the same code, so they differ only
+# when the page's date moved, e.g. a time zone or an "updated" stamp): a day's lie multiplies the freshness of a
+# 3-day half-life by at most 2^(1/3) = 1.26, and an archive page claimed as published now buys nothing.
+VERIFY_PUBLISHED_TOLERANCE = 24 * 3600.0

@@ -1,6 +1,7 @@
 """A miner's outcome for a step, from what it delivered and how its sample verified: which records are novel,
-which are accepted, the value credited, the credibility and score that follow (`MinerCommit`), and the log line and
-metrics that report it. Pure but for the metrics and the log."""
+which are accepted, the value credited (scaled by the verified fraction of each source: scoring/evidence.py), the
+credibility and score that follow (`MinerCommit`), and the log line and metrics that report it. Pure but for the
+metrics and the log."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Mapping, Sequence
 
 from scoring import NoveltyVerdict, ema, record_value, signature, step_score, update_credibility
 from scoring.constants import SCORE_EMA_ALPHA
+from scoring.evidence import paid_fraction, window_counts
 from validator import reasons as R
 from validator.delivery import is_delivery
 from validator.ladder import Candidate
@@ -42,37 +44,81 @@ def split_novel(pull: MinerPull, verdicts: Mapping[str, NoveltyVerdict]) -> None
 
 
 def commit_for(p: MinerPull, miner: MinerState, step: int, validator_hotkey: str,
-               verdicts: Mapping[str, NoveltyVerdict]) -> MinerCommit:
-    """The miner's outcome for the step, computed in a worker thread (signatures cost CPU)."""
-    outcomes = [c.outcome for c in p.checks]
-    credibility = update_credibility(miner.credibility, outcomes) if outcomes else miner.credibility
+               verdicts: Mapping[str, NoveltyVerdict], history: Mapping[str, Sequence[bool]] | None = None,
+               *, holding: bool = False) -> MinerCommit:
+    """The miner's outcome for the step, computed in a worker thread (signatures cost CPU). `history` is the miner's
+    evidence so far by source (newest first); `holding` says it already has a held batch."""
     commit = MinerCommit(uid=p.uid, hotkey=p.hotkey, step=step, validator_hotkey=validator_hotkey,
-                         credibility=credibility, score=miner.score, step_score=None, cursors=dict(p.cursors),
-                         rejected=Counter(p.rejected), pulled=p.pulled, verification=Counter(outcomes))
+                         credibility=miner.credibility, score=miner.score, step_score=None, cursors=dict(p.cursors),
+                         rejected=Counter(p.rejected), pulled=p.pulled,
+                         verification=Counter(c.outcome for c in p.checks))
     if p.outcome == "unknown":
-        commit.hold = Pending(payload=pack([c.to_json() for c in p.novel]), records=len(p.novel),
-                              sample=list(p.sample))
-        return commit
+        return _hold(commit, p, holding)
     if p.outcome == "fail":
         for c in p.novel:
             commit.rejected[(c.record.domain, R.VERIFICATION_FAILED)] += 1
+        commit.credibility = update_credibility(miner.credibility, ["fail"])  # once per batch, not per check
     else:
-        credit(commit, p.novel, verdicts)
-    s = step_score(credibility, [commit.value])
+        commit.evidence = batch_evidence(p)
+        fractions = paid_fractions(p, commit.evidence, history or {})
+        credit(commit, p.novel, verdicts, fractions, unverified_keys(p))
+        verified = p.outcome == "pass" and any(fractions.get(s, 0.0) > 0 and any(flags)
+                                               for s, flags in commit.evidence.items())
+        commit.credibility = update_credibility(miner.credibility, ["pass" if verified else "unverified"])
+    s = step_score(commit.credibility, [commit.value])
     commit.step_score = s
     commit.score = ema(miner.score, s, SCORE_EMA_ALPHA)
     return commit
 
 
-def credit(commit: MinerCommit, novel: Sequence[Candidate], verdicts: Mapping[str, NoveltyVerdict]) -> None:
-    """Accept each cluster's representative, credit shares of clusters other miners also delivered."""
+def _hold(commit: MinerCommit, p: MinerPull, holding: bool) -> MinerCommit:
+    """Hold an all-unknown batch; a miner already holding one waits instead: its cursors stay, nothing of the step
+    is counted, and the same records are pulled again once the held batch is resolved (one held batch per miner,
+    so what a validator in trouble stores stays bounded)."""
+    if holding:
+        commit.cursors, commit.rejected, commit.pulled = {}, Counter(), 0
+        return commit
+    commit.hold = Pending(payload=pack([c.to_json() for c in p.novel]), records=len(p.novel), sample=list(p.sample),
+                          domains=dict(Counter(c.record.domain for c in p.novel)))
+    return commit
+
+
+def batch_evidence(p: MinerPull) -> dict[str, list[bool]]:
+    """source -> the batch's resolved checks in sample order (pass = True, unverified = False)."""
+    found: dict[str, list[bool]] = {}
+    for i, check in zip(p.sample, p.checks, strict=True):
+        if check.outcome in ("pass", "unverified"):
+            found.setdefault(p.novel[i].record.source, []).append(check.outcome == "pass")
+    return found
+
+
+def paid_fractions(p: MinerPull, new: Mapping[str, Sequence[bool]],
+                   history: Mapping[str, Sequence[bool]]) -> dict[str, float]:
+    """source -> the share of value paid for the batch's records of that source: the bound over the window of the
+    miner's checks of the source, this batch's included (scoring/evidence.py)."""
+    sources = {c.record.source for c in p.novel}
+    return {s: paid_fraction(*window_counts(new.get(s, ()), history.get(s, ()))) for s in sources}
+
+
+def unverified_keys(p: MinerPull) -> set[str]:
+    """Keys of the sampled records nobody could check: never paid, whatever the rest of the batch earns."""
+    return {p.novel[i].key for i, c in zip(p.sample, p.checks, strict=True) if c.outcome == "unverified"}
+
+
+def credit(commit: MinerCommit, novel: Sequence[Candidate], verdicts: Mapping[str, NoveltyVerdict],
+           fractions: Mapping[str, float], unverified: set[str]) -> None:
+    """Accept each cluster's representative, credit shares of clusters other miners also delivered; each record's
+    value is scaled by its source's paid fraction, and a source below the floor is neither accepted nor paid."""
     for c in novel:
         verdict = verdicts.get(c.key)
         reason = novelty_reason(verdict) if verdict else R.DUPLICATE
+        fraction = fractions.get(c.record.source, 0.0)
+        if not reason and (c.key in unverified or fraction <= 0.0):
+            reason = R.UNVERIFIED
         if reason:
             commit.rejected[(c.record.domain, reason)] += 1
             continue
-        value = record_value(c.quality, c.relevance, verdict.novelty, c.freshness, c.desirability, c.size)
+        value = fraction * record_value(c.quality, c.relevance, verdict.novelty, c.freshness, c.desirability, c.size)
         commit.value += value
         if not verdict.keep:
             commit.shared += 1

@@ -1,13 +1,13 @@
-"""Held batches: a miner's records whose sample could not be checked (outcome unknown) wait in the store and are
-verified again in later steps; a pass accepts them, a fail cannot be held against the miner, unknown waits again
-until the batch expires."""
+"""Held batches: a miner's records whose sample could not be checked (outcome unknown) wait in the store (one batch
+per miner) and their sampled records only are verified again in later steps. The validator held the batch, so a
+page that is gone or disagrees now proves nothing against the miner (unknown); a batch that resolves is paid as any
+other (scoring/evidence.py), one still unknown waits again, and batches out of attempts or too old expire in SQL."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import timedelta
@@ -42,7 +42,10 @@ class PendingResolver:
         self.novelty = novelty  # the step's novelty of the pulls' novel records, against the corpus
 
     async def retry_due(self, step: int, deadline: float) -> None:
-        """Re-verify held batches that are due; a pass accepts them, a fail rejects them, unknown waits again."""
+        """Expire what is out of attempts or too old, then re-verify held batches that are due."""
+        cutoff = utcnow() - timedelta(seconds=K.PENDING_MAX_AGE_SECONDS)
+        for uid, records in await asyncio.to_thread(self.store.expire_pending, step, K.PENDING_MAX_ATTEMPTS, cutoff):
+            log.info("pending batch expired uid=%d records=%d", uid, records)
         batches = await asyncio.to_thread(self.store.due_pending, K.PENDING_PER_STEP, step)
         for batch in batches:
             if deadline - time.monotonic() <= 0:
@@ -50,21 +53,24 @@ class PendingResolver:
             await self.resolve(batch, step, deadline)
 
     async def resolve(self, batch: PendingBatch, step: int, deadline: float) -> None:
-        """Check one held batch's sample again and commit, postpone or expire it."""
+        """Check one held batch's sampled records again and commit or postpone it."""
         novel = [Candidate.from_json(x) for x in await asyncio.to_thread(unpack, batch.payload)]
-        sample = [novel[i] for i in batch.sample if i < len(novel)]
-        checks = await self.verifier.check_all([c.record for c in sample], deadline - time.monotonic())
+        sample = [i for i in batch.sample if i < len(novel)]
+        checks = await self.verifier.check_all([novel[i].record for i in sample], deadline - time.monotonic())
         checks, outcome = _held_outcome(checks)
         if outcome in (None, "unknown"):
-            await self._wait_again(batch, step, novel, len(checks))
+            retry_at = utcnow() + timedelta(seconds=K.PENDING_RETRY_SECONDS * batch.attempts)
+            await asyncio.to_thread(self.store.postpone_pending, batch.id, retry_at, len(checks))
+            self.metrics.verifications.labels(outcome="unknown").inc(len(checks))
             return
         miner = (await asyncio.to_thread(self.store.miners)).get(batch.uid)
         if miner is None or miner.hotkey != batch.hotkey:
             return  # the slot changed hands; sync_miners already dropped the batch
         pull = MinerPull(uid=batch.uid, hotkey=batch.hotkey, novel=novel, checks=checks, outcome=outcome,
-                         sample=batch.sample)
-        verdicts = await self.novelty([pull]) if outcome == "pass" else {}
-        commit = await asyncio.to_thread(commit_for, pull, miner, step, self.hotkey, verdicts)
+                         sample=sample)
+        verdicts = await self.novelty([pull]) if outcome != "fail" else {}
+        history = (await asyncio.to_thread(self.store.evidence, [batch.uid])).get(batch.uid, {})
+        commit = await asyncio.to_thread(commit_for, pull, miner, step, self.hotkey, verdicts, history)
         commit.resolved_pending = batch.id
         inserted = await asyncio.to_thread(self.store.commit_miner, commit)
         self.corpus.add(inserted)
@@ -72,27 +78,15 @@ class PendingResolver:
                  batch.step, outcome, len(novel))
         observe(self.metrics, pull, commit, inserted)
 
-    async def _wait_again(self, batch: PendingBatch, step: int, novel: Sequence[Candidate], checked: int) -> None:
-        """Postpone a batch still unknown, or expire it after its last attempt or its age limit."""
-        now = utcnow()
-        expired = (batch.attempts + 1 >= K.PENDING_MAX_ATTEMPTS
-                   or now - batch.created_at >= timedelta(seconds=K.PENDING_MAX_AGE_SECONDS))
-        if expired:
-            domains = Counter(c.record.domain for c in novel)
-            await asyncio.to_thread(self.store.expire_pending, batch, step, domains)
-            log.info("pending batch expired id=%d uid=%d records=%d", batch.id, batch.uid, len(novel))
-        else:
-            retry_at = now + timedelta(seconds=K.PENDING_RETRY_SECONDS * batch.attempts)
-            await asyncio.to_thread(self.store.postpone_pending, batch.id, retry_at, checked)
-        self.metrics.verifications.labels(outcome="unknown").inc(checked)
-
 
 def _held_outcome(checks: list[Check]) -> tuple[list[Check], str | None]:
-    """The batch outcome of a held batch's checks. The validator held this batch, so its pages may have changed
-    since the miner delivered them: a page that disagrees now proves nothing against the miner, and the batch
-    cannot pass on this sample either."""
-    outcome = batch_outcome(checks)
-    if outcome != "fail":
-        return checks, outcome
-    return [replace(c, outcome="unknown", reason=f"{R.CHANGED_WHILE_HELD}:{c.reason}") if c.outcome == "fail"
-            else c for c in checks], "unknown"
+    """The outcome of a held batch's checks. The validator held this batch, so its pages may have changed or gone
+    since the miner delivered them: a page that disagrees or is gone now proves nothing against the miner (unknown),
+    and the batch cannot pass on that check either."""
+    held = [replace(c, outcome="unknown", reason=f"{R.CHANGED_WHILE_HELD}:{c.reason}") if _changed(c) else c
+            for c in checks]
+    return held, batch_outcome(held)
+
+
+def _changed(check: Check) -> bool:
+    return check.outcome == "fail" or (check.outcome == "unverified" and check.reason.startswith("gone:"))

@@ -31,9 +31,10 @@ from validator.outcome import commit_for, observe, split_novel
 from validator.pending import PendingResolver
 from validator.precedence import Precedence, late_duplicates
 from validator.pull import MinerPull, MinerPuller
+from validator.sampling import plan
 from validator.selection import Round
 from validator.store import MinerState, ValidatorStore
-from validator.verification import Verifier, batch_outcome, choose_sample, sample_seed
+from validator.verification import Verifier, batch_outcome
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +49,15 @@ class StepReport:
     rejected: int = 0
     failures: dict[int, str] = field(default_factory=dict)
     outcomes: dict[int, str | None] = field(default_factory=dict)
+    checks: dict[int, dict[str, int]] = field(default_factory=dict)  # uid -> check outcome -> count
     seconds: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)
     weights_set: bool = False
+
+    @property
+    def unverified(self) -> int:
+        """Sampled records of the step nobody could check (gone, not of their source's shape, changed)."""
+        return sum(c.get("unverified", 0) for c in self.checks.values())
 
 
 class StepRunner:
@@ -76,6 +83,7 @@ class StepRunner:
         self.pending = PendingResolver(hotkey=hotkey, store=store, corpus=corpus, verifier=verifier,
                                        metrics=metrics, novelty=lambda pulls: self._novelty(pulls, novel_only=True))
         self._indexing: asyncio.Task | None = None  # indexing of the last step's accepted rows, in the background
+        self._evidence: dict[int, dict[str, list[bool]]] = {}  # the step's miners' checks so far, by source
 
     async def settle(self) -> None:
         """Wait for background indexing (before a snapshot or shutdown)."""
@@ -140,9 +148,9 @@ class StepRunner:
                                 accepted=report.accepted, rejected=report.rejected, seconds=report.seconds)
         self.metrics.step_seconds.observe(report.seconds)
         self.metrics.steps.inc()
-        log.info("step done step=%d miners=%d pulled=%d accepted=%d rejected=%d failures=%d seconds=%.2f %s",
-                 report.step, len(report.miners), report.pulled, report.accepted, report.rejected,
-                 len(report.failures), report.seconds, phases)
+        log.info("step done step=%d miners=%d pulled=%d accepted=%d rejected=%d unverified=%d failures=%d "
+                 "seconds=%.2f %s", report.step, len(report.miners), report.pulled, report.accepted, report.rejected,
+                 report.unverified, len(report.failures), report.seconds, phases)
 
     async def _choose(self, miners: Mapping[int, Neuron], block_hash: str) -> tuple[Round, list[int]]:
         """The uids of this step; the round is saved when the step ends, so a crash visits the same uids again."""
@@ -203,16 +211,20 @@ class StepRunner:
         return seed + os.urandom(16).hex()
 
     async def _verify_all(self, pulls: Sequence[MinerPull], seed_hash: str, step: int, deadline: float) -> None:
+        """Re-fetch each miner's sample: per source, √n of its novel records within the kind's budget per step."""
+        self._evidence = await asyncio.to_thread(self.store.evidence, [p.uid for p in pulls])
+        groups = {p.uid: _keys_by_source(p) for p in pulls if p.novel}
+        chosen = plan(groups, seed_hash, step, self.config.sample_size, {p.uid: p.hotkey for p in pulls},
+                      self._evidence)
+
         async def verify(p: MinerPull) -> None:
-            if not p.novel:
-                return
-            p.sample = choose_sample([c.key for c in p.novel], self.config.sample_size,
-                                     sample_seed(seed_hash, p.hotkey, step))
+            wanted = set(chosen.get(p.uid, ()))
+            p.sample = [i for i, c in enumerate(p.novel) if c.key in wanted]
             p.checks = await self.verifier.check_all([p.novel[i].record for i in p.sample],
                                                      deadline - time.monotonic())
             p.outcome = batch_outcome(p.checks)
 
-        await asyncio.gather(*(verify(p) for p in pulls))
+        await asyncio.gather(*(verify(p) for p in pulls if p.novel))
 
     # -- commit -------------------------------------------------------------------------------------------------------
 
@@ -220,16 +232,27 @@ class StepRunner:
                           verdicts: dict[str, NoveltyVerdict], report: StepReport) -> None:
         """One transaction per miner; the novelty index hears of rows only once they are committed (it indexes them
         in the background between steps, and before any lookup)."""
+        holding = await asyncio.to_thread(self.store.pending_records)
         for p in pulls:
-            commit = await asyncio.to_thread(commit_for, p, known[p.uid], step, self.hotkey, verdicts)
+            commit = await asyncio.to_thread(commit_for, p, known[p.uid], step, self.hotkey, verdicts,
+                                             self._evidence.get(p.uid, {}), holding=p.uid in holding)
             inserted = await asyncio.to_thread(self.store.commit_miner, commit)
             self.corpus.add(inserted)
             observe(self.metrics, p, commit, inserted)
             report.outcomes[p.uid] = p.outcome
+            report.checks[p.uid] = dict(commit.verification)
             report.accepted += len(inserted)
             report.rejected += sum(commit.rejected.values())
         self._indexing = asyncio.create_task(asyncio.to_thread(self.corpus.flush))
         self._indexing.add_done_callback(_log_failure)
+
+
+def _keys_by_source(p: MinerPull) -> dict[str, list[str]]:
+    """source -> the keys of the miner's novel records of that source."""
+    found: dict[str, list[str]] = {}
+    for c in p.novel:
+        found.setdefault(c.record.source, []).append(c.key)
+    return found
 
 
 def _log_failure(task: asyncio.Task) -> None:

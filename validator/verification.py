@@ -1,12 +1,24 @@
 """Verification by re-fetch: a sample seeded by a block hash the miner could not know, fetched with the scrapers'
-own code, compared by text similarity. Outcomes are pass, fail or unknown; unknown never counts against a miner."""
+own code, compared by text similarity and by the claims that drive pay (title, published date, what the source says
+about the item). A check ends in one of four outcomes (shared/DESIGN.md §5, "pay for evidence"):
+
+- pass: the validator's own fetch and parse agree with the record;
+- fail: the page is live and contradicts the record (other text, or a pay-relevant claim it does not support);
+- unverified: nobody can check the record (gone, not of its source's shape, off the allow-list, disallowed by a
+  readable robots.txt, changed beyond the pass band): not paid, counts against the miner's verified fraction;
+- unknown: the validator's own trouble (timeouts, DNS, 5xx/429, a robots.txt that answered 5xx/429, its missing
+  credentials, a scraper exception): ignored; a batch with too many of them is held.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import difflib
 import hashlib
 import logging
 import random
+import unicodedata
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -14,16 +26,60 @@ from typing import Literal
 import httpx
 
 from schemas.domain import DomainCatalog
+from schemas.errors import GleanError
 from schemas.record import Record
 from scoring import similarity as shingle_similarity
-from scrapers import FetchOutcome, fetch_one, source_for
+from scrapers import FetchOutcome, fetch_one, reasons, source_for
 from scrapers.address import GuardedClient
+from scrapers.kinds import kind_of
 from validator import constants as K
 
 log = logging.getLogger(__name__)
 
-Outcome = Literal["pass", "fail", "unknown"]
+Outcome = Literal["pass", "fail", "unverified", "unknown"]
 Fetcher = Callable[..., Awaitable[FetchOutcome]]
+
+UNKNOWN: Outcome = "unknown"
+UNVERIFIED: Outcome = "unverified"
+
+# What a re-fetch that found no content means for the miner, by reason (scrapers/reasons.py). Every reason is
+# mapped here and a test fails for one nobody mapped. Unknown only for trouble on our side or the network's; a
+# reason the miner can cause by what it delivers (a URI that does not exist, is off the allow-list, is not of its
+# source's shape) is unverified, or padding with such records would be free.
+REASON_OUTCOMES: dict[str, Outcome] = {
+    reasons.OK: UNKNOWN,                      # "ok" without a record would be our own inconsistency
+    reasons.TIMEOUT: UNKNOWN,
+    reasons.DNS: UNKNOWN,
+    reasons.CONNECTION: UNKNOWN,
+    reasons.NETWORK: UNKNOWN,
+    reasons.DATA_LOSS: UNKNOWN,               # the connection broke mid-body
+    reasons.SPIDER_ERROR: UNKNOWN,            # a bug in our scraper code
+    reasons.ROBOTS_UNAVAILABLE: UNKNOWN,      # robots.txt answered 5xx/429 (cached): the host's trouble, for now
+    reasons.TOO_LARGE: UNVERIFIED,            # the crawl has the same cap: an honest miner never delivers such a page
+    reasons.BAD_ENCODING: UNVERIFIED,         # a body nobody can decode (the crawl could not have read it either)
+    reasons.PRIVATE_ADDRESS: UNVERIFIED,      # the host resolves to a private address: no one outside can check it
+    reasons.OFF_ALLOW_LIST: UNVERIFIED,
+    reasons.REDIRECT_OFF_ALLOW_LIST: UNVERIFIED,
+    reasons.TOO_MANY_REDIRECTS: UNVERIFIED,
+    reasons.ROBOTS_DISALLOWED: UNVERIFIED,    # a readable robots.txt forbids the page: nobody may check it
+    reasons.BAD_CONTENT_TYPE: UNVERIFIED,
+    reasons.EMPTY: UNVERIFIED,
+    reasons.INVALID_JSON: UNVERIFIED,
+    reasons.INVALID_XML: UNVERIFIED,
+    reasons.INVALID_FEED: UNVERIFIED,
+    reasons.UNEXPECTED_SHAPE: UNVERIFIED,
+    reasons.API_ERROR: UNVERIFIED,            # the API answered 2xx that it has no such item (throttling is a 429)
+    reasons.NO_CONTENT: UNVERIFIED,
+    reasons.TOO_SHORT: UNVERIFIED,
+    reasons.INVALID_RECORD: UNVERIFIED,
+    reasons.NOT_FOUND: UNVERIFIED,
+    reasons.DELETED: UNVERIFIED,
+    reasons.PARSE_ERROR: UNVERIFIED,
+    "noindex": UNVERIFIED,                      # the page asks not to be indexed (scrapers/extract.py's skip reason)
+}
+# HTTP statuses that are the validator's trouble: its missing credentials, its own rate or time limits, the
+# server's errors. Every other non-2xx answer (404, 410, 400, 451, ...) says the record cannot be checked.
+UNKNOWN_STATUSES = frozenset({401, 403, 407, 408, 425, 429})
 
 
 @dataclass(frozen=True)
@@ -54,18 +110,86 @@ def similarity(a: str, b: str) -> float:
     return shingle_similarity(a, b)
 
 
+def fetch_outcome(fetched: FetchOutcome) -> Outcome:
+    """The outcome of a re-fetch that found no content: gone is unverified, the rest by REASON_OUTCOMES."""
+    if fetched.status == "gone":
+        return UNVERIFIED
+    reason = fetched.reason
+    if reason.startswith("http_") and reason[5:].isdigit():
+        status = int(reason[5:])
+        return UNKNOWN if status in UNKNOWN_STATUSES or status >= 500 else UNVERIFIED
+    if reasons.is_constraint(reason):
+        return UNVERIFIED  # the live item is not one its source covers (a subreddit, a score, a namespace)
+    outcome = REASON_OUTCOMES.get(reason)
+    if outcome is None:
+        log.warning("re-fetch reason nobody mapped reason=%s status=%s: counted unknown", reason, fetched.status)
+        return UNKNOWN
+    return outcome
+
+
 def judge(delivered: Record, fetched: FetchOutcome) -> Check:
-    """Compare what the miner delivered with what the validator fetched now."""
+    """Compare what the miner delivered with what the validator fetched now: text, then the claims that pay."""
     if fetched.status != "content" or fetched.record is None:
-        return Check(delivered.uri, "unknown", f"{fetched.status}:{fetched.reason}")
-    if fetched.record.content_hash == delivered.content_hash:
+        return Check(delivered.uri, fetch_outcome(fetched), f"{fetched.status}:{fetched.reason}")
+    text = _judge_text(delivered, fetched.record)
+    if text.outcome != "pass":
+        return text
+    field = contradicted_claim(delivered, fetched.record)
+    if field is not None:
+        return Check(delivered.uri, "fail", f"claim:{field}", text.similarity)
+    return text
+
+
+def _judge_text(delivered: Record, fetched: Record) -> Check:
+    if fetched.content_hash == delivered.content_hash:
         return Check(delivered.uri, "pass", "same_hash", 1.0)
-    sim = similarity(delivered.text, fetched.record.text)
+    sim = similarity(delivered.text, fetched.text)
     if sim >= K.VERIFY_PASS_SIMILARITY:
         return Check(delivered.uri, "pass", "similar", sim)
     if sim < K.VERIFY_FAIL_SIMILARITY:
         return Check(delivered.uri, "fail", "different_text", sim)
-    return Check(delivered.uri, "unknown", "changed_page", sim)
+    return Check(delivered.uri, UNVERIFIED, "changed_page", sim)
+
+
+def contradicted_claim(delivered: Record, fetched: Record) -> str | None:
+    """The first pay-relevant claim of the delivered record that the validator's own parse of the page does not
+    support (`title`, `published_at`, or a key of the kind's claims), or None."""
+    if not _titles_agree(delivered.title, fetched.title):
+        return "title"
+    if not _dates_agree(delivered, fetched):
+        return "published_at"
+    try:
+        kind = kind_of(delivered.source)
+    except GleanError:
+        return None  # the ladder rejects records of unknown kinds before sampling
+    claimed, found = kind.claims(delivered), kind.claims(fetched)
+    for key, value in claimed.items():
+        if key not in found or found[key] != value:
+            return key
+    return None
+
+
+def _title_form(title: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", title).casefold().split())
+
+
+def _titles_agree(delivered: str, fetched: str) -> bool:
+    """Equal after NFKC, case folding and whitespace; else close enough that a small edit of a live headline
+    passes while keywords stuffed into it do not (difflib's ratio: 2*matches / total characters)."""
+    a, b = _title_form(delivered), _title_form(fetched)
+    if a == b or not a:
+        return True  # no title claimed: nothing to pay for
+    return bool(b) and difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= K.VERIFY_TITLE_SIMILARITY
+
+
+def _dates_agree(delivered: Record, fetched: Record) -> bool:
+    """A published date the page does not state, or one further than the tolerance from the page's own, drives
+    freshness with nothing behind it; no date claimed claims nothing."""
+    if delivered.published_at is None:
+        return True
+    if fetched.published_at is None:
+        return False
+    return abs((delivered.published_at - fetched.published_at).total_seconds()) <= K.VERIFY_PUBLISHED_TOLERANCE
 
 
 class Verifier:
@@ -123,10 +247,13 @@ class Verifier:
 
 
 def batch_outcome(checks: Sequence[Check]) -> Outcome | None:
-    """One failed check fails the batch; otherwise one pass passes it; all unknown leaves it unknown."""
-    outcomes = {c.outcome for c in checks}
-    if not outcomes:
+    """The verdict of a batch's sample: one fail fails it; nothing resolved, or more than VERIFY_MAX_UNKNOWN_SHARE
+    unknown, holds it ("unknown"); otherwise "pass" when a check passed, else "unverified"."""
+    if not checks:
         return None
-    if "fail" in outcomes:
+    counts = Counter(c.outcome for c in checks)
+    if counts["fail"]:
         return "fail"
-    return "pass" if "pass" in outcomes else "unknown"
+    if counts[UNKNOWN] == len(checks) or counts[UNKNOWN] > K.VERIFY_MAX_UNKNOWN_SHARE * len(checks):
+        return UNKNOWN
+    return "pass" if counts["pass"] else UNVERIFIED

@@ -21,8 +21,9 @@ from sqlalchemy import Engine
 from schemas.accepted import AcceptedRecord
 from schemas.config import GleanConfig
 from schemas.record import utcnow
+from scoring.constants import EVIDENCE_WINDOW
 from storage import make_engine, role_database_url, upgrade
-from validator.store import accepted, leaderboard, miners, pending, rejections, steps
+from validator.store import accepted, evidence, leaderboard, miners, pending, rejections, steps
 from validator.store.accepted import Accepted, AcceptedOrigin
 from validator.store.codec import pack, unpack
 from validator.store.leaderboard import LeaderRow
@@ -157,14 +158,22 @@ class ValidatorStore:
         with self._write, self.engine.begin() as conn:
             pending.postpone(conn, pending_id, next_attempt_at, unknown)
 
-    def expire_pending(self, batch: PendingBatch, step: int, domains: Counter[str]) -> None:
-        """Drop a batch that never verified: its records count as rejected "unverified"; credibility untouched."""
+    def expire_pending(self, step: int, max_attempts: int, created_before: datetime) -> list[tuple[int, int]]:
+        """Drop the held batches out of attempts or older than `created_before` (in SQL): their records count as
+        rejected "unverified"; credibility untouched. Returns (uid, records) of each."""
         with self._write, self.engine.begin() as conn:
-            pending.expire(conn, batch, step, domains)
+            return pending.expire(conn, step, max_attempts, created_before)
 
     def pending_records(self) -> dict[int, int]:
         with self.engine.connect() as conn:
             return pending.records_held(conn)
+
+    # -- evidence ---------------------------------------------------------------------------------------------------
+
+    def evidence(self, uids: Sequence[int]) -> dict[int, dict[str, list[bool]]]:
+        """uid -> source -> its newest EVIDENCE_WINDOW resolved checks (pass = True), newest first."""
+        with self.engine.connect() as conn:
+            return evidence.history(conn, uids, EVIDENCE_WINDOW)
 
     # -- accepted records -----------------------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ class LeaderRow:
     verify_fail: int
     verify_unknown: int
     pending_records: int
+    verify_unverified: int = 0  # sampled records nobody could check (gone, off the source's shape, changed)
 
 
 def rank(miners: Mapping[int, MinerState], rejections: Mapping[tuple[int, str, str], int],
@@ -43,5 +44,6 @@ def rank(miners: Mapping[int, MinerState], rejections: Mapping[tuple[int, str, s
                               top_reason=top[0][0] if top else None, top_reason_count=top[0][1] if top else 0,
                               credibility=m.credibility, score=m.score, weight=float(weights.get(uid, 0.0)),
                               value_total=m.value_total, verify_pass=m.verify_pass, verify_fail=m.verify_fail,
-                              verify_unknown=m.verify_unknown, pending_records=pending.get(uid, 0)))
+                              verify_unknown=m.verify_unknown, pending_records=pending.get(uid, 0),
+                              verify_unverified=m.verify_unverified))
     return sorted(rows, key=lambda r: (-r.score, r.uid))

@@ -14,10 +14,11 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from schemas.record import utcnow
-from validator.store import accepted, pending, rejections
+from scoring.constants import EVIDENCE_WINDOW
+from validator.store import accepted, evidence, pending, rejections
 from validator.store.accepted import Accepted, Provenance
 from validator.store.pending import Pending
-from validator.store.tables import CursorRow, MinerRow, PendingRow, RejectionRow, upsert
+from validator.store.tables import CursorRow, EvidenceRow, MinerRow, PendingRow, RejectionRow, upsert
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class MinerState:
     verify_fail: int = 0
     verify_unknown: int = 0
     last_step: int = 0
+    verify_unverified: int = 0
 
 
 @dataclass
@@ -58,6 +60,7 @@ class MinerCommit:
     shared: int = 0
     value: float = 0.0
     verification: Counter[str] = field(default_factory=Counter)  # outcome -> count
+    evidence: dict[str, list[bool]] = field(default_factory=dict)  # source -> resolved checks (pass = True)
     hold: Pending | None = None
     resolved_pending: int | None = None
 
@@ -75,12 +78,12 @@ def sync(conn: Connection, hotkeys: Mapping[int, str], initial_credibility: floa
             continue
         if uid in known:
             log.info("miner slot changed hands uid=%d old=%s new=%s: state reset", uid, known[uid], hotkey)
-            for table in (MinerRow, CursorRow, RejectionRow, PendingRow):
+            for table in (MinerRow, CursorRow, RejectionRow, PendingRow, EvidenceRow):
                 conn.execute(sa.delete(table).where(table.uid == uid))
         conn.execute(sa.insert(MinerRow).values(
             uid=uid, hotkey=hotkey, credibility=initial_credibility, score=0.0, last_step_score=0.0,
             accepted=0, shared=0, rejected=0, pulled=0, value_total=0.0, verify_pass=0, verify_fail=0,
-            verify_unknown=0, last_step=0, first_seen_at=now))
+            verify_unknown=0, verify_unverified=0, last_step=0, first_seen_at=now))
 
 
 def first_seen(conn: Connection) -> dict[str, datetime]:
@@ -109,6 +112,7 @@ def commit(conn: Connection, c: MinerCommit, now: datetime) -> list[tuple[int, s
         conn.execute(stmt.on_conflict_do_update(index_elements=["uid", "domain"],
                                                 set_={"after_seq": stmt.excluded.after_seq}))
     rejections.count(conn, c.uid, c.step, c.rejected)
+    evidence.add(conn, c.uid, c.step, c.evidence, EVIDENCE_WINDOW)
     conn.execute(sa.update(MinerRow).where(MinerRow.uid == c.uid).values(**_step_totals(c, len(inserted), now)))
     if c.resolved_pending is not None:
         pending.release(conn, c.resolved_pending)
@@ -127,6 +131,7 @@ def _step_totals(c: MinerCommit, inserted: int, now: datetime) -> dict[str, Any]
         "verify_pass": MinerRow.verify_pass + c.verification.get("pass", 0),
         "verify_fail": MinerRow.verify_fail + c.verification.get("fail", 0),
         "verify_unknown": MinerRow.verify_unknown + c.verification.get("unknown", 0),
+        "verify_unverified": MinerRow.verify_unverified + c.verification.get("unverified", 0),
     }
     if c.step_score is not None:
         values["last_step_score"] = c.step_score
@@ -137,4 +142,5 @@ def _miner_state(r) -> MinerState:
     return MinerState(uid=r.uid, hotkey=r.hotkey, credibility=r.credibility, score=r.score,
                       last_step_score=r.last_step_score, accepted=r.accepted, shared=r.shared, rejected=r.rejected,
                       pulled=r.pulled, value_total=r.value_total, verify_pass=r.verify_pass,
-                      verify_fail=r.verify_fail, verify_unknown=r.verify_unknown, last_step=r.last_step)
+                      verify_fail=r.verify_fail, verify_unknown=r.verify_unknown, last_step=r.last_step,
+                      verify_unverified=r.verify_unverified)

@@ -1,10 +1,10 @@
-"""Held batches: a miner's batch whose verification sample came back all "unknown", retried until it resolves or
-expires."""
+"""Held batches: a miner's batch whose verification sample came back (mostly) "unknown", retried until it resolves
+or expires. One per miner (a unique index); expiry is one SQL pass over the small columns, never the payloads."""
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -23,6 +23,7 @@ class Pending:
     payload: bytes
     records: int
     sample: list[int]
+    domains: dict[str, int] = field(default_factory=dict)  # records by domain, counted when the batch expires
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ def hold(conn: Connection, uid: int, hotkey: str, step: int, batch: Pending, now
     """Hold a batch; its first retry is due at once."""
     conn.execute(sa.insert(PendingRow).values(
         uid=uid, hotkey=hotkey, step=step, created_at=now, next_attempt_at=now, attempts=1,
-        records=batch.records, sample=batch.sample, payload=batch.payload))
+        records=batch.records, sample=batch.sample, payload=batch.payload, domains=dict(batch.domains)))
 
 
 def release(conn: Connection, pending_id: int) -> None:
@@ -69,13 +70,20 @@ def postpone(conn: Connection, pending_id: int, next_attempt_at: datetime, unkno
             verify_unknown=MinerRow.verify_unknown + unknown))
 
 
-def expire(conn: Connection, batch: PendingBatch, step: int, domains: Counter[str]) -> None:
-    """Drop a batch that never verified: its records count as rejected "unverified"; credibility untouched."""
-    release(conn, batch.id)
-    counts = Counter({(d, R.UNVERIFIED): n for d, n in domains.items()})
-    rejections.count(conn, batch.uid, step, counts)
-    conn.execute(sa.update(MinerRow).where(MinerRow.uid == batch.uid).values(
-        rejected=MinerRow.rejected + sum(counts.values())))
+def expire(conn: Connection, step: int, max_attempts: int, created_before: datetime) -> list[tuple[int, int]]:
+    """Drop the batches out of attempts or too old: their records count as rejected "unverified" (a batch whose
+    domains are unknown, from before they were counted, under "*"); credibility untouched. Returns (uid, records)
+    of each batch dropped."""
+    expired = conn.execute(sa.select(PendingRow.id, PendingRow.uid, PendingRow.records, PendingRow.domains).where(
+        (PendingRow.attempts >= max_attempts) | (PendingRow.created_at < created_before))).all()
+    for _id, uid, records, domains in expired:
+        counts = Counter({(d, R.UNVERIFIED): int(n) for d, n in (domains or {"*": records}).items()})
+        rejections.count(conn, uid, step, counts)
+        conn.execute(sa.update(MinerRow).where(MinerRow.uid == uid).values(
+            rejected=MinerRow.rejected + sum(counts.values())))
+    if expired:
+        conn.execute(sa.delete(PendingRow).where(PendingRow.id.in_([row.id for row in expired])))
+    return [(int(uid), int(records)) for _id, uid, records, _d in expired]
 
 
 def records_held(conn: Connection) -> dict[int, int]:

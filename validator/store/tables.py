@@ -89,6 +89,7 @@ class MinerRow(Base):
     verify_pass: Mapped[int] = mapped_column(sa.Integer, default=0)
     verify_fail: Mapped[int] = mapped_column(sa.Integer, default=0)
     verify_unknown: Mapped[int] = mapped_column(sa.Integer, default=0)
+    verify_unverified: Mapped[int] = mapped_column(sa.Integer, default=0)
     last_step: Mapped[int] = mapped_column(sa.Integer, default=0)
     first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
@@ -117,12 +118,14 @@ class RejectionRow(Base):
 
 
 class PendingRow(Base):
-    """A batch held because its verification sample came back all "unknown"; retried until it resolves or expires."""
+    """A batch held because its verification sample came back (mostly) "unknown"; retried until it resolves or
+    expires. One per miner (a unique uid); `domains` counts its records by domain, for expiry in SQL."""
 
     __tablename__ = "validator_pending"
+    __table_args__ = (sa.Index("ux_validator_pending_uid", "uid", unique=True),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    uid: Mapped[int] = mapped_column(sa.Integer, index=True)
+    uid: Mapped[int] = mapped_column(sa.Integer)
     hotkey: Mapped[str] = mapped_column(sa.String(64))
     step: Mapped[int] = mapped_column(sa.Integer)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -131,6 +134,21 @@ class PendingRow(Base):
     records: Mapped[int] = mapped_column(sa.Integer)
     sample: Mapped[list] = mapped_column(sa.JSON)
     payload: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    domains: Mapped[dict | None] = mapped_column(sa.JSON, nullable=True)
+
+
+class EvidenceRow(Base):
+    """One resolved verification check (pass or unverified) of a miner's record of one source: the window of the
+    verified-fraction bound (scoring/evidence.py) is the newest EVIDENCE_WINDOW of them per (uid, source)."""
+
+    __tablename__ = "validator_evidence"
+    __table_args__ = (sa.Index("ix_validator_evidence_uid_source", "uid", "source", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    uid: Mapped[int] = mapped_column(sa.Integer)
+    source: Mapped[str] = mapped_column(sa.String(32))
+    step: Mapped[int] = mapped_column(sa.Integer)
+    passed: Mapped[bool] = mapped_column(sa.Boolean)
 
 
 class StateRow(Base):

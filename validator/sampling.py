@@ -1,0 +1,53 @@
+"""Which of a step's novel records are re-fetched: per (miner, source) max(sample_size, ceil(sqrt(n))) records, chosen
+with a seed the miner could not know, within each source kind's re-fetch budget per step shared by all miners of the
+step (the validator stays polite to the sources it checks)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+
+from scoring.evidence import sample_size
+from scrapers.kinds import KINDS
+from validator import constants as K
+from validator.verification import choose_sample, sample_seed
+
+
+def refetch_budget(source: str) -> int:
+    """Re-fetches per step the kind `source` allows over all miners (its `refetch_budget`, else the default)."""
+    kind = KINDS.get(source)
+    budget = getattr(kind, "refetch_budget", None) if kind is not None else None
+    return K.VERIFY_REFETCH_BUDGET if budget is None else int(budget)
+
+
+def share_budget(demands: Mapping[int, int], budget: int, priority: Mapping[int, int]) -> dict[int, int]:
+    """Split `budget` over miners wanting `demands[uid]` checks, max-min fair: the smallest demands are met first
+    and what they leave goes to the rest. When there is not one check for everyone, miners with a lower `priority`
+    value (less evidence so far) come first."""
+    order = sorted(demands, key=lambda uid: (priority.get(uid, 0), demands[uid], uid))
+    given: dict[int, int] = {}
+    left = budget
+    for i, uid in enumerate(order):
+        fair = -(-left // (len(order) - i)) if left > 0 else 0  # ceil: the remainder goes to the earlier ones
+        given[uid] = min(demands[uid], fair, left)
+        left -= given[uid]
+    return given
+
+
+def plan(groups: Mapping[int, Mapping[str, Sequence[str]]], seed_hash: str, step: int, minimum: int,
+         hotkeys: Mapping[int, str], evidence: Mapping[int, Mapping[str, Sequence[bool]]]) -> dict[int, list[str]]:
+    """uid -> the keys to re-fetch, from each miner's keys by source (`groups`), their evidence so far and the
+    step's seed."""
+    chosen: dict[int, list[str]] = defaultdict(list)
+    by_source: dict[str, dict[int, int]] = defaultdict(dict)
+    for uid, sources in groups.items():
+        for source, keys in sources.items():
+            by_source[source][uid] = sample_size(len(keys), len(keys), minimum)
+    for source, demands in sorted(by_source.items()):
+        priority = {uid: len(evidence.get(uid, {}).get(source, ())) for uid in demands}
+        for uid, size in share_budget(demands, refetch_budget(source), priority).items():
+            keys = list(groups[uid][source])
+            seed = hashlib.sha256(sample_seed(seed_hash, hotkeys[uid], step) + source.encode()).digest()
+            chosen[uid].extend(keys[i] for i in choose_sample(keys, size, seed))
+    return dict(chosen)
