@@ -20,7 +20,7 @@ from bittensor.settings import default_archive_endpoints, default_fallback_endpo
 
 from chain.checks import axon_address, check_commitment
 from chain.constants import RAW_FIELD_BYTES
-from chain.state import Neuron, SubnetState
+from chain.state import Neuron, SubnetHyperparameters, SubnetState
 from schemas.errors import ChainError, GleanError, NotRegisteredError, RateLimitedError
 
 log = logging.getLogger(__name__)
@@ -98,6 +98,21 @@ class BittensorChain:
         await self._ready()
         async with self._sdk_errors("read the weights rate limit"):
             return int(await self.client.read("weights_rate_limit", netuid=self.netuid))
+
+    async def subnet_hyperparameters(self) -> SubnetHyperparameters:
+        await self._ready()
+        async with self._sdk_errors("read the subnet hyperparameters"):
+            view = await self.client.at()  # one block for every value
+            values = {name: await view.read(name, netuid=self.netuid)
+                      for name in ("commit_reveal_enabled", "reveal_period", "immunity_period", "weights_rate_limit")}
+            tempo = await view.query(bt.storage.SubtensorModule.Tempo, [self.netuid])
+        if tempo is None:
+            raise ChainError(f"subnet {self.netuid} does not exist on {self.client.network}",
+                             hint="check chain.netuid and chain.network")
+        return SubnetHyperparameters(tempo=int(tempo), commit_reveal=bool(values["commit_reveal_enabled"]),
+                                     reveal_period=int(values["reveal_period"] or 0),
+                                     immunity_period=int(values["immunity_period"] or 0),
+                                     weights_rate_limit=int(values["weights_rate_limit"] or 0))
 
     async def blocks_since_last_update(self, uid: int) -> int:
         await self._ready()

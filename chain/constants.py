@@ -35,7 +35,17 @@ LOCAL_MAX_UIDS = 256  # MaxAllowedUids
 LOCAL_MAX_VALIDATORS = 64  # MaxAllowedValidators: permits go to the top-k stakes (128 on mainnet)
 LOCAL_EMISSION_PER_BLOCK = 1.0  # alpha injected into the subnet per block, split owner / miners / validators
 LOCAL_GENESIS_BLOCK = 1  # the block clock starts here; LastUpdate 0 means "never set weights"
+# Commit-reveal is off on a new local chain: the demo and the tests pay miners from the epoch after the first
+# weights (on, every payment would come `reveal_period` epochs later). Turn it on per chain file (LocalChain(...,
+# commit_reveal=True)) to rehearse a real subnet. Mainnet's default is on, with a reveal period of 1 epoch.
+LOCAL_COMMIT_REVEAL = False
+LOCAL_REVEAL_PERIOD = 1  # epochs between a weights commit and its reveal (RevealPeriodEpochs)
 LOCAL_BUSY_TIMEOUT = 30.0  # seconds a writer waits for the SQLite write lock before giving up
+
+# --- Launch checks (chain.launch) -------------------------------------------------------------------------------
+# Epochs beyond the reveal delay the immunity period should cover: one for a validator to pull and score a new
+# miner, one for its weights to go through an epoch. The advice asks for (reveal_period + 2) × tempo blocks.
+IMMUNITY_MARGIN_EPOCHS = 2
 
 # --- Commitments (Commitments pallet limits) -------------------------------------------------------------------
 RAW_FIELD_BYTES = 128  # one `RawN` field holds at most 128 bytes

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from chain.state import SubnetState
+from chain.state import SubnetHyperparameters, SubnetState
 
 if TYPE_CHECKING:
     from bittensor.keyfiles import Keypair
@@ -45,6 +45,9 @@ class Chain(Protocol):
     async def commit(self, wallet: Any, data: str) -> None: ...
 
     async def weights_rate_limit(self) -> int: ...
+
+    async def subnet_hyperparameters(self) -> SubnetHyperparameters:
+        """Commit-reveal, reveal period, immunity period, weights rate limit and tempo, read at one block."""
 
     async def blocks_since_last_update(self, uid: int) -> int: ...
 

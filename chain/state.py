@@ -47,3 +47,14 @@ class SubnetState:
     def miners(self) -> tuple[Neuron, ...]:
         """Neurons serving an axon without a validator permit: the ones a validator pulls data from."""
         return tuple(n for n in self.neurons if n.axon and not n.validator_permit)
+
+
+@dataclass(frozen=True)
+class SubnetHyperparameters:
+    """The subnet settings a validator checks at start: weight copying, deregistration of new miners, weight cadence."""
+
+    tempo: int  # blocks per epoch
+    commit_reveal: bool  # weights are committed (hidden) and revealed `reveal_period` epochs later
+    reveal_period: int  # epochs between a weights commit and its reveal
+    immunity_period: int  # blocks a newly registered uid cannot be deregistered
+    weights_rate_limit: int  # blocks a hotkey must wait between two weight sets (or commits)

@@ -11,6 +11,7 @@ import numpy as np
 
 from chain.local.neurons import set_permits
 from chain.local.schema import Subnet
+from chain.local.weights import reveal_due
 from chain.yuma import EmissionSplit, EpochInputs, EpochResult, split_emission, yuma_epoch
 from schemas.errors import ChainError
 
@@ -35,7 +36,11 @@ def catch_up(conn: sqlite3.Connection, sub: Subnet, block: int, path: Path) -> S
 
 
 def run_epoch(conn: sqlite3.Connection, sub: Subnet, epoch_block: int, path: Path) -> None:
-    """One epoch at `epoch_block`: Yuma over the stored state, then its results, bonds and emissions written back."""
+    """One epoch at `epoch_block`: commits due are revealed, Yuma runs over the stored state, then its results,
+    bonds and emissions are written back."""
+    revealed = reveal_due(conn, sub.epoch_index)
+    if revealed:
+        log.debug("weights revealed epoch=%d uids=%s", sub.epoch_index, revealed)
     rows = conn.execute(_NEURONS).fetchall()
     blocks = epoch_block - sub.last_epoch_block
     total = sub.params.emission_per_block * blocks

@@ -11,8 +11,8 @@ from typing import Any
 from chain.local import neurons, reads
 from chain.local.schema import EmissionRecord, EpochRecord, Subnet
 from chain.local.store import ChainFile
-from chain.local.weights import blocks_since_last_update, set_weights, stored_weights
-from chain.state import SubnetState
+from chain.local.weights import blocks_since_last_update, pending_commits, set_weights, stored_weights
+from chain.state import SubnetHyperparameters, SubnetState
 
 
 def _hotkey(wallet: Any) -> str:
@@ -30,12 +30,14 @@ class LocalChain:
                  block_time: float | None = None, weights_rate_limit: int | None = None,
                  immunity_period: int | None = None, max_uids: int | None = None,
                  max_validators: int | None = None, activity_cutoff: int | None = None,
-                 emission_per_block: float | None = None) -> None:
+                 emission_per_block: float | None = None, commit_reveal: bool | None = None,
+                 reveal_period: int | None = None) -> None:
         self.path = Path(path).expanduser()
         self.netuid = netuid
         requested = {"tempo": tempo, "block_time": block_time, "weights_rate_limit": weights_rate_limit,
                      "immunity_period": immunity_period, "max_uids": max_uids, "max_validators": max_validators,
-                     "activity_cutoff": activity_cutoff, "emission_per_block": emission_per_block}
+                     "activity_cutoff": activity_cutoff, "emission_per_block": emission_per_block,
+                     "commit_reveal": commit_reveal, "reveal_period": reveal_period}
         self._file = ChainFile(self.path, netuid)
         self.params = self._file.initialise({name: value for name, value in requested.items() if value is not None})
 
@@ -70,6 +72,11 @@ class LocalChain:
     async def weights_rate_limit(self) -> int:
         return self.params.weights_rate_limit
 
+    async def subnet_hyperparameters(self) -> SubnetHyperparameters:
+        p = self.params  # fixed when the file was created
+        return SubnetHyperparameters(tempo=p.tempo, commit_reveal=p.commit_reveal, reveal_period=p.reveal_period,
+                                     immunity_period=p.immunity_period, weights_rate_limit=p.weights_rate_limit)
+
     async def blocks_since_last_update(self, uid: int) -> int:
         return await asyncio.to_thread(self._file.read, lambda c, s, b: blocks_since_last_update(c, b, uid))
 
@@ -102,8 +109,12 @@ class LocalChain:
         return await asyncio.to_thread(self._file.read, lambda c, s, b: reads.emission_totals(c))
 
     async def weights(self) -> dict[int, dict[int, float]]:
-        """The stored weights per setter uid, row-normalised."""
+        """The stored (revealed) weights per setter uid, row-normalised; commits still hidden are not among them."""
         return await asyncio.to_thread(self._file.read, lambda c, s, b: stored_weights(c))
+
+    async def pending_commits(self) -> dict[int, int]:
+        """With commit-reveal on: uid -> the epoch whose run reveals its latest weights commit."""
+        return await asyncio.to_thread(self._file.read, lambda c, s, b: pending_commits(c))
 
     def __repr__(self) -> str:
         return f"LocalChain(path={str(self.path)!r}, netuid={self.netuid})"

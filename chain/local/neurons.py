@@ -61,6 +61,7 @@ def _replace_lowest(conn: sqlite3.Connection, sub: Subnet, block: int, hotkey: s
         "dividends = 0, validator_trust = 0, emission = 0, pruning_score = 0 WHERE uid = ?",
         (hotkey, coldkey, block, block, uid))
     conn.execute("DELETE FROM weights WHERE uid = ?", (uid,))
+    conn.execute("DELETE FROM weight_commits WHERE uid = ?", (uid,))
     conn.execute("DELETE FROM bonds WHERE uid = ?", (uid,))
     log.info("replaced uid=%d evicted=%s", uid, evicted)
     return uid

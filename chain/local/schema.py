@@ -8,7 +8,7 @@ from chain import constants as k
 from chain.yuma import YumaParams
 from schemas.errors import ChainError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: weight_commits (commit-reveal)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS subnet (
@@ -47,6 +47,14 @@ CREATE TABLE IF NOT EXISTS weights (
     dest INTEGER NOT NULL,
     value INTEGER NOT NULL,            -- u16, max-upscaled like the chain stores them
     PRIMARY KEY (uid, dest)
+);
+CREATE TABLE IF NOT EXISTS weight_commits (
+    uid INTEGER NOT NULL,
+    commit_block INTEGER NOT NULL,
+    reveal_epoch INTEGER NOT NULL,     -- the epoch whose run first sees these weights
+    dest INTEGER NOT NULL,
+    value INTEGER NOT NULL,            -- u16, as in weights
+    PRIMARY KEY (uid, commit_block, dest)
 );
 CREATE TABLE IF NOT EXISTS bonds (
     uid INTEGER PRIMARY KEY,
@@ -98,13 +106,17 @@ class LocalParams:
     bonds_penalty: float = k.BONDS_PENALTY
     bonds_alpha: float = k.BONDS_ALPHA
     stake_threshold: float = k.STAKE_THRESHOLD
+    # Commit-reveal: weights set while it is on stay hidden (a commit) until `reveal_period` epochs have run.
+    commit_reveal: bool = k.LOCAL_COMMIT_REVEAL
+    reveal_period: int = k.LOCAL_REVEAL_PERIOD
 
     def __post_init__(self) -> None:
         if self.activity_cutoff is None:
             object.__setattr__(self, "activity_cutoff", k.activity_cutoff(self.tempo))
-        if self.tempo < 1 or self.block_time <= 0 or self.max_uids < 1 or self.max_validators < 1:
+        if (self.tempo < 1 or self.block_time <= 0 or self.max_uids < 1 or self.max_validators < 1
+                or self.reveal_period < 1):
             raise ChainError(f"invalid LocalChain parameters {self}",
-                             hint="tempo, max_uids and max_validators must be >= 1 and block_time > 0")
+                             hint="tempo, max_uids, max_validators and reveal_period must be >= 1 and block_time > 0")
 
     def yuma(self) -> YumaParams:
         return YumaParams(activity_cutoff=int(self.activity_cutoff), kappa=self.kappa,

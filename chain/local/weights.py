@@ -1,4 +1,7 @@
-"""Setting weights on the local chain (permit and rate limit as the runtime checks them) and reading them back."""
+"""Setting weights on the local chain (permit and rate limit as the runtime checks them) and reading them back.
+
+With commit-reveal on, a weight set is stored as a commit and becomes the uid's weights (seen by Yuma and by
+`stored_weights`) only when the epoch `reveal_period` epochs later runs; the rate limit counts from the commit."""
 
 from __future__ import annotations
 
@@ -29,10 +32,37 @@ def set_weights(conn: sqlite3.Connection, sub: Subnet, block: int, hotkey: str, 
         raise ChainError(f"uid {uid} has no validator permit, so its weights would not count",
                          hint="stake on the hotkey (`glean chain stake`) until it ranks in the top "
                               f"{sub.params.max_validators}")
+    if sub.params.commit_reveal:
+        reveal = sub.epoch_index + sub.params.reveal_period
+        conn.executemany("INSERT OR REPLACE INTO weight_commits (uid, commit_block, reveal_epoch, dest, value) "
+                         "VALUES (?, ?, ?, ?, ?)",
+                         [(uid, block, reveal, dest, value) for dest, value in zip(dests, values, strict=True)])
+    else:
+        _replace_row(conn, uid, list(zip(dests, values, strict=True)))
+    conn.execute("UPDATE neurons SET last_update = ? WHERE uid = ?", (block, uid))
+
+
+def _replace_row(conn: sqlite3.Connection, uid: int, row: list[tuple[int, int]]) -> None:
     conn.execute("DELETE FROM weights WHERE uid = ?", (uid,))
     conn.executemany("INSERT INTO weights (uid, dest, value) VALUES (?, ?, ?)",
-                     [(uid, dest, value) for dest, value in zip(dests, values, strict=True)])
-    conn.execute("UPDATE neurons SET last_update = ? WHERE uid = ?", (block, uid))
+                     [(uid, dest, value) for dest, value in row])
+
+
+def reveal_due(conn: sqlite3.Connection, epoch: int) -> list[int]:
+    """Before epoch `epoch` runs: each uid's latest commit due by then becomes its weights. Returns the uids."""
+    due = conn.execute("SELECT uid, MAX(commit_block) FROM weight_commits WHERE reveal_epoch <= ? GROUP BY uid",
+                       (epoch,)).fetchall()
+    for uid, commit_block in due:
+        row = conn.execute("SELECT dest, value FROM weight_commits WHERE uid = ? AND commit_block = ? ORDER BY dest",
+                           (uid, commit_block)).fetchall()
+        _replace_row(conn, uid, row)
+    conn.execute("DELETE FROM weight_commits WHERE reveal_epoch <= ?", (epoch,))
+    return [uid for uid, _ in due]
+
+
+def pending_commits(conn: sqlite3.Connection) -> dict[int, int]:
+    """uid -> the epoch its latest pending commit reveals at."""
+    return dict(conn.execute("SELECT uid, MAX(reveal_epoch) FROM weight_commits GROUP BY uid").fetchall())
 
 
 def blocks_since_last_update(conn: sqlite3.Connection, block: int, uid: int) -> int:

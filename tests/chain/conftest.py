@@ -82,3 +82,31 @@ async def contract(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
 
         yield Contract(chain, advance, stake)
     await chain.close()
+
+
+@pytest.fixture(params=["local", "bittensor"])
+async def configured(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Callable[..., Contract]]:
+    """Build one implementation with given subnet settings (commit_reveal, reveal_period, immunity_period)."""
+    chains: list[Chain] = []
+
+    def make(**settings) -> Contract:
+        if request.param == "local":
+            chain = local_chain_at(tmp_path / f"chain{len(chains)}.sqlite", **settings)
+            contract = Contract(chain, chain.advance, chain.add_stake)
+        else:
+            fake = FakeSubstrate(netuid=1, weights_rate_limit=RATE_LIMIT, **settings)
+            chain = BittensorChain.for_network("local", 1, substrate=fake)
+
+            async def advance(blocks: int) -> None:
+                fake.advance(blocks)
+
+            async def stake(hotkey: str, amount: float) -> None:
+                fake.add_stake(hotkey, amount)
+
+            contract = Contract(chain, advance, stake)
+        chains.append(chain)
+        return contract
+
+    yield make
+    for chain in chains:
+        await chain.close()

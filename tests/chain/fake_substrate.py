@@ -52,6 +52,8 @@ class FakeSubstrate:
     activity_cutoff: int = 5000
     seconds_per_block: float = 12.0
     commit_reveal: bool = False
+    reveal_period: int = 1
+    immunity_period: int = 4096
     token_symbols: dict = field(default_factory=dict)
     neurons: list[FakeNeuron] = field(default_factory=list)
     commitments: dict[str, dict] = field(default_factory=dict)
@@ -137,7 +139,8 @@ class FakeSubstrate:
             "Tempo": self.tempo,
             "Burn": RAO,
             "CollateralLockShare": 0,
-            "RevealPeriodEpochs": 1,
+            "RevealPeriodEpochs": self.reveal_period,
+            "ImmunityPeriod": self.immunity_period,
             "LastEpochBlock": self.block - self.block % self.tempo,
             "PendingEpochAt": 0,
             "SubnetEpochIndex": self.block // self.tempo,

@@ -6,7 +6,7 @@ import pytest
 
 from chain import Chain
 from schemas.errors import ChainError, NotRegisteredError, RateLimitedError
-from tests.chain.conftest import Contract, dev_wallet
+from tests.chain.conftest import RATE_LIMIT, Contract, dev_wallet
 
 
 async def registered_validator(contract: Contract, name: str = "validator", stake: float = 100.0):
@@ -210,3 +210,24 @@ async def test_block_hash_of_a_future_block_is_an_error(contract: Contract) -> N
     block = await contract.chain.block()
     with pytest.raises(ChainError):
         await contract.chain.block_hash(block + 10)
+
+
+async def test_hyperparameters_report_the_subnet_settings(configured) -> None:
+    contract = configured(commit_reveal=True, reveal_period=2, immunity_period=900)
+    hp = await contract.chain.subnet_hyperparameters()
+    settings = (hp.commit_reveal, hp.reveal_period, hp.immunity_period, hp.weights_rate_limit)
+    assert settings == (True, 2, 900, RATE_LIMIT)
+    assert hp.tempo > 0
+    off = await configured(commit_reveal=False).chain.subnet_hyperparameters()
+    assert off.commit_reveal is False
+
+
+async def test_weights_under_commit_reveal_are_accepted_and_rate_limited(configured) -> None:
+    contract = configured(commit_reveal=True)
+    wallet, uid = await registered_validator(contract)
+    miner = await contract.chain.register(dev_wallet("miner"))
+    await contract.advance(RATE_LIMIT)
+    await contract.chain.set_weights(wallet, {miner: 1.0})
+    assert await contract.chain.blocks_since_last_update(uid) == 0
+    with pytest.raises(RateLimitedError):
+        await contract.chain.set_weights(wallet, {miner: 1.0})
