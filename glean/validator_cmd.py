@@ -67,6 +67,7 @@ def run(
         try:
             await _ensure_registered(chain, wallet, config, register)
             validator = Validator(config, chain=chain, wallet=wallet, catalog=catalog)
+            print_subnet_advice(await validator.check_subnet())
             await validator.run(stop=stop, max_steps=steps)
         except asyncio.CancelledError:
             console.print("stopped in the middle of a step (every miner already committed is kept)")
@@ -74,6 +75,15 @@ def run(
             await chain.close()
 
     asyncio.run(main())
+
+
+def print_subnet_advice(advice) -> None:
+    """The subnet's launch problems (weight copying, immunity, rate limit), each with the owner's btcli command."""
+    for item in advice:
+        console.print(f"[yellow]warning:[/yellow] {item.problem}.\n  the subnet owner fixes it with: "
+                      f"[bold]{item.command}[/bold]", soft_wrap=True)
+    if advice:
+        console.print("  (see docs/owner.md, the subnet owner's launch checklist)")
 
 
 def _stop_on_signals(stop: asyncio.Event, task: asyncio.Task | None) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
+from chain.launch import Advice, subnet_advice
 from chain.protocol import Chain, Wallet
 from hub import HubTarget, LocalTarget, Publisher, ReleaseInfo
 from schemas.config import GleanConfig
@@ -68,6 +69,23 @@ class Validator:
         self.http: HttpServer | None = None
         self._steps = 0
         self._opened = False
+        self._advice: list[Advice] | None = None
+
+    async def check_subnet(self) -> list[Advice]:
+        """On a real network, once: the subnet's commit-reveal, immunity period and weights rate limit, each problem
+        logged with the owner's btcli command (chain.launch). The LocalChain is the operator's own: nothing to check."""
+        if self.config.chain.kind != "bittensor":
+            return []
+        if self._advice is None:
+            try:
+                hp = await self.chain.subnet_hyperparameters()
+            except ChainError as exc:
+                log.warning("could not read the subnet hyperparameters to check them: %s", exc)
+                return []
+            self._advice = subnet_advice(hp, self.chain.netuid)
+            for advice in self._advice:
+                log.warning("subnet set-up: %s; the subnet owner fixes it with: %s", advice.problem, advice.command)
+        return self._advice
 
     async def open(self) -> None:
         """Load the novelty index (snapshot or rebuild) and start the HTTP server."""
@@ -132,6 +150,7 @@ class Validator:
         """Steps on the configured cadence until `stop` is set (or `max_steps` ran); errors are logged, not fatal."""
         stop = stop or asyncio.Event()
         await self.open()
+        await self.check_subnet()
         publishing = None
         if self.config.validator.publish_interval_seconds > 0:
             publishing = asyncio.create_task(self._publish_loop(stop))
