@@ -32,6 +32,8 @@ ADVICE = {
     R.UNCURATED_DOMAIN: "no validator curates this domain: crawl a domain of `glean domains list`",
     R.WRONG_DOMAIN: "the record names another domain than the one it is stored under",
     R.UNKNOWN_SOURCE: "its URL is not covered by any source of the domain spec: crawl only the spec's sources",
+    R.SOURCE_CONSTRAINT: "what the record says about the item breaks its source's rules (a subreddit it does not "
+                         "list, too few points, too young, not an article, none of its tags): docs/scrapers.md",
     R.LICENSE_MISSING: "the domain requires a licence the page does not declare",
     R.LICENSE_NOT_ALLOWED: "the page's licence is not one the domain allows",
     R.KEYWORD_STUFFING: "one term repeated far more than prose does: validators pay nothing for stuffed text",

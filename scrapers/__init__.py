@@ -3,7 +3,8 @@
 Public API:
 - `crawl(domain, page_budget=, sink=, ...)` -> CrawlStats: crawl a domain in a child process, Records to `sink`.
 - `fetch_one(domain, source, uri, ...)` -> FetchOutcome: re-fetch one record with the same parsers.
-- `source_for(domain, record)` -> SourceSpec | None: the source of a domain that covers a record.
+- `source_for(domain, record)` -> SourceSpec | None: the source of a domain that covers a record (its URI, and what
+  it claims meets the kind's constraints); `claim_violation(domain, record)` names the constraint it breaks.
 - `check_domain(domain)`: validate the params of every source (DomainSpecError names the field).
 - `KINDS`, `register(kind)`: the registry of source kinds (scrapers.kinds); a third-party kind is one module.
 
@@ -11,10 +12,10 @@ Importing this package does not import Scrapy; only the crawl process does.
 """
 
 from scrapers.crawl import CrawlStats, crawl
-from scrapers.fetch import fetch_one, source_for
+from scrapers.fetch import claim_violation, fetch_one, source_for
 from scrapers.fetcher import FetchOutcome
 from scrapers.kinds import KINDS, SourceKind, check_domain, load_params, register
 from scrapers.settings import USER_AGENT
 
-__all__ = ["KINDS", "USER_AGENT", "CrawlStats", "FetchOutcome", "SourceKind", "check_domain", "crawl", "fetch_one",
-           "load_params", "register", "source_for"]
+__all__ = ["KINDS", "USER_AGENT", "CrawlStats", "FetchOutcome", "SourceKind", "check_domain", "claim_violation",
+           "crawl", "fetch_one", "load_params", "register", "source_for"]

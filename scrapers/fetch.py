@@ -114,6 +114,20 @@ def _covers(source: SourceSpec, domain_id: str) -> _Covers:
     return found
 
 
+def claim_violation(domain: DomainSpec, record: Record) -> str | None:
+    """The first constraint a record's claims break under a source of `domain` that covers its URI (why
+    `source_for` found none, for the miner to read), or None when no source covers the URI at all."""
+    for source in domain.sources:
+        if source.kind != record.source:
+            continue
+        covers = _covers(source, domain.id)
+        if covers.uri(record.uri):
+            broken = covers.kind.violations(covers.params, record)
+            if broken:
+                return broken[0]
+    return None
+
+
 def source_for(domain: DomainSpec, record: Record) -> SourceSpec | None:
     """The source of `domain` that covers `record` (its kind, its meta.source_id if given, its URI) and whose
     constraints what the record claims meets (a subreddit it lists, article namespace, ...), or None."""

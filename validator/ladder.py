@@ -26,7 +26,7 @@ from schemas.protocol import RecordsRequest
 from schemas.record import Record
 from schemas.text import word_count
 from scoring import assess_quality_many, assess_relevance, freshness, size_factor
-from scrapers import source_for
+from scrapers import claim_violation, source_for
 from validator import constants as K
 from validator import reasons as R
 from validator.client import MinerError
@@ -117,7 +117,8 @@ def _admit(raw: Any, spec: DomainSpec) -> tuple[Record | None, str | None]:
     if record.domain != spec.id:
         return None, R.WRONG_DOMAIN
     if source_for(spec, record) is None:
-        return None, R.UNKNOWN_SOURCE
+        broken = claim_violation(spec, record)  # e.g. a subreddit the source does not list, a User: page
+        return None, R.labelled(R.SOURCE_CONSTRAINT, broken) if broken else R.UNKNOWN_SOURCE
     reason = _license_reason(spec, record)
     if reason:
         return None, reason

@@ -25,6 +25,7 @@ BAD_SEQ = "bad_seq"
 UNCURATED_DOMAIN = "uncurated_domain"
 WRONG_DOMAIN = "wrong_domain"
 UNKNOWN_SOURCE = "unknown_source"
+SOURCE_CONSTRAINT = "source_constraint"  # stem of "source_constraint:<name>": a covered URI, claims breaking a rule
 LICENSE_MISSING = "license_missing"
 LICENSE_NOT_ALLOWED = "license_not_allowed"
 KEYWORD_STUFFING = "keyword_stuffing"

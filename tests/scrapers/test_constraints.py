@@ -10,11 +10,14 @@ from typing import Any
 import pytest
 
 from schemas import DomainCatalog, Record
+from schemas.protocol import RecordsRequest
+from schemas.record import utcnow
 from scrapers import fetch_one, reasons, source_for
 from scrapers.kinds import kind_of
 from scrapers.parsing import ParseContext, from_timestamp, make_record
 from tests.scrapers.recorded import PROSE, crawl_here, make_domain, serve, serve_json, source
 from tests.support.site import Page
+from validator.ladder import judge_page
 from validator.verification import Verifier
 
 TEXT = " ".join(PROSE[:2])
@@ -91,6 +94,23 @@ async def test_a_live_post_breaking_a_rule_is_unavailable_by_that_constraint(sit
     serve(site, "/by_id/t3_abc123.json?raw_json=1", listing(live))
     result = await refetch(reddit_domain(site), site.url("/r/Python/comments/abc123/post_abc123/"))
     assert (result.status, result.reason) == ("unavailable", reasons.constraint(reason))
+
+
+@pytest.mark.parametrize(("claims", "reason"), [
+    ({"subreddit": "mallorys_ads", "score": 50, "age_hours": 48}, "source_constraint:subreddit"),
+    ({"subreddit": "Python", "score": 1, "age_hours": 48}, "source_constraint:min_score"),
+    ({"subreddit": "Python", "score": 50, "age_hours": 0.1}, "source_constraint:min_age"),
+])
+def test_the_ladder_rejects_claims_breaking_a_rule_before_sampling(site, claims, reason):
+    domain = reddit_domain(site)
+    record = record_of(domain, site.url(f"/r/{claims['subreddit']}/comments/abc123/buy_now/"),
+                       published=time.time() - claims["age_hours"] * HOUR, score=claims["score"],
+                       subreddit=claims["subreddit"])
+    body = json.dumps({"records": [{"seq": 11, "record": record.model_dump(mode="json")}], "next_seq": 11,
+                       "more": False}).encode()
+    verdict = judge_page(7, body, RecordsRequest(after_seq=10, domain=domain.id, limit=5), DomainCatalog([domain]),
+                         utcnow())
+    assert verdict.rejected == {(domain.id, reason): 1}
 
 
 @pytest.mark.parametrize(("posted_in", "broken"), [("mallorys_ads", "subreddit"), ("Python", "min_score")])
