@@ -50,8 +50,8 @@ class SourceKind:
     # as `constraint:<name>` when the crawl skips an item or a re-fetch finds the live item breaking it.
     constraints: ClassVar[tuple[str, ...]] = ()
     licence: ClassVar[str | None] = None          # the licence rule of its records: None, what the parser found
-    # Re-fetches one validator may make per step for one source of this kind, so that verifying stays within the
-    # source's politeness rule (each kind cites its rule); None: no limit beyond the step's time.
+    # Re-fetches of this kind's records one validator makes per step, shared by all miners (validator/sampling.py),
+    # so that verifying stays within the source's politeness rule (each kind cites it); None: the validator's default.
     refetch_budget: ClassVar[int | None] = None
 
     @classmethod
