@@ -19,7 +19,7 @@ import bittensor as bt
 from bittensor.settings import default_archive_endpoints, default_fallback_endpoints, resolve_endpoint
 
 from chain.checks import axon_address, check_commitment
-from chain.constants import RAW_FIELD_BYTES
+from chain.constants import RAW_FIELD_BYTES, U16_MAX
 from chain.state import Neuron, SubnetHyperparameters, SubnetState
 from schemas.errors import ChainError, GleanError, NotRegisteredError, RateLimitedError
 
@@ -36,13 +36,19 @@ def commitment_info(data: str) -> dict[str, Any]:
     return {"fields": [[{f"Raw{len(chunk)}": chunk} for chunk in chunks]]}
 
 
-def neuron_from_metagraph(neuron: bt.MetagraphNeuron) -> Neuron:
+def _per_u16(values: list, uid: int) -> float:
+    """Entry `uid` of a Vec<PerU16> storage value as a fraction (0 where the vector is shorter)."""
+    return int(values[uid]) / U16_MAX if uid < len(values) else 0.0
+
+
+def neuron_from_metagraph(neuron: bt.MetagraphNeuron, validator_trust: float = 0.0) -> Neuron:
     commitment = neuron.commitment.value if neuron.commitment is not None else None
     return Neuron(uid=neuron.uid, hotkey=neuron.hotkey, coldkey=neuron.coldkey,
                   stake=neuron.total_stake.rao / RAO_PER_UNIT, validator_permit=neuron.validator_permit,
                   active=neuron.active, axon=neuron.axon, commitment=commitment, incentive=neuron.incentive,
                   dividends=neuron.dividends, emission=neuron.emission.rao / RAO_PER_UNIT,
-                  last_update=neuron.last_update, block_at_registration=neuron.block_at_registration)
+                  last_update=neuron.last_update, block_at_registration=neuron.block_at_registration,
+                  validator_trust=validator_trust)
 
 
 class BittensorChain:
@@ -73,12 +79,14 @@ class BittensorChain:
         async with self._sdk_errors("read the metagraph"):
             view = await self.client.at()
             graph = await view.subnets.metagraph(self.netuid)
+            # validator trust is not part of the runtime's metagraph: read its storage at the same block
+            trust = await view.query(bt.storage.SubtensorModule.ValidatorTrust, [self.netuid]) or []
             block_hash = await self._substrate.block_hash(view.block)
         if graph is None:
             raise ChainError(f"subnet {self.netuid} does not exist on {self.client.network}",
                              hint="check chain.netuid and chain.network")
         return SubnetState(netuid=self.netuid, block=view.block, block_hash=block_hash, tempo=graph.tempo,
-                           neurons=tuple(neuron_from_metagraph(n) for n in graph.neurons))
+                           neurons=tuple(neuron_from_metagraph(n, _per_u16(trust, n.uid)) for n in graph.neurons))
 
     async def block(self) -> int:
         await self._ready()

@@ -22,6 +22,7 @@ class Neuron:
     emission: float  # earned in the last epoch
     last_update: int  # block of the last weight set (or of registration)
     block_at_registration: int
+    validator_trust: float = 0.0  # share of its weights that survived consensus clipping in the last epoch
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -53,27 +54,37 @@ def _short(key: str) -> str:
     return f"{key[:6]}…{key[-4:]}" if len(key) > 12 else key
 
 
-def render_status(subnet: SubnetState, where: str) -> Table:
-    table = Table(title=f"netuid {subnet.netuid} on {where}",
+AXON_MIN_WIDTH = 100  # below this many columns the axon column is left out, so the rest fits an 80-column terminal
+
+
+def render_status(subnet: SubnetState, where: str, *, width: int = 200) -> Table:
+    """The subnet as a table; at fewer than AXON_MIN_WIDTH columns without the axon column (it fits 80 then)."""
+    axons = width >= AXON_MIN_WIDTH
+    table = Table(title=f"netuid {subnet.netuid} on {where}", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1),
+                  collapse_padding=True,
                   caption=f"block {subnet.block} · hash {subnet.block_hash[:12]}… · tempo {subnet.tempo} · "
-                          f"{len(subnet.neurons)} uids, {len(subnet.validators())} validators")
+                          f"{len(subnet.neurons)} uids, {len(subnet.validators())} validators"
+                          + ("" if axons else f" · axons at ≥ {AXON_MIN_WIDTH} columns"))
     table.add_column("uid", justify="right", style="bold")
     table.add_column("hotkey", no_wrap=True)
-    for name in ("stake", "permit", "axon", "incentive", "dividends", "emission"):
-        table.add_column(name, justify="left" if name in ("permit", "axon") else "right")
+    columns = ("stake", "permit", "axon", "incentive", "dividends", "vtrust", "emission")
+    for name in columns if axons else tuple(c for c in columns if c != "axon"):
+        table.add_column(name, justify="left" if name in ("permit", "axon") else "right", no_wrap=True)
     for n in subnet.neurons:
-        table.add_row(str(n.uid), _short(n.hotkey), f"{n.stake:,.2f}", "✓" if n.validator_permit else "",
-                      n.axon or "-", f"{n.incentive:.4f}", f"{n.dividends:.4f}", f"{n.emission:.4f}")
+        cells = [str(n.uid), _short(n.hotkey), f"{n.stake:,.2f}", "✓" if n.validator_permit else "",
+                 n.axon or "-", f"{n.incentive:.4f}", f"{n.dividends:.4f}", f"{n.validator_trust:.4f}",
+                 f"{n.emission:.4f}"]
+        table.add_row(*(cells if axons else cells[:4] + cells[5:]))
     return table
 
 
 @app.command("status")
 def status(ctx: typer.Context) -> None:
-    """Table of the subnet: uid, hotkey, stake, permit, axon, incentive, dividends, emission."""
+    """Table of the subnet: uid, hotkey, stake, permit, axon, incentive, dividends, validator trust, emission."""
     config = _config(ctx)
     subnet = _with_chain(config, lambda chain: chain.state())
     where = f"the local chain {config.chain_path()}" if config.chain.kind == "local" else config.chain.network
-    console.print(render_status(subnet, where))
+    console.print(render_status(subnet, where, width=console.width))
 
 
 @app.command("register")

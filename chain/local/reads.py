@@ -15,12 +15,12 @@ def subnet_state(conn: sqlite3.Connection, sub: Subnet, block: int) -> SubnetSta
     cutoff = sub.params.activity_cutoff
     rows = conn.execute(
         "SELECT n.uid, n.hotkey, n.coldkey, COALESCE(s.amount, 0.0), n.validator_permit, n.axon, n.commitment, "
-        "n.incentive, n.dividends, n.emission, n.last_update, n.block_at_registration "
+        "n.incentive, n.dividends, n.emission, n.last_update, n.block_at_registration, n.validator_trust "
         "FROM neurons n LEFT JOIN stakes s ON s.hotkey = n.hotkey ORDER BY n.uid").fetchall()
     neurons = tuple(
         Neuron(uid=r[0], hotkey=r[1], coldkey=r[2], stake=r[3], validator_permit=bool(r[4]),
                active=r[10] + cutoff >= block, axon=r[5], commitment=r[6], incentive=r[7], dividends=r[8],
-               emission=r[9], last_update=r[10], block_at_registration=r[11])
+               emission=r[9], last_update=r[10], block_at_registration=r[11], validator_trust=r[12])
         for r in rows)
     return SubnetState(netuid=sub.netuid, block=block, block_hash=hash_of(sub, block, block),
                        tempo=sub.params.tempo, neurons=neurons)

@@ -32,6 +32,7 @@ class FakeNeuron:
     incentive: int = 0  # u16
     dividends: int = 0  # u16
     emission_rao: int = 0
+    validator_trust: int = 0  # u16 (SubtensorModule.ValidatorTrust, not in the runtime's metagraph)
 
 
 @dataclass(frozen=True)
@@ -78,10 +79,12 @@ class FakeSubstrate:
         neuron.stake_rao += int(amount * RAO)
         self._recompute_permits()
 
-    def set_scores(self, uid: int, *, incentive: float = 0.0, dividends: float = 0.0, emission: float = 0.0) -> None:
+    def set_scores(self, uid: int, *, incentive: float = 0.0, dividends: float = 0.0, emission: float = 0.0,
+                   validator_trust: float = 0.0) -> None:
         neuron = self.neurons[uid]
         neuron.incentive = round(incentive * U16_MAX)
         neuron.dividends = round(dividends * U16_MAX)
+        neuron.validator_trust = round(validator_trust * U16_MAX)
         neuron.emission_rao = int(emission * RAO)
 
     def fail_next(self, function: str, error_name: str) -> None:
@@ -148,6 +151,8 @@ class FakeSubstrate:
         }
         if module == "SubtensorModule" and storage_function == "Uids":
             return self.uid(params[1]) if params[0] == self.netuid else None
+        if module == "SubtensorModule" and storage_function == "ValidatorTrust":
+            return [n.validator_trust for n in self.neurons] if params[0] == self.netuid else []
         if module == "SubtensorModule" and storage_function == "LastUpdate":
             return [n.last_update for n in self.neurons] if params[0] == self.netuid else []
         if module == "SubtensorModule" and storage_function == "ValidatorPermit":

@@ -119,10 +119,11 @@ async def test_metagraph_decodes_stake_scores_emission_and_axon(remote, fake) ->
     validator, miner = await setup_validator_and_miner(remote, fake)
     await remote.serve(miner, "2001:db8::1", 443)
     fake.set_scores(1, incentive=0.5, emission=2.25)
-    fake.set_scores(0, dividends=1.0, emission=3.0)
+    fake.set_scores(0, dividends=1.0, emission=3.0, validator_trust=0.75)
     state = await remote.state()
     v, m = state.by_uid(0), state.by_uid(1)
     assert (v.stake, v.validator_permit, v.dividends, v.emission) == (1000.0, True, 1.0, 3.0)
+    assert v.validator_trust == pytest.approx(0.75, abs=1e-4) and m.validator_trust == 0.0
     assert m.incentive == pytest.approx(0.5, abs=1e-4)
     assert (m.emission, m.axon, m.stake) == (2.25, "[2001:db8::1]:443", 0.0)
     assert (state.tempo, state.netuid, state.block) == (fake.tempo, 1, fake.block)

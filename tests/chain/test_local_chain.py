@@ -78,6 +78,8 @@ async def test_outlier_validator_earns_no_dividends_and_its_miner_no_incentive(t
     assert state.by_uid(2).dividends == 0.0 and state.by_uid(2).emission == 0.0
     assert state.by_uid(4).incentive == 0.0
     assert [state.by_uid(0).dividends, state.by_uid(1).dividends] == pytest.approx([2 / 3, 1 / 3])
+    # validator trust: the agreeing validators' weights all survive clipping, the outlier's none
+    assert [state.by_uid(u).validator_trust for u in (0, 1, 2)] == pytest.approx([1.0, 1.0, 0.0])
 
 
 async def test_validator_that_stops_setting_weights_turns_inactive(tmp_path: Path) -> None:
