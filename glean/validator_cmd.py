@@ -110,13 +110,14 @@ def render_leaderboard(rows: list[LeaderRow], caption: str) -> Table:
     table = Table(title="glean validator leaderboard", caption=caption)
     table.add_column("uid", justify="right", style="bold")
     table.add_column("hotkey", no_wrap=True)
-    for name in ("accepted", "shared", "rejected", "top reason", "verify p/f/u", "pending", "credibility", "score",
-                 "weight"):
+    for name in ("accepted", "shared", "rejected", "top reason", "checks p/f/unv/unk", "pending", "credibility",
+                 "score", "weight"):
         table.add_column(name, justify="left" if name == "top reason" else "right")
     for r in rows:
         top = f"{r.top_reason} ({r.top_reason_count})" if r.top_reason else "-"
         table.add_row(str(r.uid), _short(r.hotkey), f"{r.accepted:,}", f"{r.shared:,}", f"{r.rejected:,}", top,
-                      f"{r.verify_pass}/{r.verify_fail}/{r.verify_unknown}", f"{r.pending_records:,}",
+                      f"{r.verify_pass}/{r.verify_fail}/{r.verify_unverified}/{r.verify_unknown}",
+                      f"{r.pending_records:,}",
                       f"{r.credibility:.3f}", f"{r.score:.5f}", f"{r.weight:.4f}")
     return table
 

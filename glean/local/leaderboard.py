@@ -31,6 +31,7 @@ class MinerLine:
     weight: float  # as last set on chain by the first validator
     incentive: float  # last epoch
     emission: float  # alpha earned over the epochs of this run
+    unverified: int = 0  # sampled records nobody could check (gone, not of their source's shape): never paid
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,8 @@ def _short(key: str) -> str:
 
 def miners_table(summary: Summary) -> Table:
     table = Table(title="miners (as judged by validator1; emission from the chain)", title_justify="left")
-    columns = ("miner", "uid", "domains", "stored", "accepted", "shared", "rejected (top reasons)", "value",
-               "credibility", "score", "weight", "incentive", "emission α (run)")
+    columns = ("miner", "uid", "domains", "stored", "accepted", "shared", "rejected (top reasons)", "unverified",
+               "value", "credibility", "score", "weight", "incentive", "emission α (run)")
     for column in columns:
         table.add_column(column, justify="left" if column in ("miner", "domains", "rejected (top reasons)")
                          else "right")
@@ -101,8 +102,8 @@ def miners_table(summary: Summary) -> Table:
         reasons = ", ".join(f"{reason} {n:,}" for reason, n in m.top_reasons)
         rejected = f"{m.rejected:,}" + (f" ({reasons})" if reasons else "")
         table.add_row(m.name, _uid(m.uid), ", ".join(m.domains), f"{m.stored:,}", f"{m.accepted:,}",
-                      f"{m.shared:,}", rejected, f"{m.value:.2f}", f"{m.credibility:.3f}", f"{m.score:.4f}",
-                      f"{m.weight:.3f}", f"{m.incentive:.3f}", f"{m.emission:,.2f}")
+                      f"{m.shared:,}", rejected, f"{m.unverified:,}", f"{m.value:.2f}", f"{m.credibility:.3f}",
+                      f"{m.score:.4f}", f"{m.weight:.3f}", f"{m.incentive:.3f}", f"{m.emission:,.2f}")
     return table
 
 

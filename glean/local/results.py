@@ -135,7 +135,8 @@ def _miner_line(net: LocalNetwork, role: Role, state: SubnetState, board: _Board
         top_reasons=board.reasons.get(uid, Counter()).most_common(TOP_REASONS) if uid is not None else [],
         value=row.value_total if row else 0.0, credibility=row.credibility if row else 0.0,
         score=row.score if row else 0.0, weight=board.weights.get(uid, 0.0) if uid is not None else 0.0,
-        incentive=neuron.incentive if neuron else 0.0, emission=totals.get(hotkey, 0.0))
+        incentive=neuron.incentive if neuron else 0.0, emission=totals.get(hotkey, 0.0),
+        unverified=row.verify_unverified if row else 0)
 
 
 def _validator_line(net: LocalNetwork, role: Role, state: SubnetState, totals: Counter[str]) -> ValidatorLine:

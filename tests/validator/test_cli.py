@@ -17,7 +17,8 @@ def _seed(data_dir) -> None:
     store = ValidatorStore.open(database_url(GleanConfig(data_dir=data_dir)))
     store.sync_miners({4: HOTKEY, 5: "5Other"}, 0.1)
     store.commit_miner(MinerCommit(uid=4, hotkey=HOTKEY, step=1, validator_hotkey="v", credibility=0.42, score=0.3,
-                                   step_score=0.3, rejected=Counter({("d", "quality:gopher_stop_words"): 3})))
+                                   step_score=0.3, rejected=Counter({("d", "quality:gopher_stop_words"): 3}),
+                                   verification=Counter({"pass": 7, "fail": 1, "unverified": 2, "unknown": 3})))
     store.close()
 
 
@@ -26,6 +27,7 @@ def test_status_prints_the_leaderboard(tmp_path, capsys):
     assert main(["--data-dir", str(tmp_path), "validator", "status"]) == 0
     out = capsys.readouterr().out
     assert "leaderboard" in out and "5F1tEa" in out and "0.420" in out and "quality:gopher_stop_words" in out
+    assert "7/1/2/3" in out  # checks: pass / fail / unverified / unknown
 
 
 def test_status_json_has_one_entry_per_miner(tmp_path, capsys):
@@ -35,6 +37,7 @@ def test_status_json_has_one_entry_per_miner(tmp_path, capsys):
     by_uid = {m["uid"]: m for m in data["miners"]}
     assert set(by_uid) == {4, 5}
     assert by_uid[4]["top_reason"] == "quality:gopher_stop_words" and by_uid[4]["weight"] == 1.0
+    assert by_uid[4]["verify_unverified"] == 2
 
 
 def test_run_without_registration_says_how_to_register(tmp_path, capsys, monkeypatch):

@@ -146,7 +146,7 @@ async def test_metrics_and_api_report_the_step(tmp_path, web):
                 await v.close()
     assert f"glean_validator_records_accepted_total{{domain=\"{DOMAIN}\"}} {len(records)}.0" in metrics
     assert 'glean_validator_verifications_total{outcome="pass"}' in metrics
-    assert board[0]["accepted"] == len(records)
+    assert board[0]["accepted"] == len(records) and board[0]["verify_unverified"] == 0
 
 
 async def test_weights_errors_are_retried_not_fatal(tmp_path, web):

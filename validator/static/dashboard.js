@@ -40,7 +40,9 @@ function renderLeaderboard(rows, chain) {
     const n = neurons.get(r.uid) || {};
     const top = r.top_reason ? `${r.top_reason} (${int(r.top_reason_count)})` : "-";
     const cells = [[r.uid, ""], [short(r.hotkey), ""], [int(r.accepted), "num"], [int(r.shared), "num"],
-                   [int(r.rejected), "num"], [top, ""], [num(r.value_total, 2), "num"], [num(r.credibility, 3), "num"],
+                   [int(r.rejected), "num"], [top, ""], [num(r.value_total, 2), "num"],
+                   [[r.verify_pass, r.verify_fail, r.verify_unverified, r.verify_unknown].map(int).join(" / "), "num"],
+                   [num(r.credibility, 3), "num"],
                    [num(r.score, 5), "num"], [num(r.weight, 3), "num"], [num(n.incentive, 3), "num"],
                    [num(n.emission, 2), "num"]];
     const tr = document.createElement("tr");
