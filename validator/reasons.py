@@ -18,6 +18,7 @@ TOO_MANY_RECORDS = "too_many_records"
 BAD_CURSOR = "bad_cursor"
 WRONG_HOTKEY = "wrong_hotkey"
 PROTOCOL_MISMATCH = "protocol_mismatch"  # the miner speaks another glean protocol version (HTTP 426)
+PRIVATE_ADDRESS = "private_address"  # the miner announces a loopback/private/metadata address (not on a LocalChain)
 
 # -- one record of a page (the cheap rungs: validator/ladder.py) ----------------------------------------------------
 SCHEMA = "schema"
@@ -36,7 +37,7 @@ LOW = "low"  # a failed stage that names no rule
 # The Record validators' error types (schemas.record) counted under their own name, the first that applies in this
 # order; any other schema error counts as SCHEMA.
 SCHEMA_REASONS = (record_schema.HASH_MISMATCH, record_schema.URI_NOT_CANONICAL, record_schema.TEXT_NOT_NORMALISED,
-                  record_schema.FUTURE_TIMESTAMP)
+                  record_schema.FUTURE_TIMESTAMP, record_schema.PUBLISHED_AFTER_FETCHED)
 
 # -- novelty and verification (validator/step.py, validator/store) -------------------------------------------------
 DUPLICATE = "duplicate"  # also the stem of "duplicate:<kind>" (exact, folded, near)

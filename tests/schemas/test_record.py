@@ -57,6 +57,20 @@ def test_future_timestamp_is_rejected():
     assert "in the future" in _error_of(fetched_at=datetime.now(UTC) + timedelta(days=1))
 
 
+def test_published_after_fetched_is_rejected_with_its_own_error_type():
+    fetched = datetime.now(UTC) - timedelta(days=30)
+    with pytest.raises(ValidationError) as info:
+        Record(**_good(fetched_at=fetched, published_at=fetched + timedelta(days=1)))
+    assert [e["type"] for e in info.value.errors()] == ["published_after_fetched"]
+    assert "after fetched_at" in str(info.value)
+
+
+def test_published_at_up_to_the_clock_skew_after_fetching_is_accepted():
+    fetched = datetime.now(UTC) - timedelta(days=30)
+    assert Record(**_good(fetched_at=fetched, published_at=fetched + timedelta(minutes=4))).published_at
+    assert Record(**_good(fetched_at=fetched, published_at=fetched - timedelta(days=400))).published_at
+
+
 def test_naive_timestamp_is_rejected():
     assert "timezone-aware" in _error_of(published_at=datetime(2024, 1, 1))
 

@@ -66,6 +66,7 @@ CASES = [
     ("fineweb_short_lines", GOOD + "\n" + _lines(20, lambda i: f"Item number {i} here."), {}),
     ("fineweb_dup_line_chars", GOOD + "\n" + SENTENCES[3], {}),
     ("fineweb_list_ratio", GOOD + "\n" + _lines(100, lambda i: "Yes"), {}),
+    ("mixed_script_words", GOOD.replace("a", "\u0430").replace("o", "\u03bf"), {}),  # Cyrillic а, Greek ο
     ("language", "Der Fluss hat das Tal über Jahrtausende geformt, und die Stadt wuchs an seinen Ufern. Die Bauern "
                  "brachten ihr Getreide zur Mühle, die an der Biegung stand, wo das Wasser schnell und tief floss. "
                  "Im Frühjahr hob der schmelzende Schnee den Wasserstand, und die Wiesen standen wochenlang unter "
@@ -92,8 +93,11 @@ def test_every_rule_has_a_table_case() -> None:
     assert {s.name for s in report.signals} == covered
 
 
-@pytest.mark.parametrize(("rule", "text", "overrides"), [c for c in CASES if not c[2] and c[0] != "language"],
-                         ids=[c[0] for c in CASES if not c[2] and c[0] != "language"])
+_OURS_ONLY = ("language", "mixed_script_words")  # rules datatrove does not have
+
+
+@pytest.mark.parametrize(("rule", "text", "overrides"), [c for c in CASES if not c[2] and c[0] not in _OURS_ONLY],
+                         ids=[c[0] for c in CASES if not c[2] and c[0] not in _OURS_ONLY])
 def test_table_case_verdicts_agree_with_datatrove(rule: str, text: str, overrides: dict) -> None:
     expected = datatrove_verdicts(text, datatrove_filters())
     report = assess_quality(text, SPEC, ["en"])
@@ -247,3 +251,35 @@ def test_line_and_paragraph_splits_equal_the_regular_expressions() -> None:
         text = "".join(rng.choice(["a", "bc", " ", "\n", "\n\n", "\n\n\n"]) for _ in range(rng.randint(0, 12)))
         assert _split_runs(text, 1) == re.split(r"\n+", text), repr(text)
         assert _split_runs(text, 2) == re.split(r"\n{2,}", text), repr(text)
+
+
+# ---- words mixing scripts --------------------------------------------------------------------------------------
+
+RUSSIAN = """Река веками формировала долину, и город вырос на её берегах. Крестьяне везли зерно на мельницу.
+Мельница стояла у излучины, где вода текла быстро и глубоко. Весной тающий снег поднимал уровень воды.
+Луга стояли под водой неделями, и люди научились строить дома на возвышенности, подальше от полей.
+Позже вдоль северной стороны долины проложили железную дорогу, и город стал рынком для всего края.
+Сегодня в старой мельнице музей, и посетители видят, как колесо когда-то вращало тяжёлые жернова."""
+GREEK = """Ο ποταμός διαμόρφωσε την κοιλάδα για χιλιάδες χρόνια, και η πόλη μεγάλωσε στις όχθες του.
+Οι αγρότες έφερναν το σιτάρι τους στον μύλο που βρισκόταν στη στροφή, όπου το νερό έτρεχε γρήγορα.
+Την άνοιξη το λιωμένο χιόνι ανέβαζε τη στάθμη του νερού και τα λιβάδια πλημμύριζαν για εβδομάδες.
+Σήμερα ο παλιός μύλος είναι μουσείο, και οι επισκέπτες βλέπουν πώς γύριζε κάποτε ο τροχός."""
+
+
+def test_a_copy_disguised_with_look_alike_letters_falls_below_min_quality() -> None:
+    report = assess_quality(GOOD.replace("a", "\u0430").replace("e", "\u0435"), SPEC, ["en"])
+    assert _signal(report, "mixed_script_words").value > 0.5
+    assert not report.passed and report.reason == "quality:mixed_script_words"
+
+
+@pytest.mark.parametrize("text", [RUSSIAN, GREEK], ids=["russian", "greek"])
+def test_text_written_in_its_own_script_is_not_penalised(text: str) -> None:
+    report = assess_quality(text, SPEC.model_copy(update={"min_words": 10}), ["ru", "el"])
+    assert _signal(report, "mixed_script_words").passed and _signal(report, "mixed_script_words").value == 0.0
+
+
+def test_hyphenated_names_units_and_code_identifiers_are_not_mixed_scripts() -> None:
+    text = GOOD + ("\nThe Wi\u2011Fi router and the Wi-Fi card use the config_value of my_module.get_α(), "
+                   "which returns the α-helix length in μm and the β-sheet count of the Δ-model.")
+    signal = _signal(assess_quality(text, SPEC, ["en"]), "mixed_script_words")
+    assert signal.passed and signal.value <= k.MAX_MIXED_SCRIPT_WORDS

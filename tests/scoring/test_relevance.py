@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 import re
 
@@ -40,10 +41,29 @@ def test_score_is_in_unit_interval_and_deterministic() -> None:
     assert a == assess_relevance("Python asyncio", ON_TOPIC, SPEC)
 
 
-def test_title_counts_more_than_the_same_term_in_the_body() -> None:
-    body_only = assess_relevance("", OFF_TOPIC + " It was written in Python.", SPEC).score
-    in_title = assess_relevance("Python", OFF_TOPIC, SPEC).score
-    assert in_title > body_only > 0
+def test_a_title_the_body_supports_adds_to_its_score() -> None:
+    body_only = assess_relevance("", ON_TOPIC, SPEC).score
+    titled = assess_relevance("Python asyncio and type hints", ON_TOPIC, SPEC).score
+    assert titled > body_only > 0
+
+
+def test_a_title_stuffed_with_domain_terms_cannot_make_an_off_topic_text_relevant() -> None:
+    # one of each term (no stuffing rule fires): before the cap this scored 0.99 over a text about a river
+    title = "Python asyncio module package: the standard library and type hints"
+    for body in (OFF_TOPIC, OFF_TOPIC + " The miller kept his accounts in a ledger."):
+        report = assess_relevance(title, body, SPEC)
+        assert (report.passed, report.reason) == (False, "relevance:below_min")
+        assert report.score == assess_relevance("", body, SPEC).score < SPEC.min_score
+
+
+def test_the_title_adds_at_most_the_bodys_own_credit() -> None:
+    from scoring import constants as k
+    body = OFF_TOPIC + " Python " * 3
+    plain = assess_relevance("", body, SPEC)
+    titled = assess_relevance("Python asyncio module package: the standard library and type hints", body, SPEC)
+    raw = -k.RELEVANCE_SCALE * math.log(1 - plain.score)
+    assert titled.score == pytest.approx(1 - math.exp(-raw * (1 + k.RELEVANCE_TITLE_MAX_SHARE) / k.RELEVANCE_SCALE),
+                                         abs=1e-5)
 
 
 def test_repeating_one_keyword_saturates() -> None:

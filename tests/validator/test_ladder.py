@@ -74,6 +74,13 @@ def test_a_non_canonical_uri_is_rejected(good, catalog):
     assert _judge(_page(items, 11), catalog).rejected == {(DOMAIN, "uri_not_canonical"): 1}
 
 
+def test_a_record_published_after_it_was_fetched_is_rejected_for_it(good, catalog):
+    items = _items(good[:1])
+    items[0]["record"]["fetched_at"] = "2025-01-01T00:00:00Z"
+    items[0]["record"]["published_at"] = "2025-01-02T00:00:00Z"  # claimed fresh: a date the page could not show
+    assert _judge(_page(items, 11), catalog).rejected == {(DOMAIN, "published_after_fetched"): 1}
+
+
 def test_a_record_with_unknown_fields_is_a_schema_rejection(good, catalog):
     items = _items(good[:1])
     items[0]["record"]["score"] = 1.0
