@@ -43,8 +43,8 @@ SEED_BLOCK_WAIT_BLOCKS = 2.0
 # (small edits since the scrape), below FAIL it is different text (fabricated); in between the page changed too much
 # to judge, which is "unknown" and never counts against the miner.
 VERIFY_SHINGLE = 5
-VERIFY_PASS_SIMILARITY = 0.8   # scoring.similarity; = the near-duplicate Jaccard; 5-7% spins measure 0.39-0.79
-VERIFY_FAIL_SIMILARITY = 0.25  # unrelated pages measure <= 0.005 (p99); docs/scoring.md "Verification bands"
+VERIFY_PASS_SIMILARITY = 0.8   # scoring.similarity; = the near-duplicate Jaccard; 5-7% spins measure 0.46-0.79
+VERIFY_FAIL_SIMILARITY = 0.25  # unrelated pages measure <= 0.03; docs/scoring.md "Verification bands"
 FETCH_TIMEOUT = 10.0
 FETCH_MAX_BYTES = 5 * 1024 * 1024
 # Re-fetches in flight at once over all miners of a step.
