@@ -4,6 +4,7 @@ bytes (wire and decompressed) and records, so a hostile miner cannot exhaust mem
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import logging
 import time
@@ -16,6 +17,7 @@ from schemas.errors import ProtocolError
 from schemas.index import MinerIndex
 from schemas.protocol import API_PREFIX, PROTOCOL_HEADER, ErrorResponse, HealthResponse, RecordsRequest
 from schemas.version import PROTOCOL_VERSION, package_version
+from scrapers.address import refusal
 from scrapers.decode import BadEncoding, BodyTooLarge, read_bounded
 from validator import constants as K
 from validator import reasons as R
@@ -50,6 +52,18 @@ def axon_url(axon: str) -> str:
     return f"http://{host}:{port}"
 
 
+def _check_public(axon: str) -> None:
+    """MinerError(private_address) unless the axon's host is a public IP address."""
+    host = axon.rpartition(":")[0].strip("[]")
+    try:
+        why = refusal(ipaddress.ip_address(host))
+    except ValueError:
+        why = "not an IP address"
+    if why:
+        raise MinerError(f"the miner announces {axon}, which is not a public address ({why}); validators on a "
+                         "network only pull from public addresses", reason=R.PRIVATE_ADDRESS)
+
+
 async def read_capped(response: httpx.Response, cap: int) -> bytes:
     """The decoded body, streamed; raises MinerError(too_large) as soon as wire or decoded bytes pass `cap`."""
     try:
@@ -63,9 +77,13 @@ async def read_capped(response: httpx.Response, cap: int) -> bytes:
 class MinerClient:
     """One shared connection pool; every call signs for the miner's hotkey and is bounded by a deadline."""
 
-    def __init__(self, signer, *, http: httpx.AsyncClient | None = None, attempts: int = K.REQUEST_ATTEMPTS) -> None:
+    def __init__(self, signer, *, http: httpx.AsyncClient | None = None, attempts: int = K.REQUEST_ATTEMPTS,
+                 allow_private: bool = False) -> None:
         self.signer = signer
         self.attempts = attempts
+        # Outside local mode a miner may only be reached at a public address: an axon announcing 127.0.0.1, a
+        # private network or a cloud metadata service would turn the validator into the miner's proxy.
+        self.allow_private = allow_private
         self._own_http = http is None
         self.http = http or httpx.AsyncClient(
             timeout=httpx.Timeout(K.READ_TIMEOUT, connect=K.CONNECT_TIMEOUT),
@@ -98,6 +116,8 @@ class MinerClient:
     async def _call(self, method: str, axon: str, path: str, hotkey: str | None, payload: bytes | None,
                     cap: int, deadline: float | None) -> bytes:
         url = axon_url(axon) + API_PREFIX + path
+        if not self.allow_private:
+            _check_public(axon)
         last: MinerError | None = None
         for attempt in range(self.attempts):
             remaining = _remaining(deadline)

@@ -55,7 +55,7 @@ class Validator:
         self.metrics = ValidatorMetrics()
         self.store = ValidatorStore.open(database_url(config))
         self.corpus = Corpus(self.store, state_dir(config) / SNAPSHOT_FILE)
-        self.client = MinerClient(wallet.hotkey)
+        self.client = MinerClient(wallet.hotkey, allow_private=config.chain.kind == "local")
         # Re-fetches may reach loopback/private addresses only on the LocalChain (local mode), never on a network.
         self.verifier = Verifier(catalog, fetch=fetch, allow_private=config.chain.kind == "local")
         self.ladder = Ladder(catalog, config.validator.ladder_processes)

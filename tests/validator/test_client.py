@@ -39,7 +39,7 @@ def server():
 
 @pytest.fixture
 async def client():
-    c = MinerClient(VALIDATOR)
+    c = MinerClient(VALIDATOR, allow_private=True)  # the test miners listen on loopback (local mode)
     yield c
     await c.aclose()
 
@@ -172,3 +172,20 @@ async def test_a_miner_on_a_newer_protocol_is_the_validators_failure(server, cli
         await client.index(server.axon, MINER)
     assert info.value.reason == VALIDATOR_ERROR and "upgrade this validator" in info.value.message
     assert f"protocol {PROTOCOL_VERSION + 1}" in info.value.hint
+
+
+@pytest.mark.parametrize("axon", ["127.0.0.1:8091", "10.0.0.7:8091", "169.254.169.254:80", "[::1]:8091",
+                                  "[::ffff:192.168.1.2]:8091", "0.0.0.0:8091"])
+async def test_outside_local_mode_a_miner_at_a_private_address_is_never_contacted(server, axon):
+    server.routes["/v1/index"] = answer_json(_index(), compress=True)
+    network = MinerClient(VALIDATOR)  # the default: a validator on a real network
+    try:
+        with pytest.raises(MinerError) as info:
+            await network.index(axon, MINER)
+        with pytest.raises(MinerError):  # the test's own loopback miner too
+            await network.index(server.axon, MINER)
+    finally:
+        await network.aclose()
+    assert info.value.reason == "private_address" and axon in info.value.message
+    assert server.requests == []
+
