@@ -88,3 +88,15 @@ async def test_checks_not_done_in_time_are_unknown(web, records, catalog):
     web.add_fault(status=200, delay=5.0, path_prefix="/site/")
     [check] = await Verifier(catalog, allow_private=True).check_all(records[:1], 0.3)
     assert (check.outcome, check.reason) == ("unknown", "validator_timeout")
+
+
+async def test_a_robots_txt_answering_5xx_makes_the_host_unknown_not_unverified(web, records, catalog):
+    from scrapers.robots import forget_robots
+
+    forget_robots()
+    web.add_fault(status=503, path_prefix="/robots.txt")
+    try:
+        checks = await Verifier(catalog, allow_private=True).check_all(records[:2], 30)
+    finally:
+        forget_robots()  # the cached failure must not outlive the test
+    assert {(c.outcome, c.reason) for c in checks} == {("unknown", "unavailable:robots_unavailable")}
