@@ -29,7 +29,7 @@ async def test_background_refresh_sees_a_new_validator_and_stops_on_request(tmp_
         gate = ValidatorGate(chain, min_stake=0.0, refresh_seconds=0.05)
         task = asyncio.create_task(gate.run(stop))
         late = await registered(chain, "late-validator", stake=3.0)
-        for _ in range(100):
+        for _ in range(600):  # bounded (30 s): a refresh every 50 ms, however busy the machine
             if gate.state is not None and gate.is_validator(late.hotkey.ss58_address):
                 break
             await asyncio.sleep(0.05)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import httpx
 import pytest
@@ -22,6 +23,14 @@ def _value_by_miner(v: Validator) -> dict[int, float]:
     with v.store.engine.connect() as conn:
         rows = conn.execute(sa.text("SELECT miner_uid, SUM(value) FROM validator_accepted GROUP BY miner_uid"))
         return {int(uid): float(total) for uid, total in rows}
+
+
+async def _until(condition, timeout: float = 60.0) -> None:
+    """Wait until `condition()` holds (checked every 50 ms), at most `timeout` seconds (a busy machine is slow)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)
 
 
 async def _uid(net, hotkey: str) -> int:
@@ -196,9 +205,9 @@ async def test_run_stops_when_asked(tmp_path, web):
         v = _validator(net, step_seconds=0.5)
         stop = asyncio.Event()
         task = asyncio.create_task(v.run(stop=stop))
-        await asyncio.sleep(1.0)
+        await _until(lambda: int(v.store.get_state("step", 0)) >= 1 or task.done())
         stop.set()
-        await asyncio.wait_for(task, 10)
+        await asyncio.wait_for(task, 30)
     assert int(v.store.get_state("step", 0)) >= 1
 
 
@@ -223,12 +232,9 @@ async def test_the_running_validator_publishes_on_its_interval(tmp_path, web):
             v = _validator(net, step_seconds=0.5, publish_interval_seconds=0.5)
             stop = asyncio.Event()
             task = asyncio.create_task(v.run(stop=stop))
-            for _ in range(200):
-                if v.store.get_state("last_release"):
-                    break
-                await asyncio.sleep(0.05)
+            await _until(lambda: v.store.get_state("last_release") or task.done())
             stop.set()
-            await asyncio.wait_for(task, 20)
+            await asyncio.wait_for(task, 30)
             release = v.store.get_state("last_release")
             commitment = (await net.chain.state()).by_hotkey(v.hotkey).commitment
     assert release["rows_by_domain"] == {DOMAIN: len(records)} and commitment == release["location"]
