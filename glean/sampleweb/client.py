@@ -39,6 +39,9 @@ class SampleWebClient:
     def delete(self, key: str) -> dict[str, Any]:
         return self._call("POST", "/delete", {"key": key})
 
+    def publish_wiki_page(self, title: str, text: str, namespace: int) -> dict[str, Any]:
+        return self._call("POST", "/wiki", {"title": title, "text": text, "namespace": namespace})
+
     def add_fault(self, **fields: Any) -> dict[str, Any]:
         return self._call("POST", "/faults", fields)
 

@@ -44,6 +44,14 @@ WIKI_DEFAULT_LIMIT = 10  # MediaWiki's default for cmlimit/srlimit
 WIKI_EXTRACTS_WHOLE_PAGE_LIMIT = 1  # TextExtracts returns one whole-page extract per request
 WIKI_EXTRACTS_INTRO_LIMIT = 20  # ... and up to 20 intro-only extracts
 WIKI_MAX_TITLES = 50  # titles=/pageids= per request for ordinary clients
+# Namespaces by title prefix (case-folded), as MediaWiki numbers them: the built-in ones, Wikipedia's Draft, and the
+# German alias of User ("Benutzer", as on a localised wiki: glean's own prefix list does not know it, so only the
+# `ns` of the API's answer tells that such a page is no article). Pages users publish live in these namespaces.
+WIKI_NAMESPACES = {"talk": 1, "user": 2, "user talk": 3, "benutzer": 2, "project": 4, "wikipedia": 4, "file": 6,
+                   "mediawiki": 8, "template": 10, "help": 12, "category": 14, "draft": 118, "draft talk": 119}
+WIKI_ARTICLE_NAMESPACE = 0  # articles come from the corpus; users publish only in the other namespaces
+AREA_USER_PAGES = "user-pages"  # the area of pages users published on the wiki (no site folder, no category)
+USER_PAGE_ID_BASE = 90_000  # page ids of published pages: base + order of publication
 
 # StackExchange 2.3 emulation.
 SE_TAGS = {AREA_LANGUAGE: "language-reference", AREA_STDLIB: "standard-library"}

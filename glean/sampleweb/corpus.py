@@ -89,6 +89,7 @@ class Article:
     published_at: datetime | None = None
     modified_at: datetime | None = None
     revision: int = 1
+    namespace: int = 0  # the wiki namespace (0: an article; pages users publish live in others)
 
     @property
     def words(self) -> int:

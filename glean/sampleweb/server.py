@@ -33,7 +33,7 @@ from glean.sampleweb.handler import CONTROL_PREFIX, handler_class
 from glean.sampleweb.reply import Reply
 from glean.sampleweb.stackexchange import StackExchangeApi, qa_articles, question_page
 from glean.sampleweb.state import SiteState, Snapshot
-from schemas.errors import GleanError
+from schemas.errors import ConfigError, GleanError
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,12 @@ class SampleWeb:
 
     def delete(self, key: str) -> None:
         self.state.delete(key)
+
+    def publish_wiki_page(self, title: str, text: str, namespace: int) -> str:
+        """Publish a page on the wiki as any of its users could (`User:Name/Page` in namespace 2, `Draft:Page` in
+        118); it is served by title and id with that `ns`, never listed. Returns its /wiki/ URL."""
+        article = self.state.publish_wiki_page(mediawiki.normalize_title(title), text, namespace)
+        return mediawiki.wiki_url(article, self.base_url)
 
     def add_fault(self, **fields: Any) -> Fault:
         """Install a fault rule, e.g. add_fault(status=503, user_agent="glean-validator", path_prefix="/site/")."""
@@ -205,6 +211,12 @@ class SampleWeb:
             if method == "POST" and name == "delete":
                 self.delete(str(body.get("key", "")))
                 return Reply.json({"deleted": body.get("key")})
+            if method == "POST" and name == "wiki":
+                namespace = body.get("namespace")
+                if type(namespace) is not int:
+                    raise ConfigError("`namespace` must be an integer", hint="e.g. 2 for User:, 118 for Draft:")
+                url = self.publish_wiki_page(str(body.get("title", "")), str(body.get("text", "")), namespace)
+                return Reply.json({"url": url})
             if method == "POST" and name == "faults":
                 return Reply.json(self.state.add_fault(Fault.from_dict(body)).to_dict())
             if method == "DELETE" and (name == "faults" or name.startswith("faults/")):

@@ -10,13 +10,20 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from glean.sampleweb.constants import AREA_LANGUAGE, AREA_STDLIB
+from glean.sampleweb.constants import (
+    AREA_LANGUAGE,
+    AREA_STDLIB,
+    AREA_USER_PAGES,
+    USER_PAGE_ID_BASE,
+    WIKI_ARTICLE_NAMESPACE,
+    WIKI_NAMESPACES,
+)
 from glean.sampleweb.corpus import Article, Block, articles_by_area, dated, parse_text, source_articles
 from glean.sampleweb.faults import Fault
 from glean.sampleweb.lowquality import digest_articles, private_articles
@@ -44,6 +51,8 @@ class Snapshot:
 
     articles: Mapping[str, Article]  # by key, in the stable order
     version: int
+    # wiki pages users published, by title
+    user_pages: Mapping[str, Article] = field(default_factory=lambda: MappingProxyType({}))
 
     def in_area(self, area: str) -> list[Article]:
         return [a for a in self.articles.values() if a.area == area]
@@ -68,6 +77,7 @@ class SiteState:
         self.anchor = hour_floor(anchor or _parse_time(saved.get("anchor")) or utcnow())
         self._original = {a.key: a for a in build_articles(self.anchor)}
         self._articles: Mapping[str, Article] = MappingProxyType(dict(self._original))
+        self._user_pages: Mapping[str, Article] = MappingProxyType({})
         self._log: list[dict[str, Any]] = []
         self._faults: list[Fault] = []
         self._next_fault_id = 1
@@ -82,7 +92,7 @@ class SiteState:
 
     def snapshot(self) -> Snapshot:
         with self._lock:
-            return Snapshot(self._articles, self.version)
+            return Snapshot(self._articles, self.version, self._user_pages)
 
     def faults(self) -> list[Fault]:
         with self._lock:
@@ -114,16 +124,39 @@ class SiteState:
         self._apply({"op": "delete", "key": key, "at": _now_iso()})
         self._save()
 
+    def publish_wiki_page(self, title: str, text: str, namespace: int) -> Article:
+        """A page a wiki user wrote (anyone may create a `User:` or `Draft:` page): served by the wiki's API and
+        /wiki/<Title> with its namespace, never listed in a category or on the site."""
+        self._check_publish(title, namespace)
+        article = self._apply({"op": "publish", "key": title, "text": text, "namespace": namespace,
+                               "at": _now_iso()})
+        self._save()
+        return article
+
+    def _check_publish(self, title: str, namespace: int) -> None:
+        prefix, sep, rest = title.partition(":")
+        named = WIKI_NAMESPACES.get(" ".join(prefix.replace("_", " ").split()).casefold()) if sep else None
+        if namespace == WIKI_ARTICLE_NAMESPACE or namespace not in WIKI_NAMESPACES.values():
+            raise ConfigError(f"cannot publish {title!r} in namespace {namespace}",
+                              hint=f"publish in a user-writable namespace ({sorted(set(WIKI_NAMESPACES.values()))}); "
+                                   "articles come from the corpus: edit one with edit()")
+        if named != namespace or not rest.strip():
+            raise ConfigError(f"title {title!r} is not a page of namespace {namespace}",
+                              hint="write the namespace's prefix and a page name, e.g. 'User:Name/Page' for 2")
+
     def reset(self) -> None:
-        """Undo every edit and deletion and clear the fault rules."""
+        """Undo every edit, deletion and published page and clear the fault rules."""
         with self._lock:
             self._articles = MappingProxyType(dict(self._original))
+            self._user_pages = MappingProxyType({})
             self._log.clear()
             self._faults.clear()
             self.version += 1
         self._save()
 
     def _apply(self, entry: Mapping[str, Any]) -> Article:
+        if entry["op"] == "publish":
+            return self._apply_publish(entry)
         key = entry["key"]
         with self._lock:
             current = dict(self._articles)
@@ -139,6 +172,23 @@ class SiteState:
                 article = article.with_blocks(blocks, _parse_time(entry["at"]) or utcnow())
                 current[key] = article
             self._articles = MappingProxyType(current)
+            self._log.append(dict(entry))
+            self.version += 1
+        return article
+
+    def _apply_publish(self, entry: Mapping[str, Any]) -> Article:
+        title, at = entry["key"], _parse_time(entry["at"]) or utcnow()
+        with self._lock:
+            pages = dict(self._user_pages)
+            if title in pages:
+                article = pages[title].with_blocks(parse_text(entry["text"]), at)
+            else:
+                article = Article(key=f"{AREA_USER_PAGES}/{title}", area=AREA_USER_PAGES, slug=title, title=title,
+                                  blocks=tuple(parse_text(entry["text"])), page_id=USER_PAGE_ID_BASE + len(pages),
+                                  origin="published by a wiki user", published_at=at, modified_at=at,
+                                  namespace=int(entry["namespace"]))
+            pages[title] = article
+            self._user_pages = MappingProxyType(pages)
             self._log.append(dict(entry))
             self.version += 1
         return article

@@ -14,6 +14,6 @@ props, `api` the actions.
 """
 
 from glean.sampleweb.mediawiki.api import api
-from glean.sampleweb.mediawiki.pages import article_html, find_by_path_title, wikitext
+from glean.sampleweb.mediawiki.pages import article_html, find_by_path_title, normalize_title, wiki_url, wikitext
 
-__all__ = ["api", "article_html", "find_by_path_title", "wikitext"]
+__all__ = ["api", "article_html", "find_by_path_title", "normalize_title", "wiki_url", "wikitext"]

@@ -6,16 +6,16 @@ from collections.abc import Callable, Mapping
 from html import escape
 from typing import Any
 
-from glean.sampleweb.constants import WIKI_CATEGORY
 from glean.sampleweb.corpus import Article
 from glean.sampleweb.mediawiki.lists import LIST_CODES, list_item, page_list, rc_window, recent_changes, search, window
 from glean.sampleweb.mediawiki.pages import (
     GENERATOR,
     SITENAME,
+    category_of,
     normalize_title,
     parser_html,
     revid,
-    wiki_articles,
+    wiki_pages,
     wiki_title,
     wikitext,
 )
@@ -99,13 +99,13 @@ def _parse_target(p: Params, snap: Snapshot) -> Article:
     """The article `page=` or `pageid=` names."""
     if p.get("pageid"):
         pid = p.integer("pageid")
-        article = snap.by_page_id(pid) if pid is not None else None
-        if article is None or article.area not in WIKI_CATEGORY:
+        article = next((a for a in wiki_pages(snap) if a.page_id == pid), None)
+        if article is None:
             raise ApiError("nosuchpageid", f"There is no page with ID {p.get('pageid')}.")
         return article
     if p.get("page"):
         title = normalize_title(p.get("page") or "")
-        article = next((a for a in wiki_articles(snap) if wiki_title(a) == title), None)
+        article = next((a for a in wiki_pages(snap) if wiki_title(a) == title), None)
         if article is None:
             raise ApiError("missingtitle", "The page you specified doesn't exist.")
         return article
@@ -129,8 +129,9 @@ def _parse(p: Params, snap: Snapshot, base_url: str) -> dict[str, Any]:
     if "displaytitle" in props:
         out["displaytitle"] = escape(wiki_title(article))
     if "categories" in props:
-        name = WIKI_CATEGORY[article.area].split(":", 1)[1].replace(" ", "_")
-        out["categories"] = [{"sortkey": "", "category" if is_fv2 else "*": name}]
+        category = category_of(article)
+        names = [category.split(":", 1)[1].replace(" ", "_")] if category else []
+        out["categories"] = [{"sortkey": "", "category" if is_fv2 else "*": name} for name in names]
     if "wikitext" in props:
         out["wikitext"] = wrap(wikitext(article))
     return {"parse": out}

@@ -7,7 +7,7 @@ from datetime import datetime
 from html import escape
 from urllib.parse import quote
 
-from glean.sampleweb.constants import WIKI_CATEGORY
+from glean.sampleweb.constants import WIKI_ARTICLE_NAMESPACE, WIKI_CATEGORY, WIKI_NAMESPACES
 from glean.sampleweb.corpus import Article, Block
 from glean.sampleweb.reply import Reply
 from glean.sampleweb.site import body_html
@@ -30,9 +30,21 @@ def wiki_url(article: Article, base_url: str) -> str:
 
 
 def normalize_title(raw: str) -> str:
-    """A title as MediaWiki normalises it: underscores to spaces, whitespace collapsed, first letter upper."""
+    """A title as MediaWiki normalises it: underscores to spaces, whitespace collapsed, first letter upper (of the
+    namespace prefix and of the page name: "user:farmer/x" is "User:Farmer/x")."""
     title = " ".join(raw.replace("_", " ").split())
+    prefix, sep, rest = title.partition(":")
+    if sep and prefix.casefold() in WIKI_NAMESPACES and rest.strip():
+        rest = rest.strip()
+        return f"{prefix[:1].upper()}{prefix[1:].lower()}:{rest[:1].upper()}{rest[1:]}"
     return title[:1].upper() + title[1:]
+
+
+def namespace_of(title: str) -> int:
+    """The namespace a title's prefix names (0, an article, without a known prefix): what the API reports for a
+    page, missing or not."""
+    prefix, sep, _rest = title.partition(":")
+    return WIKI_NAMESPACES.get(prefix.casefold(), WIKI_ARTICLE_NAMESPACE) if sep else WIKI_ARTICLE_NAMESPACE
 
 
 def timestamp(moment: datetime | None) -> str:
@@ -50,6 +62,16 @@ def wiki_articles(snap: Snapshot) -> list[Article]:
     return [a for a in snap.articles.values() if a.area in WIKI_CATEGORY]
 
 
+def wiki_pages(snap: Snapshot) -> list[Article]:
+    """Every page the wiki serves by title or id: its articles and the pages users published."""
+    return wiki_articles(snap) + list(snap.user_pages.values())
+
+
+def category_of(article: Article) -> str | None:
+    """The page's category (None for a page a user published)."""
+    return WIKI_CATEGORY.get(article.area)
+
+
 def wikitext(article: Article) -> str:
     """The article as wikitext, with its category link at the end."""
     parts = []
@@ -64,7 +86,8 @@ def wikitext(article: Article) -> str:
             parts.append("\n".join(f"{bullet} {item}" for item in block.items))
         else:
             parts.append(block.text)
-    parts.append(f"[[{WIKI_CATEGORY[article.area]}]]")
+    if category_of(article):
+        parts.append(f"[[{category_of(article)}]]")
     return "\n\n".join(parts)
 
 
@@ -119,7 +142,9 @@ def parser_html(article: Article) -> str:
 def article_html(article: Article, base_url: str) -> Reply:
     """The /wiki/<Title> page, in the layout of a MediaWiki skin."""
     title = escape(wiki_title(article))
-    category = WIKI_CATEGORY[article.area]
+    category = category_of(article)
+    catlinks = (f'<div id="catlinks" class="catlinks"><a href="/wiki/{quote(category.replace(" ", "_"))}">'
+                f"{escape(category)}</a></div>") if category else ""
     page = ("<!DOCTYPE html>\n<html class=\"client-nojs\" lang=\"en\" dir=\"ltr\">\n<head>\n<meta charset=\"UTF-8\">\n"
             f"<title>{title} - {SITENAME}</title>\n"
             f'<link rel="canonical" href="{escape(wiki_url(article, base_url))}">'
@@ -130,8 +155,7 @@ def article_html(article: Article, base_url: str) -> Reply:
             f'<div id="bodyContent"><div id="siteSub">From {SITENAME}</div>\n'
             f'<div id="mw-content-text" class="mw-body-content"><div class="mw-content-ltr mw-parser-output" '
             f'lang="en" dir="ltr">\n{parser_html(article)}\n</div></div>\n'
-            f'<div id="catlinks" class="catlinks"><a href="/wiki/{quote(category.replace(" ", "_"))}">'
-            f"{escape(category)}</a></div></div></main>\n"
+            f"{catlinks}</div></main>\n"
             f'<footer id="footer"><ul><li id="footer-info-lastmod">This page was last edited on '
             f"{article.modified_at:%d %B %Y}.</li><li>Text from the Python documentation, PSF License.</li></ul>"
             "</footer>\n</body>\n</html>\n")
@@ -141,4 +165,4 @@ def article_html(article: Article, base_url: str) -> Reply:
 def find_by_path_title(snap: Snapshot, path_title: str) -> Article | None:
     """The article a /wiki/<Title> path names (underscores and spaces are the same)."""
     title = normalize_title(path_title)
-    return next((a for a in wiki_articles(snap) if wiki_title(a) == title), None)
+    return next((a for a in wiki_pages(snap) if wiki_title(a) == title), None)

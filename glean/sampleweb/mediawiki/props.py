@@ -6,21 +6,22 @@ from typing import Any
 from urllib.parse import quote
 
 from glean.sampleweb.constants import (
-    WIKI_CATEGORY,
     WIKI_EXTRACTS_INTRO_LIMIT,
     WIKI_EXTRACTS_WHOLE_PAGE_LIMIT,
     WIKI_MAX_TITLES,
 )
 from glean.sampleweb.corpus import Article
 from glean.sampleweb.mediawiki.pages import (
+    category_of,
     html_extract,
     intro,
     limit_text,
+    namespace_of,
     normalize_title,
     plain_extract,
     revid,
     timestamp,
-    wiki_articles,
+    wiki_pages,
     wiki_title,
     wiki_url,
     wikitext,
@@ -33,7 +34,9 @@ def resolve_titles(snap: Snapshot, p: Params) -> tuple[list[Article | dict[str, 
     """Pages named by titles= or pageids= (missing ones as MediaWiki reports them), plus normalizations."""
     found: list[Article | dict[str, Any]] = []
     normalized: list[dict[str, str]] = []
-    by_title = {wiki_title(a): a for a in wiki_articles(snap)}
+    pages = wiki_pages(snap)
+    by_title = {wiki_title(a): a for a in pages}
+    by_id = {a.page_id: a for a in pages}
     titles = p.values("titles")
     ids = p.values("pageids")
     if len(titles) + len(ids) > WIKI_MAX_TITLES:
@@ -43,11 +46,10 @@ def resolve_titles(snap: Snapshot, p: Params) -> tuple[list[Article | dict[str, 
         title = normalize_title(raw)
         if title != raw:
             normalized.append({"from": raw, "to": title})
-        found.append(by_title.get(title) or {"ns": 0, "title": title, "missing": True})
+        found.append(by_title.get(title) or {"ns": namespace_of(title), "title": title, "missing": True})
     for raw in ids:
-        article = snap.by_page_id(int(raw)) if raw.isdigit() else None
-        found.append(article if article and article.area in WIKI_CATEGORY else {"pageid": int(raw) if raw.isdigit()
-                     else 0, "missing": True})
+        article = by_id.get(int(raw)) if raw.isdigit() else None
+        found.append(article or {"pageid": int(raw) if raw.isdigit() else 0, "missing": True})
     return found, normalized
 
 
@@ -69,7 +71,7 @@ def pages_json(pages: list[Any], p: Params, base_url: str, excontinue: int) -> t
         if isinstance(page, dict):
             out.append(_missing(page, fv2(p)))
             continue
-        entry = {"pageid": page.page_id, "ns": 0, "title": wiki_title(page)}
+        entry = {"pageid": page.page_id, "ns": page.namespace, "title": wiki_title(page)}
         with_extract = i >= excontinue and given < extract_budget
         entry.update(_prop_fields(page, p, base_url, with_extract=with_extract))
         if "extracts" in props and with_extract:
@@ -103,7 +105,8 @@ def _prop_fields(article: Article, p: Params, base_url: str, *, with_extract: bo
     if "revisions" in props:
         fields["revisions"] = [_revision(article, p)]
     if "categories" in props:
-        fields["categories"] = [{"ns": 14, "title": WIKI_CATEGORY[article.area]}]
+        category = category_of(article)
+        fields["categories"] = [{"ns": 14, "title": category}] if category else []
     return fields
 
 
