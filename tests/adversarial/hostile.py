@@ -34,10 +34,13 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from tests.adversarial.cheats import EVIDENCE_KINDS, Twister, published_records
+
 log = logging.getLogger("hostile")
 
 DATA_KINDS = ("fabricator", "stale-copier", "live-copier", "relabeler", "near-dup", "keyword-stuffer",
-              "low-quality", "sybil")
+              "low-quality", "sybil", *EVIDENCE_KINDS)
+ACCEPTED_COPIERS = ("stale-copier", "disguised-copier")  # copy the validator's accepted table, not a miner's store
 PROTOCOL_KINDS = ("oversized", "endless", "slowloris", "malformed-json", "index-liar", "cursor-replayer")
 KINDS = DATA_KINDS + PROTOCOL_KINDS
 
@@ -200,6 +203,7 @@ class Feeder:
         self.served = 0
         self._invented: Iterator[str] | None = None
         self._source = SourceStore(args.source) if args.source is not None else None
+        self._twister = Twister(args.kind, args.catalog) if args.kind in EVIDENCE_KINDS else None
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -212,7 +216,10 @@ class Feeder:
 
     async def once(self) -> None:
         kind = self.args.kind
-        if kind == "stale-copier":
+        if kind == "self-publisher":  # serves the pages it posted, once
+            found = [] if self.seen else list(enumerate(await published_records(
+                self.args.catalog, self.args.pages, "python-language", USER_AGENT), start=1))
+        elif kind in ACCEPTED_COPIERS:
             found = await asyncio.to_thread(accepted_records, self.args.accepted, self.seen,
                                             older_than=self.args.lag, exclude=self.args.hotkey)
         else:
@@ -220,24 +227,30 @@ class Feeder:
         if not found:
             return
         self.seen = found[-1][0]
-        if self.args.lag and kind != "stale-copier":
+        if self.args.lag and kind not in ACCEPTED_COPIERS:
             await asyncio.sleep(self.args.lag)  # "moments later"
-        records = [r for r in [await self.twist(record) for _, record in found] if r is not None]
+        records = [r for _, record in found for r in await self.twist(record)]
         if records:
             await self.add(records)
             self.served += len(records)
             log.info("feeder kind=%s added=%d served=%d", kind, len(records), self.served)
 
-    async def twist(self, record: Any) -> Any | None:
+    async def twist(self, record: Any) -> list[Any]:
         kind = self.args.kind
         n = self.served + self.seen
+        if kind == "self-publisher":
+            return [record]
+        if self._twister is not None:
+            return self._twister(record)
         if kind == "stale-copier":
-            return _twin(record)
-        if kind in ("live-copier", "sybil"):
-            return await self.refetch(record)
-        if kind == "fabricator":
-            return self.fabricate(record)
-        return _TWISTS[kind](record, n)
+            found = _twin(record)
+        elif kind in ("live-copier", "sybil"):
+            found = await self.refetch(record)
+        elif kind == "fabricator":
+            found = self.fabricate(record)
+        else:
+            found = _TWISTS[kind](record, n)
+        return [] if found is None else [found]
 
     async def refetch(self, record: Any) -> Any | None:
         """The same URL scraped again with glean's own code, moments after the miner it copies."""
@@ -431,12 +444,14 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--source", type=Path, default=None, help="SQLite store of the miner this cheat copies")
     parser.add_argument("--accepted", type=Path, default=None, help="the validator's SQLite database (read only)")
     parser.add_argument("--lag", type=float, default=0.0, help="seconds behind its source")
+    parser.add_argument("--pages", type=Path, default=None, help="JSON of the wiki pages a self-publisher posted")
     args = parser.parse_args(argv)
-    needs_source = args.kind in ("fabricator", "live-copier", "relabeler", "near-dup", "keyword-stuffer",
-                                 "low-quality", "sybil")
+    needs_source = args.kind not in (*ACCEPTED_COPIERS, "self-publisher", *PROTOCOL_KINDS)
     if needs_source and args.source is None:
         parser.error(f"--kind {args.kind} needs --source")
-    if args.kind in ("stale-copier", "cursor-replayer") and args.accepted is None:
+    if args.kind == "self-publisher" and args.pages is None:
+        parser.error("--kind self-publisher needs --pages (cheats.publish_pages writes it)")
+    if args.kind in (*ACCEPTED_COPIERS, "cursor-replayer") and args.accepted is None:
         parser.error(f"--kind {args.kind} needs --accepted")
     return args
 

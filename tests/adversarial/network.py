@@ -32,6 +32,7 @@ from glean.local.progress import crawled_sources
 from glean.sampleweb import SampleWeb, domain_specs
 from glean.sampleweb.corpus import stdlib_article
 from schemas.domain import DomainCatalog
+from tests.adversarial.cheats import publish_pages
 from tests.validator.harness import dev_wallet, write_domains
 from validator.store import ValidatorStore
 
@@ -276,6 +277,10 @@ class AdversarialNet:
                 "--accepted", str(self.validator_db)]
         if source is not None:
             argv += ["--source", str(self.miner_db(source))]
+        if kind == "self-publisher":  # the attacker posted its pages on the wiki before it starts serving them
+            pages = self.root / name / "pages.json"
+            publish_pages(self.web, pages, self.catalog, LANGUAGE)
+            argv += ["--pages", str(pages)]
         member = Member(name, f"hostile:{kind}", hotkey, data_dir=self.root / name)
         member.proc = RoleProcess(name, argv, self.root / "logs" / f"{name}.log", env=child_environment({}))
         self.members[name] = member
