@@ -164,6 +164,8 @@ async def crawl(
     crawl process fails; cancelling the call stops the process.
     """
     jobs = plan_jobs(domain, page_budget, sources)  # bad params or source names fail here, before a process starts
+    for planned in jobs:  # and missing API credentials
+        planned.kind.check_ready(planned.params)
     started = time.monotonic()
     job = _job_message(domain, jobs, page_budget, sources, user_agent, http_cache_dir, parse_workers)
     proc = await asyncio.create_subprocess_exec(

@@ -7,7 +7,7 @@ client's (scrapers.address.GuardedClient). `Stop` ends a re-fetch early with its
 from __future__ import annotations
 
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urljoin, urlsplit
@@ -20,10 +20,12 @@ from scrapers import reasons, settings
 from scrapers.address import blocked_in
 from scrapers.allow import AllowList
 from scrapers.decode import ACCEPT_ENCODING, BodyError, read_bounded
+from scrapers.pacing import REFETCH_PACER, Pacer, Throttle, default_throttle
 from scrapers.params import ApiParams
 from scrapers.robots import ROBOTS, ROBOTS_MAX_BYTES, UNAVAILABLE, robots_rules, robots_unavailable
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
+ThrottleFn = Callable[[int, dict[str, str], bytes], Throttle | None]
 
 
 @dataclass(frozen=True)
@@ -83,10 +85,12 @@ def _network_reason(exc: httpx.HTTPError) -> str:
 class Fetcher:
     """HTTP for one re-fetch: allow-list on every hop, robots.txt for web pages, size cap, redirects by hand."""
 
-    def __init__(self, client: httpx.AsyncClient, user_agent: str, max_bytes: int) -> None:
-        self.client, self.user_agent, self.max_bytes = client, user_agent, max_bytes
+    def __init__(self, client: httpx.AsyncClient, user_agent: str, max_bytes: int,
+                 pacer: Pacer = REFETCH_PACER) -> None:
+        self.client, self.user_agent, self.max_bytes, self.pacer = client, user_agent, max_bytes, pacer
 
-    async def get(self, url: str, allow: AllowList, *, robots: bool) -> Answer:
+    async def get(self, url: str, allow: AllowList, *, robots: bool,
+                  headers: Mapping[str, str] | None = None) -> Answer:
         """The answer for `url` after redirects; Stop when a hop leaves `allow` or robots.txt forbids it."""
         for hop in range(settings.MAX_REDIRECTS + 1):
             if not allow.allows_host(url):
@@ -94,7 +98,7 @@ class Fetcher:
                 raise Stop(FetchOutcome.unavailable(reason))
             if robots and not await self._robots_allow(url, allow):
                 raise Stop(FetchOutcome.unavailable(reasons.ROBOTS_DISALLOWED))
-            answer = await self._one(url, self.max_bytes)
+            answer = await self._one(url, self.max_bytes, headers)
             location = answer.headers.get("location")
             if answer.status in REDIRECTS and location:
                 url = urljoin(url, location.strip())
@@ -102,14 +106,42 @@ class Fetcher:
             return answer
         raise Stop(FetchOutcome.unavailable(reasons.TOO_MANY_REDIRECTS))
 
-    async def api(self, params: ApiParams, url: str) -> Answer:
-        """A 2xx answer of the source's API (robots.txt only if the params ask for it), else Stop."""
-        return usable(await self.get(url, params.request_hosts(), robots=params.obey_robots))
+    async def api(self, params: ApiParams, url: str, *, headers: Mapping[str, str] | None = None,
+                  throttle: ThrottleFn = default_throttle) -> Answer:
+        """A 2xx answer of the source's API (robots.txt only if the params ask for it), else Stop. Waits for the
+        host's hold; what `throttle` reads in an answer holds the host, and a refused request is asked again after
+        the wait (at most REFETCH_THROTTLE_RETRIES times): a source that keeps refusing is the validator's trouble."""
+        host = netloc_of(url)
+        for _attempt in range(settings.REFETCH_THROTTLE_RETRIES + 1):
+            await self._paced(host)
+            answer = await self.get(url, params.request_hosts(), robots=params.obey_robots, headers=headers)
+            found = throttle(answer.status, answer.headers, answer.body)
+            if found is None:
+                return usable(answer)
+            # a source closed for the day is asked again after the longest hold, not never (the validator runs on)
+            self.pacer.hold(host, settings.MAX_THROTTLE_WAIT if found.stop else found.seconds)
+            if not found.refused:
+                return usable(answer)
+        raise Stop(FetchOutcome.unavailable(reasons.THROTTLED))
 
-    async def _one(self, url: str, limit: int) -> Answer:
-        headers = {"User-Agent": self.user_agent, "Accept-Encoding": ACCEPT_ENCODING}
+    async def _paced(self, host: str) -> None:
+        """Wait for the host's hold when it ends soon; Stop (nothing sent) when it is closed or held longer."""
+        if self.pacer.closed(host) or self.pacer.remaining(host) > settings.REFETCH_MAX_WAIT:
+            raise Stop(FetchOutcome.unavailable(reasons.THROTTLED))
+        await self.pacer.wait(host)
+
+    async def post(self, url: str, allow: AllowList, body: bytes, headers: Mapping[str, str]) -> Answer:
+        """One POST (a token request): allowed host only, no redirects, the body size cap."""
+        if not allow.allows_host(url):
+            raise Stop(FetchOutcome.unavailable(reasons.OFF_ALLOW_LIST))
+        return await self._one(url, self.max_bytes, headers, method="POST", content=body)
+
+    async def _one(self, url: str, limit: int, extra: Mapping[str, str] | None = None, *, method: str = "GET",
+                   content: bytes | None = None) -> Answer:
+        headers = {"User-Agent": self.user_agent, "Accept-Encoding": ACCEPT_ENCODING, **(extra or {})}
         try:
-            async with self.client.stream("GET", url, headers=headers, follow_redirects=False) as response:
+            async with self.client.stream(method, url, headers=headers, content=content,
+                                          follow_redirects=False) as response:
                 found = {k.lower(): v for k, v in response.headers.items()}
                 body = await read_bounded(response, limit)
                 return Answer(url=url, status=response.status_code, headers=found, body=body)
@@ -143,6 +175,11 @@ class Fetcher:
         if rules is None:
             return None
         return Protego.parse(rules[:ROBOTS_MAX_BYTES].decode("utf-8-sig", "ignore"))
+
+
+def netloc_of(url: str) -> str:
+    """host:port of a URL, the key of a host's pace."""
+    return urlsplit(url).netloc.lower()
 
 
 def usable(answer: Answer) -> Answer:

@@ -1,9 +1,13 @@
-"""Downloader middlewares: the allow-list (every request, redirects included), the page budget, robots.txt."""
+"""Downloader middlewares: the allow-list (every request, redirects included), the page budget, robots.txt, the
+pace an API asks for (PacingMiddleware) and OAuth bearer tokens (OAuthMiddleware)."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import TYPE_CHECKING
 
+from scrapy import Request as ScrapyRequest
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
@@ -12,7 +16,10 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
-from scrapers import reasons
+from scrapers import reasons, settings
+from scrapers.kinds.base import response_headers
+from scrapers.oauth import FORM_TYPE, OAUTH_META, TOKEN_FORM, TOKENS, OAuthClient, TokenRefused, parse_token
+from scrapers.pacing import Pacer
 from scrapers.robots import robots_rules
 
 if TYPE_CHECKING:
@@ -21,6 +28,12 @@ if TYPE_CHECKING:
 PAGES_STAT = "glean/pages"
 BUDGET_DROPPED_STAT = "glean/budget_dropped"
 BUDGET = "budget"
+STOPPED = "stopped"             # a request to a host the source closed (quota used up): counted once, when it closed
+FREE = "glean_free"             # meta: a request outside the page budget (an OAuth token request)
+OAUTH = OAUTH_META              # meta: the OAuthClient whose bearer token the request carries
+THROTTLE_TRIES = "glean_throttle_tries"
+THROTTLE_STAT = "throttle:"     # counted per answer that asked us to wait: `throttle:maxlag`, `throttle:http_429`
+logger = logging.getLogger(__name__)
 
 
 class Dropped(IgnoreRequest):
@@ -64,7 +77,7 @@ class BudgetMiddleware:
         return cls(crawler)
 
     def process_request(self, request: Request) -> None:
-        if is_robots_request(request):
+        if is_robots_request(request) or request.meta.get(FREE):
             return
         spider = self.crawler.spider
         if self.sent >= spider.budget:
@@ -74,9 +87,108 @@ class BudgetMiddleware:
         spider.requests_sent = self.sent
 
     def process_response(self, request: Request, response: Response) -> Response:
-        if not is_robots_request(request):
+        if not (is_robots_request(request) or request.meta.get(FREE)):
             self.crawler.stats.inc_value(PAGES_STAT)
         return response
+
+
+def _count(crawler: Crawler, reason: str) -> None:
+    crawler.stats.inc_value("glean/errors/" + reason)
+
+
+class PacingMiddleware:
+    """Holds every request to a host while an answer of it asked us to wait (the kind's `throttle` reads it: a
+    429's Retry-After, Reddit's rate-limit headers, a maxlag or throttle_violation answer, Stack Exchange's
+    `backoff`); asks a refused request again after the wait (at most THROTTLE_RETRIES times); sends nothing more to a
+    host the source closed (a daily quota used up). Runs after Scrapy's retry middleware sees the answer, so a
+    retried request waits too."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.pacer = Pacer()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PacingMiddleware:
+        return cls(crawler)
+
+    async def process_request(self, request: Request) -> None:
+        if is_robots_request(request):
+            return
+        host = urlparse_cached(request).netloc.lower()
+        if self.pacer.closed(host):
+            raise Dropped(STOPPED)
+        await self.pacer.wait(host)
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:
+        if is_robots_request(request):
+            return response
+        kind = self.crawler.spider.job.kind
+        throttle = kind.throttle(response.status, response_headers(response), response.body)
+        if throttle is None:
+            return response
+        host = urlparse_cached(request).netloc.lower()
+        self.pacer.hold(host, throttle.seconds)
+        if throttle.stop:
+            if not self.pacer.closed(host):
+                _count(self.crawler, throttle.reason)
+                logger.warning("source closed for this crawl reason=%s host=%s", throttle.reason, host)
+            self.pacer.close(host, throttle.reason)
+            return response
+        _count(self.crawler, THROTTLE_STAT + throttle.reason)
+        tries = request.meta.get(THROTTLE_TRIES, 0)
+        if throttle.refused and tries < settings.THROTTLE_RETRIES:
+            again = request.replace(dont_filter=True)
+            again.meta[THROTTLE_TRIES] = tries + 1
+            return again
+        return response
+
+
+class OAuthMiddleware:
+    """Puts `Authorization: bearer <token>` on requests whose meta names an OAuthClient: one token request per
+    client (through this crawler, outside the page budget), cached until shortly before it expires; a 401 answer
+    drops the token and asks once more. Refused credentials end the source's requests with `oauth_refused`."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.lock = asyncio.Lock()
+        self.refused: TokenRefused | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> OAuthMiddleware:
+        return cls(crawler)
+
+    async def process_request(self, request: Request) -> None:
+        client = request.meta.get(OAUTH)
+        if client is None:
+            return
+        async with self.lock:  # one token request, however many requests wait for it
+            token = TOKENS.get(client.key) or await self._token(client)
+        request.headers["Authorization"] = f"bearer {token}"
+
+    async def _token(self, client: OAuthClient) -> str:
+        if self.refused is not None:
+            raise Dropped(reasons.OAUTH_REFUSED)
+        ask = ScrapyRequest(client.token_url, method="POST", body=TOKEN_FORM, dont_filter=True,
+                            headers={"Authorization": client.credentials.basic(), "Content-Type": FORM_TYPE},
+                            meta={"dont_obey_robotstxt": True, FREE: True, "dont_retry": True})
+        response = await self.crawler.engine.download_async(ask)
+        try:
+            token, lifetime = parse_token(response.status, response.body)
+        except TokenRefused as exc:
+            self.refused = exc
+            logger.error("OAuth token refused: %s", exc)
+            raise Dropped(reasons.OAUTH_REFUSED) from None
+        TOKENS.put(client.key, token, lifetime)
+        return token
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:
+        client = request.meta.get(OAUTH)
+        if client is None or response.status != 401 or request.meta.get("glean_oauth_retried"):
+            return response
+        TOKENS.drop(client.key)  # expired or revoked early: one new token, one more try
+        again = request.replace(dont_filter=True)
+        again.meta["glean_oauth_retried"] = True
+        return again
 
 
 class RobotsMiddleware(RobotsTxtMiddleware):

@@ -32,6 +32,14 @@ CONCURRENT_REQUESTS = 32            # total in-flight requests of one source spi
 CONCURRENT_ITEMS = 4
 MAX_REDIRECTS = 5
 
+# Pacing (scrapers.pacing): what an API asks of our pace.
+DEFAULT_RETRY_AFTER = 5.0           # seconds, when a refusal names no wait (MediaWiki asks at least 5 after maxlag)
+MAX_THROTTLE_WAIT = 600.0           # seconds; longest hold one answer can set (Reddit's rate window is 10 minutes)
+THROTTLE_RETRIES = 3                # a refused request (429, maxlag, throttle_violation) is asked again this often
+REFETCH_MAX_WAIT = 5.0              # seconds a re-fetch waits for a host's hold; longer: unknown, nothing sent
+REFETCH_THROTTLE_RETRIES = 1        # a re-fetch has seconds, not minutes: one more ask after the wait, then unknown
+OAUTH_TOKEN_MARGIN = 60.0           # seconds before its expiry an OAuth token is renewed (clock skew, slow calls)
+
 # Sizes.
 MAX_BYTES = 5 * 1024 * 1024         # largest response body we download (crawl and fetch_one)
 MAX_SITEMAP_URLS = 50_000           # page URLs taken from all sitemaps of one source
@@ -77,6 +85,10 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapers.middlewares.AllowListMiddleware": 60,     # before robots: never ask an off-list host
     "scrapers.middlewares.RobotsMiddleware": 100,
     "scrapers.middlewares.BudgetMiddleware": 120,       # after robots: forbidden pages cost nothing
+    # Answers reach these before Scrapy's RetryMiddleware (550): a throttled or 401 answer is asked again by them,
+    # after the wait the source asked for / with a new token. A request waits for its host's pace, then gets its token.
+    "scrapers.middlewares.PacingMiddleware": 565,
+    "scrapers.middlewares.OAuthMiddleware": 575,
 }
 SPIDER_MIDDLEWARES = {
     "scrapy.spidermiddlewares.referer.RefererMiddleware": None,  # sites need not learn our crawl path

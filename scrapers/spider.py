@@ -28,7 +28,7 @@ from schemas import Record
 from scrapers import reasons
 from scrapers.crawl import SourceJob
 from scrapers.kinds.base import response_headers
-from scrapers.middlewares import BUDGET, Dropped
+from scrapers.middlewares import BUDGET, STOPPED, Dropped
 from scrapers.params import ApiParams
 from scrapers.parsing import ParseContext, Parsed, ParseError
 from scrapers.pipeline import RecordStream
@@ -53,7 +53,7 @@ class ParseRunner:
 def failure_reason(exc: BaseException) -> str | None:
     """The counted reason of a failed request; None when it is counted elsewhere (robots) or not an error."""
     if isinstance(exc, Dropped):
-        return None if exc.reason == BUDGET else exc.reason
+        return None if exc.reason in (BUDGET, STOPPED) else exc.reason
     if isinstance(exc, HttpError):
         return reasons.http_reason(exc.response.status)
     if isinstance(exc, DownloadTimeoutError | TimeoutError):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 
-from schemas import DomainSpec, DomainSpecError, SourceSpec
+from schemas import DomainSpec, DomainSpecError, ScrapeError, SourceSpec
 from schemas.record import add_source_kind
 from scrapers.kinds.arxiv import Arxiv
 from scrapers.kinds.base import SourceKind
@@ -75,4 +75,17 @@ def check_domain(domain: DomainSpec) -> None:
         load_params(source, domain.id)
 
 
-__all__ = ["KINDS", "SourceKind", "check_domain", "import_kind", "kind_of", "kind_path", "load_params", "register"]
+def check_ready(domain: DomainSpec) -> None:
+    """Whether every source of a domain can be crawled here (its API credentials are in the environment); a
+    ScrapeError naming the domain and what to set otherwise. Miners call it at start-up, crawls before they begin."""
+    for source in domain.sources:
+        kind = kind_of(source.kind)
+        try:
+            kind.check_ready(kind.load_params(source, domain.id))
+        except ScrapeError as exc:
+            raise type(exc)(f"domain {domain.id!r}, source {source.source_id!r}: {exc.message}",
+                              hint=exc.hint) from None
+
+
+__all__ = ["KINDS", "SourceKind", "check_domain", "check_ready", "import_kind", "kind_of", "kind_path", "load_params",
+           "register"]

@@ -17,6 +17,7 @@ from schemas import Record, SourceSpec
 from scrapers import reasons
 from scrapers.extract import parse_page
 from scrapers.fetcher import Fetcher, FetchOutcome, Stop, usable
+from scrapers.pacing import Throttle, default_throttle
 from scrapers.params import BaseParams, validate_params
 from scrapers.parsing import ParseContext
 
@@ -75,6 +76,17 @@ class SourceKind:
         the record as the parsers fill it, in a form stable between the miner's crawl and a later re-fetch: the
         verifier compares the claims of the miner's record with those of its own re-fetch. Default: none."""
         return {}
+
+    @classmethod
+    def throttle(cls, status: int, headers: dict[str, str], body: bytes) -> Throttle | None:
+        """What an answer of this kind's API asks of our pace (crawl and re-fetch alike); None: nothing. Default:
+        429/503 with Retry-After, and a used-up `X-Ratelimit-Remaining` window (scrapers.pacing)."""
+        return default_throttle(status, headers, body)
+
+    @classmethod
+    def check_ready(cls, params: BaseParams) -> None:
+        """Raise a ScrapeError saying what to set when a source with these params cannot run here (credentials
+        missing from the environment); called before a crawl and at a miner's start-up. Default: always ready."""
 
     @classmethod
     def load_params(cls, source: SourceSpec, domain_id: str = "?") -> BaseParams:

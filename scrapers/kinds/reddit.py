@@ -1,5 +1,7 @@
-"""The `reddit` kind: self posts of subreddits from the public JSON listings; `by_id` answers have the same
-Listing shape, so the re-fetch reads a post with the crawl's parser.
+"""The `reddit` kind: self posts of subreddits from Reddit's Data API (OAuth, application-only: a client id and
+secret from the environment buy a bearer token at `token_url`; requests go to `base_url`, oauth.reddit.com). `by_id`
+answers have the listings' Listing shape, so the re-fetch reads a post with the crawl's parser. Records' URIs are the
+posts' permalinks on `site_url` (www.reddit.com).
 
 Anyone can post to Reddit, so a post is a record only in a subreddit the source lists, with a score of at least
 `min_score` (other people voted for it) and at least `min_age_hours` old (moderators and spam filters had time to
@@ -8,6 +10,7 @@ remove it); the crawl skips the rest, and a re-fetch finding the live post break
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -18,9 +21,21 @@ from pydantic import Field
 
 from schemas import Record
 from scrapers import reasons
-from scrapers.allow import host_port
+from scrapers.allow import AllowList, host_port, netloc_entry
 from scrapers.fetcher import Fetcher, FetchOutcome, Stop, record_at
 from scrapers.kinds.base import ApiItemKind, SpiderSteps
+from scrapers.oauth import (
+    FORM_TYPE,
+    OAUTH_META,
+    TOKEN_FORM,
+    TOKENS,
+    Credentials,
+    CredentialsMissing,
+    OAuthClient,
+    TokenRefused,
+    credentials_from_env,
+    parse_token,
+)
 from scrapers.params import ApiParams, BaseParams, HttpUrl, Seconds
 from scrapers.parsing import (
     Headers,
@@ -38,7 +53,12 @@ if TYPE_CHECKING:
     from scrapy.http import Response
 
 
+logger = logging.getLogger(__name__)
 PAGE_SIZE = 100  # the most a listing returns per request
+CLIENT_ID_ENV = "GLEAN_REDDIT_CLIENT_ID"
+CLIENT_SECRET_ENV = "GLEAN_REDDIT_CLIENT_SECRET"
+SETUP = "create a 'script' app at https://www.reddit.com/prefs/apps (its id is under the app's name)"
+_ENV_NAME = r"^[A-Z_][A-Z0-9_]{0,63}$"
 REMOVED = frozenset({"[removed]", "[deleted]"})
 _POST_ID = re.compile(r"/comments/([a-z0-9]{1,12})(?:/|$)")
 _SUBREDDIT = re.compile(r"^/r/([A-Za-z0-9_]{2,32})/comments/")
@@ -47,7 +67,12 @@ _SUBREDDIT = re.compile(r"^/r/([A-Za-z0-9_]{2,32})/comments/")
 class RedditParams(ApiParams):
     """The `params:` of a reddit source (see docs/scrapers.md)."""
 
-    base_url: HttpUrl = "https://www.reddit.com"
+    base_url: HttpUrl = "https://oauth.reddit.com"                       # the Data API (bearer token)
+    token_url: HttpUrl = "https://www.reddit.com/api/v1/access_token"   # the client credentials grant
+    site_url: HttpUrl = "https://www.reddit.com"                         # where posts live: records' URIs
+    # Names of the environment variables holding the app's credentials (never the credentials themselves).
+    client_id_env: Annotated[str, Field(pattern=_ENV_NAME)] = CLIENT_ID_ENV
+    client_secret_env: Annotated[str, Field(pattern=_ENV_NAME)] = CLIENT_SECRET_ENV
     subreddits: Annotated[list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{2,32}$")]], Field(min_length=1)]
     listing: Literal["hot", "new", "top", "rising"] = "hot"
     time: Literal["hour", "day", "week", "month", "year", "all"] = "day"   # for listing=top
@@ -57,8 +82,17 @@ class RedditParams(ApiParams):
     # few hours' exposure to moderators and spam filters are what a self-published post lacks.
     min_score: int = 10
     min_age_hours: Annotated[float, Field(ge=0, le=24 * 365)] = 6.0
-    delay: Seconds = 2.0                 # unauthenticated clients get a few requests a minute
+    # An OAuth client gets 100 queries a minute, averaged over a 10-minute window (X-Ratelimit-* headers say
+    # what is left; the pacing middleware sleeps until the reset when none is): one a second stays well within.
+    delay: Seconds = 1.0
     concurrency: Annotated[int, Field(ge=1, le=32)] = 1
+
+    def request_hosts(self) -> AllowList:
+        return AllowList.build([netloc_entry(self.base_url), netloc_entry(self.token_url)])
+
+    def credentials(self) -> Credentials:
+        """The app's credentials from the environment; CredentialsMissing says how to set them."""
+        return credentials_from_env("Reddit's Data API", self.client_id_env, self.client_secret_env, SETUP)
 
 
 def listing_url(params: RedditParams, subreddit: str, after: str | None = None, count: int = 0) -> str:
@@ -67,12 +101,12 @@ def listing_url(params: RedditParams, subreddit: str, after: str | None = None, 
         query["t"] = params.time
     if after:
         query.update(after=after, count=count)
-    return f"{params.base_url.rstrip('/')}/r/{subreddit}/{params.listing}.json?{urlencode(query)}"
+    return f"{params.base_url.rstrip('/')}/r/{subreddit}/{params.listing}?{urlencode(query)}"
 
 
 def post_url(params: RedditParams, post_id: str) -> str:
     """The API request for one post (a Listing with that post as its only child)."""
-    return f"{params.base_url.rstrip('/')}/by_id/t3_{post_id}.json?raw_json=1"
+    return f"{params.base_url.rstrip('/')}/by_id/t3_{post_id}?raw_json=1"
 
 
 def post_id_from_uri(uri: str) -> str | None:
@@ -95,7 +129,7 @@ def _post_record(ctx: ParseContext, post: dict[str, Any]):
     if not permalink.startswith("/r/"):
         raise ParseError(reasons.UNEXPECTED_SHAPE, "post without permalink")
     return make_record(
-        ctx, uri=urljoin(params.base_url, permalink), text=text, title=str(post.get("title") or ""),
+        ctx, uri=urljoin(params.site_url, permalink), text=text, title=str(post.get("title") or ""),
         published_at=from_timestamp(post.get("created_utc")), labels=[f"r/{post.get('subreddit', '')}"],
         meta={"author": str(post.get("author") or "")[:100], "score": score, "subreddit": post.get("subreddit"),
               "num_comments": post.get("num_comments"), "reddit_id": post.get("id")},
@@ -130,9 +164,18 @@ class RedditSpider(SpiderSteps):
     params: RedditParams
 
     async def start(self) -> AsyncIterator[Request]:
+        try:
+            self.oauth = OAuthClient(self.params.token_url, self.params.credentials())
+        except CredentialsMissing as exc:  # the parent checks first (check_ready); this is the child's own guard
+            logger.error("reddit source cannot run: %s", exc)
+            self.count(reasons.NO_CREDENTIALS)
+            return
         for subreddit in self.params.subreddits:
-            yield self.api_request(listing_url(self.params, subreddit), self.parse_listing,
-                                   cb_kwargs={"subreddit": subreddit, "seen": 0})
+            yield self._listing(listing_url(self.params, subreddit), subreddit, 0)
+
+    def _listing(self, url: str, subreddit: str, seen: int) -> Request:
+        return self.api_request(url, self.parse_listing, cb_kwargs={"subreddit": subreddit, "seen": seen},
+                                meta={OAUTH_META: self.oauth})
 
     async def parse_listing(self, response: Response, subreddit: str, seen: int) -> AsyncIterator[Any]:
         found = await self.run_parser(parse_listing, response)
@@ -143,25 +186,30 @@ class RedditSpider(SpiderSteps):
             yield record
         seen += posts
         if after and posts and seen < self.params.limit and self.budget_left():
-            yield self.api_request(listing_url(self.params, subreddit, after, seen), self.parse_listing,
-                                   cb_kwargs={"subreddit": subreddit, "seen": seen})
+            yield self._listing(listing_url(self.params, subreddit, after, seen), subreddit, seen)
 
 
 class Reddit(ApiItemKind):
-    """Self posts of subreddits from Reddit's public JSON listings."""
+    """Self posts of subreddits from Reddit's Data API (application-only OAuth)."""
 
     name = "reddit"
     params = RedditParams
     spider_steps = RedditSpider
     constraints = ("subreddit", "min_score", "min_age")
-    # Reddit's Data API allows 100 queries a minute to an OAuth client and far fewer (about 10) to unauthenticated
-    # clients, which the validator is; one re-fetch is one `by_id` request, and a 60 s step must leave room.
+    # Reddit's Data API allows an OAuth client 100 queries a minute (10-minute average); the validator's client is
+    # one app for all its work, one re-fetch is one `by_id` request (a token request about once a day), so a 60 s
+    # step keeps to a small share and leaves room for other validators' checks of the same posts.
     refetch_budget = 8
 
     @classmethod
     def item_id(cls, params: BaseParams, uri: str) -> str | None:
         assert isinstance(params, RedditParams)
-        return post_id_from_uri(uri) if host_port(uri) == host_port(params.base_url) else None
+        return post_id_from_uri(uri) if host_port(uri) == host_port(params.site_url) else None
+
+    @classmethod
+    def check_ready(cls, params: BaseParams) -> None:
+        assert isinstance(params, RedditParams)
+        params.credentials()
 
     @classmethod
     def violations(cls, params: BaseParams, record: Record) -> list[str]:
@@ -188,7 +236,7 @@ class Reddit(ApiItemKind):
     @classmethod
     async def fetch_item(cls, fetcher: Fetcher, ctx: ParseContext, uri: str, item: str) -> Record:
         assert isinstance(ctx.params, RedditParams)
-        answer = await fetcher.api(ctx.params, post_url(ctx.params, item))
+        answer = await _authorized(fetcher, ctx.params, post_url(ctx.params, item), cls)
         parsed, _after, _posts = parse_listing(ctx, answer.url, answer.body, answer.headers)
         if not parsed.records and reasons.DELETED in parsed.skipped:
             raise Stop(FetchOutcome.gone(reasons.DELETED))
@@ -208,3 +256,35 @@ def subreddit_of(record: Record) -> str | None:
     if claimed is not None and str(claimed).casefold() != named:
         return None
     return named
+
+
+async def _authorized(fetcher: Fetcher, params: RedditParams, url: str, kind: type[Reddit]) -> Any:
+    """The API's 2xx answer for `url` with a bearer token (cached; a 401 answer drops it and asks once more with a
+    new one). Missing or refused credentials are the validator's own trouble: Stop(unavailable(NO_CREDENTIALS))."""
+    try:
+        client = OAuthClient(params.token_url, params.credentials())
+    except CredentialsMissing as exc:
+        logger.warning("reddit re-fetch cannot run: %s", exc)
+        raise Stop(FetchOutcome.unavailable(reasons.NO_CREDENTIALS)) from None
+    for attempt in range(2):
+        token = TOKENS.get(client.key) or await _new_token(fetcher, params, client)
+        try:
+            return await fetcher.api(params, url, headers={"Authorization": f"bearer {token}"},
+                                     throttle=kind.throttle)
+        except Stop as stop:
+            if stop.outcome.reason != reasons.http_reason(401) or attempt:
+                raise
+            TOKENS.drop(client.key)  # expired or revoked early
+    raise AssertionError("unreachable")
+
+
+async def _new_token(fetcher: Fetcher, params: RedditParams, client: OAuthClient) -> str:
+    answer = await fetcher.post(params.token_url, params.request_hosts(), TOKEN_FORM,
+                                {"Authorization": client.credentials.basic(), "Content-Type": FORM_TYPE})
+    try:
+        token, lifetime = parse_token(answer.status, answer.body)
+    except TokenRefused as exc:
+        logger.error("reddit re-fetch: OAuth token refused: %s", exc)
+        raise Stop(FetchOutcome.unavailable(reasons.NO_CREDENTIALS)) from None
+    TOKENS.put(client.key, token, lifetime)
+    return token

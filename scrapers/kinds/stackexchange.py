@@ -8,8 +8,8 @@ for it); the crawl skips the rest, and a re-fetch finding the live question brea
 
 from __future__ import annotations
 
-import asyncio
 import html
+import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -19,11 +19,12 @@ from urllib.parse import urlencode, urlsplit
 from pydantic import Field
 
 from schemas import Record, canonical_url
-from scrapers import reasons
+from scrapers import reasons, settings
 from scrapers.allow import host_port
 from scrapers.fetcher import Fetcher, FetchOutcome, Stop
 from scrapers.htmltext import html_to_text
 from scrapers.kinds.base import ApiItemKind, SpiderSteps, response_headers
+from scrapers.pacing import Throttle, default_throttle
 from scrapers.params import ApiParams, BaseParams, HttpUrl
 from scrapers.parsing import (
     Headers,
@@ -174,7 +175,8 @@ def qa_record(ctx: ParseContext, question: dict[str, Any], answer: dict[str, Any
     )
 
 
-MAX_BACKOFF = 120.0  # seconds; the API's `backoff` asks us to wait before the next call of the same method
+THROTTLE_VIOLATION = 502  # the API's error_id when we asked too often (an HTTP 400 answer)
+_AVAILABLE_IN = re.compile(r"available in (\d+) seconds")
 
 
 class StackExchangeSpider(SpiderSteps):
@@ -201,8 +203,6 @@ class StackExchangeSpider(SpiderSteps):
             return
         if found.below_score:  # skipped before asking for their answers (the pipeline would drop them anyway)
             self.count(reasons.constraint("min_score"), found.below_score)
-        if found.backoff:
-            await asyncio.sleep(min(found.backoff, MAX_BACKOFF))
         fresh = {}
         for question in found.questions:
             if len(self.question_ids) >= self.params.limit:
@@ -244,6 +244,27 @@ class StackExchange(ApiItemKind):
     refetch_budget = 3
 
     @classmethod
+    def throttle(cls, status: int, headers: dict[str, str], body: bytes) -> Throttle | None:
+        # Every answer carries `quota_remaining` (a daily quota per IP, or per app key) and sometimes `backoff`
+        # (seconds before calling the same method again); throttle_violation (error_id 502) refuses a request
+        # and says when more are available. The pacer holds the API's host for all of them.
+        data = _wrapper(body)
+        if data is None:
+            return default_throttle(status, headers, body)
+        backoff = data.get("backoff") if isinstance(data.get("backoff"), int) else 0
+        if data.get("error_id") == THROTTLE_VIOLATION:
+            found = _AVAILABLE_IN.search(str(data.get("error_message") or ""))
+            wait = float(found.group(1)) if found else float(backoff or settings.DEFAULT_RETRY_AFTER)
+            if wait > settings.MAX_THROTTLE_WAIT:  # the day's quota is gone: nothing more today
+                return Throttle(wait, reasons.QUOTA_EXHAUSTED, stop=True)
+            return Throttle(wait, "throttle_violation", refused=True)
+        if data.get("quota_remaining") == 0:
+            return Throttle(float(backoff), reasons.QUOTA_EXHAUSTED, stop=True)
+        if backoff > 0:
+            return Throttle(float(backoff), "backoff")
+        return default_throttle(status, headers, body)
+
+    @classmethod
     def item_id(cls, params: BaseParams, uri: str) -> int | None:
         assert isinstance(params, StackExchangeParams)
         return question_id_from_uri(uri) if host_port(uri) == params.questions_at() else None
@@ -272,12 +293,13 @@ class StackExchange(ApiItemKind):
     async def fetch_item(cls, fetcher: Fetcher, ctx: ParseContext, uri: str, item: int) -> Record:
         params = ctx.params
         assert isinstance(params, StackExchangeParams)
-        answer = await fetcher.api(params, question_url(params, item))
+        answer = await fetcher.api(params, question_url(params, item), throttle=cls.throttle)
         questions = parse_questions(answer.body, answer.headers).questions
         if not questions:
             raise Stop(FetchOutcome.gone(reasons.NOT_FOUND))
         question = questions[0]
-        answer = await fetcher.api(params, answers_url(params, [question["accepted_answer_id"]]))
+        answer = await fetcher.api(params, answers_url(params, [question["accepted_answer_id"]]),
+                                   throttle=cls.throttle)
         accepted = parse_answers(answer.body, answer.headers).get(question["accepted_answer_id"])
         if accepted is None:
             raise Stop(FetchOutcome.gone(reasons.NOT_FOUND))
@@ -285,3 +307,12 @@ class StackExchange(ApiItemKind):
         if record.uri != uri:
             raise Stop(FetchOutcome.gone(reasons.NOT_FOUND))
         return record
+
+
+def _wrapper(body: bytes) -> dict[str, Any] | None:
+    """The API's common wrapper object (items, quota, backoff, error fields), or None when the body is no JSON."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None

@@ -10,6 +10,7 @@ prefix is not covered, and the `ns` of the API's answer (the wiki's own word, in
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -18,10 +19,11 @@ from urllib.parse import quote, unquote, urlencode, urlsplit
 from pydantic import Field, model_validator
 
 from schemas import Record
-from scrapers import reasons
+from scrapers import reasons, settings
 from scrapers.allow import host_port
 from scrapers.fetcher import Fetcher
 from scrapers.kinds.base import ApiItemKind, SpiderSteps, response_headers
+from scrapers.pacing import Throttle, header_seconds
 from scrapers.params import ApiParams, BaseParams, HttpUrl
 from scrapers.parsing import (
     Headers,
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
 
 PAGE_SIZE = 50  # list members per API call (the API allows up to 500 for bots, 50 for everyone else)
 MAXLAG = 5      # seconds; the API answers "maxlag" instead of adding load to lagged replicas
+MAXLAG_CODE = "maxlag"
 
 # Sections that are lists of links or citations, not prose.
 BOILERPLATE_SECTIONS = frozenset({
@@ -234,6 +237,15 @@ class Wikipedia(ApiItemKind):
     refetch_budget = 20
 
     @classmethod
+    def throttle(cls, status: int, headers: dict[str, str], body: bytes) -> Throttle | None:
+        # A lagged wiki answers 200 with {"error": {"code": "maxlag"}}, `MediaWiki-API-Error: maxlag` and
+        # Retry-After (older versions: 503): wait that long and ask again.
+        if headers.get("mediawiki-api-error") == MAXLAG_CODE or is_maxlag(body):
+            wait = header_seconds(headers.get("retry-after"))
+            return Throttle(settings.DEFAULT_RETRY_AFTER if wait is None else wait, MAXLAG_CODE, refused=True)
+        return super().throttle(status, headers, body)
+
+    @classmethod
     def item_id(cls, params: BaseParams, uri: str) -> str | None:
         assert isinstance(params, WikipediaParams)
         title = title_from_uri(params, uri)
@@ -255,7 +267,7 @@ class Wikipedia(ApiItemKind):
     @classmethod
     async def fetch_item(cls, fetcher: Fetcher, ctx: ParseContext, uri: str, item: str) -> Record:
         assert isinstance(ctx.params, WikipediaParams)
-        answer = await fetcher.api(ctx.params, article_url(ctx.params, item))
+        answer = await fetcher.api(ctx.params, article_url(ctx.params, item), throttle=cls.throttle)
         return parse_article(ctx, answer.url, answer.body, answer.headers).records[0]
 
 
@@ -263,3 +275,15 @@ def is_article_title(title: str) -> bool:
     """False when `title` starts with the prefix of a namespace other than articles (`User:`, `Draft talk:`)."""
     prefix, sep, _rest = title.partition(":")
     return not sep or " ".join(prefix.replace("_", " ").split()).casefold() not in NAMESPACE_PREFIXES
+
+
+def is_maxlag(body: bytes) -> bool:
+    """Whether an API answer is the maxlag error (checked cheaply first: most answers are articles)."""
+    if b'"maxlag"' not in body[:2048]:
+        return False
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return False
+    error = data.get("error") if isinstance(data, dict) else None
+    return isinstance(error, dict) and error.get("code") == MAXLAG_CODE

@@ -13,12 +13,14 @@ from yarl import URL
 
 from schemas import DomainSpec, Record
 from scrapers.crawl import CrawlStats
+from scrapers.oauth import TOKENS
 from scrapers.runner import run_crawl
 from tests.support.site import LoopbackSite, Page
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "scrapers"
 PROSE = (DATA / "prose.txt").read_text(encoding="utf-8").split("\n\n")
 FAST = {"delay": 0.0}  # loopback servers need no politeness delay; everything else stays at its default
+TEST_CLIENT_ID = "glean-tests"  # tests/scrapers/conftest.py puts it (and a secret) in the environment
 
 
 def data(name: str, base: str = "") -> str:
@@ -100,3 +102,11 @@ class QuickSite(LoopbackSite):
                                         daemon=True)
         self._thread.start()
         return self
+
+
+def reddit_params(site: LoopbackSite) -> dict[str, Any]:
+    """A reddit source's URLs all on `site`, with a token already cached for them (a LoopbackSite answers GET only;
+    the OAuth exchange itself is tested against tests/scrapers/fake_api.FakeReddit)."""
+    token_url = site.url("/api/v1/access_token")
+    TOKENS.put((token_url, TEST_CLIENT_ID), "test-token", 86_400)
+    return {"base_url": site.base_url, "site_url": site.base_url, "token_url": token_url}

@@ -5,7 +5,17 @@ from __future__ import annotations
 import socket
 
 from scrapers import reasons
-from tests.scrapers.recorded import article, crawl_here, data, html_page, make_domain, serve_json, source
+from tests.scrapers.recorded import (
+    article,
+    crawl_here,
+    data,
+    html_page,
+    make_domain,
+    reddit_params,
+    serve,
+    serve_json,
+    source,
+)
 from tests.support.site import LoopbackSite, Page
 
 
@@ -26,8 +36,8 @@ async def test_truncated_json_is_counted_as_invalid_json(site):
 
 
 async def test_json_api_answering_html_is_counted_as_bad_content_type(site):
-    site.add("/r/Python/hot.json", Page(article("Our servers are busy"), content_type="text/html"))
-    domain = make_domain(source("reddit", base_url=site.base_url, subreddits=["Python"]))
+    site.add("/r/Python/hot", Page(article("Our servers are busy"), content_type="text/html"))
+    domain = make_domain(source("reddit", **reddit_params(site), subreddits=["Python"]))
     result = await crawl_here(domain)
     assert result.records == [] and result.stats.errors == {reasons.BAD_CONTENT_TYPE: 1}
 
@@ -91,7 +101,9 @@ async def test_refused_connection_is_counted(site):
 
 async def test_api_error_answer_is_counted(site):
     wiki = "/w/api.php?action=query&format=json&formatversion=2&maxlag=5&list=categorymembers"
-    serve_json(site, wiki + "&cmtitle=Category%3AX&cmtype=page&cmnamespace=0&cmlimit=50", "wikipedia_maxlag.json")
+    serve(site, wiki + "&cmtitle=Category%3AX&cmtype=page&cmnamespace=0&cmlimit=50",
+          Page('{"error": {"code": "badvalue", "info": "Unrecognized value for parameter \\"list\\": x."}}',
+               content_type="application/json", headers={"MediaWiki-API-Error": "badvalue"}))
     domain = make_domain(source("wikipedia", base_url=site.url("/w/api.php"), category="Category:X"))
     result = await crawl_here(domain)
     assert result.records == [] and result.stats.errors == {reasons.API_ERROR: 1}

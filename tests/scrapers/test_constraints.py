@@ -15,7 +15,7 @@ from schemas.record import utcnow
 from scrapers import fetch_one, reasons, source_for
 from scrapers.kinds import kind_of
 from scrapers.parsing import ParseContext, from_timestamp, make_record
-from tests.scrapers.recorded import PROSE, crawl_here, make_domain, serve, serve_json, source
+from tests.scrapers.recorded import PROSE, crawl_here, make_domain, reddit_params, serve, serve_json, source
 from tests.support.site import Page
 from validator.ladder import judge_page
 from validator.verification import Verifier
@@ -52,7 +52,7 @@ def listing(*posts: dict[str, Any]) -> Page:
 
 
 def reddit_domain(site, **params):
-    return make_domain(source("reddit", base_url=site.base_url, subreddits=["Python"], **params))
+    return make_domain(source("reddit", **reddit_params(site), subreddits=["Python"], **params))
 
 
 def test_a_post_in_a_subreddit_the_source_does_not_list_is_not_covered(site):
@@ -77,7 +77,7 @@ def test_a_young_or_unvoted_post_is_not_covered(site):
 
 
 async def test_the_crawl_skips_young_and_unvoted_posts_and_counts_them(site):
-    serve(site, "/r/Python/hot.json?limit=100&raw_json=1",
+    serve(site, "/r/Python/hot?limit=100&raw_json=1",
           listing(reddit_post("ok1", "Python"), reddit_post("low1", "Python", score=2),
                   reddit_post("new1", "Python", age_hours=0.5)))
     result = await crawl_here(reddit_domain(site))
@@ -91,7 +91,7 @@ async def test_the_crawl_skips_young_and_unvoted_posts_and_counts_them(site):
     (reddit_post("abc123", "Python", age_hours=0.2), "min_age"),
 ])
 async def test_a_live_post_breaking_a_rule_is_unavailable_by_that_constraint(site, live, reason):
-    serve(site, "/by_id/t3_abc123.json?raw_json=1", listing(live))
+    serve(site, "/by_id/t3_abc123?raw_json=1", listing(live))
     result = await refetch(reddit_domain(site), site.url("/r/Python/comments/abc123/post_abc123/"))
     assert (result.status, result.reason) == ("unavailable", reasons.constraint(reason))
 
@@ -118,7 +118,7 @@ async def test_a_self_publisher_gets_no_pass_through_the_validators_fetch_one(si
     """The miner posts (to a subreddit it owns, or to r/Python itself) and delivers the post claimed as r/Python, 50
     points, two days old: every claim is within the rules, so the ladder lets it through; the validator's re-fetch
     finds the fresh, unvoted post."""
-    serve(site, "/by_id/t3_abc123.json?raw_json=1", listing(reddit_post("abc123", posted_in, score=1,
+    serve(site, "/by_id/t3_abc123?raw_json=1", listing(reddit_post("abc123", posted_in, score=1,
                                                                         age_hours=0.1)))
     domain = reddit_domain(site)
     claimed = record_of(domain, site.url("/r/Python/comments/abc123/post_abc123/"), title="Post abc123",

@@ -15,6 +15,7 @@ from tests.scrapers.recorded import (
     data,
     html_page,
     make_domain,
+    reddit_params,
     robots,
     serve,
     serve_json,
@@ -73,10 +74,10 @@ async def test_wikipedia_refetch_equals_the_crawl(site):
 
 
 async def test_reddit_refetch_equals_the_crawl(site):
-    serve_json(site, "/r/Python/hot.json?limit=100&raw_json=1", "reddit_listing_2.json")
+    serve_json(site, "/r/Python/hot?limit=100&raw_json=1", "reddit_listing_2.json")
     listing = data("reddit_listing_2.json")
-    serve(site, "/by_id/t3_1l6zzzz.json?raw_json=1", Page(listing, content_type="application/json"))
-    domain = make_domain(source("reddit", base_url=site.base_url, subreddits=["Python"]))
+    serve(site, "/by_id/t3_1l6zzzz?raw_json=1", Page(listing, content_type="application/json"))
+    domain = make_domain(source("reddit", **reddit_params(site), subreddits=["Python"]))
     await same_as_crawl(domain, (await crawl_here(domain)).records)
 
 

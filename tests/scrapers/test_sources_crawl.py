@@ -11,6 +11,7 @@ from tests.scrapers.recorded import (
     data,
     html_page,
     make_domain,
+    reddit_params,
     robots,
     serve,
     serve_json,
@@ -115,10 +116,10 @@ async def test_hn_limit_and_follow_links_off(site):
 
 # -- reddit -------------------------------------------------------------------------------------------------------
 async def test_reddit_listing_pages_are_followed_with_after(site):
-    serve_json(site, "/r/Python/top.json?limit=100&raw_json=1&t=day", "reddit_listing_1.json")
-    serve_json(site, "/r/Python/top.json?limit=96&raw_json=1&t=day&after=t3_1l7c0de&count=4",
+    serve_json(site, "/r/Python/top?limit=100&raw_json=1&t=day", "reddit_listing_1.json")
+    serve_json(site, "/r/Python/top?limit=96&raw_json=1&t=day&after=t3_1l7c0de&count=4",
                "reddit_listing_2.json")
-    domain = make_domain(source("reddit", base_url=site.base_url, subreddits=["Python"], listing="top"))
+    domain = make_domain(source("reddit", **reddit_params(site), subreddits=["Python"], listing="top"))
     result = await crawl_here(domain)
     assert sorted(r.title for r in result.records) == ["How we profile our services",
                                                        "What finally made asyncio click for me"]
@@ -126,8 +127,8 @@ async def test_reddit_listing_pages_are_followed_with_after(site):
 
 
 async def test_reddit_limit_stops_the_paging(site):
-    serve_json(site, "/r/Python/hot.json?limit=4&raw_json=1", "reddit_listing_1.json")
-    domain = make_domain(source("reddit", base_url=site.base_url, subreddits=["Python"], limit=4))
+    serve_json(site, "/r/Python/hot?limit=4&raw_json=1", "reddit_listing_1.json")
+    domain = make_domain(source("reddit", **reddit_params(site), subreddits=["Python"], limit=4))
     result = await crawl_here(domain)
     assert len(result.records) == 1 and result.stats.pages == 1
 
