@@ -42,3 +42,13 @@ HUB_BACKOFF_SECONDS = 1.0
 HUB_BACKOFF_MAX_SECONDS = 30.0
 # HTTP statuses worth retrying: rate limiting and server-side failures. Anything else is our fault.
 HUB_TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+# Personal data scrub (hub/pii.py). E.164 numbers have at most 15 digits; an international number has at least
+# 8 (country code and a short subscriber number), a national one written with its trunk 0 at least 9 (shorter
+# runs are mostly counts, codes or postcodes), a number announced by "tel"/"phone"/... at least 7 (a local number).
+PHONE_MIN_DIGITS = 8
+PHONE_NATIONAL_MIN_DIGITS = 9
+PHONE_KEYWORD_MIN_DIGITS = 7
+PHONE_MAX_DIGITS = 15
+# How far before a dotted number a version or section word is looked for ("version 1.2.3.4", "§ 1.2.3.4").
+PII_CONTEXT_CHARS = 24
