@@ -256,7 +256,7 @@ class StackExchange(ApiItemKind):
             found = _AVAILABLE_IN.search(str(data.get("error_message") or ""))
             wait = float(found.group(1)) if found else float(backoff or settings.DEFAULT_RETRY_AFTER)
             if wait > settings.MAX_THROTTLE_WAIT:  # the day's quota is gone: nothing more today
-                return Throttle(wait, reasons.QUOTA_EXHAUSTED, stop=True)
+                return Throttle(wait, reasons.QUOTA_EXHAUSTED, refused=True, stop=True)
             return Throttle(wait, "throttle_violation", refused=True)
         if data.get("quota_remaining") == 0:
             return Throttle(float(backoff), reasons.QUOTA_EXHAUSTED, stop=True)
