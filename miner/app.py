@@ -217,8 +217,11 @@ def build_miner(config: GleanConfig, *, wallet: Wallet, chain: Chain, catalog: D
     scheduler = None
     if plans:
         if crawl is None:
+            from scrapers import check_ready
             from scrapers import crawl as scrapers_crawl  # imported only when crawling: serve-only miners skip Scrapy
 
+            for plan in plans:  # API credentials a source needs (Reddit's OAuth): a clear error now, not at 3 a.m.
+                check_ready(plan.spec)
             crawl = scrapers_crawl
         scheduler = CrawlScheduler(plans, store_, metrics, crawl=crawl, user_agent=config.miner.user_agent)
     return Miner(config, wallet, chain, store_, gate, metrics, app, scheduler)
