@@ -20,7 +20,7 @@ from scrapers import reasons, settings
 from scrapers.address import blocked_in
 from scrapers.allow import AllowList
 from scrapers.decode import ACCEPT_ENCODING, BodyError, read_bounded
-from scrapers.pacing import REFETCH_PACER, Pacer, Throttle, default_throttle
+from scrapers.pacing import REFETCH_PACER, THROTTLED, Pacer, Throttle, default_throttle
 from scrapers.params import ApiParams
 from scrapers.robots import ROBOTS, ROBOTS_MAX_BYTES, UNAVAILABLE, robots_rules, robots_unavailable
 
@@ -122,12 +122,12 @@ class Fetcher:
             self.pacer.hold(host, settings.MAX_THROTTLE_WAIT if found.stop else found.seconds)
             if not found.refused:
                 return usable(answer)
-        raise Stop(FetchOutcome.unavailable(reasons.THROTTLED))
+        raise Stop(FetchOutcome.unavailable(THROTTLED))
 
     async def _paced(self, host: str) -> None:
         """Wait for the host's hold when it ends soon; Stop (nothing sent) when it is closed or held longer."""
         if self.pacer.closed(host) or self.pacer.remaining(host) > settings.REFETCH_MAX_WAIT:
-            raise Stop(FetchOutcome.unavailable(reasons.THROTTLED))
+            raise Stop(FetchOutcome.unavailable(THROTTLED))
         await self.pacer.wait(host)
 
     async def post(self, url: str, allow: AllowList, body: bytes, headers: Mapping[str, str]) -> Answer:

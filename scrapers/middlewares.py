@@ -18,7 +18,16 @@ from twisted.internet.defer import Deferred
 
 from scrapers import reasons, settings
 from scrapers.kinds.base import response_headers
-from scrapers.oauth import FORM_TYPE, OAUTH_META, TOKEN_FORM, TOKENS, OAuthClient, TokenRefused, parse_token
+from scrapers.oauth import (
+    FORM_TYPE,
+    OAUTH_META,
+    OAUTH_REFUSED,
+    TOKEN_FORM,
+    TOKENS,
+    OAuthClient,
+    TokenRefused,
+    parse_token,
+)
 from scrapers.pacing import Pacer
 from scrapers.robots import robots_rules
 
@@ -167,7 +176,7 @@ class OAuthMiddleware:
 
     async def _token(self, client: OAuthClient) -> str:
         if self.refused is not None:
-            raise Dropped(reasons.OAUTH_REFUSED)
+            raise Dropped(OAUTH_REFUSED)
         ask = ScrapyRequest(client.token_url, method="POST", body=TOKEN_FORM, dont_filter=True,
                             headers={"Authorization": client.credentials.basic(), "Content-Type": FORM_TYPE},
                             meta={"dont_obey_robotstxt": True, FREE: True, "dont_retry": True})
@@ -177,7 +186,7 @@ class OAuthMiddleware:
         except TokenRefused as exc:
             self.refused = exc
             logger.error("OAuth token refused: %s", exc)
-            raise Dropped(reasons.OAUTH_REFUSED) from None
+            raise Dropped(OAUTH_REFUSED) from None
         TOKENS.put(client.key, token, lifetime)
         return token
 

@@ -16,10 +16,16 @@ from dataclasses import dataclass, field
 
 from schemas.errors import ScrapeError
 from scrapers import settings
+from scrapers.reasons import http_reason
 
 # The grant of an application acting for itself (no user): read-only access to public data.
 TOKEN_FORM = b"grant_type=client_credentials"
 FORM_TYPE = "application/x-www-form-urlencoded"
+# The validator holds no credentials (or refused ones) for an API that needs them: its own trouble, spelled as the
+# 401 answer it stands for (unknown in validator/verification.py's table).
+NO_CREDENTIALS = http_reason(401)
+# Counted in the crawl: the token endpoint refused the source's credentials (the log says how to fix them).
+OAUTH_REFUSED = "oauth_refused"
 OAUTH_META = "glean_oauth"  # a crawl request's meta key: the OAuthClient whose bearer token it carries
 
 

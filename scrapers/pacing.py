@@ -14,6 +14,14 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
 from scrapers import settings
+from scrapers.reasons import http_reason
+
+# The source asked us to wait (429, maxlag, throttle_violation, a rate window or daily quota used up) and the re-fetch
+# could not within its bounds. Spelled as the 429 answer it stands for: the validator's table (validator/
+# verification.py, UNKNOWN_STATUSES) counts it unknown, the validator's trouble, never the miner's.
+THROTTLED = http_reason(429)
+# Counted in the crawl: the source's daily quota is used up (Stack Exchange's quota_remaining reached 0).
+QUOTA_EXHAUSTED = "quota_exhausted"
 
 
 @dataclass(frozen=True)

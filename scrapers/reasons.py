@@ -31,17 +31,9 @@ NOT_FOUND = "not_found"
 DELETED = "deleted"
 PARSE_ERROR = "parse_error"
 SPIDER_ERROR = "spider_error"
-# The source asked us to wait (429, maxlag, throttle_violation, a rate window or daily quota used up) and the re-fetch
-# could not within its bounds. Spelled as the 429 answer it stands for: the validator's table (validator/
-# verification.py, UNKNOWN_STATUSES) counts it unknown, the validator's trouble, never the miner's.
-THROTTLED = "http_429"
-# The validator holds no credentials for an API that needs them (Reddit's OAuth): its own trouble, spelled as the
-# 401 answer it stands for (unknown in the same table).
-NO_CREDENTIALS = "http_401"
-# Counted in the crawl: the source's daily quota is used up (Stack Exchange's quota_remaining reached 0).
-QUOTA_EXHAUSTED = "quota_exhausted"
-# Counted in the crawl: the token endpoint refused the source's OAuth credentials (the log says how to fix them).
-OAUTH_REFUSED = "oauth_refused"
+# Reasons of asking too often and of credentials live beside their concepts (scrapers.pacing: THROTTLED,
+# QUOTA_EXHAUSTED; scrapers.oauth: NO_CREDENTIALS, OAUTH_REFUSED): the re-fetch spells them as the HTTP statuses
+# they stand for (http_429, http_401), and the other two are counted by the crawl only.
 
 # A record or a live item that breaks one of its kind's constraints (SourceKind.violations): `constraint:<name>`.
 CONSTRAINT_PREFIX = "constraint:"

@@ -26,6 +26,7 @@ from scrapers.fetcher import Fetcher, FetchOutcome, Stop, record_at
 from scrapers.kinds.base import ApiItemKind, SpiderSteps
 from scrapers.oauth import (
     FORM_TYPE,
+    NO_CREDENTIALS,
     OAUTH_META,
     TOKEN_FORM,
     TOKENS,
@@ -168,7 +169,7 @@ class RedditSpider(SpiderSteps):
             self.oauth = OAuthClient(self.params.token_url, self.params.credentials())
         except CredentialsMissing as exc:  # the parent checks first (check_ready); this is the child's own guard
             logger.error("reddit source cannot run: %s", exc)
-            self.count(reasons.NO_CREDENTIALS)
+            self.count(NO_CREDENTIALS)
             return
         for subreddit in self.params.subreddits:
             yield self._listing(listing_url(self.params, subreddit), subreddit, 0)
@@ -265,7 +266,7 @@ async def _authorized(fetcher: Fetcher, params: RedditParams, url: str, kind: ty
         client = OAuthClient(params.token_url, params.credentials())
     except CredentialsMissing as exc:
         logger.warning("reddit re-fetch cannot run: %s", exc)
-        raise Stop(FetchOutcome.unavailable(reasons.NO_CREDENTIALS)) from None
+        raise Stop(FetchOutcome.unavailable(NO_CREDENTIALS)) from None
     for attempt in range(2):
         token = TOKENS.get(client.key) or await _new_token(fetcher, params, client)
         try:
@@ -285,6 +286,6 @@ async def _new_token(fetcher: Fetcher, params: RedditParams, client: OAuthClient
         token, lifetime = parse_token(answer.status, answer.body)
     except TokenRefused as exc:
         logger.error("reddit re-fetch: OAuth token refused: %s", exc)
-        raise Stop(FetchOutcome.unavailable(reasons.NO_CREDENTIALS)) from None
+        raise Stop(FetchOutcome.unavailable(NO_CREDENTIALS)) from None
     TOKENS.put(client.key, token, lifetime)
     return token

@@ -24,7 +24,7 @@ from scrapers.allow import host_port
 from scrapers.fetcher import Fetcher, FetchOutcome, Stop
 from scrapers.htmltext import html_to_text
 from scrapers.kinds.base import ApiItemKind, SpiderSteps, response_headers
-from scrapers.pacing import Throttle, default_throttle
+from scrapers.pacing import QUOTA_EXHAUSTED, Throttle, default_throttle
 from scrapers.params import ApiParams, BaseParams, HttpUrl
 from scrapers.parsing import (
     Headers,
@@ -256,10 +256,10 @@ class StackExchange(ApiItemKind):
             found = _AVAILABLE_IN.search(str(data.get("error_message") or ""))
             wait = float(found.group(1)) if found else float(backoff or settings.DEFAULT_RETRY_AFTER)
             if wait > settings.MAX_THROTTLE_WAIT:  # the day's quota is gone: nothing more today
-                return Throttle(wait, reasons.QUOTA_EXHAUSTED, refused=True, stop=True)
+                return Throttle(wait, QUOTA_EXHAUSTED, refused=True, stop=True)
             return Throttle(wait, "throttle_violation", refused=True)
         if data.get("quota_remaining") == 0:
-            return Throttle(float(backoff), reasons.QUOTA_EXHAUSTED, stop=True)
+            return Throttle(float(backoff), QUOTA_EXHAUSTED, stop=True)
         if backoff > 0:
             return Throttle(float(backoff), "backoff")
         return default_throttle(status, headers, body)

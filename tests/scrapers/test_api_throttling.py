@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from scrapers import fetch_one, reasons
+from scrapers import fetch_one, pacing, reasons
 from tests.scrapers.fake_api import SequenceSite, gaps
 from tests.scrapers.recorded import crawl_here, data, make_domain, source
 from tests.support.site import Page
@@ -74,7 +74,7 @@ async def test_refetch_retries_maxlag_after_retry_after(api):
 async def test_refetch_of_a_lagged_wiki_is_unknown_after_bounded_retries(api):
     api.serve_all(ARTICLE, maxlag("0"))
     outcome = await fetch_one(wiki(api), wiki(api).sources[0], api.url("/wiki/Physics"), allow_private=True)
-    assert (outcome.status, outcome.reason, fetch_outcome(outcome)) == ("unavailable", reasons.THROTTLED, "unknown")
+    assert (outcome.status, outcome.reason, fetch_outcome(outcome)) == ("unavailable", pacing.THROTTLED, "unknown")
     assert len(api.pages.times("titles=Physics")) == 2
 
 
@@ -83,7 +83,7 @@ async def test_used_up_quota_ends_the_crawl_with_a_counted_reason(api):
     api.serve_all(QUESTIONS + "&page=1", json_page("se_quota_exhausted.json"))
     api.serve_all(QUESTIONS + "&page=2", json_page("se_questions_2.json"))
     result = await crawl_here(stack(api))
-    assert result.records == [] and result.stats.errors == {reasons.QUOTA_EXHAUSTED: 1}
+    assert result.records == [] and result.stats.errors == {pacing.QUOTA_EXHAUSTED: 1}
     assert len(api.pages.served) == 1  # neither the answers nor page 2 were asked for
 
 
@@ -120,7 +120,7 @@ async def test_refetch_with_the_days_quota_gone_is_unknown_and_stops_asking(api)
     uri = "https://stackoverflow.com/questions/419163"
     first = await fetch_one(domain, domain.sources[0], uri, allow_private=True)
     second = await fetch_one(domain, domain.sources[0], uri, allow_private=True)
-    assert (first.reason, second.reason) == (reasons.THROTTLED, reasons.THROTTLED)
+    assert (first.reason, second.reason) == (pacing.THROTTLED, pacing.THROTTLED)
     assert fetch_outcome(first) == "unknown" and len(api.pages.served) == 1
 
 

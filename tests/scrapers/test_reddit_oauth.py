@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from schemas import ScrapeError
-from scrapers import check_ready, fetch_one, reasons, source_for
+from scrapers import check_ready, fetch_one, oauth, pacing, source_for
 from scrapers.oauth import TOKENS, CredentialsMissing, TokenCache
 from tests.scrapers.fake_api import CLIENT_ID, CLIENT_SECRET, FakeReddit, ratelimit
 from tests.scrapers.recorded import crawl_here, data, make_domain, source
@@ -66,7 +66,7 @@ async def test_missing_credentials_is_a_clear_error_before_any_request(reddit, n
     assert "reddit.com/prefs/apps" in message and domain.id in message
     assert isinstance(caught.value, ScrapeError)
     result = await crawl_here(domain)  # the crawl process's own guard
-    assert result.records == [] and result.stats.errors == {reasons.NO_CREDENTIALS: 1} and reddit.seen == []
+    assert result.records == [] and result.stats.errors == {oauth.NO_CREDENTIALS: 1} and reddit.seen == []
 
 
 async def test_refused_credentials_are_counted_and_logged_without_the_secret(reddit, monkeypatch, caplog):
@@ -75,7 +75,7 @@ async def test_refused_credentials_are_counted_and_logged_without_the_secret(red
     reddit.pages[HOT] = listing()
     with caplog.at_level(logging.ERROR):
         result = await crawl_here(domain_of(reddit))
-    assert result.records == [] and result.stats.errors == {reasons.OAUTH_REFUSED: 1}
+    assert result.records == [] and result.stats.errors == {oauth.OAUTH_REFUSED: 1}
     assert reddit.api_requests() == [] and len(reddit.token_requests()) == 1
     assert "refused the client credentials" in caplog.text and "wrong-secret" not in caplog.text
 
@@ -124,7 +124,7 @@ async def test_refetch_without_credentials_is_the_validators_own_trouble(reddit,
     uri = reddit.base_url + "/r/Python/comments/1l6zzzz/how_we_profile_our_services/"
     with caplog.at_level(logging.WARNING):
         outcome = await fetch_one(domain, domain.sources[0], uri, allow_private=True)
-    assert (outcome.status, outcome.reason) == ("unavailable", reasons.NO_CREDENTIALS)
+    assert (outcome.status, outcome.reason) == ("unavailable", oauth.NO_CREDENTIALS)
     assert fetch_outcome(outcome) == "unknown" and reddit.seen == []
     assert "GLEAN_REDDIT_CLIENT_ID" in caplog.text
 
@@ -157,7 +157,7 @@ async def test_refetch_held_longer_than_it_may_wait_is_unknown_and_sends_nothing
     uri = reddit.base_url + "/r/Python/comments/1l6zzzz/how_we_profile_our_services/"
     first = await fetch_one(domain, domain.sources[0], uri, allow_private=True)
     second = await fetch_one(domain, domain.sources[0], uri, allow_private=True)
-    assert (first.reason, second.reason) == (reasons.THROTTLED, reasons.THROTTLED)
+    assert (first.reason, second.reason) == (pacing.THROTTLED, pacing.THROTTLED)
     assert fetch_outcome(first) == "unknown" and len(reddit.api_requests()) == 1
 
 
