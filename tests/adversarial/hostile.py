@@ -6,7 +6,11 @@ Two families, each serving the real /v1 protocol to the real validator:
   twisted data source instead of a crawl: a feeder task that watches another miner's store (or the validator's
   accepted table) and writes what the cheat wants to serve into its own store;
 - **protocol cheats** answer with a small HTTP server of their own (bombs, endless bodies, slowloris, malformed JSON,
-  a lying index, replayed cursors), reusing the scripted behaviours of `tests/validator/servers.py`.
+  a lying index, replayed cursors), reusing the scripted behaviours of `tests/validator/servers.py`
+  (`protocol_cheats.py`).
+
+The evidence cheats (padder, spinner, self-publisher, freshness liar, title stuffer, disguised copier) are data
+cheats whose twists live in `cheats.py`.
 
 Every process writes `--info` (JSON: kind, hotkey, port, pid) once it serves, and announces its axon on the chain
 itself, like a real miner. The test registers the hotkeys first (the wallets are dev keys derived from `--name`, as
@@ -25,11 +29,9 @@ import random
 import signal
 import sqlite3
 import sys
-import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -46,8 +48,6 @@ KINDS = DATA_KINDS + PROTOCOL_KINDS
 
 POLL_SECONDS = 0.25  # how often a feeder looks for new records in the store it copies
 USER_AGENT = "hostile-miner/1.0"  # never the validator's (the sample web's fault rules match the validator's)
-LIAR_CLAIM = 10**9  # records the index liar claims to hold
-REPLAY_RECORDS = 8  # records the cursor replayer serves again under every new cursor
 NEAR_DUP_EVERY = 100  # the near-dup spammer replaces one word in this many (word 5-gram Jaccard ~0.9)
 STUFF_TERM = "python"  # a relevance keyword of every sample-web domain
 STUFF_EVERY = 6  # one stuffed term per this many words (~14% of the text: the stuffing rule's limit is 8%)
@@ -318,119 +318,6 @@ def write_info(args: argparse.Namespace, port: int) -> None:
     log.info("serving kind=%s hotkey=%s port=%d", args.kind, args.hotkey, port)
 
 
-# --- protocol cheats: a server of their own --------------------------------------------------------------------------
-
-class ProtocolCheat:
-    """Answers /v1/index and /v1/records the way one protocol cheat does (no signature check: a cheat serves anyone)."""
-
-    def __init__(self, args: argparse.Namespace) -> None:
-        from tests.validator import servers
-
-        self.args = args
-        self.servers = servers
-        self.started = time.monotonic()
-        self.replay: list[Any] = []
-        self.behaviours = {
-            "oversized": servers.gzip_bomb(64 * 1024 * 1024),
-            "endless": servers.endless(),
-            "slowloris": servers.slowloris(interval=0.3, total=120.0),
-            "malformed-json": servers.answer_bytes(b'{"records": [{"seq": 1, "record": {"uri": "http://'),
-        }
-
-    def index(self) -> bytes:
-        from schemas.index import IndexBucket, MinerIndex
-
-        today = datetime.now(UTC).date()
-        if self.args.kind == "index-liar":
-            newest, count = LIAR_CLAIM, LIAR_CLAIM
-        else:  # the replayer's index keeps growing so the validator keeps asking
-            newest = count = 1000 * (1 + int(time.monotonic() - self.started))
-        buckets = [IndexBucket(domain=d, source="web", day=today, count=count, bytes=count * 2000, newest_seq=newest)
-                   for d in self.args.catalog.ids()]
-        return MinerIndex.from_buckets(self.args.hotkey, buckets, newest).model_dump_json().encode()
-
-    def records(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
-        kind = self.args.kind
-        if kind in self.behaviours:
-            self.behaviours[kind](handler)
-            return
-        request = json.loads(body or b"{}")
-        after = int(request.get("after_seq", 0))
-        if kind == "index-liar":  # claims a billion records, serves none: empty pages that say "more"
-            page = {"records": [], "next_seq": after + 1000, "more": True}
-        else:  # the same accepted records again under fresh sequence numbers
-            self._load_replay()
-            items = [{"seq": after + 1 + i, "record": r.model_dump(mode="json")}
-                     for i, r in enumerate(self.replay) if r.domain == request.get("domain", r.domain)]
-            page = {"records": items, "next_seq": after + max(1, len(items)), "more": False}
-        self.servers.send(handler, 200, json.dumps(page).encode())
-
-    def _load_replay(self) -> None:
-        if len(self.replay) < REPLAY_RECORDS and self.args.accepted is not None:
-            found = accepted_records(self.args.accepted, 0, older_than=0.0, exclude=self.args.hotkey)
-            self.replay = [_twin(r) for _, r in found[:REPLAY_RECORDS]]
-
-    def handler_class(self) -> type[BaseHTTPRequestHandler]:
-        cheat = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *_args: Any) -> None:
-                pass
-
-            def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                path = self.path.split("?")[0]
-                try:
-                    if path == "/v1/health":
-                        health = {"version": "0", "protocol": "v1", "hotkey": cheat.args.hotkey, "newest_seq": 1}
-                        cheat.servers.send(self, 200, json.dumps(health).encode())
-                    elif path == "/v1/index":
-                        cheat.servers.send(self, 200, cheat.index())
-                    elif path == "/v1/records":
-                        cheat.records(self, body)
-                    else:
-                        cheat.servers.send(self, 404, b'{"error":"not_found","detail":"no route"}')
-                except OSError:  # the validator hung up, as it should on a hostile answer
-                    self.close_connection = True
-
-            do_GET = do_POST = _serve  # noqa: N815
-
-        return Handler
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:  # hung-up clients are expected
-        pass
-
-
-async def run_protocol_cheat(args: argparse.Namespace, stop: asyncio.Event) -> None:
-    from chain import LocalChain
-    from schemas.domain import DomainCatalog
-
-    args.catalog = DomainCatalog.load([args.domains])
-    wallet = dev_wallet(args.name)
-    args.hotkey = wallet.hotkey.ss58_address
-    cheat = ProtocolCheat(args)
-    httpd = _Server(("127.0.0.1", 0), cheat.handler_class())
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    thread.start()
-    chain = LocalChain(args.chain)
-    try:
-        port = httpd.server_address[1]
-        await chain.serve(wallet, "127.0.0.1", port)
-        await _announced(chain, args, port)
-        await stop.wait()
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        await chain.close()
-
-
 # --- entry point -----------------------------------------------------------------------------------------------------
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -469,6 +356,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.kind in DATA_KINDS:
             await run_data_cheat(args, stop)
         else:
+            from tests.adversarial.protocol_cheats import run_protocol_cheat
+
             await run_protocol_cheat(args, stop)
 
     asyncio.run(run())
