@@ -175,7 +175,7 @@ def summary_table(ds, domain: str, origin: Origin) -> Table:
     table.add_row("rows", f"{stats.rows:,}")
     table.add_row("text", f"{stats.text_bytes / 1e6:,.1f} MB")
     table.add_row("sources", ", ".join(f"{k} {n:,}" for k, n in stats.counts["source"].most_common()) or "—")
-    table.add_row("languages", ", ".join(f"{k} {n:,}" for k, n in stats.counts["lang"].most_common()) or "—")
+    table.add_row("languages", ", ".join(f"{k} {n:,}" for k, n in stats.counts["claimed_lang"].most_common()) or "—")
     table.add_row("published", _span(stats.first_published_at, stats.last_published_at))
     table.add_row("fetched", _span(stats.first_fetched_at, stats.last_fetched_at))
     table.add_row("mean quality", f"{stats.mean_quality:.3f}" if stats.rows else "—")

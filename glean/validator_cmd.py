@@ -1,4 +1,5 @@
-"""`glean validator run|status|publish`: run the validator, look at its leaderboard, publish a release now."""
+"""`glean validator run|status|publish|deny`: run the validator, look at its leaderboard, publish a release now,
+manage takedowns."""
 
 from __future__ import annotations
 
@@ -169,3 +170,51 @@ def publish(ctx: typer.Context) -> None:
         return
     rows = ", ".join(f"{d}: {n:,}" for d, n in sorted(info.rows_by_domain.items()))
     console.print(f"published release [bold]{info.release}[/] ({rows}) at {info.location}")
+
+
+deny_app = typer.Typer(help="Takedowns: URIs, hosts or content hashes that every later release leaves out.",
+                       no_args_is_help=True)
+app.add_typer(deny_app, name="deny")
+
+
+def _deny_list(ctx: typer.Context):
+    from hub import DenyList
+    from storage import make_engine
+
+    return DenyList(make_engine(database_url(_config(ctx))))
+
+
+@deny_app.command("add")
+def deny_add(ctx: typer.Context,
+             entry: str = typer.Argument(..., help="https://… URL, host (example.org or *.example.org) or sha256."),
+             reason: str = typer.Option("", "--reason", help="Why (kept with the entry, e.g. a request id)."),
+             ) -> None:
+    """Leave rows of this URL, host or content hash out of every later release."""
+    added = _deny_list(ctx).add(entry, reason)
+    console.print(f"denied {added.kind} [bold]{added.value}[/]: the next release leaves matching rows out "
+                  "(rows already published stay in earlier releases)")
+
+
+@deny_app.command("remove")
+def deny_remove(ctx: typer.Context, entry: str = typer.Argument(..., help="An entry as given to `deny add`.")) -> None:
+    """Stop denying an entry (later releases publish new matching rows again)."""
+    if not _deny_list(ctx).remove(entry):
+        console.print(f"{entry} was not on the deny-list")
+        raise typer.Exit(1)
+    console.print(f"removed {entry} from the deny-list")
+
+
+@deny_app.command("list")
+def deny_list(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON instead.")) -> None:
+    """The deny-list: kind, value, reason, when it was added."""
+    entries = _deny_list(ctx).entries()
+    if as_json:
+        typer.echo(json.dumps([{"kind": e.kind, "value": e.value, "reason": e.reason,
+                                "added_at": e.added_at.isoformat() if e.added_at else None} for e in entries]))
+        return
+    table = Table(title=f"deny-list ({len(entries)} entries)")
+    for name in ("kind", "value", "reason", "added"):
+        table.add_column(name)
+    for e in entries:
+        table.add_row(e.kind, e.value, e.reason, f"{e.added_at:%Y-%m-%d %H:%M}" if e.added_at else "")
+    (console if console.is_terminal else Console(width=PIPED_WIDTH)).print(table)

@@ -10,7 +10,7 @@ from datetime import datetime
 import yaml
 
 from hub import constants
-from hub.columns import features_yaml
+from hub.columns import COLUMN_DOCS, COLUMN_GROUPS, features_yaml
 from hub.release import domain_glob
 from hub.stats import UNKNOWN_LANG, DomainStats
 from schemas.domain import DomainCatalog, DomainSpec
@@ -18,26 +18,8 @@ from schemas.domain import DomainCatalog, DomainSpec
 PRETTY_NAME = "glean curated domain datasets"
 BASE_TAGS = ["glean", "bittensor", "web-scraped", "curated", "deduplicated"]
 
-COLUMN_DOCS = {
-    "text": "normalised UTF-8 text of the document",
-    "title": "title of the document (may be empty)",
-    "url": "canonical URL the text was fetched from",
-    "domain": "glean domain id (one config per domain)",
-    "source": "source kind the record came from (web, feed, arxiv, ...)",
-    "lang": "detected language code (null when unknown)",
-    "license": "licence declared by the source, when known",
-    "published_at": "publication time given by the source (UTC, may be null)",
-    "fetched_at": "time the miner fetched the page (UTC)",
-    "content_hash": "sha256 of `text`",
-    "quality": "document quality score in [0, 1]",
-    "relevance": "relevance to the domain in [0, 1]",
-    "novelty": "novelty credit in [0, 1] at the time of acceptance",
-    "value": "value of the record under the scoring rule (see *How records are scored*)",
-    "signals": "the individual quality/relevance signals, as {name, value} pairs",
-    "contributor_hotkey": "hotkey of the miner credited with the record",
-    "accepted_at": "time the validator accepted the record (UTC)",
-    "release": "the release that first published the row",
-}
+DEFAULT_REMOVAL_CONTACT = ("open an issue on the dataset's repository (its Community tab on the Hub) or contact the "
+                           "operator of the publishing validator")
 
 SCORING_SUMMARY = """\
 Every record passed the validator's ladder, cheapest check first: schema and recomputed hash and canonical
@@ -62,6 +44,8 @@ class ReleaseLine:
     last_accepted_id: int
     rows_by_domain: Mapping[str, int]
     revision: str | None
+    pii_replacements: int = 0
+    withheld: int = 0
 
 
 @dataclass(frozen=True)
@@ -75,6 +59,14 @@ class CardInput:
     releases: Sequence[ReleaseLine]  # oldest first, the new release last
     verification: Mapping[str, int]
     catalog: DomainCatalog
+    chart: str | None = None  # path of the chart in the repo
+    scrub_personal_data: bool = True
+    removal_contact: str | None = None
+
+    @property
+    def shown(self) -> dict[str, DomainStats]:
+        """Domains with published rows (a domain whose rows were all withheld has no files, so no config)."""
+        return {d: s for d, s in sorted(self.totals.items()) if s.rows}
 
 
 def _size_category(rows: int) -> str:
@@ -91,7 +83,7 @@ def default_domain(totals: Mapping[str, DomainStats]) -> str:
 def _languages(data: CardInput) -> list[str]:
     seen: set[str] = set()
     for stats in data.totals.values():
-        seen.update(k for k in stats.counts["lang"] if k != UNKNOWN_LANG)
+        seen.update(k for k in stats.counts["claimed_lang"] if k != UNKNOWN_LANG)
     if not seen:
         for domain in data.totals:
             if domain in data.catalog:
@@ -111,13 +103,13 @@ def _license(data: CardInput) -> dict:
     if len(allowed) == 1:
         return {"license": allowed.pop()}
     return {"license": "other", "license_name": "per-record",
-            "license_details": "Each row keeps the licence its source declared in the `license` column."}
+            "license_details": "Each row carries the validator's licence decision in the `license` column."}
 
 
 def front_matter(data: CardInput) -> dict:
     """The YAML metadata: configs per domain (largest one default), features and split sizes, licence, tags."""
-    domains = sorted(data.totals)
-    default = default_domain(data.totals)
+    domains = sorted(data.shown)
+    default = default_domain(data.shown)
     configs = []
     for domain in domains:
         config = {"config_name": domain,
@@ -130,7 +122,7 @@ def front_matter(data: CardInput) -> dict:
                           "num_examples": data.totals[d].rows}],
               "download_size": data.totals[d].file_bytes, "dataset_size": data.totals[d].text_bytes}
              for d in domains]
-    total_rows = sum(s.rows for s in data.totals.values())
+    total_rows = sum(s.rows for s in data.shown.values())
     return {"pretty_name": PRETTY_NAME, **_license(data), "language": _languages(data),
             "task_categories": ["text-generation"], "size_categories": [_size_category(total_rows)],
             "tags": BASE_TAGS + domains, "configs": configs, "dataset_info": infos}
@@ -146,25 +138,50 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]
     return lines + [""]
 
 
-def _domain_section(data: CardInput) -> list[str]:
-    total = sum(s.rows for s in data.totals.values()) or 1
+def _top(counter, n: int = 3) -> str:
+    items = counter.most_common()
+    shown = ", ".join(f"{k} {v:,}" for k, v in items[:n])
+    return (shown + (f", +{len(items) - n} more" if len(items) > n else "")) or "—"
+
+
+def _quality_summary(st: DomainStats) -> str:
+    bins = st.counts["quality_bin"]
+    high = sum(n for k, n in bins.items() if int(k) >= 8)
+    return f"mean {st.mean_quality:.3f}; ≥ 0.8: {100 * high / st.rows:.0f}%" if st.rows else "—"
+
+
+def _glance_section(data: CardInput) -> list[str]:
+    total = sum(s.rows for s in data.shown.values()) or 1
     rows = []
-    for domain, st in sorted(data.totals.items()):
-        title = data.catalog.get(domain).title if domain in data.catalog else domain
-        rows.append([f"`{domain}`", title, f"{st.rows:,}", f"{100 * st.rows / total:.1f}%",
-                     f"{_day(st.first_published_at)} → {_day(st.last_published_at)}",
-                     f"{_day(st.first_fetched_at)} → {_day(st.last_fetched_at)}", f"{st.mean_quality:.3f}"])
-    return ["## Domains", "", "Each domain is a config; the config with the most rows is the default.", "",
-            *_table(["config", "title", "rows", "share", "published (span)", "fetched (span)", "mean quality"],
-                    rows)]
+    for domain, st in data.shown.items():
+        rows.append([f"`{domain}`", f"{st.rows:,} ({100 * st.rows / total:.1f}%)", f"{st.words:,}",
+                     _top(st.counts["claimed_lang"]), _top(st.counts["license"]), _top(st.counts["source"]),
+                     f"{_day(st.first_published_at)} → {_day(st.last_published_at)}", _quality_summary(st),
+                     f"{len(st.counts['contributor_hotkey']):,}", f"{st.pii_replacements:,}", f"{st.withheld:,}"])
+    chart = [f"![rows per day and quality histogram per config]({data.chart})", ""] if data.chart else []
+    return ["## At a glance", "",
+            "Each domain is a config; the config with the most rows is the default. *Claimed* values are the "
+            "miner's word (see *Columns*); everything else the validator measured or decided.", "",
+            *_table(["config", "rows", "words", "languages (claimed)", "licences", "sources",
+                     "published (claimed span)", "quality", "contributors", "PII replaced", "withheld"], rows),
+            *chart]
+
+
+def _distribution_section(data: CardInput) -> list[str]:
+    header = ["config", *(f"{i / 10:.1f}–{(i + 1) / 10:.1f}" for i in range(10))]
+    rows = [[f"`{d}`", *(f"{st.counts['quality_bin'].get(str(i), 0):,}" for i in range(10))]
+            for d, st in data.shown.items()]
+    return ["### Quality distribution (rows per tenth of the validator's quality score)", "", *_table(header, rows)]
 
 
 def _sources_section(data: CardInput) -> list[str]:
-    lines = ["## Sources and languages", ""]
-    for domain, st in sorted(data.totals.items()):
+    lines = ["## Sources, languages and licences", ""]
+    for domain, st in data.shown.items():
         sources = ", ".join(f"{k} {n:,}" for k, n in st.counts["source"].most_common())
-        langs = ", ".join(f"{k} {n:,}" for k, n in st.counts["lang"].most_common())
-        lines += [f"- `{domain}` — sources: {sources or '—'}; languages: {langs or '—'}"]
+        langs = ", ".join(f"{k} {n:,}" for k, n in st.counts["claimed_lang"].most_common())
+        licences = ", ".join(f"{k} {n:,}" for k, n in st.counts["license"].most_common())
+        lines += [f"- `{domain}` — sources: {sources or '—'}; languages: {langs or '—'}; "
+                  f"licences: {licences or '—'}"]
     return lines + [""]
 
 
@@ -200,7 +217,7 @@ def _filters_section(data: CardInput) -> list[str]:
 
 def _contributors_section(data: CardInput) -> list[str]:
     per_miner: Counter[str] = Counter()
-    for st in data.totals.values():
+    for st in data.shown.values():
         per_miner.update(st.counts["contributor_hotkey"])
     top = per_miner.most_common(constants.CARD_MAX_CONTRIBUTORS)
     rest = per_miner.total() - sum(n for _, n in top)
@@ -240,30 +257,61 @@ def _changelog_section(data: CardInput) -> list[str]:
     rows = []
     for rel in reversed(data.releases):
         added = ", ".join(f"{d} +{n:,}" for d, n in sorted(rel.rows_by_domain.items()))
-        rows.append([f"`{rel.name}`", rel.created_at.strftime("%Y-%m-%d %H:%M UTC"), added,
-                     f"{rel.first_accepted_id}–{rel.last_accepted_id}",
-                     f"`{rel.revision[:12]}`" if rel.revision else "this commit"])
+        rows.append([f"`{rel.name}`", rel.created_at.strftime("%Y-%m-%d %H:%M UTC"), added or "—",
+                     f"{rel.first_accepted_id}–{rel.last_accepted_id}", f"{rel.pii_replacements:,}",
+                     f"{rel.withheld:,}", f"`{rel.revision[:12]}`" if rel.revision else "this commit"])
     return ["## Changelog", "", "Each release only adds rows; a row appears in exactly one release.", "",
-            *_table(["release", "created", "rows added", "accepted ids", "revision"], rows)]
+            *_table(["release", "created", "rows added", "accepted ids", "PII replaced", "withheld", "revision"],
+                    rows)]
+
+
+def _personal_data_section(data: CardInput) -> list[str]:
+    total = sum(s.pii_replacements for s in data.shown.values())
+    if not data.scrub_personal_data:
+        scrub = ("**The operator of the publishing validator turned the personal data scrub off for the latest "
+                 "release** (`[hub] scrub_personal_data = false`): its text is published as verified.")
+    else:
+        scrub = ("E-mail addresses, public IP addresses and phone numbers in `text` and `claimed_title` are replaced "
+                 "with `<email>`, `<ip>` and `<phone>` when a release is made (documentation, private and loopback "
+                 "addresses, version numbers, dates, ISBNs, DOIs and prices are left as they are). Each row counts "
+                 "its replacements in `pii_replacements`; `content_hash` stays the hash of the text as the validator "
+                 "verified it, so it equals sha256(`text`) only where `pii_replacements` is 0.")
+    return ["## Personal data", "", scrub, "", f"{total:,} replacements in all releases so far (per release: see "
+            "*Changelog*).", ""]
+
+
+def _removal_section(data: CardInput) -> list[str]:
+    contact = data.removal_contact or DEFAULT_REMOVAL_CONTACT
+    return ["## Removal requests", "",
+            f"To have a page, a site or a document removed, {contact}, naming its `uri`, its host or its "
+            "`content_hash`. The validator then adds it to its deny-list: every later release leaves matching rows "
+            "out (the *withheld* counts). Rows already published stay in the files of earlier releases.", ""]
+
+
+def _columns_section() -> list[str]:
+    lines = ["## Columns", ""]
+    for title, names in COLUMN_GROUPS:
+        lines += [f"**{title}**", "", *_table(["column", "meaning"], [[f"`{n}`", COLUMN_DOCS[n]] for n in names])]
+    return lines
 
 
 def render_card(data: CardInput) -> str:
     """README.md text: YAML front matter, then the human-readable card."""
     meta = yaml.safe_dump(front_matter(data), sort_keys=False, allow_unicode=True, width=1000)
-    default = default_domain(data.totals)
-    total = sum(s.rows for s in data.totals.values())
+    default = default_domain(data.shown)
+    total = sum(s.rows for s in data.shown.values())
     body = [
         f"# {PRETTY_NAME}", "",
         "Domain datasets collected by the miners of **glean**, an incentivized dataset-collection network on "
         "Bittensor, and accepted by a validator that checked every record for relevance, quality, novelty "
         "and provenance. Each row is a deduplicated document with its source, times, scores and the hotkey "
         "of the miner who contributed it.", "",
-        f"{total:,} rows in {len(data.totals)} domain(s) over {len(data.releases)} release(s); "
+        f"{total:,} rows in {len(data.shown)} domain(s) over {len(data.releases)} release(s); "
         f"latest release `{data.releases[-1].name}`.", "",
-        *_domain_section(data), *_sources_section(data), *_filters_section(data),
+        *_glance_section(data), *_distribution_section(data), *_sources_section(data),
+        *_personal_data_section(data), *_removal_section(data), *_filters_section(data),
         "## How records are scored", "", SCORING_SUMMARY, "",
-        *_contributors_section(data), *_verification_section(data),
-        "## Columns", "", *_table(["column", "meaning"], [[f"`{k}`", v] for k, v in COLUMN_DOCS.items()]),
+        *_contributors_section(data), *_verification_section(data), *_columns_section(),
         *_load_section(data, default), *_changelog_section(data),
     ]
     return f"---\n{meta}---\n\n" + "\n".join(body).rstrip() + "\n"

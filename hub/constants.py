@@ -52,3 +52,8 @@ PHONE_KEYWORD_MIN_DIGITS = 7
 PHONE_MAX_DIGITS = 15
 # How far before a dotted number a version or section word is looked for ("version 1.2.3.4", "§ 1.2.3.4").
 PII_CONTEXT_CHARS = 24
+# The validator's word count among a record's signals (its tokenizer, recorded at acceptance): the `words` column.
+WORDS_SIGNAL = "gopher_min_words"
+# The card's chart (hub/chart.py): 10 x 3.5 inches at 100 dpi is 1000 x 350 pixels, readable on the Hub's page.
+CHART_INCHES = (10.0, 3.5)
+CHART_DPI = 100

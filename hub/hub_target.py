@@ -120,7 +120,7 @@ class HubTarget:
 
         # Fresh operations on every attempt: huggingface_hub mutates them and refuses to reuse them.
         operations = [CommitOperationAdd(path_in_repo=f.path_in_repo, path_or_fileobj=str(f.local_path))
-                      for f in release.files]
+                      for f in [*release.files, *release.assets]]
         operations.append(CommitOperationAdd(path_in_repo="README.md", path_or_fileobj=release.card.encode()))
         added = ", ".join(f"{d} +{n}" for d, n in sorted(release.rows_by_domain.items()))
         info = self._api.create_commit(

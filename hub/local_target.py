@@ -78,6 +78,9 @@ class LocalTarget:
         try:
             manifest = release.manifest()
             self._move_shards(release)
+            for asset in release.assets:
+                (self.folder / asset.path_in_repo).parent.mkdir(parents=True, exist_ok=True)
+                _write_atomic(self.folder / asset.path_in_repo, asset.local_path.read_bytes())
             _write_atomic(self.folder / "README.md", release.card.encode("utf-8"))
             manifest["revision"] = local_revision(manifest)
             tag.parent.mkdir(parents=True, exist_ok=True)

@@ -24,13 +24,15 @@ from sqlalchemy import Engine
 
 from hub import constants
 from hub.card import CardInput, ReleaseLine, render_card
-from hub.columns import to_batch
+from hub.chart import CHART_PATH, draw_chart
+from hub.columns import SCHEMA_VERSION, to_batch
 from hub.hub_target import HubTarget
 from hub.local_target import LocalTarget
 from hub.release import ReleaseInfo, StagedFile, StagedRelease, release_name, shard_path
 from hub.shards import ShardWriter
 from hub.state import PublishState, ReleaseRecord
 from hub.stats import DomainStats, merge_totals
+from hub.takedowns import Denied, DenyList
 from schemas.accepted import AcceptedRecord
 from schemas.domain import DomainCatalog
 from schemas.errors import PublishError
@@ -74,8 +76,10 @@ class _Staging:
     the files are the same as a sequential write; at most WRITE_QUEUE_BATCHES wait, bounding memory.
     """
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, denied: Denied, scrub_personal_data: bool) -> None:
         self.folder = folder
+        self.denied = denied
+        self.scrub_personal_data = scrub_personal_data
         self.writers: dict[str, ShardWriter] = {}
         self.stats: dict[str, DomainStats] = {}
         self.first_id: int | None = None
@@ -96,13 +100,19 @@ class _Staging:
         for rec in page:
             by_domain.setdefault(rec.record.domain, []).append(rec)
         for domain, records in sorted(by_domain.items()):
-            batch = to_batch(records, release)
+            stats = self.stats.setdefault(domain, DomainStats())
+            if self.denied:
+                kept = [r for r in records if not self.denied.blocks(r)]
+                stats.withheld += len(records) - len(kept)
+                records = kept
+            if not records:
+                continue
+            batch = to_batch(records, release, scrub_personal_data=self.scrub_personal_data)
             writer = self.writers.get(domain)
             if writer is None:
                 writer = self.writers[domain] = ShardWriter(self.folder / domain)
-                self.stats[domain] = DomainStats()
             self._submit(writer.write, batch)
-            self.stats[domain].add_batch(batch)
+            stats.add_batch(batch)
 
     def _submit(self, call, *args) -> None:
         while len(self._queued) >= constants.WRITE_QUEUE_BATCHES:
@@ -114,7 +124,7 @@ class _Staging:
             self._queued.popleft().result()
         files = []
         for domain, writer in sorted(self.writers.items()):
-            shards = writer.close()
+            shards = [s for s in writer.close() if s.rows]
             stats = self.stats[domain]
             stats.shards = len(shards)
             stats.file_bytes = sum(s.path.stat().st_size for s in shards)
@@ -125,10 +135,14 @@ class _Staging:
 class Publisher:
     """Publishes the accepted records of a validator to one target, one release per call."""
 
-    def __init__(self, engine: Engine, target: LocalTarget | HubTarget, catalog: DomainCatalog) -> None:
+    def __init__(self, engine: Engine, target: LocalTarget | HubTarget, catalog: DomainCatalog, *,
+                 scrub_personal_data: bool = True, removal_contact: str | None = None) -> None:
         self.target = target
         self.catalog = catalog
         self.state = PublishState(engine)
+        self.deny_list = DenyList(engine)
+        self.scrub_personal_data = scrub_personal_data
+        self.removal_contact = removal_contact
 
     def publish(self, fetch_after: FetchAfter, *, validator_hotkey: str,
                 verification_stats: Mapping[str, int] | None = None) -> ReleaseInfo | None:
@@ -137,6 +151,7 @@ class Publisher:
         `fetch_after(after_accepted_id, limit)` returns the next records ordered by accepted_id.
         """
         key = self.target.key
+        self._check_schema(key)
         pending = self.state.pending(key)
         after = self.state.watermark(key)
         if pending is not None:
@@ -155,7 +170,7 @@ class Publisher:
         name = pending.name if pending else None
         pages = _pages(fetch_after, after, until=pending.last_accepted_id if pending else None,
                        limit=constants.MAX_RELEASE_ROWS)
-        with _Staging(folder / "shards") as staging:
+        with _Staging(folder / "shards", self.deny_list.load(), self.scrub_personal_data) as staging:
             for page in pages:
                 name = name or release_name(page[0].accepted_id)
                 staging.add(page, name)
@@ -164,14 +179,17 @@ class Publisher:
             if pending is not None:
                 self.state.discard(key, pending.name)
             return None
-        rows_by_domain = {d: s.rows for d, s in sorted(staging.stats.items())}
+        rows_by_domain = {d: s.rows for d, s in sorted(staging.stats.items()) if s.rows}
         created_at = pending.created_at if pending else utcnow().replace(microsecond=0)
         if pending is None:
             self.state.begin(key, name=name, first_accepted_id=staging.first_id, last_accepted_id=staging.last_id,
                              rows=sum(rows_by_domain.values()), created_at=created_at,
-                             validator_hotkey=validator_hotkey)
-        card = self._card(name, staging, created_at, validator_hotkey, verification)
-        release = StagedRelease(name, staging.first_id, staging.last_id, created_at, files, card, rows_by_domain)
+                             validator_hotkey=validator_hotkey, schema_version=SCHEMA_VERSION)
+        totals = merge_totals(self.state.totals(key), staging.stats)
+        chart = draw_chart(totals, folder / CHART_PATH)
+        card = self._card(name, staging, totals, created_at, validator_hotkey, verification)
+        release = StagedRelease(name, staging.first_id, staging.last_id, created_at, files, card, rows_by_domain,
+                                assets=[StagedFile(CHART_PATH, chart)])
         published = self.target.publish(release)
         self.state.complete(key, name, revision=published.revision, location=published.location,
                             verification=verification, stats=staging.stats, published_at=utcnow())
@@ -179,13 +197,24 @@ class Publisher:
                  sum(rows_by_domain.values()), published.revision)
         return ReleaseInfo(name, published.revision, published.location, rows_by_domain)
 
-    def _card(self, name: str, staging: _Staging, created_at, validator_hotkey: str,
-              verification: dict[str, int]) -> str:
+    def _check_schema(self, key: str) -> None:
+        old = {r.schema_version for r in self.state.history(key)} - {SCHEMA_VERSION}
+        if old:
+            raise PublishError(f"{self.target.load_hint} holds releases with published columns of version "
+                               f"{sorted(old)}; this validator writes version {SCHEMA_VERSION}",
+                               hint="publish to a new hub.repo_id or hub.local_dir (a config's files must share "
+                                    "their columns); see docs/hub.md#columns")
+
+    def _card(self, name: str, staging: _Staging, totals: dict[str, DomainStats], created_at,
+              validator_hotkey: str, verification: dict[str, int]) -> str:
         key = self.target.key
         lines = [ReleaseLine(r.name, r.created_at, r.first_accepted_id, r.last_accepted_id, r.rows_by_domain,
-                             r.revision) for r in self.state.history(key)]
+                             r.revision, r.pii_replacements, r.withheld) for r in self.state.history(key)]
         lines.append(ReleaseLine(name, created_at, staging.first_id or 0, staging.last_id or 0,
-                                 {d: s.rows for d, s in staging.stats.items()}, None))
-        totals = merge_totals(self.state.totals(key), staging.stats)
+                                 {d: s.rows for d, s in staging.stats.items() if s.rows}, None,
+                                 sum(s.pii_replacements for s in staging.stats.values()),
+                                 sum(s.withheld for s in staging.stats.values())))
         return render_card(CardInput(self.target.load_hint, isinstance(self.target, LocalTarget), validator_hotkey,
-                                     totals, lines, verification, self.catalog))
+                                     totals, lines, verification, self.catalog, chart=CHART_PATH,
+                                     scrub_personal_data=self.scrub_personal_data,
+                                     removal_contact=self.removal_contact))

@@ -81,7 +81,8 @@ def filter_rows(ds: datasets.Dataset, *, since: datetime | None = None, source: 
                 min_quality: float | None = None, lang: str | None = None) -> datasets.Dataset:
     """Rows matching every given filter, selected with Arrow compute (no Python loop over rows).
 
-    `since` applies to `published_at`, or to `fetched_at` when the source gave no publication time.
+    `since` applies to `claimed_published_at`, or to `claimed_fetched_at` when the miner gave no publication time
+    (both the miner's claims; `lang` compares `claimed_lang`).
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -91,14 +92,14 @@ def filter_rows(ds: datasets.Dataset, *, since: datetime | None = None, source: 
     table = ds.data.table if ds._indices is None else ds.flatten_indices().data.table
     conditions = []
     if since is not None:
-        when = pc.coalesce(table["published_at"], table["fetched_at"])
+        when = pc.coalesce(table["claimed_published_at"], table["claimed_fetched_at"])
         conditions.append(pc.greater_equal(when, pa.scalar(as_utc(since), TIMESTAMP)))
     if source is not None:
         conditions.append(pc.equal(table["source"], source))
     if min_quality is not None:
         conditions.append(pc.greater_equal(table["quality"], float(min_quality)))
     if lang is not None:
-        conditions.append(pc.equal(table["lang"], lang.lower()))
+        conditions.append(pc.equal(table["claimed_lang"], lang.lower()))
     if not conditions:
         return ds
     mask = conditions[0]

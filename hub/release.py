@@ -57,6 +57,7 @@ class StagedRelease:
     files: list[StagedFile]
     card: str
     rows_by_domain: dict[str, int] = field(default_factory=dict)
+    assets: list[StagedFile] = field(default_factory=list)  # files the card links to (the chart), replaced each release
 
     def manifest(self) -> dict:
         """Plain-JSON description of the release (the local target's tag file holds it)."""

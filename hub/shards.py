@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 from hub import constants
 from hub.columns import DICTIONARY_COLUMNS, MEMORY_POOL, SCHEMA, STATISTICS_COLUMNS
 
-# Per-row bytes beyond text and title (url, hash, timestamps, scores, signals), for the size bounds.
+# Per-row bytes beyond text and claimed_title (url, hash, timestamps, scores, signals), for the size bounds.
 ROW_OVERHEAD_BYTES = 256
 
 
@@ -29,7 +29,7 @@ class Shard:
 
 def _row_sizes(table: pa.Table) -> np.ndarray:
     text = pc.binary_length(table.column("text")).to_numpy(zero_copy_only=False)
-    title = pc.binary_length(table.column("title")).to_numpy(zero_copy_only=False)
+    title = pc.binary_length(table.column("claimed_title")).to_numpy(zero_copy_only=False)
     return text.astype(np.int64) + title + ROW_OVERHEAD_BYTES
 
 

@@ -45,6 +45,7 @@ class ReleaseRow(Base):
     location: Mapped[str | None] = mapped_column(String(1024), default=None)
     validator_hotkey: Mapped[str] = mapped_column(String(64))
     verification_json: Mapped[str] = mapped_column(Text, default="{}")
+    schema_version: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class ReleaseDomainRow(Base):
@@ -56,6 +57,9 @@ class ReleaseDomainRow(Base):
     release: Mapped[str] = mapped_column(String(64), primary_key=True)
     domain: Mapped[str] = mapped_column(String(64), primary_key=True)
     rows: Mapped[int] = mapped_column(BigInteger)
+    words: Mapped[int] = mapped_column(BigInteger, default=0)
+    pii_replacements: Mapped[int] = mapped_column(BigInteger, default=0)
+    withheld: Mapped[int] = mapped_column(BigInteger, default=0)
     text_bytes: Mapped[int] = mapped_column(BigInteger)
     file_bytes: Mapped[int] = mapped_column(BigInteger)
     shards: Mapped[int] = mapped_column(Integer)
@@ -80,6 +84,17 @@ class ReleaseCountRow(Base):
     rows: Mapped[int] = mapped_column(BigInteger)
 
 
+class DenyRow(Base):
+    """One takedown: a canonical URI, a host (`example.org` or `*.example.org`) or a sha256 content hash."""
+
+    __tablename__ = "hub_denylist"
+
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    value: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 def _aware(value: datetime | None) -> datetime | None:
     # SQLite hands back naive datetimes; everything stored here is UTC.
     return None if value is None else as_utc(value)
@@ -100,12 +115,15 @@ class ReleaseRecord:
     validator_hotkey: str
     verification: dict[str, int]
     rows_by_domain: dict[str, int]
+    schema_version: int = 1
+    pii_replacements: int = 0
+    withheld: int = 0
 
 
-def _record(row: ReleaseRow, rows_by_domain: dict[str, int]) -> ReleaseRecord:
+def _record(row: ReleaseRow, rows_by_domain: dict[str, int], sums: tuple[int, int] = (0, 0)) -> ReleaseRecord:
     return ReleaseRecord(row.name, row.first_accepted_id, row.last_accepted_id, row.rows, _aware(row.created_at),
                          _aware(row.published_at), row.revision, row.location, row.validator_hotkey,
-                         json.loads(row.verification_json or "{}"), rows_by_domain)
+                         json.loads(row.verification_json or "{}"), rows_by_domain, row.schema_version, *sums)
 
 
 class PublishState:
@@ -130,12 +148,12 @@ class PublishState:
         return None if row is None else _record(row, {})
 
     def begin(self, target: str, *, name: str, first_accepted_id: int, last_accepted_id: int, rows: int,
-              created_at: datetime, validator_hotkey: str) -> None:
+              created_at: datetime, validator_hotkey: str, schema_version: int) -> None:
         """Fix the range of the next release before anything leaves this machine."""
         with transaction(self._sessions) as s:
             s.add(ReleaseRow(target=target, name=name, first_accepted_id=first_accepted_id,
                              last_accepted_id=last_accepted_id, rows=rows, created_at=created_at,
-                             validator_hotkey=validator_hotkey))
+                             validator_hotkey=validator_hotkey, schema_version=schema_version))
 
     def discard(self, target: str, name: str) -> None:
         """Forget a pending release that turned out empty."""
@@ -156,7 +174,8 @@ class PublishState:
             row.verification_json = json.dumps(verification, sort_keys=True)
             for domain, st in sorted(stats.items()):
                 s.add(ReleaseDomainRow(
-                    target=target, release=name, domain=domain, rows=st.rows, text_bytes=st.text_bytes,
+                    target=target, release=name, domain=domain, rows=st.rows, words=st.words,
+                    pii_replacements=st.pii_replacements, withheld=st.withheld, text_bytes=st.text_bytes,
                     file_bytes=st.file_bytes, shards=st.shards, quality_sum=st.quality_sum, value_sum=st.value_sum,
                     first_published_at=st.first_published_at, last_published_at=st.last_published_at,
                     first_fetched_at=st.first_fetched_at, last_fetched_at=st.last_fetched_at))
@@ -172,11 +191,16 @@ class PublishState:
                                                       ReleaseRow.published_at.is_not(None))
                              .order_by(ReleaseRow.first_accepted_id)).all()
             per_domain: dict[str, dict[str, int]] = {}
-            for rel, domain, n in s.execute(select(ReleaseDomainRow.release, ReleaseDomainRow.domain,
-                                                   ReleaseDomainRow.rows)
-                                            .where(ReleaseDomainRow.target == target)):
+            sums: dict[str, tuple[int, int]] = {}
+            for rel, domain, n, pii, withheld in s.execute(
+                    select(ReleaseDomainRow.release, ReleaseDomainRow.domain, ReleaseDomainRow.rows,
+                           ReleaseDomainRow.pii_replacements, ReleaseDomainRow.withheld)
+                    .where(ReleaseDomainRow.target == target)):
                 per_domain.setdefault(rel, {})[domain] = n
-        return [_record(r, dict(sorted(per_domain.get(r.name, {}).items()))) for r in rows]
+                old = sums.get(rel, (0, 0))
+                sums[rel] = (old[0] + pii, old[1] + withheld)
+        return [_record(r, dict(sorted(per_domain.get(r.name, {}).items())), sums.get(r.name, (0, 0)))
+                for r in rows]
 
     def totals(self, target: str) -> dict[str, DomainStats]:
         """Statistics of everything published to `target`, per domain."""
@@ -184,7 +208,8 @@ class PublishState:
         with self._sessions() as s:
             for row in s.scalars(select(ReleaseDomainRow).where(ReleaseDomainRow.target == target)):
                 part = DomainStats(
-                    rows=row.rows, text_bytes=row.text_bytes, file_bytes=row.file_bytes, shards=row.shards,
+                    rows=row.rows, words=row.words, pii_replacements=row.pii_replacements, withheld=row.withheld,
+                    text_bytes=row.text_bytes, file_bytes=row.file_bytes, shards=row.shards,
                     quality_sum=row.quality_sum, value_sum=row.value_sum,
                     first_published_at=_aware(row.first_published_at), last_published_at=_aware(row.last_published_at),
                     first_fetched_at=_aware(row.first_fetched_at), last_fetched_at=_aware(row.last_fetched_at))

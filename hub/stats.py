@@ -9,9 +9,23 @@ from datetime import datetime
 import pyarrow as pa
 import pyarrow.compute as pc
 
-# The dimensions counted per key (source kind, language, contributor hotkey); the card shows each.
-DIMENSIONS = ("source", "lang", "contributor_hotkey")
-UNKNOWN_LANG = "unknown"
+# The dimensions counted per key; the card shows each. `day` is the date `glean pull --since` filters on (claimed
+# publication date, else the claimed fetch date); `quality_bin` is the lower edge of a tenth of [0, 1].
+DIMENSIONS = ("source", "claimed_lang", "license", "contributor_hotkey", "day", "quality_bin")
+UNKNOWN = "unknown"
+UNKNOWN_LANG = UNKNOWN
+QUALITY_BINS = 10
+
+
+def _keys(batch: pa.RecordBatch | pa.Table, dim: str) -> pa.Array:
+    """The key of every row for one dimension (nulls read as `unknown`)."""
+    if dim == "day":
+        when = pc.coalesce(batch.column("claimed_published_at"), batch.column("claimed_fetched_at"))
+        return pc.strftime(when, format="%Y-%m-%d")
+    if dim == "quality_bin":
+        tenth = pc.min_element_wise(pc.floor(pc.multiply(batch.column("quality"), QUALITY_BINS)), QUALITY_BINS - 1)
+        return pc.cast(pc.cast(tenth, pa.int64()), pa.string())
+    return pc.fill_null(batch.column(dim), UNKNOWN)
 
 
 def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
@@ -27,6 +41,9 @@ class DomainStats:
     """Rows, bytes, time span, score sums and per-key counts of one domain (one release or a total)."""
 
     rows: int = 0
+    words: int = 0
+    pii_replacements: int = 0
+    withheld: int = 0  # rows of the range left out by a takedown (not in the files)
     text_bytes: int = 0
     file_bytes: int = 0
     shards: int = 0
@@ -47,25 +64,27 @@ class DomainStats:
         if batch.num_rows == 0:
             return
         self.rows += batch.num_rows
+        self.words += pc.sum(batch.column("words")).as_py() or 0
+        self.pii_replacements += pc.sum(batch.column("pii_replacements")).as_py() or 0
         self.text_bytes += pc.sum(pc.binary_length(batch.column("text"))).as_py() or 0
         self.quality_sum += pc.sum(batch.column("quality")).as_py() or 0.0
         self.value_sum += pc.sum(batch.column("value")).as_py() or 0.0
-        published = pc.min_max(batch.column("published_at"))
-        fetched = pc.min_max(batch.column("fetched_at"))
+        published = pc.min_max(batch.column("claimed_published_at"))
+        fetched = pc.min_max(batch.column("claimed_fetched_at"))
         self.first_published_at = _earliest(self.first_published_at, published["min"].as_py())
         self.last_published_at = _latest(self.last_published_at, published["max"].as_py())
         self.first_fetched_at = _earliest(self.first_fetched_at, fetched["min"].as_py())
         self.last_fetched_at = _latest(self.last_fetched_at, fetched["max"].as_py())
         for dim in DIMENSIONS:
-            column = batch.column(dim)
-            if dim == "lang":
-                column = pc.fill_null(column, UNKNOWN_LANG)
-            for item in pc.value_counts(column).to_pylist():
+            for item in pc.value_counts(_keys(batch, dim)).to_pylist():
                 self.counts[dim][item["values"]] += item["counts"]
 
     def merge(self, other: DomainStats) -> None:
         """Add `other` (e.g. one release) into this total."""
         self.rows += other.rows
+        self.words += other.words
+        self.pii_replacements += other.pii_replacements
+        self.withheld += other.withheld
         self.text_bytes += other.text_bytes
         self.file_bytes += other.file_bytes
         self.shards += other.shards

@@ -78,6 +78,12 @@ class HubConfig(_Section):
     repo_id: str | None = None  # e.g. org/glean-data; the token comes from HF_TOKEN
     local_dir: Path | None = None  # default: <data_dir>/hub
     endpoint: str | None = None  # a Hub-compatible server; default huggingface.co
+    # E-mail addresses, public IPs and phone numbers become placeholders in published text (docs/hub.md). Only the
+    # operator may turn this off, and the card then says so.
+    scrub_personal_data: bool = True
+    # Where the card tells people to ask for removal (e.g. an e-mail address or a form); default: an issue on the
+    # dataset repo or the validator's operator.
+    removal_contact: str | None = None
 
 
 class GleanConfig(BaseSettings):

@@ -14,7 +14,7 @@ from fastapi import APIRouter
 
 from chain.launch import Advice, subnet_advice
 from chain.protocol import Chain, Wallet
-from hub import HubTarget, LocalTarget, Publisher, ReleaseInfo
+from hub import Publisher, ReleaseInfo, publisher_from_config
 from schemas.config import GleanConfig
 from schemas.domain import DomainCatalog
 from schemas.errors import ChainError, GleanError, PublishError
@@ -180,9 +180,7 @@ class Validator:
     # -- publishing ---------------------------------------------------------------------------------------------------
 
     def publisher(self) -> Publisher:
-        hub = self.config.hub
-        target = HubTarget(hub.repo_id, endpoint=hub.endpoint) if hub.repo_id else LocalTarget(self.config.hub_dir())
-        return Publisher(self.store.engine, target, self.catalog)
+        return publisher_from_config(self.store.engine, self.config, self.catalog)
 
     async def publish(self) -> ReleaseInfo | None:
         """Publish what was accepted since the last release and commit its location on chain."""

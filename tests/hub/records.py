@@ -33,13 +33,13 @@ def accepted(i: int, *, domain: str = "ml-research", source: str = "arxiv", lang
     text = text_of(i, approx_bytes)
     published = None if published_days is None else BASE_TIME + timedelta(days=published_days)
     fields = dict(uri=f"https://example.org/{domain}/doc/{i}", source=source, domain=domain, title=f"Document {i}",
-                  text=text, content_hash=content_hash(text), fetched_at=BASE_TIME + timedelta(days=30, seconds=i),
+                  text=text, content_hash=content_hash(text), fetched_at=BASE_TIME + timedelta(days=60, seconds=i),
                   published_at=published, lang=lang)
     record = Record(**fields) if validate else Record.model_construct(**fields, license=None, labels=[], meta={})
     values = dict(accepted_id=i, record=record, quality=quality, relevance=0.5, novelty=1.0,
                   value=quality * 0.5, signals={"words": float(len(text.split())), "stop_word_ratio": 0.3},
                   miner_uid=int(miner[-1]) if miner[-1].isdigit() else 0, miner_hotkey=miner,
-                  validator_hotkey="5Validator", step=1, accepted_at=BASE_TIME + timedelta(days=31, seconds=i))
+                  validator_hotkey="5Validator", step=1, accepted_at=BASE_TIME + timedelta(days=61, seconds=i))
     return AcceptedRecord(**values) if validate else AcceptedRecord.model_construct(**values)
 
 

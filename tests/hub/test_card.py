@@ -62,9 +62,11 @@ def test_card_body_counts_contributors_sources_and_releases(engine, tmp_path, ca
     per_miner = {f"5Miner{k}": sum(1 for i in range(1, 151) if i % 3 == k) for k in range(3)}
     for hotkey, n in per_miner.items():
         assert f"| `{hotkey}` | {n:,} |" in card
-    assert "- `world-news` — sources: arxiv 25, feed 25; languages: en 50" in card
-    assert re.search(r"\| `r00000121` \| .* \| ml-research \+20, world-news \+10 \| 121–150 \| this commit \|", card)
-    assert re.search(r"\| `r00000001` \| .* \| ml-research \+80, world-news \+40 \| 1–120 \| `[0-9a-f]{12}` \|", card)
+    assert "- `world-news` — sources: arxiv 25, feed 25; languages: en 50; licences: unknown 50" in card
+    assert re.search(r"\| `r00000121` \| .* \| ml-research \+20, world-news \+10 \| 121–150 \| 0 \| 0 "
+                     r"\| this commit \|", card)
+    assert re.search(r"\| `r00000001` \| .* \| ml-research \+80, world-news \+40 \| 1–120 \| 0 \| 0 "
+                     r"\| `[0-9a-f]{12}` \|", card)
     assert "| unknown | 2 |" in card and "| pass | 9 |" in card
     assert "150 rows in 2 domain(s) over 2 release(s)" in card
 

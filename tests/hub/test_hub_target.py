@@ -25,7 +25,7 @@ def _urls_on_main(fake_hub) -> list[str]:
     urls = []
     for path, content in fake_hub.files_at(REPO).items():
         if path.endswith(".parquet"):
-            urls += pq.read_table(io.BytesIO(content), columns=["url"])["url"].to_pylist()
+            urls += pq.read_table(io.BytesIO(content), columns=["uri"])["uri"].to_pylist()
     return urls
 
 
@@ -42,7 +42,8 @@ def test_release_is_one_commit_of_the_new_shards_and_the_card(engine, fake_hub, 
 
     assert len(fake_hub.commits) == 2
     assert _committed_paths(fake_hub.commits[-1]) == [
-        "README.md", "data/ml-research/r00000121/part-00000.parquet", "data/world-news/r00000121/part-00000.parquet"]
+        "README.md", "data/ml-research/r00000121/part-00000.parquet", "data/world-news/r00000121/part-00000.parquet",
+        "overview.png"]
     assert {line["key"] for line in fake_hub.commits[-1][1:]} == {"lfsFile", "file"}
     assert info.location == f"{REPO}@r00000121"
 
@@ -170,5 +171,5 @@ def test_glean_pull_reads_a_repo_release_from_the_configured_endpoint(engine, fa
                                       "--out", str(out)], env={"GLEAN_HUB__ENDPOINT": fake_hub.url})
 
     assert result.exit_code == 0, repr(result.exception)
-    assert sorted(pq.read_table(out)["url"].to_pylist()) == sorted(
+    assert sorted(pq.read_table(out)["uri"].to_pylist()) == sorted(
         r.record.uri for r in store.records if r.record.domain == "world-news" and r.accepted_id <= 120)

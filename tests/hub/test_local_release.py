@@ -33,7 +33,7 @@ def test_release_loads_with_load_dataset_with_features_and_counts(engine, tmp_pa
     assert info is not None and info.rows_by_domain == {"ml-research": 80, "world-news": 40}
     assert ds.features == datasets.Features.from_arrow_schema(SCHEMA)
     assert len(ds) == 80
-    assert sorted(list(ds["url"])) == sorted(r.record.uri for r in store.records if r.record.domain == "ml-research")
+    assert sorted(list(ds["uri"])) == sorted(r.record.uri for r in store.records if r.record.domain == "ml-research")
     assert len(_load(tmp_path / "hub", "world-news")) == 40
 
 
@@ -42,7 +42,7 @@ def test_release_is_laid_out_as_a_hub_dataset_repo(engine, tmp_path, catalog, st
 
     files = sorted(str(p.relative_to(tmp_path / "hub")) for p in (tmp_path / "hub").rglob("*") if p.is_file())
     assert files == ["README.md", "data/ml-research/r00000001/part-00000.parquet",
-                     "data/world-news/r00000001/part-00000.parquet", "releases/r00000001.json"]
+                     "data/world-news/r00000001/part-00000.parquet", "overview.png", "releases/r00000001.json"]
     assert info.release == "r00000001"
     assert info.location == f"{(tmp_path / 'hub').resolve()}@r00000001"
 
@@ -50,13 +50,14 @@ def test_release_is_laid_out_as_a_hub_dataset_repo(engine, tmp_path, catalog, st
 def test_rows_carry_scores_signals_contributor_and_release(engine, tmp_path, catalog, store):
     _publisher(engine, tmp_path / "hub", catalog).publish(store.fetch_after, validator_hotkey="5V")
 
-    row = min(_load(tmp_path / "hub", "world-news").to_list(), key=lambda r: r["url"])
-    source = next(r for r in store.records if r.record.uri == row["url"])
+    row = min(_load(tmp_path / "hub", "world-news").to_list(), key=lambda r: r["uri"])
+    source = next(r for r in store.records if r.record.uri == row["uri"])
     assert row["content_hash"] == source.record.content_hash and row["text"] == source.record.text
     assert (row["quality"], row["relevance"], row["novelty"]) == (source.quality, source.relevance, source.novelty)
     assert {s["name"]: s["value"] for s in row["signals"]} == source.signals
     assert row["contributor_hotkey"] == source.miner_hotkey
-    assert row["fetched_at"] == source.record.fetched_at and row["accepted_at"] == source.accepted_at
+    assert row["claimed_fetched_at"] == source.record.fetched_at and row["accepted_at"] == source.accepted_at
+    assert row["claimed_title"] == source.record.title and row["validator_hotkey"] == source.validator_hotkey
     assert row["release"] == "r00000001"
 
 
@@ -68,11 +69,11 @@ def test_second_release_adds_only_new_rows(engine, tmp_path, catalog, store):
     info = publisher.publish(store.fetch_after, validator_hotkey="5V")
 
     new_shards = list((tmp_path / "hub" / "data").glob("*/r00000121/*.parquet"))
-    new_ids = sorted(int(u.rsplit("/", 1)[1]) for p in new_shards for u in pq.read_table(p, columns=["url"])["url"]
+    new_ids = sorted(int(u.rsplit("/", 1)[1]) for p in new_shards for u in pq.read_table(p, columns=["uri"])["uri"]
                      .to_pylist())
     assert info.release == "r00000121" and new_ids == list(range(121, 151))
     ds = _load(tmp_path / "hub", "ml-research")
-    assert len(ds) == len(set(ds["url"])) == 100
+    assert len(ds) == len(set(ds["uri"])) == 100
 
 
 def test_nothing_new_publishes_nothing(engine, tmp_path, catalog, store):
@@ -108,7 +109,7 @@ def test_crash_after_write_before_state_is_recorded_reruns_without_duplicates(en
 
     assert first.rows_by_domain == {"ml-research": 80, "world-news": 40}
     assert second.release == "r00000121" and sum(second.rows_by_domain.values()) == 30
-    urls = list(_load(tmp_path / "hub", "ml-research")["url"]) + list(_load(tmp_path / "hub", "world-news")["url"])
+    urls = list(_load(tmp_path / "hub", "ml-research")["uri"]) + list(_load(tmp_path / "hub", "world-news")["uri"])
     assert len(urls) == len(set(urls)) == 150
 
 
@@ -132,7 +133,7 @@ def test_crash_half_way_through_moving_shards_reruns_without_duplicates(engine, 
 
     assert len(moved) == 1
     ds = _load(tmp_path / "hub", "ml-research")
-    assert len(ds) == len(set(ds["url"])) == 80
+    assert len(ds) == len(set(ds["uri"])) == 80
 
 
 def test_release_tag_file_lists_its_files_and_rows(engine, tmp_path, catalog, store):

@@ -19,7 +19,7 @@ from schemas.errors import PullError
 from storage import make_engine
 from tests.hub.records import AcceptedStore, accepted
 
-# id: (source, lang, quality, published days after 2025-01-01 or None: fetched 2025-01-31)
+# id: (source, lang, quality, published days after 2025-01-01 or None: fetched 2025-03-02)
 ROWS = {
     1: ("arxiv", "en", 0.90, 10),
     2: ("feed", "en", 0.50, 20),
@@ -65,7 +65,7 @@ FILTERS = [
 
 @pytest.mark.parametrize(("kwargs", "_args", "expected"), FILTERS, ids=[str(f[1]) for f in FILTERS])
 def test_pull_filter_returns_exactly_the_expected_rows(folder, kwargs, _args, expected):
-    assert _ids(pull("ml-research", path=folder, **kwargs)["url"]) == expected
+    assert _ids(pull("ml-research", path=folder, **kwargs)["uri"]) == expected
 
 
 @pytest.mark.parametrize(("_kwargs", "args", "expected"), FILTERS, ids=[str(f[1]) for f in FILTERS])
@@ -74,7 +74,7 @@ def test_glean_pull_filter_writes_exactly_the_expected_rows(folder, tmp_path, _k
     result = CliRunner().invoke(app, ["pull", "ml-research", "--path", str(folder), *args, "--out", str(out)])
 
     assert result.exit_code == 0, result.output
-    assert _ids(pq.read_table(out)["url"].to_pylist()) == expected
+    assert _ids(pq.read_table(out)["uri"].to_pylist()) == expected
 
 
 def test_glean_pull_writes_jsonl_with_iso_times(folder, tmp_path):
@@ -83,8 +83,9 @@ def test_glean_pull_writes_jsonl_with_iso_times(folder, tmp_path):
 
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert result.exit_code == 0, result.output
-    assert _ids(r["url"] for r in rows) == [4, 5]
-    assert rows[0]["fetched_at"].startswith("2025-01-31T") and rows[0]["signals"][0]["name"] == "stop_word_ratio"
+    assert _ids(r["uri"] for r in rows) == [4, 5]
+    assert rows[0]["claimed_fetched_at"].startswith("2025-03-02T")
+    assert rows[0]["signals"][0]["name"] == "stop_word_ratio"
 
 
 def test_glean_pull_without_out_prints_a_summary(folder):
@@ -159,7 +160,7 @@ def test_glean_pull_from_chain_loads_the_newest_committed_release(folder, tmp_pa
                                 env={"GLEAN_CHAIN__LOCAL_PATH": str(chain_path)})
 
     assert result.exit_code == 0, result.output
-    assert _ids(pq.read_table(out)["url"].to_pylist()) == [1, 2, 3, 4, 5, 6, 7]
+    assert _ids(pq.read_table(out)["uri"].to_pylist()) == [1, 2, 3, 4, 5, 6, 7]
 
 
 def test_pull_of_a_folder_that_is_not_a_glean_dataset_is_a_pull_error(tmp_path):

@@ -23,13 +23,13 @@ def test_migrations_create_the_hub_version_table(database_url):
     engine = make_engine(database_url)
     PublishState(engine)
 
-    assert current(engine, MIGRATIONS_DIR, VERSION_TABLE) == "hub_0001"
+    assert current(engine, MIGRATIONS_DIR, VERSION_TABLE) == "hub_0002"
 
 
 def test_pending_release_does_not_move_the_watermark(database_url):
     state = PublishState(make_engine(database_url))
     state.begin("t", name="r00000001", first_accepted_id=1, last_accepted_id=10, rows=10, created_at=T0,
-                validator_hotkey="5V")
+                validator_hotkey="5V", schema_version=2)
 
     assert state.watermark("t") == 0
     assert state.pending("t").last_accepted_id == 10 and state.history("t") == []
@@ -40,7 +40,7 @@ def test_completed_release_moves_the_watermark_and_sums_statistics(database_url)
     for first, last in ((1, 10), (11, 14)):
         name = f"r{first:08d}"
         state.begin("t", name=name, first_accepted_id=first, last_accepted_id=last, rows=last - first + 1,
-                    created_at=T0, validator_hotkey="5V")
+                    created_at=T0, validator_hotkey="5V", schema_version=2)
         state.complete("t", name, revision=f"rev{first}", location=f"org/x@{name}", verification={"pass": first},
                        stats={"ml-research": _stats(range(first, last + 1))}, published_at=T0)
 
@@ -55,7 +55,7 @@ def test_completed_release_moves_the_watermark_and_sums_statistics(database_url)
 def test_targets_keep_separate_watermarks(database_url):
     state = PublishState(make_engine(database_url))
     state.begin("a", name="r00000001", first_accepted_id=1, last_accepted_id=5, rows=5, created_at=T0,
-                validator_hotkey="5V")
+                validator_hotkey="5V", schema_version=2)
     state.complete("a", "r00000001", revision="x", location="a@r00000001", verification={}, stats={},
                    published_at=T0)
 
