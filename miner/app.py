@@ -76,6 +76,18 @@ def domain_plans(config: GleanConfig, catalog: DomainCatalog) -> list[DomainPlan
     return plans
 
 
+def _warn_unready(spec, check_ready) -> None:
+    """Log, with what to set, each source of `spec` that cannot run here; its crawls skip it (credentials_missing)
+    while the domain's other sources run."""
+    from schemas.errors import ScrapeError
+
+    for source in spec.sources:
+        try:
+            check_ready(spec.model_copy(update={"sources": [source]}))
+        except ScrapeError as exc:
+            log.error("%s; its crawls skip this source until then. Fix: %s", exc.message, exc.hint)
+
+
 def announce_ip(config: GleanConfig) -> str:
     """The address other neurons should use: `external_ip`, else a concrete `host`, else loopback locally."""
     if config.miner.external_ip:
@@ -220,8 +232,8 @@ def build_miner(config: GleanConfig, *, wallet: Wallet, chain: Chain, catalog: D
             from scrapers import check_ready
             from scrapers import crawl as scrapers_crawl  # imported only when crawling: serve-only miners skip Scrapy
 
-            for plan in plans:  # API credentials a source needs (Reddit's OAuth): a clear error now, not at 3 a.m.
-                check_ready(plan.spec)
+            for plan in plans:  # API credentials a source needs (Reddit's OAuth): said now, not at 3 a.m.
+                _warn_unready(plan.spec, check_ready)
             crawl = scrapers_crawl
         scheduler = CrawlScheduler(plans, store_, metrics, crawl=crawl, user_agent=config.miner.user_agent)
     return Miner(config, wallet, chain, store_, gate, metrics, app, scheduler)

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from schemas import DomainSpec, Record, ScrapeError, SourceSpec
 from scrapers import reasons, settings
 from scrapers.kinds import SourceKind, kind_of, kind_path
+from scrapers.oauth import CREDENTIALS_MISSING, CredentialsMissing
 from scrapers.params import BaseParams
 
 logger = logging.getLogger(__name__)
@@ -164,8 +165,12 @@ async def crawl(
     crawl process fails; cancelling the call stops the process.
     """
     jobs = plan_jobs(domain, page_budget, sources)  # bad params or source names fail here, before a process starts
-    for planned in jobs:  # and missing API credentials
-        planned.kind.check_ready(planned.params)
+    ready, skipped = _ready(domain, jobs)
+    if skipped:  # the page budget goes to the sources that can run, and only they go to the crawl process
+        sources = [j.source.source_id for j in ready]
+        jobs = plan_jobs(domain, page_budget, sources) if ready else []
+    if not jobs:
+        return CrawlStats(errors=dict(skipped))
     started = time.monotonic()
     job = _job_message(domain, jobs, page_budget, sources, user_agent, http_cache_dir, parse_workers)
     proc = await asyncio.create_subprocess_exec(
@@ -190,7 +195,27 @@ async def crawl(
         detail = " | ".join(list(tail)[-5:]) or "no output"
         raise ScrapeError(f"crawl of {domain.id} failed (exit code {returncode}): {detail}",
                           hint="run with log level DEBUG for the crawl log; check the source params")
-    return _totals(final, local, started)
+    stats = _totals(final, local, started)
+    for reason, count in skipped.items():
+        stats.errors[reason] = stats.errors.get(reason, 0) + count
+    return stats
+
+
+def _ready(domain: DomainSpec, jobs: list[SourceJob]) -> tuple[list[SourceJob], collections.Counter[str]]:
+    """The jobs whose sources can run here, and the skipped ones counted by reason (missing API credentials are
+    logged with what to set: one source without credentials must not stop a domain's other sources)."""
+    ready: list[SourceJob] = []
+    skipped: collections.Counter[str] = collections.Counter()
+    for job in jobs:
+        try:
+            job.kind.check_ready(job.params)
+        except CredentialsMissing as exc:
+            logger.warning("source skipped domain=%s source=%s: %s (%s)", domain.id, job.source.source_id,
+                        exc.message, exc.hint)
+            skipped[CREDENTIALS_MISSING] += 1
+            continue
+        ready.append(job)
+    return ready, skipped
 
 
 def _totals(final: dict[str, Any], local: CrawlStats, started: float) -> CrawlStats:

@@ -26,6 +26,9 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 NO_CREDENTIALS = http_reason(401)
 # Counted in the crawl: the token endpoint refused the source's credentials (the log says how to fix them).
 OAUTH_REFUSED = "oauth_refused"
+# Counted in the crawl, once per skipped source: its API credentials are not in the environment (the crawl's other
+# sources run; the miner's log says what to set).
+CREDENTIALS_MISSING = "credentials_missing"
 OAUTH_META = "glean_oauth"  # a crawl request's meta key: the OAuthClient whose bearer token it carries
 
 

@@ -8,10 +8,10 @@ import logging
 import pytest
 
 from schemas import ScrapeError
-from scrapers import check_ready, fetch_one, oauth, pacing, source_for
+from scrapers import check_ready, crawl, fetch_one, oauth, pacing, source_for
 from scrapers.oauth import TOKENS, CredentialsMissing, TokenCache
 from tests.scrapers.fake_api import CLIENT_ID, CLIENT_SECRET, FakeReddit, ratelimit
-from tests.scrapers.recorded import crawl_here, data, make_domain, source
+from tests.scrapers.recorded import PROSE, crawl_here, data, make_domain, source
 from tests.support.site import Page
 from validator.verification import fetch_outcome
 
@@ -67,6 +67,42 @@ async def test_missing_credentials_is_a_clear_error_before_any_request(reddit, n
     assert isinstance(caught.value, ScrapeError)
     result = await crawl_here(domain)  # the crawl process's own guard
     assert result.records == [] and result.stats.errors == {oauth.NO_CREDENTIALS: 1} and reddit.seen == []
+
+
+async def test_a_source_without_credentials_is_skipped_while_the_domain_s_other_sources_run(
+        reddit, no_credentials, site, caplog):
+    site.add("/notes/a.html", Page(f"<html><head><title>A</title></head><body><article><h1>A</h1><p>{PROSE[0]}</p>"
+                                   "</article></body></html>"))
+    domain = make_domain(source("reddit", "reddit", subreddits=["Python"], **reddit.params()),
+                         source("web", "site", seeds=[site.url("/notes/a.html")], max_depth=0))
+    records: list = []
+    with caplog.at_level(logging.WARNING, logger="scrapers.crawl"):
+        stats = await crawl(domain, page_budget=10, sink=records.extend)
+    assert [r.source for r in records] == ["web"] and stats.errors == {oauth.CREDENTIALS_MISSING: 1}
+    assert reddit.seen == [] and "GLEAN_REDDIT_CLIENT_ID" in caplog.text
+
+
+async def test_a_miner_whose_domain_needs_missing_credentials_starts_and_says_what_to_set(
+        reddit, no_credentials, tmp_path, caplog):
+    from chain import LocalChain
+    from miner.app import build_miner
+    from schemas.config import GleanConfig
+    from schemas.domain import DomainCatalog
+    from tests.validator.harness import dev_wallet
+
+    domain = domain_of(reddit)
+    folder = tmp_path / "domains"
+    folder.mkdir()
+    (folder / f"{domain.id}.yaml").write_text(domain.model_dump_json())
+    config = GleanConfig(data_dir=tmp_path / "miner", domain_dirs=[folder], miner={"domains": [domain.id]})
+    chain = LocalChain(tmp_path / "chain.sqlite")
+    try:
+        with caplog.at_level(logging.ERROR, logger="miner.app"):
+            miner = build_miner(config, wallet=dev_wallet("m"), chain=chain, catalog=DomainCatalog.load([folder]))
+        miner.store.store.close()
+    finally:
+        await chain.close()
+    assert "GLEAN_REDDIT_CLIENT_ID" in caplog.text and "skip this source" in caplog.text
 
 
 async def test_refused_credentials_are_counted_and_logged_without_the_secret(reddit, monkeypatch, caplog):
