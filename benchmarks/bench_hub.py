@@ -65,7 +65,7 @@ def make_records(n: int) -> list:
         quality = 0.5 + (i % 50) / 100
         records.append(AcceptedRecord.model_construct(
             accepted_id=i, record=record, quality=quality, relevance=0.6, novelty=1.0, value=quality * 0.6,
-            signals={"words": float(len(words)), "stop_word_ratio": 0.31, "line_repetition": 0.0},
+            signals={"gopher_min_words": float(len(words)), "stop_word_ratio": 0.31, "line_repetition": 0.0},
             miner_uid=i % 64, miner_hotkey=f"5Miner{i % 64:02d}", validator_hotkey="5Validator", step=i // 1000,
             accepted_at=T0 + timedelta(days=100, seconds=i)))
     return records
@@ -106,7 +106,7 @@ def _warm_up(records: list, folder: Path) -> None:
     writer.close()
 
 
-def _release(records: list, root: Path) -> tuple[float, float, object]:
+def _release(records: list, root: Path, scrub: bool = True) -> tuple[float, float, object]:
     """Wall and CPU seconds (all threads) of one publish of `records`, and its ReleaseInfo."""
     from hub import LocalTarget, Publisher
     from schemas.domain import DomainCatalog
@@ -114,7 +114,7 @@ def _release(records: list, root: Path) -> tuple[float, float, object]:
 
     root.mkdir(parents=True, exist_ok=True)
     publisher = Publisher(make_engine(f"sqlite:///{root / 'validator.sqlite'}"), LocalTarget(root / "hub"),
-                          DomainCatalog.load())
+                          DomainCatalog.load(), scrub_personal_data=scrub)
 
     def fetch_after(after: int, limit: int) -> list:
         return records[after:after + limit]  # ids are 1..n, so id `after` sits at index after - 1
@@ -153,6 +153,7 @@ def main() -> None:
         # Best of RELEASE_RUNS fresh releases: the machine is shared, the best run is the least disturbed one.
         runs = [_release(records, root / f"run{i}") for i in range(RELEASE_RUNS)]
         release_s, release_cpu, info = min(runs, key=lambda r: r[0])
+        unscrubbed_s = min(_release(records, root / f"plain{i}", scrub=False)[0] for i in range(RELEASE_RUNS))
         columns_s, shards_s, parquet_bytes = _stages(records, root / "stages")
         largest = max(info.rows_by_domain, key=info.rows_by_domain.get)
         folder = root / "run0" / "hub"
@@ -168,6 +169,8 @@ def main() -> None:
     table.add_column("target", justify="right")
     table.add_row(f"release to parquet: rows/s (whole publish: shards, card, state; best of {RELEASE_RUNS})",
                   f"{n / release_s:,.0f}", ">= 50,000")
+    table.add_row("  the same with the personal data scrub off (hub.scrub_personal_data = false)",
+                  f"{n / unscrubbed_s:,.0f}", "")
     table.add_row("release to parquet: text MB/s", f"{text_mb / release_s:,.1f}", "")
     table.add_row("release to parquet: rows per CPU-second (all threads)", f"{n / release_cpu:,.0f}", "")
     table.add_row("  stage: Arrow columns, rows/s (1 thread)", f"{n / columns_s:,.0f}", "")

@@ -76,8 +76,9 @@ def _size_category(rows: int) -> str:
 
 
 def default_domain(totals: Mapping[str, DomainStats]) -> str:
-    """The config marked default: the largest domain (ties go to the name that sorts first)."""
-    return min(totals, key=lambda d: (-totals[d].rows, d))
+    """The config marked default: the largest domain (ties go to the name that sorts first); a placeholder when
+    no domain has rows (every row so far was withheld)."""
+    return min(totals, key=lambda d: (-totals[d].rows, d)) if totals else "<domain>"
 
 
 def _languages(data: CardInput) -> list[str]:
@@ -144,6 +145,11 @@ def _top(counter, n: int = 3) -> str:
     return (shown + (f", +{len(items) - n} more" if len(items) > n else "")) or "—"
 
 
+def _span(st: DomainStats) -> str:
+    days = st.counts["day"]  # the date `glean pull --since` filters on and the chart plots
+    return f"{min(days)} → {max(days)}" if days else "—"
+
+
 def _quality_summary(st: DomainStats) -> str:
     bins = st.counts["quality_bin"]
     high = sum(n for k, n in bins.items() if int(k) >= 8)
@@ -156,14 +162,15 @@ def _glance_section(data: CardInput) -> list[str]:
     for domain, st in data.shown.items():
         rows.append([f"`{domain}`", f"{st.rows:,} ({100 * st.rows / total:.1f}%)", f"{st.words:,}",
                      _top(st.counts["claimed_lang"]), _top(st.counts["license"]), _top(st.counts["source"]),
-                     f"{_day(st.first_published_at)} → {_day(st.last_published_at)}", _quality_summary(st),
+                     _span(st), _quality_summary(st),
                      f"{len(st.counts['contributor_hotkey']):,}", f"{st.pii_replacements:,}", f"{st.withheld:,}"])
     chart = [f"![rows per day and quality histogram per config]({data.chart})", ""] if data.chart else []
     return ["## At a glance", "",
             "Each domain is a config; the config with the most rows is the default. *Claimed* values are the "
             "miner's word (see *Columns*); everything else the validator measured or decided.", "",
             *_table(["config", "rows", "words", "languages (claimed)", "licences", "sources",
-                     "published (claimed span)", "quality", "contributors", "PII replaced", "withheld"], rows),
+                     "dates (claimed published, else fetched)", "quality", "contributors", "PII replaced",
+                     "withheld"], rows),
             *chart]
 
 

@@ -151,8 +151,9 @@ def to_batch(records: Sequence[AcceptedRecord], release: str, *, scrub_personal_
         cols["novelty"].append(acc.novelty)
         cols["value"].append(acc.value)
         cols["words"].append(_words(acc, rec.text))
-        # The accepted store does not keep a record's own check yet: null means "not recorded".
-        cols["verification"].append(getattr(acc, "verification", None))
+        # The accepted store does not keep a record's own check yet (AcceptedRecord has no such field): null means
+        # "not recorded"; the column exists now so a config's features stay the same when it does.
+        cols["verification"].append(None)
         cols["pii_replacements"].append(replaced)
         cols["claimed_title"].append(title)
         cols["claimed_published_at"].append(_micros(rec.published_at))

@@ -81,6 +81,7 @@ _RUN_CANDIDATE = re.compile(rb"0[0 .()\-/+]{5,}0")
 _IPV6_BEFORE, _IPV6_SPAN = 4, 4 + 39 + 2
 _PHONE_BEFORE, _RUN_AFTER = 2, 2
 _KEYWORD_REACH = 48
+_ANY_CANDIDATE = re.compile(r"[0-9@]")  # every kind needs an ASCII digit or an '@'
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,8 @@ def _apply(text: str, spans: list[tuple[int, int, str]]) -> Scrubbed:
 
 def scrub(text: str) -> Scrubbed:
     """`text` with e-mail addresses, public IP addresses and phone numbers replaced by `<email>`, `<ip>`, `<phone>`."""
+    if _ANY_CANDIDATE.search(text) is None:  # most titles: no digit, no '@'
+        return Scrubbed(text)
     emails = _emails(text)
     if emails:  # an address's digits are not also a phone or an IP
         text = _apply(text, emails).text
