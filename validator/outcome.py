@@ -8,9 +8,10 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from scoring import NoveltyVerdict, ema, record_value, signature, step_score, update_credibility
-from scoring.constants import SCORE_EMA_ALPHA
+from scoring.constants import EVIDENCE_WINDOW, SCORE_EMA_ALPHA
 from scoring.evidence import paid_fraction, window_counts
 from validator import reasons as R
 from validator.delivery import is_delivery
@@ -43,6 +44,57 @@ def split_novel(pull: MinerPull, verdicts: Mapping[str, NoveltyVerdict]) -> None
     pull.candidates = []
 
 
+# A batch none of whose records was re-fetched this step (the source's re-fetch budget went to other miners): paid
+# on the miner's evidence so far, or waiting for some.
+UNCHECKED = "unchecked"
+# Batch outcomes judged by their evidence (pay_plan); "fail" and "unknown" (held) are not.
+RESOLVED = ("pass", "unverified", UNCHECKED)
+
+
+@dataclass(frozen=True)
+class PayPlan:
+    """What a resolved batch's evidence allows: the paid fraction per source, the sampled records nobody could check,
+    and the sources whose evidence is too thin to judge yet (no unverified check, but too few passes to reach the
+    floor: a new miner, or one the step's re-fetch budget did not reach)."""
+
+    evidence: dict[str, list[bool]]
+    fractions: dict[str, float]
+    unverified: set[str]
+    thin: set[str]
+
+    def contenders(self, novel: Sequence[Candidate]) -> set[str]:
+        """Keys of the records that may hold their content this step: paid now, or in a batch waiting for evidence
+        (a copy delivered beside a waiting original must not take its place)."""
+        if self.thin:
+            return {c.key for c in novel if c.key not in self.unverified}
+        return {c.key for c in novel if c.key not in self.unverified and self.fractions.get(c.record.source, 0) > 0}
+
+
+def pay_plan(p: MinerPull, history: Mapping[str, Sequence[bool]]) -> PayPlan:
+    """The pay plan of a resolved batch (outcome pass or unverified), from its checks and the miner's history."""
+    evidence = batch_evidence(p)
+    fractions = paid_fractions(p, evidence, history)
+    thin = {s for s, f in fractions.items()
+            if f <= 0.0 and all(evidence.get(s, ())) and all(history.get(s, ())[:EVIDENCE_WINDOW])}
+    return PayPlan(evidence, fractions, unverified_keys(p), thin)
+
+
+def tied_with_waiting(pulls: Sequence[MinerPull], plans: Mapping[int, PayPlan],
+                      verdicts: Mapping[str, NoveltyVerdict]) -> set[int]:
+    """uids whose records share a cluster with a record of a batch waiting for evidence. They wait too, so neither
+    side takes the content before both can be judged (and the tie is split by precedence as any other)."""
+    waiting = {key for p in pulls if p.uid in plans and plans[p.uid].thin for key in plans[p.uid].contenders(p.novel)}
+    if not waiting:
+        return set()
+    clusters: dict[str, set[str]] = {}
+    for key, verdict in verdicts.items():
+        leader = key if verdict.keep else verdict.duplicate_of
+        if leader and (verdict.keep or is_delivery(leader)):
+            clusters.setdefault(leader, {leader}).add(key)
+    tied = {key for members in clusters.values() if members & waiting for key in members - waiting}
+    return {p.uid for p in pulls if any(c.key in tied for c in p.novel)}
+
+
 def commit_for(p: MinerPull, miner: MinerState, step: int, validator_hotkey: str,
                verdicts: Mapping[str, NoveltyVerdict], history: Mapping[str, Sequence[bool]] | None = None,
                *, holding: bool = False) -> MinerCommit:
@@ -59,11 +111,13 @@ def commit_for(p: MinerPull, miner: MinerState, step: int, validator_hotkey: str
             commit.rejected[(c.record.domain, R.VERIFICATION_FAILED)] += 1
         commit.credibility = update_credibility(miner.credibility, ["fail"])  # once per batch, not per check
     else:
-        commit.evidence = batch_evidence(p)
-        fractions = paid_fractions(p, commit.evidence, history or {})
-        credit(commit, p.novel, verdicts, fractions, unverified_keys(p))
-        verified = p.outcome == "pass" and any(fractions.get(s, 0.0) > 0 and any(flags)
-                                               for s, flags in commit.evidence.items())
+        plan = pay_plan(p, history or {})
+        commit.evidence = plan.evidence
+        if plan.thin or p.waits:
+            return _wait(commit)
+        credit(commit, p.novel, verdicts, plan.fractions, plan.unverified)
+        verified = p.outcome == "pass" and any(plan.fractions.get(s, 0.0) > 0 and any(flags)
+                                               for s, flags in plan.evidence.items())
         commit.credibility = update_credibility(miner.credibility, ["pass" if verified else "unverified"])
     s = step_score(commit.credibility, [commit.value])
     commit.step_score = s
@@ -71,13 +125,18 @@ def commit_for(p: MinerPull, miner: MinerState, step: int, validator_hotkey: str
     return commit
 
 
+def _wait(commit: MinerCommit) -> MinerCommit:
+    """The batch waits: its cursors stay and nothing of the step is counted but its checks, so the same records are
+    pulled (and sampled) again in a later step. Nothing is lost, and nothing is paid before there is evidence."""
+    commit.cursors, commit.rejected, commit.pulled, commit.waits = {}, Counter(), 0, True
+    return commit
+
+
 def _hold(commit: MinerCommit, p: MinerPull, holding: bool) -> MinerCommit:
-    """Hold an all-unknown batch; a miner already holding one waits instead: its cursors stay, nothing of the step
-    is counted, and the same records are pulled again once the held batch is resolved (one held batch per miner,
-    so what a validator in trouble stores stays bounded)."""
+    """Hold an all-unknown batch; a miner already holding one waits instead (one held batch per miner, so what a
+    validator in trouble stores stays bounded) and its records are pulled again once the held batch is resolved."""
     if holding:
-        commit.cursors, commit.rejected, commit.pulled = {}, Counter(), 0
-        return commit
+        return _wait(commit)
     commit.hold = Pending(payload=pack([c.to_json() for c in p.novel]), records=len(p.novel), sample=list(p.sample),
                           domains=dict(Counter(c.record.domain for c in p.novel)))
     return commit
@@ -111,10 +170,11 @@ def credit(commit: MinerCommit, novel: Sequence[Candidate], verdicts: Mapping[st
     value is scaled by its source's paid fraction, and a source below the floor is neither accepted nor paid."""
     for c in novel:
         verdict = verdicts.get(c.key)
-        reason = novelty_reason(verdict) if verdict else R.DUPLICATE
         fraction = fractions.get(c.record.source, 0.0)
-        if not reason and (c.key in unverified or fraction <= 0.0):
-            reason = R.UNVERIFIED
+        if c.key in unverified or fraction <= 0.0:
+            reason = R.UNVERIFIED  # not in the step's final novelty: nothing else can be said of it
+        else:
+            reason = novelty_reason(verdict) if verdict else R.DUPLICATE
         if reason:
             commit.rejected[(c.record.domain, reason)] += 1
             continue

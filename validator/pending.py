@@ -59,9 +59,7 @@ class PendingResolver:
         checks = await self.verifier.check_all([novel[i].record for i in sample], deadline - time.monotonic())
         checks, outcome = _held_outcome(checks)
         if outcome in (None, "unknown"):
-            retry_at = utcnow() + timedelta(seconds=K.PENDING_RETRY_SECONDS * batch.attempts)
-            await asyncio.to_thread(self.store.postpone_pending, batch.id, retry_at, len(checks))
-            self.metrics.verifications.labels(outcome="unknown").inc(len(checks))
+            await self._postpone(batch, len(checks))
             return
         miner = (await asyncio.to_thread(self.store.miners)).get(batch.uid)
         if miner is None or miner.hotkey != batch.hotkey:
@@ -71,12 +69,23 @@ class PendingResolver:
         verdicts = await self.novelty([pull]) if outcome != "fail" else {}
         history = (await asyncio.to_thread(self.store.evidence, [batch.uid])).get(batch.uid, {})
         commit = await asyncio.to_thread(commit_for, pull, miner, step, self.hotkey, verdicts, history)
+        if commit.waits:  # too little evidence yet: keep its checks, hold the batch for another attempt
+            await asyncio.to_thread(self.store.commit_miner, commit)
+            await self._postpone(batch, 0)
+            return
         commit.resolved_pending = batch.id
         inserted = await asyncio.to_thread(self.store.commit_miner, commit)
         self.corpus.add(inserted)
         log.info("pending batch resolved id=%d uid=%d held_at_step=%d outcome=%s records=%d", batch.id, batch.uid,
                  batch.step, outcome, len(novel))
         observe(self.metrics, pull, commit, inserted)
+
+
+    async def _postpone(self, batch: PendingBatch, unknown: int) -> None:
+        """Another attempt later (backing off with the attempts); `unknown` checks are counted for the miner."""
+        retry_at = utcnow() + timedelta(seconds=K.PENDING_RETRY_SECONDS * batch.attempts)
+        await asyncio.to_thread(self.store.postpone_pending, batch.id, retry_at, unknown)
+        self.metrics.verifications.labels(outcome="unknown").inc(unknown)
 
 
 def _held_outcome(checks: list[Check]) -> tuple[list[Check], str | None]:

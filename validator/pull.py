@@ -47,6 +47,7 @@ class MinerPull:
     sample: list[int] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
     outcome: str | None = None
+    waits: bool = False  # its content ties with a batch waiting for evidence: it waits too (validator/outcome.py)
 
 
 @dataclass

@@ -27,7 +27,7 @@ from validator.client import MinerClient
 from validator.corpus import Corpus
 from validator.ladder import Ladder
 from validator.metrics import ValidatorMetrics
-from validator.outcome import commit_for, observe, split_novel
+from validator.outcome import RESOLVED, UNCHECKED, commit_for, observe, pay_plan, split_novel, tied_with_waiting
 from validator.pending import PendingResolver
 from validator.precedence import Precedence, late_duplicates
 from validator.pull import MinerPull, MinerPuller
@@ -132,12 +132,17 @@ class StepRunner:
         phases.mark("novelty")
         seed_hash = await self._seed_hash(state.block, verify_deadline)
         await self._verify_all(ok, seed_hash, step, verify_deadline)
+        plans = {p.uid: pay_plan(p, self._evidence.get(p.uid, {})) for p in ok if p.outcome in RESOLVED}
+        contenders = {p.uid: plans[p.uid].contenders(p.novel) if p.uid in plans else set() for p in ok}
         final = first
-        if any(p.novel and p.outcome != "pass" for p in ok):
-            final = await self._novelty([p for p in ok if p.outcome == "pass"], novel_only=True)
+        if any(len(contenders[p.uid]) < len(p.novel) for p in ok):  # what will not be paid cannot take a record
+            final = await self._novelty(ok, keys=set().union(*contenders.values()))
         await asyncio.to_thread(self.precedence.load)
         await asyncio.to_thread(self.precedence.observe, late)
         final = self.precedence.split_ties(final, {p.uid: p.hotkey for p in ok})  # a tie goes to who was first
+        tied = tied_with_waiting(ok, plans, final)
+        for p in ok:
+            p.waits = p.uid in tied
         phases.mark("verify")
         return final
 
@@ -182,9 +187,12 @@ class StepRunner:
 
     # -- novelty ------------------------------------------------------------------------------------------------------
 
-    async def _novelty(self, pulls: Sequence[MinerPull], *, novel_only: bool = False) -> dict[str, NoveltyVerdict]:
+    async def _novelty(self, pulls: Sequence[MinerPull], *, novel_only: bool = False,
+                       keys: set[str] | None = None) -> dict[str, NoveltyVerdict]:
+        """Novelty of the pulls' candidates (`novel_only`: their novel records; `keys`: only those novel records)."""
         deliveries = [Delivery(key=c.key, miner_uid=p.uid, content_hash=c.record.content_hash, text=c.record.text)
-                      for p in pulls for c in (p.novel if novel_only else p.candidates)]
+                      for p in pulls for c in (p.novel if novel_only or keys is not None else p.candidates)
+                      if keys is None or c.key in keys]
         verdicts = await asyncio.to_thread(self.corpus.assess, deliveries)
         return {v.key: v for v in verdicts}
 
@@ -222,7 +230,8 @@ class StepRunner:
             p.sample = [i for i, c in enumerate(p.novel) if c.key in wanted]
             p.checks = await self.verifier.check_all([p.novel[i].record for i in p.sample],
                                                      deadline - time.monotonic())
-            p.outcome = batch_outcome(p.checks)
+            # no record re-fetched (the step's re-fetch budget went to other miners): judged on its evidence so far
+            p.outcome = batch_outcome(p.checks) or UNCHECKED
 
         await asyncio.gather(*(verify(p) for p in pulls if p.novel))
 
@@ -236,6 +245,8 @@ class StepRunner:
         for p in pulls:
             commit = await asyncio.to_thread(commit_for, p, known[p.uid], step, self.hotkey, verdicts,
                                              self._evidence.get(p.uid, {}), holding=p.uid in holding)
+            if commit.waits:
+                p.drained = False  # its records come again: no evidence yet that it delivered them late
             inserted = await asyncio.to_thread(self.store.commit_miner, commit)
             self.corpus.add(inserted)
             observe(self.metrics, p, commit, inserted)

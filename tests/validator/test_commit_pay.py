@@ -86,3 +86,26 @@ def test_a_miner_already_holding_a_batch_waits_its_cursors_stay():
     commit = commit_for(pull, MINER, 1, "v", {}, {}, holding=True)
     assert commit.hold is None and commit.cursors == {} and not commit.rejected and commit.pulled == 0
     assert commit.step_score is None
+
+
+def test_a_batch_with_too_little_evidence_yet_waits_instead_of_losing_its_records():
+    """Two passes cannot reach the floor and nothing speaks against the miner: its cursors stay, its checks count,
+    and the same records are pulled and sampled again later (a new miner, or one the re-fetch budget missed)."""
+    pull = _pull(10, ["pass", "pass"])
+    commit = commit_for(pull, MINER, 1, "v", _verdicts(pull), {})
+    assert commit.waits and commit.cursors == {} and not commit.rejected and commit.accepted == []
+    assert commit.evidence == {"web": [True, True]} and commit.credibility == 0.5 and commit.step_score is None
+    unchecked = _pull(10, [])
+    unchecked.outcome = "pass"
+    assert commit_for(unchecked, MINER, 1, "v", _verdicts(unchecked), {}).waits
+    padder = _pull(10, ["pass", "unverified"])
+    assert not commit_for(padder, MINER, 1, "v", _verdicts(padder), {}).waits  # evidence against it: judged now
+
+
+def test_a_batch_the_budget_did_not_reach_is_paid_on_its_evidence_so_far():
+    from validator.outcome import UNCHECKED
+
+    pull = _pull(10, [])
+    pull.outcome = UNCHECKED
+    commit = commit_for(pull, MINER, 1, "v", _verdicts(pull), {"web": [True] * EVIDENCE_WINDOW})
+    assert len(commit.accepted) == 10 and commit.value == 10.0 and commit.credibility == 0.5

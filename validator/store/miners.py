@@ -62,6 +62,7 @@ class MinerCommit:
     verification: Counter[str] = field(default_factory=Counter)  # outcome -> count
     evidence: dict[str, list[bool]] = field(default_factory=dict)  # source -> resolved checks (pass = True)
     hold: Pending | None = None
+    waits: bool = False  # the batch waits for evidence or a held batch: cursors kept, only its checks recorded
     resolved_pending: int | None = None
 
 
