@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from schemas.errors import DomainSpecError
 from schemas.record import DomainId, LangCode, SourceKind
@@ -53,11 +54,41 @@ class QualitySpec(_Spec):
     max_words: Annotated[int, Field(ge=1)] = 100_000
 
 
+# Licences under which a row's text may be redistributed in a dataset (SPDX ids): free licences only, so that a
+# consumer may train on and share what they pull. NC/ND licences are left out on purpose: a dataset is remixed
+# (scrubbed, split, mixed) and may be used commercially. The publishing rule is scrapers.licence.
+REDISTRIBUTABLE_LICENCES: frozenset[str] = frozenset({
+    *(f"CC-BY-{v}" for v in ("1.0", "2.0", "2.5", "3.0", "4.0")),
+    *(f"CC-BY-SA-{v}" for v in ("1.0", "2.0", "2.5", "3.0", "4.0")),
+    "CC0-1.0", "CC-PDM-1.0", "PSF-2.0", "MIT", "Apache-2.0", "BSD-2-Clause", "BSD-3-Clause", "Unlicense",
+})
+_HOST_RULE = re.compile(r"(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?"
+                        r"(/[^\s?#]*)?")
+
+
+def _host_rule(value: str) -> str:
+    if not _HOST_RULE.fullmatch(value):
+        raise ValueError(f"host rule {value!r} is not host[:port][/path-prefix] in lower case (no scheme), e.g. "
+                         "'docs.python.org', '*.example.org' (with its subdomains) or '127.0.0.1:8799/site/stdlib/'")
+    return value
+
+
+def _free_licence(value: str) -> str:
+    if value not in REDISTRIBUTABLE_LICENCES:
+        raise ValueError(f"licence {value!r} is not one whose text may be redistributed; use one of "
+                         f"{', '.join(sorted(REDISTRIBUTABLE_LICENCES))} (SPDX ids), or leave the host out "
+                         "(its pages are then published as metadata only)")
+    return value
+
+
 class LicensePolicy(_Spec):
-    """`allowed: null` accepts any licence; `require: true` rejects records without one."""
+    """`allowed: null` accepts any licence; `require: true` rejects records without one. `hosts` gives the licence
+    of pages on a host (`docs.python.org`, `*.example.org` for its subdomains too) that declare none themselves."""
 
     allowed: list[str] | None = None
     require: bool = False
+    hosts: dict[Annotated[str, AfterValidator(_host_rule)], Annotated[str, AfterValidator(_free_licence)]] = \
+        Field(default_factory=dict)
 
 
 class DomainSpec(_Spec):

@@ -16,6 +16,7 @@ from schemas import Record, canonical_url
 from scrapers import reasons
 from scrapers.fetcher import Fetcher, record_at
 from scrapers.kinds.base import ApiItemKind, SpiderSteps
+from scrapers.licence import ARXIV_ABSTRACT_MAX_CHARS, LicenceDecision, credit, is_free, metadata_only, under
 from scrapers.params import ApiParams, BaseParams, HttpUrl, Seconds
 from scrapers.parsing import (
     Headers,
@@ -201,6 +202,21 @@ class Arxiv(ApiItemKind):
         # is no claim.
         primary = record.meta.get("primary_category")
         return {"primary_category": primary} if primary else {}
+
+    @classmethod
+    def licence(cls, params: BaseParams, record: Record, declared: str | None,
+                host_rule: tuple[str, str] | None) -> LicenceDecision:
+        """A record is the paper's abstract: "descriptive metadata" (title, abstract, authors, ...) that arXiv's API
+        terms (https://info.arxiv.org/help/api/tou.html) put under CC0 1.0. Longer text is no abstract (arXiv caps
+        them): it is the paper's, which may be redistributed only under the free licence the paper declares
+        (CC BY / CC BY-SA / CC0), never under arXiv's non-exclusive licence (distribution by arXiv only)."""
+        title = record.title
+        if len(record.text) <= ARXIV_ABSTRACT_MAX_CHARS:
+            return under("CC0-1.0", "kind:arxiv:abstract",
+                         credit("CC0-1.0", title=title, uri=record.uri, via="arXiv metadata"))
+        if declared is not None and is_free(declared):
+            return under(declared, "kind:arxiv:paper", credit(declared, title=title, uri=record.uri, via="arXiv"))
+        return metadata_only("kind:arxiv:paper", declared)
 
     @classmethod
     def item_id(cls, params: BaseParams, uri: str) -> str | None:

@@ -17,6 +17,7 @@ from schemas import Record, SourceSpec
 from scrapers import reasons
 from scrapers.extract import parse_page
 from scrapers.fetcher import Fetcher, FetchOutcome, Stop, usable
+from scrapers.licence import LicenceDecision, metadata_only, page_rule
 from scrapers.pacing import Throttle, default_throttle
 from scrapers.params import BaseParams, validate_params
 from scrapers.parsing import ParseContext
@@ -50,7 +51,6 @@ class SourceKind:
     # Names of the rules a record of this kind must meet beyond its URI (`violations` judges them); each is counted
     # as `constraint:<name>` when the crawl skips an item or a re-fetch finds the live item breaking it.
     constraints: ClassVar[tuple[str, ...]] = ()
-    licence: ClassVar[str | None] = None          # the licence rule of its records: None, what the parser found
     # Re-fetches of this kind's records one validator makes per step, shared by all miners (validator/sampling.py),
     # so that verifying stays within the source's politeness rule (each kind cites it); None: the validator's default.
     refetch_budget: ClassVar[int | None] = None
@@ -76,6 +76,14 @@ class SourceKind:
         the record as the parsers fill it, in a form stable between the miner's crawl and a later re-fetch: the
         verifier compares the claims of the miner's record with those of its own re-fetch. Default: none."""
         return {}
+
+    @classmethod
+    def licence(cls, params: BaseParams, record: Record, declared: str | None,
+                host_rule: tuple[str, str] | None) -> LicenceDecision:
+        """The licence rule of this kind's records (scrapers.licence.decide calls it): `declared` is the SPDX id the
+        source declared when the validator fetched the record (None: not fetched, or unrecognised), `host_rule`
+        the domain's (rule, licence) covering the record's URI. Default: the record is a web page (page_rule)."""
+        return page_rule(record, declared, host_rule)
 
     @classmethod
     def throttle(cls, status: int, headers: dict[str, str], body: bytes) -> Throttle | None:
@@ -128,6 +136,12 @@ class ApiItemKind(SourceKind):
     @classmethod
     def coverage(cls, params: BaseParams) -> Callable[[str], bool]:
         return lambda uri: cls.item_id(params, uri) is not None
+
+    @classmethod
+    def licence(cls, params: BaseParams, record: Record, declared: str | None,
+                host_rule: tuple[str, str] | None) -> LicenceDecision:
+        """An API item is no web page: host rules do not reach it; unless the kind states its terms, metadata only."""
+        return metadata_only(f"kind:{cls.name}")
 
     @classmethod
     async def refetch(cls, fetcher: Fetcher, ctx: ParseContext, uri: str) -> Record:

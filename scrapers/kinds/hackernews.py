@@ -22,6 +22,7 @@ from scrapers.extract import PageHints, parse_page
 from scrapers.fetcher import Fetcher, FetchOutcome, Stop
 from scrapers.htmltext import html_to_text
 from scrapers.kinds.base import SourceKind, SpiderSteps, fetch_page, response_headers
+from scrapers.licence import LicenceDecision, metadata_only, page_rule
 from scrapers.params import ApiParams, BaseParams, HostEntry, HttpUrl, Regex, Seconds
 from scrapers.parsing import (
     Headers,
@@ -192,6 +193,17 @@ class HackerNews(SourceKind):
         if not isinstance(score, int) or isinstance(score, bool) or score < needed:
             return ["min_points"]
         return []
+
+    @classmethod
+    def licence(cls, params: BaseParams, record: Record, declared: str | None,
+                host_rule: tuple[str, str] | None) -> LicenceDecision:
+        """A text post: metadata only. HN's terms (https://www.ycombinator.com/legal/, "Site Terms") grant no
+        licence to redistribute what users post; its API (github.com/HackerNews/API) states no content licence.
+        A linked article is a web page of its publisher: the page rule."""
+        assert isinstance(params, HackerNewsParams)
+        if item_id_from_uri(params, record.uri) is not None:
+            return metadata_only("kind:hackernews")
+        return page_rule(record, declared, host_rule)
 
     @classmethod
     def coverage(cls, params: BaseParams) -> Callable[[str], bool]:

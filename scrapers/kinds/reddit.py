@@ -24,6 +24,7 @@ from scrapers import reasons
 from scrapers.allow import AllowList, host_port, netloc_entry
 from scrapers.fetcher import Fetcher, FetchOutcome, Stop, record_at
 from scrapers.kinds.base import ApiItemKind, SpiderSteps
+from scrapers.licence import LicenceDecision, metadata_only
 from scrapers.oauth import (
     FORM_TYPE,
     NO_CREDENTIALS,
@@ -206,6 +207,14 @@ class Reddit(ApiItemKind):
     def item_id(cls, params: BaseParams, uri: str) -> str | None:
         assert isinstance(params, RedditParams)
         return post_id_from_uri(uri) if host_port(uri) == host_port(params.site_url) else None
+
+    @classmethod
+    def licence(cls, params: BaseParams, record: Record, declared: str | None,
+                host_rule: tuple[str, str] | None) -> LicenceDecision:
+        """Metadata only: Reddit's Data API Terms (https://www.redditinc.com/policies/data-api-terms, section 2.4)
+        grant no right to use User Content "for training a machine learning or AI model, without the express
+        permission of rightsholders"; a dataset row's text would be exactly that."""
+        return metadata_only("kind:reddit")
 
     @classmethod
     def check_ready(cls, params: BaseParams) -> None:

@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlencode, urlsplit
 
@@ -24,6 +25,7 @@ from scrapers.allow import host_port
 from scrapers.fetcher import Fetcher, FetchOutcome, Stop
 from scrapers.htmltext import html_to_text
 from scrapers.kinds.base import ApiItemKind, SpiderSteps, response_headers
+from scrapers.licence import LicenceDecision, credit, under
 from scrapers.pacing import QUOTA_EXHAUSTED, Throttle, default_throttle
 from scrapers.params import ApiParams, BaseParams, HttpUrl
 from scrapers.parsing import (
@@ -45,6 +47,10 @@ PAGE_SIZE = 100          # the API's maximum page size
 BODY_FILTER = "withbody"  # built-in filter: the default fields plus `body`
 _QUESTION_ID = re.compile(r"^/questions/(\d+)(?:/|$)")
 ANSWER_HEADING = "Accepted answer:"
+# When the network's licence of new posts changed (a post keeps the licence of its latest revision; the API's
+# content_license says which, these dates stand in when the validator did not fetch the post).
+SE_CC_BY_SA_3 = datetime(2011, 4, 8, tzinfo=UTC)
+SE_CC_BY_SA_4 = datetime(2018, 5, 2, tzinfo=UTC)
 # Sites whose questions are not served at https://<site>.stackexchange.com (the API's `api_site_parameter` -> host).
 SITE_HOSTS = {
     "stackoverflow": "stackoverflow.com", "serverfault": "serverfault.com", "superuser": "superuser.com",
@@ -112,6 +118,14 @@ def answers_url(params: StackExchangeParams, answer_ids: list[int]) -> str:
 def question_id_from_uri(uri: str) -> int | None:
     found = _QUESTION_ID.match(urlsplit(uri).path)
     return int(found.group(1)) if found else None
+
+
+def _licence_by_date(published: datetime | None) -> str:
+    if published is not None and published < SE_CC_BY_SA_3:
+        return "CC-BY-SA-2.5"
+    if published is not None and published < SE_CC_BY_SA_4:
+        return "CC-BY-SA-3.0"
+    return "CC-BY-SA-4.0"
 
 
 def question_uri(question: dict[str, Any]) -> str:
@@ -242,6 +256,18 @@ class StackExchange(ApiItemKind):
     # The API allows 30 requests a second from one address, but 10,000 a day with an app key (300 without): over
     # 1,440 one-minute steps that is ~7 requests a step, and one re-fetch makes two (question, accepted answer).
     refetch_budget = 3
+
+    @classmethod
+    def licence(cls, params: BaseParams, record: Record, declared: str | None,
+                host_rule: tuple[str, str] | None) -> LicenceDecision:
+        """The post's `content_license` when the validator fetched it, else CC BY-SA by the question's date (the
+        network's schedule: 2.5, 3.0 from 2011-04-08, 4.0 from 2018-05-02), with the credit the network's Terms of
+        Service (section 3, https://stackoverflow.com/legal/terms-of-service/public) ask for: the source, a link to
+        the question, the author's name (the answers' authors are named on the linked page)."""
+        licence = declared or _licence_by_date(record.published_at)
+        author = str(record.meta.get("author") or "")[:100]
+        return under(licence, "kind:stackexchange",
+                     credit(licence, title=record.title, uri=record.uri, author=author, via="Stack Exchange"))
 
     @classmethod
     def throttle(cls, status: int, headers: dict[str, str], body: bytes) -> Throttle | None:

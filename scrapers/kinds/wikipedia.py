@@ -23,6 +23,7 @@ from scrapers import reasons, settings
 from scrapers.allow import host_port
 from scrapers.fetcher import Fetcher
 from scrapers.kinds.base import ApiItemKind, SpiderSteps, response_headers
+from scrapers.licence import LicenceDecision, credit, mediawiki_history, metadata_only, spdx, under
 from scrapers.pacing import Throttle, header_seconds
 from scrapers.params import ApiParams, BaseParams, HttpUrl
 from scrapers.parsing import (
@@ -244,6 +245,20 @@ class Wikipedia(ApiItemKind):
             wait = header_seconds(headers.get("retry-after"))
             return Throttle(settings.DEFAULT_RETRY_AFTER if wait is None else wait, MAXLAG_CODE, refused=True)
         return super().throttle(status, headers, body)
+
+    @classmethod
+    def licence(cls, params: BaseParams, record: Record, declared: str | None,
+                host_rule: tuple[str, str] | None) -> LicenceDecision:
+        """The wiki's licence (`license:` of the source, CC BY-SA 4.0 for Wikipedia's text since 2023: its Terms of
+        Use, https://foundation.wikimedia.org/wiki/Policy:Terms_of_Use, section 7) with the credit it asks for:
+        the title, the article's URL and its page history, which lists the authors (`<uri>?action=history`)."""
+        assert isinstance(params, WikipediaParams)
+        licence = spdx(params.license)
+        if licence is None:
+            return metadata_only("kind:wikipedia")
+        title = title_from_uri(params, record.uri) or ""
+        return under(licence, "kind:wikipedia",
+                     credit(licence, title=title, uri=record.uri, authors_at=mediawiki_history(record.uri)))
 
     @classmethod
     def item_id(cls, params: BaseParams, uri: str) -> str | None:
