@@ -22,7 +22,10 @@ class Signal(NamedTuple):
 
 
 class AcceptedRecord(BaseModel):
-    """`accepted_id` is the validator's monotonic id: publishing keeps a watermark on it."""
+    """`accepted_id` is the validator's monotonic id: publishing keeps a watermark on it. The fields after
+    `accepted_at` are what the validator established itself (null on rows accepted before it recorded them): the
+    language its language id detected, its re-fetch of the row when sampled ("pass", "unknown_then_pass"; None: not
+    sampled) and its licence decision (scrapers.licence.decide; never the miner's `record.license`)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -38,3 +41,9 @@ class AcceptedRecord(BaseModel):
     validator_hotkey: str
     step: int
     accepted_at: datetime
+    detected_lang: str | None = None
+    verification: str | None = None
+    licence: str | None = None
+    text_allowed: bool | None = None
+    attribution: str | None = None
+    licence_basis: str | None = None

@@ -38,7 +38,7 @@ def _commit(store: ValidatorStore, uid: int, ids: range, step: int = 1, **extra)
 
 def test_migrations_use_the_validator_version_table(database_url):
     store = ValidatorStore.open(database_url)
-    assert current(store.engine, MIGRATIONS, VERSION_TABLE) == "0002_validator_evidence"
+    assert current(store.engine, MIGRATIONS, VERSION_TABLE) == "0003_validator_versions"
     ValidatorStore.open(database_url).close()  # a second open is a no-op
     store.close()
 

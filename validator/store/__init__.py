@@ -24,7 +24,7 @@ from schemas.record import utcnow
 from scoring.constants import EVIDENCE_WINDOW
 from storage import make_engine, role_database_url, upgrade
 from validator.store import accepted, evidence, leaderboard, miners, pending, rejections, steps
-from validator.store.accepted import Accepted, AcceptedOrigin
+from validator.store.accepted import Accepted, AcceptedOrigin, Facts
 from validator.store.codec import pack, unpack
 from validator.store.leaderboard import LeaderRow
 from validator.store.miners import MinerCommit, MinerState
@@ -32,7 +32,7 @@ from validator.store.pending import Pending, PendingBatch
 from validator.store.tables import StepRow, WeightsRow
 
 __all__ = [
-    "MIGRATIONS", "VERSION_TABLE", "Accepted", "AcceptedOrigin", "LeaderRow", "MinerCommit", "MinerState",
+    "MIGRATIONS", "VERSION_TABLE", "Accepted", "AcceptedOrigin", "Facts", "LeaderRow", "MinerCommit", "MinerState",
     "Pending", "PendingBatch", "PrecedenceEvidence", "ValidatorStore", "database_url", "pack", "unpack",
 ]
 
@@ -202,6 +202,16 @@ class ValidatorStore:
     def count_accepted_upto(self, accepted_id: int) -> int:
         with self.engine.connect() as conn:
             return accepted.count_upto(conn, accepted_id)
+
+    def current_versions(self, pages: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, str]]:
+        """(domain, uri) -> (accepted_id, content_hash) of the current accepted row of each page that has one."""
+        with self.engine.connect() as conn:
+            return accepted.current(conn, pages)
+
+    def versions_of(self, domain: str, uri: str) -> list[tuple[int, str, int | None]]:
+        """(accepted_id, content_hash, superseded_by) of every accepted row of one page, oldest first."""
+        with self.engine.connect() as conn:
+            return accepted.versions_of(conn, domain, uri)
 
     def accepted_by_domain(self) -> dict[str, int]:
         with self.engine.connect() as conn:

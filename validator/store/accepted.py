@@ -1,5 +1,6 @@
-"""Accepted records: written with their signals and provenance, read back for publishing, the novelty index and
-precedence."""
+"""Accepted records: written with their signals, provenance and the facts the validator established, read back for
+publishing, the novelty index and precedence. One row per (domain, uri) is current: a confirmed new version of a page
+supersedes the current row in the transaction that inserts it (a partial unique index keeps it so)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,25 @@ from sqlalchemy import Connection
 from schemas.accepted import AcceptedRecord
 from schemas.record import Record
 from validator.store.tables import AcceptedRow, upsert
+
+# `superseded_by` of a current row while its new version is being inserted (in one transaction, so never seen):
+# accepted ids start at 1.
+REPLACING = 0
+# URIs per lookup of current rows (bound parameters per statement stay well under SQLite's limit).
+LOOKUP_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the validator established about a row itself: the language its language id detected, its re-fetch when
+    the row was sampled ("pass", "unknown_then_pass"; None: not sampled), its licence decision."""
+
+    detected_lang: str | None = None
+    verification: str | None = None
+    licence: str | None = None
+    text_allowed: bool | None = None
+    attribution: str | None = None
+    licence_basis: str | None = None
 
 
 @dataclass(frozen=True)
@@ -30,6 +50,8 @@ class Accepted:
     value: float
     signals: Mapping[str, float]
     minhash: bytes
+    facts: Facts = Facts()
+    version: bool = False  # a re-fetch confirmed it as the page's new text: it supersedes the current row
 
 
 @dataclass(frozen=True)
@@ -54,16 +76,63 @@ class AcceptedOrigin:
 
 def insert(conn: Connection, accepted: Sequence[Accepted], by: Provenance,
            now: datetime) -> list[tuple[int, str, bytes]]:
-    """Insert the records not accepted before; (accepted_id, content_hash, minhash) of those inserted, by id."""
+    """Insert the records not accepted before; (accepted_id, content_hash, minhash) of those inserted, by id. A
+    confirmed version supersedes its URI's current row; any other record of a URI that has a current row, and a
+    second version of one URI, is skipped (as an exact duplicate is), so one version of a page stays current."""
     if not accepted:
         return []
+    versions = [a.record for a in accepted if a.version]
+    _replacing(conn, versions)
     rows = [_values(a, by, now) for a in accepted]
     table = AcceptedRow.__table__
-    # Unordered RETURNING lets SQLAlchemy batch many rows per INSERT; the hash says which row got which id.
-    stmt = (upsert(conn, table).on_conflict_do_nothing(index_elements=["content_hash"])
-            .returning(table.c.accepted_id, table.c.content_hash))
+    # Unordered RETURNING lets SQLAlchemy batch many rows per INSERT; the hash says which row got which id. No
+    # conflict target: a duplicate hash and a second current row of a URI are both skipped.
+    stmt = upsert(conn, table).on_conflict_do_nothing().returning(table.c.accepted_id, table.c.content_hash)
     signatures = {a.record.content_hash: a.minhash for a in accepted}
-    return sorted((int(i), h, signatures[h]) for i, h in conn.execute(stmt, rows))
+    inserted = sorted((int(i), h, signatures[h]) for i, h in conn.execute(stmt, rows))
+    _supersede(conn, versions, {h: i for i, h, _ in inserted})
+    return inserted
+
+
+def _replacing(conn: Connection, versions: Sequence[Record]) -> None:
+    """Set the current rows of the versions' URIs aside, so the versions can be inserted as current rows."""
+    if versions:
+        t = AcceptedRow.__table__
+        conn.execute(t.update().where(t.c.domain == sa.bindparam("d"), t.c.uri == sa.bindparam("u"),
+                                      t.c.superseded_by.is_(None), t.c.content_hash != sa.bindparam("h"))
+                     .values(superseded_by=REPLACING),
+                     [{"d": r.domain, "u": r.uri, "h": r.content_hash} for r in versions])
+
+
+def _supersede(conn: Connection, versions: Sequence[Record], ids: Mapping[str, int]) -> None:
+    """Rows set aside point at the version that replaced them; a version that was not inserted gives its row back."""
+    if versions:
+        t = AcceptedRow.__table__
+        conn.execute(t.update().where(t.c.domain == sa.bindparam("d"), t.c.uri == sa.bindparam("u"),
+                                      t.c.superseded_by == REPLACING).values(superseded_by=sa.bindparam("by")),
+                     [{"d": r.domain, "u": r.uri, "by": ids.get(r.content_hash)} for r in versions])
+
+
+def current(conn: Connection, pages: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, str]]:
+    """(domain, uri) -> (accepted_id, content_hash) of the current row of each page that has one."""
+    by_domain: dict[str, list[str]] = {}
+    for domain, uri in set(pages):
+        by_domain.setdefault(domain, []).append(uri)
+    found: dict[tuple[str, str], tuple[int, str]] = {}
+    for domain, uris in sorted(by_domain.items()):
+        for i in range(0, len(uris), LOOKUP_CHUNK):
+            rows = conn.execute(sa.select(AcceptedRow.uri, AcceptedRow.accepted_id, AcceptedRow.content_hash).where(
+                AcceptedRow.domain == domain, AcceptedRow.uri.in_(uris[i:i + LOOKUP_CHUNK]),
+                AcceptedRow.superseded_by.is_(None)))  # the partial index's condition: it serves the lookup
+            found.update({(domain, uri): (int(accepted_id), h) for uri, accepted_id, h in rows})
+    return found
+
+
+def versions_of(conn: Connection, domain: str, uri: str) -> list[tuple[int, str, int | None]]:
+    """(accepted_id, content_hash, superseded_by) of every row of one page, oldest first."""
+    return [(int(i), h, s) for i, h, s in conn.execute(
+        sa.select(AcceptedRow.accepted_id, AcceptedRow.content_hash, AcceptedRow.superseded_by)
+        .where(AcceptedRow.domain == domain, AcceptedRow.uri == uri).order_by(AcceptedRow.accepted_id))]
 
 
 def after(conn: Connection, after_id: int, limit: int) -> list[AcceptedRecord]:
@@ -126,7 +195,10 @@ def _values(a: Accepted, by: Provenance, now: datetime) -> dict[str, Any]:
         "relevance": a.relevance, "novelty": a.novelty, "freshness": a.freshness, "size": a.size,
         "desirability": a.desirability, "value": a.value, "signals": dict(a.signals), "minhash": a.minhash,
         "miner_uid": by.uid, "miner_hotkey": by.hotkey, "validator_hotkey": by.validator_hotkey, "step": by.step,
-        "accepted_at": now,
+        "accepted_at": now, "superseded_by": None, "detected_lang": a.facts.detected_lang,
+        "verification": a.facts.verification, "decided_licence": a.facts.licence,
+        "text_allowed": a.facts.text_allowed, "attribution": a.facts.attribution,
+        "licence_basis": a.facts.licence_basis,
     }
 
 
@@ -140,4 +212,6 @@ def _accepted_record(r) -> AcceptedRecord:
     return AcceptedRecord(accepted_id=r.accepted_id, record=record, quality=r.quality, relevance=r.relevance,
                           novelty=r.novelty, value=r.value, signals=signals, miner_uid=r.miner_uid,
                           miner_hotkey=r.miner_hotkey, validator_hotkey=r.validator_hotkey, step=r.step,
-                          accepted_at=r.accepted_at)
+                          accepted_at=r.accepted_at, detected_lang=r.detected_lang, verification=r.verification,
+                          licence=r.decided_licence, text_allowed=r.text_allowed, attribution=r.attribution,
+                          licence_basis=r.licence_basis)

@@ -38,9 +38,14 @@ class Base(DeclarativeBase):
 
 
 class AcceptedRow(Base):
-    """One accepted record: the record, its signals as columns, its MinHash signature, and its provenance."""
+    """One accepted record: the record, its signals as columns, its MinHash signature, its provenance, and the facts
+    the validator established (detected language, its re-fetch, the licence decision). One row per (domain, uri) is
+    current (`superseded_by` null); a confirmed new version of the page supersedes it (validator/versions.py)."""
 
     __tablename__ = "validator_accepted"
+    __table_args__ = (sa.Index("ux_validator_accepted_current_uri", "domain", "uri", unique=True,
+                               sqlite_where=sa.text("superseded_by IS NULL"),
+                               postgresql_where=sa.text("superseded_by IS NULL")),)
 
     accepted_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     content_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
@@ -69,6 +74,13 @@ class AcceptedRow(Base):
     validator_hotkey: Mapped[str] = mapped_column(sa.String(64))
     step: Mapped[int] = mapped_column(sa.Integer)
     accepted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    superseded_by: Mapped[int | None] = mapped_column(BigId, nullable=True)  # the newer version's accepted_id
+    detected_lang: Mapped[str | None] = mapped_column(sa.String(16), nullable=True)
+    verification: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)  # null: not sampled
+    decided_licence: Mapped[str | None] = mapped_column(sa.String(200), nullable=True)
+    text_allowed: Mapped[bool | None] = mapped_column(sa.Boolean, nullable=True)  # null: accepted before 0003
+    attribution: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    licence_basis: Mapped[str | None] = mapped_column(sa.String(200), nullable=True)
 
 
 class MinerRow(Base):
