@@ -12,7 +12,7 @@ import yaml
 from hub import constants
 from hub.columns import COLUMN_DOCS, COLUMN_GROUPS, features_yaml
 from hub.release import domain_glob
-from hub.stats import UNKNOWN_LANG, DomainStats
+from hub.stats import TEXT_FREE, TEXT_METADATA_ONLY, TEXT_RESTRICTED, UNKNOWN, UNKNOWN_LANG, DomainStats
 from schemas.domain import DomainCatalog, DomainSpec
 
 PRETTY_NAME = "glean curated domain datasets"
@@ -62,6 +62,7 @@ class CardInput:
     chart: str | None = None  # path of the chart in the repo
     scrub_personal_data: bool = True
     removal_contact: str | None = None
+    publish_restricted_text: bool = False
 
     @property
     def shown(self) -> dict[str, DomainStats]:
@@ -192,6 +193,46 @@ def _sources_section(data: CardInput) -> list[str]:
     return lines + [""]
 
 
+# What each licence asks of whoever reuses a row's text (by SPDX id prefix, the first match wins).
+LICENCE_TERMS = (
+    ("CC-BY-SA-", "credit as in `attribution` (title, URL, author or page history, licence link); what you make "
+                  "from the text is shared under the same licence"),
+    ("CC-BY-", "credit as in `attribution` (title, URL, author, licence link)"),
+    ("CC0-", "none (public domain dedication); `attribution` says where it came from"),
+    ("CC-PDM-", "none (public domain); `attribution` says where it came from"),
+    ("PSF-", "keep the PSF License and its copyright notice with the text (`attribution` links them)"),
+    ("", "keep the licence and its copyright notice with the text (`attribution` links them)"),
+)
+
+
+def _terms(licence: str) -> str:
+    if licence == UNKNOWN:
+        return "no licence known: metadata only"
+    return next(text for prefix, text in LICENCE_TERMS if licence.startswith(prefix))
+
+
+def _licences_section(data: CardInput) -> list[str]:
+    opt_in = ("**The operator of the publishing validator opted in to publishing such text as well** "
+              "(`[hub] publish_restricted_text = true`): rows with `text_allowed` false and a non-empty `text` are "
+              "not redistributable under their licence; do not reuse them without the rights holders' permission."
+              if data.publish_restricted_text else
+              "Such rows keep their `uri`, claimed title, dates, hashes and signals with an empty `text`.")
+    rows, licences = [], Counter()
+    for domain, st in data.shown.items():
+        status = st.counts["text_status"]
+        rows.append([f"`{domain}`", f"{status.get(TEXT_FREE, 0):,}", f"{status.get(TEXT_METADATA_ONLY, 0):,}",
+                     f"{status.get(TEXT_RESTRICTED, 0):,}", _top(st.counts["license"], 5)])
+        licences.update(st.counts["license"])
+    terms = [f"- `{lic}` ({n:,} rows): {_terms(lic)}" for lic, n in sorted(licences.items())]
+    return ["## Licences", "",
+            "The validator decides each row's licence from the source's own terms and what the page or API "
+            "declared when the validator fetched it, never from the miner's word (`license`, `text_allowed`, "
+            "`attribution`). Text is published only where that licence allows redistribution; other rows are "
+            "metadata only. " + opt_in, "",
+            *_table(["config", "rows with text", "metadata only", "restricted text published", "licences"], rows),
+            "What the licences ask when you reuse a row's text:", "", *terms, ""]
+
+
 def _spec_lines(spec: DomainSpec) -> list[str]:
     terms = sorted({**spec.relevance.keywords, **spec.relevance.phrases}.items(), key=lambda kv: (-kv[1], kv[0]))
     half_life = ("evergreen (no decay)" if spec.freshness_half_life_days is None
@@ -207,6 +248,9 @@ def _spec_lines(spec: DomainSpec) -> list[str]:
         f"- quality: minimum score {spec.quality.min_quality:g}, {spec.quality.min_words}–"
         f"{spec.quality.max_words:,} words",
         f"- licences accepted: {licences}{' (required)' if spec.license.require else ''}",
+        *(["- licence of pages that declare none: " + ", ".join(f"{h} {lic}" for h, lic in
+                                                                 sorted(spec.license.hosts.items()))]
+          if spec.license.hosts else []),
         f"- freshness half-life: {half_life}; desirability {spec.desirability:g}; size cap "
         f"{spec.size_cap_words:,} words", "",
     ]
@@ -315,7 +359,7 @@ def render_card(data: CardInput) -> str:
         "of the miner who contributed it.", "",
         f"{total:,} rows in {len(data.shown)} domain(s) over {len(data.releases)} release(s); "
         f"latest release `{data.releases[-1].name}`.", "",
-        *_glance_section(data), *_distribution_section(data), *_sources_section(data),
+        *_glance_section(data), *_distribution_section(data), *_sources_section(data), *_licences_section(data),
         *_personal_data_section(data), *_removal_section(data), *_filters_section(data),
         "## How records are scored", "", SCORING_SUMMARY, "",
         *_contributors_section(data), *_verification_section(data), *_columns_section(),

@@ -15,7 +15,7 @@ TIMESTAMP = pa.timestamp("us", tz="UTC")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 # Version of the published columns: a target keeps one version (a config's shards must share their features).
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SIGNAL = pa.struct([("name", pa.string()), ("value", pa.float64())])
 
 # Who claims what. Every row keeps its provenance (what the validator saw and recorded itself), the fields the
@@ -24,11 +24,12 @@ SIGNAL = pa.struct([("name", pa.string()), ("value", pa.float64())])
 # config's schema the day scoring adds a signal.
 PROVENANCE = ["uri", "domain", "source", "content_hash", "contributor_hotkey", "validator_hotkey", "accepted_at",
               "release"]
-VALIDATOR_DERIVED = ["license", "quality", "relevance", "novelty", "value", "signals", "words", "verification",
-                     "pii_replacements"]
+VALIDATOR_DERIVED = ["license", "text_allowed", "attribution", "quality", "relevance", "novelty", "value", "signals",
+                     "words", "verification", "pii_replacements"]
 CLAIMED = ["claimed_title", "claimed_published_at", "claimed_fetched_at", "claimed_lang"]
 COLUMN_DOCS = {
-    "text": "normalised UTF-8 text as the validator verified it, personal data replaced (see *Personal data*)",
+    "text": "normalised UTF-8 text as the validator verified it, personal data replaced (see *Personal data*); "
+            "empty when its licence does not allow redistribution (metadata only, see *Licences*)",
     "uri": "canonical URL the text was fetched from",
     "domain": "glean domain id (one config per domain)",
     "source": "source kind the record came from (web, feed, arxiv, ...)",
@@ -37,7 +38,9 @@ COLUMN_DOCS = {
     "validator_hotkey": "hotkey of the validator that accepted and published the record",
     "accepted_at": "time the validator accepted the record (UTC)",
     "release": "the release that first published the row",
-    "license": "the validator's licence decision for the row (null: none recorded); see docs/hub.md#licences",
+    "license": "the validator's licence decision for the row, an SPDX id (null: unknown); see *Licences*",
+    "text_allowed": "whether the licence lets the text be redistributed; false with an empty `text`: metadata only",
+    "attribution": "what the licence asks you to show with the text you reuse: title, URL, author or page history",
     "quality": "the validator's document quality score in [0, 1]",
     "relevance": "the validator's relevance to the domain in [0, 1]",
     "novelty": "novelty credit in [0, 1] at the time of acceptance",
@@ -64,6 +67,8 @@ SCHEMA = pa.schema([
     pa.field("validator_hotkey", pa.string(), nullable=False),
     pa.field("accepted_at", TIMESTAMP, nullable=False),
     pa.field("license", pa.string()),
+    pa.field("text_allowed", pa.bool_(), nullable=False),
+    pa.field("attribution", pa.string()),
     pa.field("quality", pa.float64(), nullable=False),
     pa.field("relevance", pa.float64(), nullable=False),
     pa.field("novelty", pa.float64(), nullable=False),
@@ -91,7 +96,7 @@ DICTIONARY_COLUMNS = ["domain", "source", "claimed_lang", "license", "contributo
 STATISTICS_COLUMNS = ["domain", "source", "claimed_lang", "claimed_published_at", "claimed_fetched_at", "quality",
                       "accepted_at", "release"]
 
-_YAML_DTYPES = {pa.string(): "string", pa.float64(): "float64", pa.int32(): "int32",
+_YAML_DTYPES = {pa.string(): "string", pa.float64(): "float64", pa.int32(): "int32", pa.bool_(): "bool",
                 TIMESTAMP: "timestamp[us, tz=UTC]"}
 
 
@@ -117,26 +122,41 @@ def _words(acc: AcceptedRecord, text: str) -> int:
     return int(counted) if counted is not None else len(text.split())
 
 
-def _row(acc: AcceptedRecord, scrub_personal_data: bool) -> tuple[str, str, int]:
-    """(published text, published title, replacements) of one record."""
+def licence_of(acc: AcceptedRecord) -> tuple[str | None, bool, str | None]:
+    """(licence, text allowed, attribution) as the validator decided them for the row (scrapers.licence.decide).
+    A row without a decision (accepted before the validator recorded them) is metadata only: the hub never decides
+    on its own, and the miner's `record.license` is only their word."""
+    if acc.text_allowed is None:
+        return acc.licence, False, None
+    return acc.licence, acc.text_allowed, acc.attribution
+
+
+def _row(acc: AcceptedRecord, publish_text: bool, scrub_personal_data: bool) -> tuple[str, str, int]:
+    """(published text, published title, replacements) of one record; the text is empty when not published."""
     rec = acc.record
     if not scrub_personal_data:
-        return rec.text, rec.title, 0
-    text, title = scrub(rec.text), scrub(rec.title)
+        return (rec.text if publish_text else ""), rec.title, 0
+    title = scrub(rec.title)
+    if not publish_text:
+        return "", title.text, title.replacements
+    text = scrub(rec.text)
     return text.text, title.text, text.replacements + title.replacements
 
 
-def to_batch(records: Sequence[AcceptedRecord], release: str, *, scrub_personal_data: bool = True) -> pa.RecordBatch:
+def to_batch(records: Sequence[AcceptedRecord], release: str, *, scrub_personal_data: bool = True,
+             publish_restricted_text: bool = False) -> pa.RecordBatch:
     """Columns of `records` (all of one domain or not) with the release name stamped on each row; personal data
     in text and title is replaced unless the operator turned the scrub off (`content_hash` stays the verified
-    text's)."""
+    text's); a row whose licence does not allow redistribution has an empty text (metadata only) unless the
+    operator opted in (`[hub] publish_restricted_text`)."""
     cols: dict[str, list] = {name: [] for name in SCHEMA.names if name not in ("signals", "release")}
     offsets = [0]
     sig_names: list[str] = []
     sig_values: list[float] = []
     for acc in records:
         rec = acc.record
-        text, title, replaced = _row(acc, scrub_personal_data)
+        licence, allowed, attribution = licence_of(acc)
+        text, title, replaced = _row(acc, allowed or publish_restricted_text, scrub_personal_data)
         cols["text"].append(text)
         cols["uri"].append(rec.uri)
         cols["domain"].append(rec.domain)
@@ -145,7 +165,9 @@ def to_batch(records: Sequence[AcceptedRecord], release: str, *, scrub_personal_
         cols["contributor_hotkey"].append(acc.miner_hotkey)
         cols["validator_hotkey"].append(acc.validator_hotkey)
         cols["accepted_at"].append(_micros(acc.accepted_at))
-        cols["license"].append(rec.license)
+        cols["license"].append(licence)
+        cols["text_allowed"].append(allowed)
+        cols["attribution"].append(attribution)
         cols["quality"].append(acc.quality)
         cols["relevance"].append(acc.relevance)
         cols["novelty"].append(acc.novelty)

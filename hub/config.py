@@ -13,9 +13,11 @@ from schemas.domain import DomainCatalog
 
 
 def publisher_from_config(engine: Engine, config: GleanConfig, catalog: DomainCatalog) -> Publisher:
-    """A Publisher to the configured target with the operator's hub settings (scrub, removal contact)."""
+    """A Publisher to the configured target with the operator's hub settings (scrub, removal contact, restricted
+    text)."""
     return Publisher(engine, target_from_config(config), catalog, scrub_personal_data=config.hub.scrub_personal_data,
-                     removal_contact=config.hub.removal_contact)
+                     removal_contact=config.hub.removal_contact,
+                     publish_restricted_text=config.hub.publish_restricted_text)
 
 
 def target_from_config(config: GleanConfig) -> LocalTarget | HubTarget:

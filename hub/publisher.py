@@ -76,10 +76,11 @@ class _Staging:
     the files are the same as a sequential write; at most WRITE_QUEUE_BATCHES wait, bounding memory.
     """
 
-    def __init__(self, folder: Path, denied: Denied, scrub_personal_data: bool) -> None:
+    def __init__(self, folder: Path, denied: Denied, scrub_personal_data: bool, publish_restricted_text: bool) -> None:
         self.folder = folder
         self.denied = denied
         self.scrub_personal_data = scrub_personal_data
+        self.publish_restricted_text = publish_restricted_text
         self.writers: dict[str, ShardWriter] = {}
         self.stats: dict[str, DomainStats] = {}
         self.first_id: int | None = None
@@ -107,7 +108,8 @@ class _Staging:
                 records = kept
             if not records:
                 continue
-            batch = to_batch(records, release, scrub_personal_data=self.scrub_personal_data)
+            batch = to_batch(records, release, scrub_personal_data=self.scrub_personal_data,
+                             publish_restricted_text=self.publish_restricted_text)
             writer = self.writers.get(domain)
             if writer is None:
                 writer = self.writers[domain] = ShardWriter(self.folder / domain)
@@ -136,13 +138,15 @@ class Publisher:
     """Publishes the accepted records of a validator to one target, one release per call."""
 
     def __init__(self, engine: Engine, target: LocalTarget | HubTarget, catalog: DomainCatalog, *,
-                 scrub_personal_data: bool = True, removal_contact: str | None = None) -> None:
+                 scrub_personal_data: bool = True, removal_contact: str | None = None,
+                 publish_restricted_text: bool = False) -> None:
         self.target = target
         self.catalog = catalog
         self.state = PublishState(engine)
         self.deny_list = DenyList(engine)
         self.scrub_personal_data = scrub_personal_data
         self.removal_contact = removal_contact
+        self.publish_restricted_text = publish_restricted_text  # text of rows whose licence does not allow it
 
     def publish(self, fetch_after: FetchAfter, *, validator_hotkey: str,
                 verification_stats: Mapping[str, int] | None = None) -> ReleaseInfo | None:
@@ -170,7 +174,8 @@ class Publisher:
         name = pending.name if pending else None
         pages = _pages(fetch_after, after, until=pending.last_accepted_id if pending else None,
                        limit=constants.MAX_RELEASE_ROWS)
-        with _Staging(folder / "shards", self.deny_list.load(), self.scrub_personal_data) as staging:
+        with _Staging(folder / "shards", self.deny_list.load(), self.scrub_personal_data,
+                      self.publish_restricted_text) as staging:
             for page in pages:
                 name = name or release_name(page[0].accepted_id)
                 staging.add(page, name)
@@ -217,4 +222,5 @@ class Publisher:
         return render_card(CardInput(self.target.load_hint, isinstance(self.target, LocalTarget), validator_hotkey,
                                      totals, lines, verification, self.catalog, chart=CHART_PATH,
                                      scrub_personal_data=self.scrub_personal_data,
-                                     removal_contact=self.removal_contact))
+                                     removal_contact=self.removal_contact,
+                                     publish_restricted_text=self.publish_restricted_text))

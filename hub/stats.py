@@ -11,7 +11,11 @@ import pyarrow.compute as pc
 
 # The dimensions counted per key; the card shows each. `day` is the date `glean pull --since` filters on (claimed
 # publication date, else the claimed fetch date); `quality_bin` is the lower edge of a tenth of [0, 1].
-DIMENSIONS = ("source", "claimed_lang", "license", "contributor_hotkey", "day", "quality_bin")
+DIMENSIONS = ("source", "claimed_lang", "license", "contributor_hotkey", "day", "quality_bin", "text_status")
+# `text_status` of a row: what its `text` holds (the card's licence lines).
+TEXT_FREE = "redistributable"        # the licence allows it: the text is published
+TEXT_METADATA_ONLY = "metadata_only"  # it does not: empty text
+TEXT_RESTRICTED = "restricted"      # it does not, but the operator published it (`[hub] publish_restricted_text`)
 UNKNOWN = "unknown"
 UNKNOWN_LANG = UNKNOWN
 QUALITY_BINS = 10
@@ -25,6 +29,10 @@ def _keys(batch: pa.RecordBatch | pa.Table, dim: str) -> pa.Array:
     if dim == "quality_bin":
         tenth = pc.min_element_wise(pc.floor(pc.multiply(batch.column("quality"), QUALITY_BINS)), QUALITY_BINS - 1)
         return pc.cast(pc.cast(tenth, pa.int64()), pa.string())
+    if dim == "text_status":
+        empty = pc.equal(pc.binary_length(batch.column("text")), 0)
+        return pc.if_else(batch.column("text_allowed"), TEXT_FREE, pc.if_else(empty, TEXT_METADATA_ONLY,
+                                                                               TEXT_RESTRICTED))
     return pc.fill_null(batch.column(dim), UNKNOWN)
 
 

@@ -84,6 +84,10 @@ class HubConfig(_Section):
     # Where the card tells people to ask for removal (e.g. an e-mail address or a form); default: an issue on the
     # dataset repo or the validator's operator.
     removal_contact: str | None = None
+    # Rows whose licence does not allow redistributing their text (news, Reddit, pages without a free licence) are
+    # published as metadata only: uri, title, dates, hashes, signals, empty `text` (docs/hub.md#licences). True
+    # publishes their text too, on the operator's own responsibility; the card says so.
+    publish_restricted_text: bool = False
 
 
 class GleanConfig(BaseSettings):

@@ -28,18 +28,23 @@ def text_of(i: int, approx_bytes: int = 400) -> str:
 
 def accepted(i: int, *, domain: str = "ml-research", source: str = "arxiv", lang: str | None = "en",
              quality: float = 0.8, miner: str = "5Miner0", published_days: int | None = None,
-             approx_bytes: int = 400, validate: bool = True) -> AcceptedRecord:
-    """The accepted record with id `i`; `published_days` after BASE_TIME (None: no publication time)."""
+             approx_bytes: int = 400, validate: bool = True, licence: str | None = "CC0-1.0",
+             text_allowed: bool | None = True, attribution: str | None = None,
+             claimed_license: str | None = None) -> AcceptedRecord:
+    """The accepted record with id `i`; `published_days` after BASE_TIME (None: no publication time); `licence`,
+    `text_allowed` and `attribution` the validator's licence decision (a free licence by default: its text is
+    published; text_allowed None: no decision recorded), `claimed_license` the miner's word."""
     text = text_of(i, approx_bytes)
     published = None if published_days is None else BASE_TIME + timedelta(days=published_days)
     fields = dict(uri=f"https://example.org/{domain}/doc/{i}", source=source, domain=domain, title=f"Document {i}",
                   text=text, content_hash=content_hash(text), fetched_at=BASE_TIME + timedelta(days=60, seconds=i),
-                  published_at=published, lang=lang)
-    record = Record(**fields) if validate else Record.model_construct(**fields, license=None, labels=[], meta={})
+                  published_at=published, lang=lang, license=claimed_license)
+    record = Record(**fields) if validate else Record.model_construct(**fields, labels=[], meta={})
     values = dict(accepted_id=i, record=record, quality=quality, relevance=0.5, novelty=1.0,
                   value=quality * 0.5, signals={"words": float(len(text.split())), "stop_word_ratio": 0.3},
                   miner_uid=int(miner[-1]) if miner[-1].isdigit() else 0, miner_hotkey=miner,
-                  validator_hotkey="5Validator", step=1, accepted_at=BASE_TIME + timedelta(days=61, seconds=i))
+                  validator_hotkey="5Validator", step=1, accepted_at=BASE_TIME + timedelta(days=61, seconds=i),
+                  licence=licence, text_allowed=text_allowed, attribution=attribution)
     return AcceptedRecord(**values) if validate else AcceptedRecord.model_construct(**values)
 
 
