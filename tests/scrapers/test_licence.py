@@ -169,3 +169,17 @@ def test_a_host_rule_with_a_url_instead_of_a_host_is_refused(tmp_path):
                     "license: {hosts: {'https://a.org/': CC-BY-4.0}}\n")
     with pytest.raises(DomainSpecError, match="license.hosts"):
         load_domain_file(path)
+
+
+def test_built_in_domains_publish_text_only_from_hosts_with_a_known_free_licence():
+    from scrapers.kinds import load_params
+
+    for domain in CATALOG:
+        for source in domain.sources:
+            if source.kind not in ("web", "feed"):
+                continue
+            for host in load_params(source, domain.id).allow_hosts:
+                d = decide(domain, source, _record(f"https://{host}/a/page", source.kind, domain.id,
+                                                   license="CC0-1.0"), None)
+                assert d.text_allowed is (host in domain.license.hosts), (domain.id, host)
+    assert _decide("python-ecosystem", "web", "https://docs.python.org/3/howto/a.html").licence == "PSF-2.0"
