@@ -4,10 +4,11 @@ points. Returns what the chain paid and what the validator kept, for test_run.py
 
 Timeline (about two minutes on two cores):
 1. honest miners start crawling, with the cheats that need nothing accepted yet (fabricator, keyword stuffer,
-   low-quality padder and the protocol cheats);
+   low-quality padder, spinner, the self-publisher serving the wiki pages it posted, and the protocol cheats);
 2. after their first crawl the validator starts; its first step takes every honest miner's crawl;
 3. the copiers join the running network (live copier, sybil group, relabeler, near-dup spammer, stale copier,
-   cursor replayer), each copying an honest miner "moments later" or re-serving accepted records;
+   cursor replayer, padder, title stuffer, freshness liar, disguised copier), each copying an honest miner
+   "moments later" or re-serving accepted records;
 4. the site publishes new pages in rounds; honest miners re-crawl and deliver them, the copiers copy them a moment
    later, often within the same validator step (ties); the validator and one honest miner are SIGKILLed and restarted;
 5. once every new page is accepted the run goes on for a few more epochs, then everything stops, the validator's
@@ -53,6 +54,8 @@ EARLY = (
     ("slowloris", "slowloris", None, 0.0),
     ("malformed-json", "malformed-json", None, 0.0),
     ("index-liar", "index-liar", None, 0.0),
+    ("spinner", "spinner", "honest1", 0.0),  # spins are no copies: they tie with nothing
+    ("self-publisher", "self-publisher", None, 0.0),
 )
 # ... and the copiers join the running network after the validator's first step.
 LATE = (
@@ -64,6 +67,10 @@ LATE = (
     ("near-dup", "near-dup", "honest1", COPY_LAG_SECONDS),
     ("stale-copier", "stale-copier", None, STALE_AFTER_SECONDS),
     ("cursor-replayer", "cursor-replayer", None, 0.0),
+    ("padder", "padder", "honest2", COPY_LAG_SECONDS),
+    ("title-stuffer", "title-stuffer", "honest1", COPY_LAG_SECONDS),
+    ("freshness-liar", "freshness-liar", "honest2", COPY_LAG_SECONDS),
+    ("disguised-copier", "disguised-copier", None, STALE_AFTER_SECONDS),
 )
 SOURCE_FAULTS = 8  # 503 answers the sample web gives the validator's re-fetches once the fault is on
 KILLED_MINER = "honest3"  # the honest miner nobody copies (see docs/adversarial.md: a copier wins what a dead miner

@@ -40,8 +40,17 @@ REASONS = {
     "near-dup": {"duplicate:near"},
     "stale-copier": {"duplicate:exact"},
     "cursor-replayer": {"duplicate:exact"},
+    # pay for evidence (issue 16): what only a re-fetch can tell is unverified (never paid), a contradicted claim
+    # fails the batch, a record the source's rules refuse never reaches sampling
+    "padder": {"unverified"},
+    "spinner": {"unverified"},
+    "self-publisher": {"unknown_source", "source_constraint:", "unverified"},
+    "freshness-liar": {"verification_failed", "duplicate:"},
+    "title-stuffer": {"relevance:"},
+    "disguised-copier": {"duplicate:folded"},
 }
-COPIERS = ("live-copier", "sybil", "relabeler", "near-dup")
+COPIERS = ("live-copier", "sybil", "relabeler", "near-dup", "padder", "spinner", "self-publisher", "freshness-liar",
+           "title-stuffer", "disguised-copier")
 
 
 @pytest.fixture(scope="module")
