@@ -77,6 +77,12 @@ VERIFY_REFETCH_BUDGET = 64
 # checks lost to timeouts are ignored, but unknowns never carry a batch (records a miner could make look like our
 # trouble would otherwise be paid at the bound of the others).
 VERIFY_MAX_UNKNOWN_SHARE = 0.2
+# A miner's batch waits at most this many steps in a row for re-fetches of its new versions of accepted pages (the
+# kind's budget had no room, or the validator's own trouble); then its unconfirmed versions are rejected and the
+# rest goes on, so a miner with more versions than the budget is not stuck. A version re-fetch that passed while
+# its batch waited is remembered this many steps, so the next attempt need not fetch it again.
+VERSION_MAX_WAITS = 3
+VERSION_CONFIRMED_STEPS = 20
 # Claims of a sampled record against the validator's own parse of the page. Titles agree when equal after NFKC,
 # case folding and whitespace, or when difflib's ratio is at least this: a one-word edit of a live 8-word headline
 # (0.92) passes, three domain keywords appended to it (0.80) do not.

@@ -47,17 +47,19 @@ class Candidate:
     size: float
     desirability: float
     signals: dict[str, float]
+    lang: str | None = None  # the language the language-id signal detected with confidence (never the miner's)
 
     def to_json(self) -> dict[str, Any]:
         return {"key": self.key, "seq": self.seq, "record": self.record.model_dump(mode="json"),
                 "quality": self.quality, "relevance": self.relevance, "freshness": self.freshness,
-                "size": self.size, "desirability": self.desirability, "signals": self.signals}
+                "size": self.size, "desirability": self.desirability, "signals": self.signals, "lang": self.lang}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Candidate:
         return cls(key=data["key"], seq=data["seq"], record=Record.model_validate(data["record"]),
                    quality=data["quality"], relevance=data["relevance"], freshness=data["freshness"],
-                   size=data["size"], desirability=data["desirability"], signals=dict(data["signals"]))
+                   size=data["size"], desirability=data["desirability"], signals=dict(data["signals"]),
+                   lang=data.get("lang"))  # batches held before the language was kept have none
 
 
 @dataclass
@@ -146,7 +148,7 @@ def _judge_admitted(uid: int, admitted: list[tuple[int, Record]], spec: DomainSp
             key=delivery_key(uid, seq), seq=seq, record=record, quality=quality.score, relevance=relevance.score,
             freshness=freshness(record.published_at, record.fetched_at, spec.freshness_half_life_days, now),
             size=size_factor(word_count(record.text), spec.size_cap_words), desirability=spec.desirability,
-            signals=signals), None))
+            signals=signals, lang=quality.lang), None))
     return out
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from scoring import NoveltyVerdict, ema, record_value, signature, step_score, update_credibility
@@ -61,13 +61,15 @@ class PayPlan:
     fractions: dict[str, float]
     unverified: set[str]
     thin: set[str]
+    refused: frozenset[str] = frozenset()  # versions the live page did not confirm (validator/versions.py)
 
     def contenders(self, novel: Sequence[Candidate]) -> set[str]:
         """Keys of the records that may hold their content this step: paid now, or in a batch waiting for evidence
         (a copy delivered beside a waiting original must not take its place)."""
+        out = self.unverified | self.refused
         if self.thin:
-            return {c.key for c in novel if c.key not in self.unverified}
-        return {c.key for c in novel if c.key not in self.unverified and self.fractions.get(c.record.source, 0) > 0}
+            return {c.key for c in novel if c.key not in out}
+        return {c.key for c in novel if c.key not in out and self.fractions.get(c.record.source, 0) > 0}
 
 
 def pay_plan(p: MinerPull, history: Mapping[str, Sequence[bool]]) -> PayPlan:
@@ -76,14 +78,16 @@ def pay_plan(p: MinerPull, history: Mapping[str, Sequence[bool]]) -> PayPlan:
     fractions = paid_fractions(p, evidence, history)
     thin = {s for s, f in fractions.items()
             if f <= 0.0 and all(evidence.get(s, ())) and all(history.get(s, ())[:EVIDENCE_WINDOW])}
-    return PayPlan(evidence, fractions, unverified_keys(p), thin)
+    return PayPlan(evidence, fractions, unverified_keys(p), thin, frozenset(p.refused))
 
 
 def tied_with_waiting(pulls: Sequence[MinerPull], plans: Mapping[int, PayPlan],
-                      verdicts: Mapping[str, NoveltyVerdict]) -> set[int]:
-    """uids whose records share a cluster with a record of a batch waiting for evidence. They wait too, so neither
-    side takes the content before both can be judged (and the tie is split by precedence as any other)."""
-    waiting = {key for p in pulls if p.uid in plans and plans[p.uid].thin for key in plans[p.uid].contenders(p.novel)}
+                      verdicts: Mapping[str, NoveltyVerdict], also: Collection[int] = ()) -> set[int]:
+    """uids whose records share a cluster with a record of a batch waiting for evidence (or for a version's
+    re-fetch: the uids `also`). They wait too, so neither side takes the content before both can be judged (and the
+    tie is split by precedence as any other)."""
+    waiting = {key for p in pulls if p.uid in plans and (plans[p.uid].thin or p.uid in also)
+               for key in plans[p.uid].contenders(p.novel)}
     if not waiting:
         return set()
     clusters: dict[str, set[str]] = {}
@@ -115,7 +119,7 @@ def commit_for(p: MinerPull, miner: MinerState, step: int, validator_hotkey: str
         commit.evidence = plan.evidence
         if plan.thin or p.waits:
             return _wait(commit)
-        credit(commit, p.novel, verdicts, plan.fractions, plan.unverified)
+        credit(commit, p.novel, verdicts, plan.fractions, plan.unverified, p.refused)
         verified = p.outcome == "pass" and any(plan.fractions.get(s, 0.0) > 0 and any(flags)
                                                for s, flags in plan.evidence.items())
         commit.credibility = update_credibility(miner.credibility, ["pass" if verified else "unverified"])
@@ -165,13 +169,17 @@ def unverified_keys(p: MinerPull) -> set[str]:
 
 
 def credit(commit: MinerCommit, novel: Sequence[Candidate], verdicts: Mapping[str, NoveltyVerdict],
-           fractions: Mapping[str, float], unverified: set[str]) -> None:
+           fractions: Mapping[str, float], unverified: set[str], refused: Mapping[str, str] | None = None) -> None:
     """Accept each cluster's representative, credit shares of clusters other miners also delivered; each record's
-    value is scaled by its source's paid fraction, and a source below the floor is neither accepted nor paid."""
+    value is scaled by its source's paid fraction, and a source below the floor is neither accepted nor paid.
+    `refused`: records that may not become rows (key -> reason: an unconfirmed version, another text of a URI)."""
+    refused = refused or {}
     for c in novel:
         verdict = verdicts.get(c.key)
         fraction = fractions.get(c.record.source, 0.0)
-        if c.key in unverified or fraction <= 0.0:
+        if c.key in refused:
+            reason = refused[c.key]
+        elif c.key in unverified or fraction <= 0.0:
             reason = R.UNVERIFIED  # not in the step's final novelty: nothing else can be said of it
         else:
             reason = novelty_reason(verdict) if verdict else R.DUPLICATE

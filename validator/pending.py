@@ -1,7 +1,9 @@
 """Held batches: a miner's records whose sample could not be checked (outcome unknown) wait in the store (one batch
 per miner) and their sampled records only are verified again in later steps. The validator held the batch, so a
 page that is gone or disagrees now proves nothing against the miner (unknown); a batch that resolves is paid as any
-other (scoring/evidence.py), one still unknown waits again, and batches out of attempts or too old expire in SQL."""
+other (scoring/evidence.py), one still unknown waits again, and batches out of attempts or too old expire in SQL.
+A held batch's new versions of accepted pages are judged when it resolves, by its sample's re-fetch only (it has
+waited already): a version that did not pass then is rejected, and one page gives one row (validator/versions.py)."""
 
 from __future__ import annotations
 
@@ -12,17 +14,20 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import timedelta
 
+from schemas.domain import DomainCatalog
 from schemas.record import utcnow
 from scoring import NoveltyVerdict
 from validator import constants as K
 from validator import reasons as R
 from validator.corpus import Corpus
+from validator.facts import attach, sampled_checks
 from validator.ladder import Candidate
 from validator.metrics import ValidatorMetrics
 from validator.outcome import commit_for, observe
 from validator.pull import MinerPull
 from validator.store import PendingBatch, ValidatorStore, unpack
 from validator.verification import Check, Verifier, batch_outcome
+from validator.versions import contested, one_per_page, page_of, settle_held
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +38,14 @@ class PendingResolver:
     """Re-verifies held batches that are due, within what is left of a step."""
 
     def __init__(self, *, hotkey: str, store: ValidatorStore, corpus: Corpus, verifier: Verifier,
-                 metrics: ValidatorMetrics, novelty: Novelty) -> None:
+                 metrics: ValidatorMetrics, novelty: Novelty, catalog: DomainCatalog) -> None:
         self.hotkey = hotkey
         self.store = store
         self.corpus = corpus
         self.verifier = verifier
         self.metrics = metrics
         self.novelty = novelty  # the step's novelty of the pulls' novel records, against the corpus
+        self.catalog = catalog
 
     async def retry_due(self, step: int, deadline: float) -> None:
         """Expire what is out of attempts or too old, then re-verify held batches that are due."""
@@ -67,8 +73,13 @@ class PendingResolver:
         pull = MinerPull(uid=batch.uid, hotkey=batch.hotkey, novel=novel, checks=checks, outcome=outcome,
                          sample=sample)
         verdicts = await self.novelty([pull]) if outcome != "fail" else {}
+        current = await asyncio.to_thread(self.store.current_versions, [page_of(c) for c in novel])
+        contests = contested([pull], current)
+        settle_held(pull, contests)
+        one_per_page([pull], contests, verdicts, sampled_checks(pull), f"held-{batch.id}")
         history = (await asyncio.to_thread(self.store.evidence, [batch.uid])).get(batch.uid, {})
         commit = await asyncio.to_thread(commit_for, pull, miner, step, self.hotkey, verdicts, history)
+        await asyncio.to_thread(attach, commit, pull, self.catalog, held=True)
         if commit.waits:  # too little evidence yet: keep its checks, hold the batch for another attempt
             await asyncio.to_thread(self.store.commit_miner, commit)
             await self._postpone(batch, 0)

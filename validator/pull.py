@@ -48,6 +48,11 @@ class MinerPull:
     checks: list[Check] = field(default_factory=list)
     outcome: str | None = None
     waits: bool = False  # its content ties with a batch waiting for evidence: it waits too (validator/outcome.py)
+    # contested URIs (validator/versions.py): re-fetches beyond the random sample, records that may not become rows
+    # (key -> reason), confirmed versions that supersede their page's current row
+    forced: dict[str, Check] = field(default_factory=dict)
+    refused: dict[str, str] = field(default_factory=dict)
+    versions: set[str] = field(default_factory=set)
 
 
 @dataclass

@@ -45,6 +45,9 @@ DUPLICATE_IN_BATCH = "duplicate_in_batch"
 VERIFICATION_FAILED = "verification_failed"
 UNVERIFIED = "unverified"
 CHANGED_WHILE_HELD = "changed_while_held"  # prefix of a held batch's check reason, not a rejection
+# -- versions of accepted pages (validator/versions.py) --------------------------------------------------------------
+UNCONFIRMED_VERSION = "unconfirmed_version"  # another text of an accepted URI that the live page did not confirm
+DUPLICATE_URI = "duplicate_uri"  # another text of the same URI became the page's row in this step
 
 
 def http_status(status: int) -> str:

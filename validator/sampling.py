@@ -1,6 +1,7 @@
 """Which of a step's novel records are re-fetched: per (miner, source) max(sample_size, ceil(sqrt(n))) records, chosen
 with a seed the miner could not know, within each source kind's re-fetch budget per step shared by all miners of the
-step (the validator stays polite to the sources it checks)."""
+step (the validator stays polite to the sources it checks); then the contested records (new versions of accepted
+pages and rivals: validator/versions.py) within what the random sample left of each budget."""
 
 from __future__ import annotations
 
@@ -51,3 +52,30 @@ def plan(groups: Mapping[int, Mapping[str, Sequence[str]]], seed_hash: str, step
             seed = hashlib.sha256(sample_seed(seed_hash, hotkeys[uid], step) + source.encode()).digest()
             chosen[uid].extend(keys[i] for i in choose_sample(keys, size, seed))
     return dict(chosen)
+
+
+def plan_forced(wanted: Mapping[int, Mapping[str, Sequence[str]]], used: Mapping[str, int]) -> dict[int, list[str]]:
+    """uid -> the contested keys (validator/versions.py) to re-fetch beyond the random sample: per source, what the
+    random sample left of the kind's budget (`used` re-fetches of it), shared max-min fair over the miners, each
+    miner's keys in the order given."""
+    chosen: dict[int, list[str]] = defaultdict(list)
+    by_source: dict[str, dict[int, int]] = defaultdict(dict)
+    for uid, sources in wanted.items():
+        for source, keys in sources.items():
+            by_source[source][uid] = len(keys)
+    for source, demands in sorted(by_source.items()):
+        left = max(0, refetch_budget(source) - used.get(source, 0))
+        for uid, size in share_budget(demands, left, {}).items():
+            chosen[uid].extend(list(wanted[uid][source])[:size])
+    return dict(chosen)
+
+
+def used_budget(chosen: Mapping[int, Sequence[str]], groups: Mapping[int, Mapping[str, Sequence[str]]],
+                ) -> dict[str, int]:
+    """source -> re-fetches the random sample `chosen` takes of its budget."""
+    used: dict[str, int] = defaultdict(int)
+    for uid, keys in chosen.items():
+        picked = set(keys)
+        for source, members in groups.get(uid, {}).items():
+            used[source] += sum(1 for key in members if key in picked)
+    return dict(used)

@@ -3,7 +3,9 @@ novelty across the accepted corpus and the step, verify a sample per miner by re
 outcome (records, rejections, cursors, credibility, score) in its own transaction.
 
 The parts live beside it: pulling from one miner (validator/pull.py), a miner's outcome (validator/outcome.py),
-held batches (validator/pending.py)."""
+held batches (validator/pending.py), which records are re-fetched (validator/sampling.py), new versions of accepted
+pages (validator/versions.py: decided after the re-fetches, before the final novelty), the facts kept per row
+(validator/facts.py)."""
 
 from __future__ import annotations
 
@@ -25,16 +27,18 @@ from validator import constants as K
 from validator import reasons as R
 from validator.client import MinerClient
 from validator.corpus import Corpus
+from validator.facts import attach, sampled_checks
 from validator.ladder import Ladder
 from validator.metrics import ValidatorMetrics
 from validator.outcome import RESOLVED, UNCHECKED, commit_for, observe, pay_plan, split_novel, tied_with_waiting
 from validator.pending import PendingResolver
 from validator.precedence import Precedence, late_duplicates
 from validator.pull import MinerPull, MinerPuller
-from validator.sampling import plan
+from validator.sampling import plan, plan_forced, used_budget
 from validator.selection import Round
 from validator.store import MinerState, ValidatorStore
 from validator.verification import Verifier, batch_outcome
+from validator.versions import VERSION, Contest, VersionBook, contested, one_per_page, page_of
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +85,9 @@ class StepRunner:
         self.precedence = Precedence(store)
         self.puller = MinerPuller(config=config, domains=self.domains, store=store, client=client, ladder=ladder)
         self.pending = PendingResolver(hotkey=hotkey, store=store, corpus=corpus, verifier=verifier,
-                                       metrics=metrics, novelty=lambda pulls: self._novelty(pulls, novel_only=True))
+                                       metrics=metrics, novelty=lambda pulls: self._novelty(pulls, novel_only=True),
+                                       catalog=catalog)
+        self.versions = VersionBook()
         self._indexing: asyncio.Task | None = None  # indexing of the last step's accepted rows, in the background
         self._evidence: dict[int, dict[str, list[bool]]] = {}  # the step's miners' checks so far, by source
 
@@ -131,7 +137,9 @@ class StepRunner:
             split_novel(p, first)
         phases.mark("novelty")
         seed_hash = await self._seed_hash(state.block, verify_deadline)
-        await self._verify_all(ok, seed_hash, step, verify_deadline)
+        contests = await self._verify_all(ok, seed_hash, step, verify_deadline)
+        version_waits = {p.uid for p in ok
+                         if p.outcome in RESOLVED and self.versions.settle(p, contests, sampled_checks(p), step)}
         plans = {p.uid: pay_plan(p, self._evidence.get(p.uid, {})) for p in ok if p.outcome in RESOLVED}
         contenders = {p.uid: plans[p.uid].contenders(p.novel) if p.uid in plans else set() for p in ok}
         final = first
@@ -140,9 +148,10 @@ class StepRunner:
         await asyncio.to_thread(self.precedence.load)
         await asyncio.to_thread(self.precedence.observe, late)
         final = self.precedence.split_ties(final, {p.uid: p.hotkey for p in ok})  # a tie goes to who was first
-        tied = tied_with_waiting(ok, plans, final)
+        tied = tied_with_waiting(ok, plans, final, version_waits)
         for p in ok:
-            p.waits = p.uid in tied
+            p.waits = p.uid in tied or p.uid in version_waits
+        one_per_page(ok, contests, final, self.versions.checks, seed_hash)
         phases.mark("verify")
         return final
 
@@ -218,22 +227,44 @@ class StepRunner:
         log.debug("no new block for the sample seed after the pulls; mixing local entropy")
         return seed + os.urandom(16).hex()
 
-    async def _verify_all(self, pulls: Sequence[MinerPull], seed_hash: str, step: int, deadline: float) -> None:
-        """Re-fetch each miner's sample: per source, √n of its novel records within the kind's budget per step."""
+    async def _verify_all(self, pulls: Sequence[MinerPull], seed_hash: str, step: int,
+                          deadline: float) -> dict[str, Contest]:
+        """Re-fetch each miner's sample (per source, √n of its novel records within the kind's budget per step),
+        then its contested records (new versions of accepted pages, rivals) within what the sample left."""
         self._evidence = await asyncio.to_thread(self.store.evidence, [p.uid for p in pulls])
         groups = {p.uid: _keys_by_source(p) for p in pulls if p.novel}
         chosen = plan(groups, seed_hash, step, self.config.sample_size, {p.uid: p.hotkey for p in pulls},
                       self._evidence)
+        current = await asyncio.to_thread(self.store.current_versions, [page_of(c) for p in pulls for c in p.novel])
+        contests = contested(pulls, current)
+        forced = plan_forced(self._contested_by_source(pulls, contests, chosen), used_budget(chosen, groups))
 
         async def verify(p: MinerPull) -> None:
-            wanted = set(chosen.get(p.uid, ()))
+            wanted, extra = set(chosen.get(p.uid, ())), set(forced.get(p.uid, ()))
             p.sample = [i for i, c in enumerate(p.novel) if c.key in wanted]
-            p.checks = await self.verifier.check_all([p.novel[i].record for i in p.sample],
-                                                     deadline - time.monotonic())
+            more = [c for c in p.novel if c.key in extra]
+            checks = await self.verifier.check_all([p.novel[i].record for i in p.sample] + [c.record for c in more],
+                                                   deadline - time.monotonic())
+            p.checks = checks[:len(p.sample)]
+            p.forced = {c.key: check for c, check in zip(more, checks[len(p.sample):], strict=True)}
             # no record re-fetched (the step's re-fetch budget went to other miners): judged on its evidence so far
             p.outcome = batch_outcome(p.checks) or UNCHECKED
 
         await asyncio.gather(*(verify(p) for p in pulls if p.novel))
+        return contests
+
+    def _contested_by_source(self, pulls: Sequence[MinerPull], contests: dict[str, Contest],
+                             chosen: dict[int, list[str]]) -> dict[int, dict[str, list[str]]]:
+        """uid -> source -> its contested keys the random sample did not take and no earlier re-fetch confirmed:
+        versions first (a batch waits for them), then rivals, oldest first."""
+        wanted: dict[int, dict[str, list[str]]] = {}
+        for p in pulls:
+            taken = set(chosen.get(p.uid, ()))
+            keys = [c for c in p.novel if c.key in contests and c.key not in taken
+                    and not self.versions.remembers(c.record.content_hash)]
+            for c in sorted(keys, key=lambda c: (contests[c.key].kind != VERSION, c.seq)):
+                wanted.setdefault(p.uid, {}).setdefault(c.record.source, []).append(c.key)
+        return wanted
 
     # -- commit -------------------------------------------------------------------------------------------------------
 
@@ -243,8 +274,7 @@ class StepRunner:
         in the background between steps, and before any lookup)."""
         holding = await asyncio.to_thread(self.store.pending_records)
         for p in pulls:
-            commit = await asyncio.to_thread(commit_for, p, known[p.uid], step, self.hotkey, verdicts,
-                                             self._evidence.get(p.uid, {}), holding=p.uid in holding)
+            commit = await asyncio.to_thread(self._commit_of, p, known[p.uid], step, verdicts, p.uid in holding)
             if commit.waits:
                 p.drained = False  # its records come again: no evidence yet that it delivered them late
             inserted = await asyncio.to_thread(self.store.commit_miner, commit)
@@ -254,8 +284,16 @@ class StepRunner:
             report.checks[p.uid] = dict(commit.verification)
             report.accepted += len(inserted)
             report.rejected += sum(commit.rejected.values())
+        self.versions.forget(step)
         self._indexing = asyncio.create_task(asyncio.to_thread(self.corpus.flush))
         self._indexing.add_done_callback(_log_failure)
+
+    def _commit_of(self, p: MinerPull, miner: MinerState, step: int, verdicts: dict[str, NoveltyVerdict],
+                   holding: bool):
+        """The miner's outcome with the facts of its rows (in a worker thread: signatures and licences cost CPU)."""
+        commit = commit_for(p, miner, step, self.hotkey, verdicts, self._evidence.get(p.uid, {}), holding=holding)
+        attach(commit, p, self.catalog, remembered=self.versions.checks)
+        return commit
 
 
 def _keys_by_source(p: MinerPull) -> dict[str, list[str]]:

@@ -20,7 +20,7 @@ import random
 import unicodedata
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import httpx
@@ -90,6 +90,7 @@ class Check:
     outcome: Outcome
     reason: str
     similarity: float | None = None
+    declared_license: str | None = None  # the licence the page declared when the validator fetched it
 
 
 def sample_seed(block_hash: str, miner_hotkey: str, step: int) -> bytes:
@@ -131,13 +132,14 @@ def judge(delivered: Record, fetched: FetchOutcome) -> Check:
     """Compare what the miner delivered with what the validator fetched now: text, then the claims that pay."""
     if fetched.status != "content" or fetched.record is None:
         return Check(delivered.uri, fetch_outcome(fetched), f"{fetched.status}:{fetched.reason}")
+    declared = fetched.record.license
     text = _judge_text(delivered, fetched.record)
     if text.outcome != "pass":
-        return text
+        return replace(text, declared_license=declared)
     field = contradicted_claim(delivered, fetched.record)
     if field is not None:
-        return Check(delivered.uri, "fail", f"claim:{field}", text.similarity)
-    return text
+        return Check(delivered.uri, "fail", f"claim:{field}", text.similarity, declared)
+    return replace(text, declared_license=declared)
 
 
 def _judge_text(delivered: Record, fetched: Record) -> Check:

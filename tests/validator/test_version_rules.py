@@ -1,0 +1,93 @@
+"""The rules of new versions without a network (validator/versions.py, validator/sampling.py `plan_forced`): which
+records are contested, what a re-fetch beyond the random sample decides (and that it never fails the batch), how long
+a batch waits for a version, and that one record per page comes out of a step."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from scoring.constants import EVIDENCE_WINDOW
+from scoring.novelty import NoveltyVerdict
+from tests.validator.test_commit_pay import MINER, _candidate, _pull, _verdicts
+from validator import constants as K
+from validator import reasons as R
+from validator.outcome import commit_for
+from validator.pull import MinerPull
+from validator.sampling import plan_forced, used_budget
+from validator.verification import Check
+from validator.versions import RIVAL, VERSION, Contest, VersionBook, contested, one_per_page, page_of
+
+HISTORY = {"web": [True] * EVIDENCE_WINDOW}
+
+
+def _check(pull: MinerPull, i: int, outcome: str, similarity: float | None = None) -> Check:
+    return Check(pull.novel[i].record.uri, outcome, "test", similarity)
+
+
+def test_other_texts_of_a_current_uri_are_versions_and_of_a_new_uri_rivals():
+    a = _pull(3, ["pass"])
+    other_text = replace(_candidate(7), key="4:7", record=_candidate(7).record.model_copy(
+        update={"uri": a.novel[2].record.uri}))  # another text under a's third URI
+    b = MinerPull(uid=4, hotkey="hk4", novel=[other_text])
+    current = {page_of(a.novel[0]): (1, "another hash"), page_of(a.novel[1]): (2, a.novel[1].record.content_hash)}
+    found = contested([a, b], current)
+    assert found == {"3:0": Contest(page_of(a.novel[0]), VERSION), "3:2": Contest(page_of(a.novel[2]), RIVAL),
+                     "4:7": Contest(page_of(a.novel[2]), RIVAL)}
+
+
+def test_forced_refetches_take_only_what_the_random_sample_left_of_the_budget(monkeypatch):
+    from validator import sampling
+
+    monkeypatch.setattr(sampling, "refetch_budget", lambda _source: 6)
+    groups = {1: {"web": ["1:1", "1:2", "1:3", "1:4"]}, 2: {"web": ["2:1", "2:2"]}}
+    used = used_budget({1: ["1:1", "1:2"], 2: ["2:1"]}, groups)
+    assert used == {"web": 3}
+    forced = plan_forced({1: {"web": ["1:3", "1:4"]}, 2: {"web": ["2:2"]}}, used)
+    assert forced == {1: ["1:3", "1:4"], 2: ["2:2"]}  # 3 left: the smaller demand first, then the rest
+    assert plan_forced({1: {"web": ["1:3", "1:4"]}, 2: {"web": ["2:2"]}}, {"web": 4}) == {1: ["1:3"], 2: ["2:2"]}
+    assert plan_forced({1: {"web": ["1:3"]}}, {"web": 6}) == {1: []}  # the random sample took the whole budget
+
+
+def test_a_refuted_forced_refetch_rejects_the_version_but_never_fails_the_batch():
+    pull = _pull(10, ["pass"] * 5)
+    contests = {pull.novel[7].key: Contest(page_of(pull.novel[7]), VERSION)}
+    pull.forced = {pull.novel[7].key: _check(pull, 7, "fail", 0.1)}
+    assert not VersionBook().settle(pull, contests, pull.forced, step=1)
+    commit = commit_for(pull, MINER, 1, "v", _verdicts(pull), HISTORY)
+    assert commit.rejected == {("python-language", R.UNCONFIRMED_VERSION): 1}
+    assert len(commit.accepted) == 9 and commit.credibility > MINER.credibility
+
+
+def test_an_unchecked_version_waits_a_bounded_number_of_steps_then_is_rejected():
+    book = VersionBook()
+    contests = {"3:0": Contest(("python-language", "u"), VERSION)}
+    for step in range(K.VERSION_MAX_WAITS):
+        pull = _pull(3, ["pass"] * 2)
+        assert book.settle(pull, contests, {}, step) and not pull.refused
+    pull = _pull(3, ["pass"] * 2)
+    assert not book.settle(pull, contests, {}, K.VERSION_MAX_WAITS)
+    assert pull.refused == {"3:0": R.UNCONFIRMED_VERSION} and book.waits == {}
+
+
+def test_a_confirmation_is_remembered_while_the_batch_waits():
+    book = VersionBook()
+    pull = _pull(3, ["pass"] * 2)
+    contests = {"3:2": Contest(page_of(pull.novel[2]), VERSION), "3:0": Contest(("python-language", "x"), VERSION)}
+    assert book.settle(pull, contests, {"3:2": _check(pull, 2, "pass", 1.0)}, step=1)  # 3:0 is undecided
+    again = _pull(3, ["pass"] * 2)
+    assert book.remembers(again.novel[2].record.content_hash)
+    book.settle(again, {"3:2": contests["3:2"]}, {}, step=2)
+    assert again.versions == {"3:2"}
+    book.forget(1 + K.VERSION_CONFIRMED_STEPS)
+    assert not book.remembers(again.novel[2].record.content_hash)
+
+
+def test_one_record_per_page_comes_out_of_a_step():
+    a, b, c = (MinerPull(uid=u, hotkey=f"hk{u}", novel=[_candidate(u)]) for u in (1, 2, 5))
+    page = page_of(a.novel[0])
+    contests = {p.novel[0].key: Contest(page, RIVAL) for p in (a, b, c)}
+    verdicts = {p.novel[0].key: NoveltyVerdict(p.novel[0].key, 1.0, True, None, None, b"s") for p in (a, b, c)}
+    checks = {a.novel[0].key: _check(a, 0, "pass", 0.85), b.novel[0].key: _check(b, 0, "pass", 0.97)}
+    one_per_page([a, b, c], contests, verdicts, checks, seed="s")
+    assert (a.refused, b.refused, c.refused) == ({a.novel[0].key: R.DUPLICATE_URI}, {},
+                                                 {c.novel[0].key: R.DUPLICATE_URI})

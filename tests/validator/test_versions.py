@@ -1,0 +1,127 @@
+"""New versions of accepted pages through real validator steps (real miners, the sample web as the live pages): a
+version the validator's own re-fetch confirms supersedes the page's row, one it does not (the live page still has
+the old text; a spin) is rejected and the old row stays current, two versions of one URI in a step give one current
+row, and a version the re-fetch budget cannot reach waits instead of being lost."""
+
+from __future__ import annotations
+
+import random
+
+from schemas.record import Record, utcnow
+from tests.adversarial.cheats import spun
+from tests.validator.harness import DOMAIN, honest_records, local_net, real_miner
+from validator import reasons as R
+from validator import sampling
+from validator.service import Validator
+
+
+def _validator(net) -> Validator:
+    return Validator(net.config(), chain=net.chain, wallet=net.validator, catalog=net.catalog)
+
+
+def _key(web, record) -> str:
+    return next(a.key for a in web.articles() if web.article_url(a.key) == record.uri)
+
+
+def _twin(record: Record, **changes) -> Record:
+    fields = {"uri": record.uri, "text": record.text, "source": record.source, "domain": record.domain,
+              "title": record.title, "fetched_at": utcnow(), "published_at": record.published_at,
+              "lang": record.lang, "license": record.license, "labels": list(record.labels), "meta": dict(record.meta)}
+    return Record.build(**{**fields, **changes})
+
+
+async def _uid(net, hotkey: str) -> int:
+    return (await net.chain.state()).by_hotkey(hotkey).uid
+
+
+async def _rewrite(net, page: Record, text: str) -> Record:
+    """Edit the live page to `text`; what an honest re-crawl of it gives now."""
+    net.web.edit(_key(net.web, page), text=text)
+    [fresh] = await honest_records(net.web, net.spec, [_key(net.web, page)])
+    return fresh
+
+
+async def test_a_new_version_confirmed_by_refetch_supersedes_the_old_row(tmp_path, web):
+    async with local_net(tmp_path, web) as net:
+        base, other = await net.records(6), (await net.records(1, start=6))[0]
+        async with real_miner(net, "honest", base) as honest:
+            v = _validator(net)
+            try:
+                await v.step()
+                [(old_id, old_hash, _)] = v.store.versions_of(DOMAIN, base[0].uri)
+                fresh = await _rewrite(net, base[0], other.text)
+                honest.miner.store.store.add([fresh])
+                report = await v.step()
+                rows = v.store.versions_of(DOMAIN, base[0].uri)
+            finally:
+                await v.close()
+    assert report.accepted == 1
+    [(_, _, new_id), (newest, new_hash, current)] = rows
+    assert (rows[0][:2], new_id, newest, new_hash, current) == ((old_id, old_hash), newest, newest,
+                                                                 fresh.content_hash, None)
+
+
+async def test_a_spin_under_the_pages_own_uri_is_rejected_and_the_old_row_stays_current(tmp_path, web):
+    async with local_net(tmp_path, web) as net:
+        base, more = await net.records(6), await net.records(5, start=6)
+        async with real_miner(net, "honest", base) as honest:
+            v = _validator(net)
+            try:
+                await v.step()
+                before = v.store.versions_of(DOMAIN, base[0].uri)
+                spin = _twin(base[0], text=spun(base[0].text, random.Random(7)))
+                honest.miner.store.store.add([*more, spin])  # the live page still has the old text
+                report = await v.step()
+                after = v.store.versions_of(DOMAIN, base[0].uri)
+                uid = await _uid(net, honest.hotkey)
+                rejected = v.store.rejections(uid)
+            finally:
+                await v.close()
+    assert report.accepted == len(more) and after == before and len(before) == 1
+    assert rejected == {(uid, DOMAIN, R.UNCONFIRMED_VERSION): 1}
+
+
+async def test_two_miners_delivering_two_versions_of_one_uri_in_a_step_yield_one_current_row(tmp_path, web):
+    async with local_net(tmp_path, web) as net:
+        base, other = await net.records(6), (await net.records(1, start=6))[0]
+        fresh_pages = await net.records(6, start=7)
+        async with real_miner(net, "honest", base) as honest:
+            v = _validator(net)
+            try:
+                await v.step()
+                fresh = await _rewrite(net, base[0], other.text)
+                spin = _twin(fresh, text=spun(fresh.text, random.Random(3)))
+                honest.miner.store.store.add([fresh])
+                async with real_miner(net, "spinner", [*fresh_pages, spin]) as spinner:
+                    await v.step()
+                    rows = v.store.versions_of(DOMAIN, base[0].uri)
+                    uid = await _uid(net, spinner.hotkey)
+                    rejected = v.store.rejections(uid)
+            finally:
+                await v.close()
+    current = [(h, s) for _, h, s in rows if s is None]
+    assert current == [(fresh.content_hash, None)] and len(rows) == 2
+    assert rejected.get((uid, DOMAIN, R.UNCONFIRMED_VERSION)) == 1
+
+
+async def test_a_version_the_refetch_budget_cannot_reach_waits_and_is_accepted_later(tmp_path, web, monkeypatch):
+    async with local_net(tmp_path, web) as net:
+        base, other = await net.records(6), (await net.records(1, start=6))[0]
+        async with real_miner(net, "honest", base) as honest:
+            v = _validator(net)
+            try:
+                await v.step()
+                fresh = await _rewrite(net, base[0], other.text)
+                honest.miner.store.store.add([fresh])
+                uid = await _uid(net, honest.hotkey)
+                cursors = v.store.cursors(uid)
+                with monkeypatch.context() as m:
+                    m.setattr(sampling, "refetch_budget", lambda _source: 0)  # no re-fetch at all this step
+                    waited = await v.step()
+                    kept = v.store.cursors(uid) == cursors and len(v.store.versions_of(DOMAIN, base[0].uri)) == 1
+                confirmed = await v.step()
+                rows = v.store.versions_of(DOMAIN, base[0].uri)
+            finally:
+                await v.close()
+    assert kept and waited.accepted == 0 and not v.store.rejections(uid)
+    assert confirmed.accepted == 1 and [h for _, h, s in rows if s is None] == [fresh.content_hash]

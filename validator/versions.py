@@ -1,0 +1,167 @@
+"""New versions of accepted pages. A canonical URI has one current accepted record per domain; a delivery of it with
+another text is a **version** and is accepted only when the validator's own re-fetch confirms it (the live page has
+the new text); the commit that inserts it supersedes the current row (validator/store/accepted.py). Several texts
+of one URI delivered in one step are **rivals**: each is re-fetched when the budget allows, and at most one of them
+becomes the page's row.
+
+Contested records are re-fetched beyond the random sample, within what it left of the kind's budget
+(validator/sampling.py `plan_forced`); those checks decide the record only and never enter the miner's evidence (the
+miner, not the seed, chose them). A version whose re-fetch found other text or nothing to check is rejected
+(`unconfirmed_version`): a spin of an accepted page under its own URI can never be accepted. A version the budget did
+not reach, or whose re-fetch was the validator's own trouble, makes the miner's batch wait (cursors kept, the same
+records come again, as a batch with too little evidence waits) for at most VERSION_MAX_WAITS steps in a row, so an
+honest re-crawl is not lost to the validator's trouble while a miner with more versions than the budget still moves
+on; a re-fetch that confirmed a version while its batch waited is remembered (in memory) for the next attempts."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from scoring import NoveltyVerdict
+from validator import constants as K
+from validator import reasons as R
+from validator.ladder import Candidate
+from validator.pull import MinerPull
+from validator.verification import Check
+
+log = logging.getLogger(__name__)
+
+Page = tuple[str, str]  # (domain, canonical uri)
+VERSION = "version"  # the page has a current accepted row with another text
+RIVAL = "rival"      # another text of the page came in the same step (and none is accepted yet)
+State = Literal["confirmed", "refuted", "undecided"]
+
+
+@dataclass(frozen=True)
+class Contest:
+    page: Page
+    kind: str  # VERSION or RIVAL
+
+
+def page_of(c: Candidate) -> Page:
+    return c.record.domain, c.record.uri
+
+
+def contested(pulls: Sequence[MinerPull], current: Mapping[Page, tuple[int, str]]) -> dict[str, Contest]:
+    """key -> its contest, for every novel record of the step whose URI has a current row with another text
+    (a version) or came with another text in the step (a rival)."""
+    texts: dict[Page, set[str]] = defaultdict(set)
+    for p in pulls:
+        for c in p.novel:
+            texts[page_of(c)].add(c.record.content_hash)
+    found: dict[str, Contest] = {}
+    for p in pulls:
+        for c in p.novel:
+            page, held = page_of(c), current.get(page_of(c))
+            if held is not None and held[1] != c.record.content_hash:
+                found[c.key] = Contest(page, VERSION)
+            elif held is None and len(texts[page]) > 1:
+                found[c.key] = Contest(page, RIVAL)
+    return found
+
+
+def state_of(check: Check | None) -> State:
+    """A re-fetch that agrees confirms the text; one that found other text or nothing checkable refutes it; none,
+    or the validator's own trouble, leaves it undecided."""
+    if check is None or check.outcome == "unknown":
+        return "undecided"
+    return "confirmed" if check.outcome == "pass" else "refuted"
+
+
+class VersionBook:
+    """The decisions on contested records across steps: confirmations kept while a batch waits, and how many steps
+    in a row each miner waited for its versions (in memory: a restart only means re-fetching them again)."""
+
+    def __init__(self) -> None:
+        self.confirmed: dict[str, tuple[int, Check]] = {}  # content_hash -> (step, the check that confirmed it)
+        self.waits: dict[int, int] = {}  # uid -> steps in a row its batch waited for a version
+        self.checks: dict[str, Check] = {}  # key -> the check that decides it, this step
+
+    def remembers(self, content_hash: str) -> bool:
+        return content_hash in self.confirmed
+
+    def settle(self, p: MinerPull, contests: Mapping[str, Contest], checks: Mapping[str, Check], step: int) -> bool:
+        """Decide the pull's contested records (`p.refused`, `p.versions`); True when its batch waits for a version."""
+        undecided = []
+        for c in p.novel:
+            contest = contests.get(c.key)
+            if contest is None:
+                continue
+            fetched = checks.get(c.key)
+            check = fetched or self._remembered(c.record.content_hash)
+            state = state_of(check)
+            if check is not None:
+                self.checks[c.key] = check
+            if state == "refuted":
+                p.refused[c.key] = R.UNCONFIRMED_VERSION
+            elif state == "confirmed":
+                if fetched is not None:  # remembered from the step it was fetched in, not refreshed by waiting
+                    self.confirmed[c.record.content_hash] = (step, fetched)
+                if contest.kind == VERSION:
+                    p.versions.add(c.key)
+            elif contest.kind == VERSION:
+                undecided.append(c)
+        if undecided and self.waits.get(p.uid, 0) < K.VERSION_MAX_WAITS:
+            self.waits[p.uid] = self.waits.get(p.uid, 0) + 1
+            log.info("batch waits for versions uid=%d versions=%d waited=%d", p.uid, len(undecided),
+                     self.waits[p.uid])
+            return True
+        self.waits.pop(p.uid, None)
+        for c in undecided:  # out of waits: the page's current row stays
+            p.refused[c.key] = R.UNCONFIRMED_VERSION
+        return False
+
+    def _remembered(self, content_hash: str) -> Check | None:
+        found = self.confirmed.get(content_hash)
+        return found[1] if found else None
+
+    def forget(self, step: int) -> None:
+        """Drop confirmations older than VERSION_CONFIRMED_STEPS and the step's checks."""
+        self.confirmed = {h: v for h, v in self.confirmed.items() if step - v[0] < K.VERSION_CONFIRMED_STEPS}
+        self.checks = {}
+
+
+def settle_held(p: MinerPull, contests: Mapping[str, Contest]) -> None:
+    """Decide the contested records of a held batch as it resolves: confirmed by its sample's re-fetch now, or
+    rejected (the batch waited already; a page's current row stays until a version is confirmed)."""
+    checks = {p.novel[i].key: check for i, check in zip(p.sample, p.checks, strict=True)}
+    for c in p.novel:
+        contest = contests.get(c.key)
+        if contest is None:
+            continue
+        if state_of(checks.get(c.key)) != "confirmed":
+            p.refused[c.key] = R.UNCONFIRMED_VERSION
+        elif contest.kind == VERSION:
+            p.versions.add(c.key)
+
+
+def one_per_page(pulls: Sequence[MinerPull], contests: Mapping[str, Contest],
+                 verdicts: Mapping[str, NoveltyVerdict], checks: Mapping[str, Check], seed: str) -> None:
+    """At most one row per page out of the step: among the contested records that would become rows (kept by
+    novelty, not refused, their batch not waiting), a confirmed one before an unconfirmed one, then the one closest
+    to the live page, then a draw seeded by the step's seed; the others are refused `duplicate_uri`."""
+    entrants: dict[Page, list[tuple[MinerPull, str]]] = defaultdict(list)
+    for p in pulls:
+        if p.waits:
+            continue
+        for c in p.novel:
+            verdict = verdicts.get(c.key)
+            if c.key in contests and c.key not in p.refused and verdict is not None and verdict.keep:
+                entrants[contests[c.key].page].append((p, c.key))
+    for members in entrants.values():
+        if len(members) < 2:
+            continue
+        best = max(members, key=lambda m: _rank(m[1], checks.get(m[1]), seed))
+        for p, key in members:
+            if key != best[1]:
+                p.refused[key] = R.DUPLICATE_URI
+
+
+def _rank(key: str, check: Check | None, seed: str) -> tuple[bool, float, bytes]:
+    confirmed = state_of(check) == "confirmed"
+    return confirmed, (check.similarity or 0.0) if confirmed else 0.0, hashlib.sha256(f"{seed}|{key}".encode()).digest()
