@@ -24,8 +24,8 @@ SIGNAL = pa.struct([("name", pa.string()), ("value", pa.float64())])
 # config's schema the day scoring adds a signal.
 PROVENANCE = ["uri", "domain", "source", "content_hash", "contributor_hotkey", "validator_hotkey", "accepted_at",
               "release"]
-VALIDATOR_DERIVED = ["license", "text_allowed", "attribution", "quality", "relevance", "novelty", "value", "signals",
-                     "words", "verification", "pii_replacements"]
+VALIDATOR_DERIVED = ["license", "text_allowed", "attribution", "licence_basis", "lang", "quality", "relevance",
+                     "novelty", "value", "signals", "words", "verification", "pii_replacements"]
 CLAIMED = ["claimed_title", "claimed_published_at", "claimed_fetched_at", "claimed_lang"]
 COLUMN_DOCS = {
     "text": "normalised UTF-8 text as the validator verified it, personal data replaced (see *Personal data*); "
@@ -41,13 +41,16 @@ COLUMN_DOCS = {
     "license": "the validator's licence decision for the row, an SPDX id (null: unknown); see *Licences*",
     "text_allowed": "whether the licence lets the text be redistributed; false with an empty `text`: metadata only",
     "attribution": "what the licence asks you to show with the text you reuse: title, URL, author or page history",
+    "licence_basis": "why the validator decided that licence (kind:<kind>, page:rel=license, host:<rule>, default)",
+    "lang": "language the validator's language id detected in the text (null: none with confidence)",
     "quality": "the validator's document quality score in [0, 1]",
     "relevance": "the validator's relevance to the domain in [0, 1]",
     "novelty": "novelty credit in [0, 1] at the time of acceptance",
     "value": "value of the record under the scoring rule (see *How records are scored*)",
     "signals": "the validator's quality signals, as {name, value} pairs (`language`: its language-id confidence)",
     "words": "words in the text as the validator counted them",
-    "verification": "outcome of the validator's re-fetch when this record was in the sample (null: not recorded)",
+    "verification": "the validator's re-fetch of the record when it was in the sample: pass, or unknown_then_pass "
+                    "when it passed once the validator's own trouble was over (null: not sampled, or not recorded)",
     "pii_replacements": "e-mail addresses, IP addresses and phone numbers replaced in text and title",
     "claimed_title": "title the miner sent (personal data replaced)",
     "claimed_published_at": "publication time the miner sent (UTC, may be null; compared when sampled)",
@@ -69,6 +72,8 @@ SCHEMA = pa.schema([
     pa.field("license", pa.string()),
     pa.field("text_allowed", pa.bool_(), nullable=False),
     pa.field("attribution", pa.string()),
+    pa.field("licence_basis", pa.string()),
+    pa.field("lang", pa.string()),
     pa.field("quality", pa.float64(), nullable=False),
     pa.field("relevance", pa.float64(), nullable=False),
     pa.field("novelty", pa.float64(), nullable=False),
@@ -90,8 +95,8 @@ SCHEMA = pa.schema([
 MEMORY_POOL = pa.system_memory_pool()
 
 # Low-cardinality columns get dictionary pages; unique ones (text, url, hash) would only waste time on it.
-DICTIONARY_COLUMNS = ["domain", "source", "claimed_lang", "license", "contributor_hotkey", "validator_hotkey",
-                      "verification", "release"]
+DICTIONARY_COLUMNS = ["domain", "source", "claimed_lang", "lang", "licence_basis", "license", "contributor_hotkey",
+                      "validator_hotkey", "verification", "release"]
 # Min/max statistics only where a reader can prune row groups with them.
 STATISTICS_COLUMNS = ["domain", "source", "claimed_lang", "claimed_published_at", "claimed_fetched_at", "quality",
                       "accepted_at", "release"]
@@ -168,14 +173,14 @@ def to_batch(records: Sequence[AcceptedRecord], release: str, *, scrub_personal_
         cols["license"].append(licence)
         cols["text_allowed"].append(allowed)
         cols["attribution"].append(attribution)
+        cols["licence_basis"].append(acc.licence_basis)
+        cols["lang"].append(acc.detected_lang)
         cols["quality"].append(acc.quality)
         cols["relevance"].append(acc.relevance)
         cols["novelty"].append(acc.novelty)
         cols["value"].append(acc.value)
         cols["words"].append(_words(acc, rec.text))
-        # The accepted store does not keep a record's own check yet (AcceptedRecord has no such field): null means
-        # "not recorded"; the column exists now so a config's features stay the same when it does.
-        cols["verification"].append(None)
+        cols["verification"].append(acc.verification)  # the validator's own record of the row's re-fetch
         cols["pii_replacements"].append(replaced)
         cols["claimed_title"].append(title)
         cols["claimed_published_at"].append(_micros(rec.published_at))
