@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 LICENSE = "PSF-2.0"  # the Python Software Foundation License covers the documentation text we serve
+# Where a licensed page's rel=license link points: an spdx.org URL names the licence unambiguously (scrapers.licence).
+LICENSE_URL = "https://spdx.org/licenses/PSF-2.0.html"
+# The wiki plays Wikipedia: its pages are CC BY-SA 4.0, credited through their page history (docs/sampleweb.md).
+WIKI_LICENSE = "CC-BY-SA-4.0"
+WIKI_LICENSE_URL = "https://creativecommons.org/licenses/by-sa/4.0/"
 
 # Areas (topical sections) of the sample web; each becomes a folder under /site/ and a demo domain.
 AREA_LANGUAGE = "language"  # pages from pydoc_data.topics (the language reference shipped with CPython)
 AREA_STDLIB = "stdlib"  # pages from the docstrings of a fixed list of standard-library modules
 AREA_DIGEST = "digest"  # low-quality pages generated deterministically from the two areas above
 AREA_PRIVATE = "private"  # drafts that robots.txt disallows; a polite crawler never fetches them
-PUBLIC_AREAS = (AREA_LANGUAGE, AREA_STDLIB, AREA_DIGEST)
+# Notes on further modules, served without any licence declaration: what a site that states no terms looks like
+# (a release publishes them as metadata only).
+AREA_NOTES = "notes"
+PUBLIC_AREAS = (AREA_LANGUAGE, AREA_STDLIB, AREA_DIGEST, AREA_NOTES)
+UNLICENSED_AREAS = (AREA_NOTES,)
 
 # A page needs this many words of prose to be worth serving (short topics are just grammar snippets).
 MIN_ARTICLE_WORDS = 150
@@ -24,10 +33,14 @@ MAX_SIGNATURE_CHARS = 120
 # Publication dates: article k of an area is published k+1 steps before the anchor (the hour the
 # server first started), areas interleaved by a fixed offset so the feeds mix in a stable order.
 PUBLISH_STEP_HOURS = 6
-AREA_OFFSET_HOURS = {AREA_LANGUAGE: 0, AREA_STDLIB: 2, AREA_DIGEST: 4, AREA_PRIVATE: 1}
+AREA_OFFSET_HOURS = {AREA_LANGUAGE: 0, AREA_STDLIB: 2, AREA_DIGEST: 4, AREA_PRIVATE: 1, AREA_NOTES: 3}
 
 # Stable page ids (MediaWiki pageid, StackExchange question_id) per area: base + position.
-PAGE_ID_BASE = {AREA_LANGUAGE: 10_000, AREA_STDLIB: 20_000, AREA_DIGEST: 30_000, AREA_PRIVATE: 40_000}
+PAGE_ID_BASE = {AREA_LANGUAGE: 10_000, AREA_STDLIB: 20_000, AREA_DIGEST: 30_000, AREA_PRIVATE: 40_000,
+                AREA_NOTES: 50_000}
+# Every PLANT_EVERY-th language and standard-library page carries an errata paragraph with personal data (e-mail
+# addresses, phone numbers, public IPs) beside look-alikes a scrub must leave alone (glean/sampleweb/planted.py).
+PLANT_EVERY = 7
 ANSWER_ID_OFFSET = 500_000  # answer ids = question id * 2 + offset (+1 for the second answer)
 
 # The site-wide feed carries this many of the newest language + stdlib articles; area feeds carry all.

@@ -20,6 +20,7 @@ from typing import Literal
 
 from glean.sampleweb.constants import (
     AREA_LANGUAGE,
+    AREA_NOTES,
     AREA_OFFSET_HOURS,
     AREA_STDLIB,
     MAX_SIGNATURE_CHARS,
@@ -48,6 +49,10 @@ STDLIB_MODULES = (
     "urllib.parse", "uuid", "warnings", "wave", "weakref", "xml.dom.minidom", "xml.etree.ElementTree",
     "xmlrpc.client", "zipfile", "zipimport", "zoneinfo",
 )
+
+# The notes area's modules (served without a licence declaration): not in STDLIB_MODULES nor in the reserve, the same
+# on every platform, each a page of at least MIN_ARTICLE_WORDS words whose text names no licence (venv's does).
+NOTES_MODULES = ("socketserver", "sqlite3", "locale", "site", "rlcompleter", "dbm.dumb")
 
 _UNDERLINES = {"*": 1, "=": 2, "-": 3, "~": 3, "^": 3, '"': 3}
 _BULLET = re.compile(r"^(?:[*\-•]|\d+\.|\(\d+\))\s+")
@@ -301,6 +306,14 @@ def stdlib_articles() -> list[Article]:
     return _numbered([a for a in found if a is not None and a.words >= MIN_ARTICLE_WORDS])
 
 
+def notes_articles() -> list[Article]:
+    """The notes area: one page per module of NOTES_MODULES, titled as notes."""
+    found = (stdlib_article(name) for name in NOTES_MODULES)
+    notes = [replace(a, key=f"{AREA_NOTES}/{a.slug}", area=AREA_NOTES, title=f"Notes on {a.title[4:]}")
+             for a in found if a is not None and a.words >= MIN_ARTICLE_WORDS]
+    return _numbered(notes)
+
+
 def _unique_titles(articles: list[Article]) -> list[Article]:
     seen: dict[str, int] = {}
     out = []
@@ -329,8 +342,11 @@ def dated(articles: Iterable[Article], anchor: datetime) -> list[Article]:
 
 @lru_cache(maxsize=1)
 def source_articles() -> tuple[Article, ...]:
-    """Language and stdlib articles (undated), built once per process."""
-    return tuple(language_articles() + stdlib_articles())
+    """Language and stdlib articles (errata with personal data planted in some: glean/sampleweb/planted.py), then
+    the notes area's (undated), built once per process."""
+    from glean.sampleweb.planted import plant  # planted builds on this module's Article and Block
+
+    return tuple(plant(language_articles() + stdlib_articles()) + notes_articles())
 
 
 def articles_by_area(articles: Iterable[Article]) -> dict[str, list[Article]]:

@@ -2,7 +2,8 @@
 
 Three domains, so the demo can give miners different mixes with some overlap:
 - `python-language`: the language reference as a site crawl, an RSS feed and a MediaWiki category;
-- `python-stdlib`: the module docs as a site crawl, an Atom feed and StackExchange questions;
+- `python-stdlib`: the module docs as a site crawl, an Atom feed and StackExchange questions, and the module notes,
+  a site area that declares no licence (published as metadata only);
 - `python-digest`: the low-quality digest pages (site crawl and feed) that quality checks should reject.
 Source params follow the built-in specs under domains/ (seeds/allow_hosts/allow_patterns/max_depth/
 sitemaps for web, feeds/allow_hosts for feed, base_url/mode/category/limit for wikipedia,
@@ -19,7 +20,17 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from glean.sampleweb.constants import AREA_DIGEST, AREA_LANGUAGE, AREA_STDLIB, LICENSE, SE_TAGS, WIKI_CATEGORY
+from glean.sampleweb.constants import (
+    AREA_DIGEST,
+    AREA_LANGUAGE,
+    AREA_NOTES,
+    AREA_STDLIB,
+    LICENSE,
+    SE_TAGS,
+    UNLICENSED_AREAS,
+    WIKI_CATEGORY,
+    WIKI_LICENSE,
+)
 from schemas.errors import ConfigError
 
 SAMPLE_DOMAINS = ("python-language", "python-stdlib", "python-digest")
@@ -30,8 +41,8 @@ _MAX_DEPTH = 2  # area index -> article -> related article
 DEFAULT_DELAY = 0.0
 
 
-def _web(base: str, area: str, delay: float) -> dict[str, Any]:
-    return {"kind": "web", "params": {
+def _web(base: str, area: str, delay: float, source_id: str | None = None) -> dict[str, Any]:
+    return {"kind": "web", **({"id": source_id} if source_id else {}), "params": {
         "seeds": [f"{base}/site/{area}/"], "allow_hosts": [_netloc(base)],
         "allow_patterns": [f"^{re.escape(base)}/site/{area}/"], "max_depth": _MAX_DEPTH, "sitemaps": True,
         "delay": delay}}
@@ -53,9 +64,18 @@ def domain_specs(base_url: str, *, delay: float = DEFAULT_DELAY) -> dict[str, di
     return {spec["id"]: spec for spec in specs}
 
 
+def _licence(base: str, areas: tuple[str, ...]) -> dict[str, Any]:
+    """The licence policy of a demo domain: site pages of `areas` that declare nothing (pages the validator did not
+    fetch) are PSF-2.0, as the site's about page states; the notes area has no rule, so its pages stay metadata
+    only (scrapers.licence)."""
+    hosts = {f"{_netloc(base)}/site/{area}/": LICENSE for area in areas if area not in UNLICENSED_AREAS}
+    return {"allowed": None, "require": False, "hosts": hosts}
+
+
 def _spec(domain_id: str, title: str, description: str, sources: list[dict[str, Any]],
-          relevance: dict[str, Any], *, half_life: int | None, desirability: float) -> dict[str, Any]:
-    """One spec; the keys the demo domains share (language, quality, license) are filled in here."""
+          relevance: dict[str, Any], *, half_life: int | None, desirability: float,
+          licence: dict[str, Any]) -> dict[str, Any]:
+    """One spec; the keys the demo domains share (language, quality) are filled in here."""
     return {
         "id": domain_id,
         "title": title,
@@ -66,14 +86,14 @@ def _spec(domain_id: str, title: str, description: str, sources: list[dict[str, 
         "quality": {"min_quality": 0.5, "min_words": 80},
         "freshness_half_life_days": half_life,
         "desirability": desirability,
-        "license": {"allowed": None, "require": False},
+        "license": licence,
     }
 
 
 def _language_spec(base: str, delay: float) -> dict[str, Any]:
     wiki = {"kind": "wikipedia", "params": {"base_url": f"{base}/w/api.php", "mode": "category",
                                             "category": WIKI_CATEGORY[AREA_LANGUAGE], "limit": _LIST_LIMIT,
-                                            "license": LICENSE, "delay": delay}}
+                                            "license": WIKI_LICENSE, "delay": delay}}
     return _spec(
         "python-language", "Python language reference (sample web)",
         "Topics of the Python language reference, served offline by glean's sample web "
@@ -88,7 +108,7 @@ def _language_spec(base: str, delay: float) -> dict[str, Any]:
                         "language reference": 1.5, "built-in": 1.0},
             "min_score": 0.1,
         },
-        half_life=None, desirability=1.0)
+        half_life=None, desirability=1.0, licence=_licence(base, (AREA_LANGUAGE,)))
 
 
 def _stdlib_spec(base: str, delay: float) -> dict[str, Any]:
@@ -100,7 +120,8 @@ def _stdlib_spec(base: str, delay: float) -> dict[str, Any]:
         "python-stdlib", "Python standard library (sample web)",
         "Documentation of standard-library modules, served offline by glean's sample web "
         "from the modules' docstrings (PSF License).",
-        [_web(base, AREA_STDLIB, delay), _feed(base, f"/site/{AREA_STDLIB}/atom.xml", delay), questions],
+        [_web(base, AREA_STDLIB, delay), _feed(base, f"/site/{AREA_STDLIB}/atom.xml", delay), questions,
+         _web(base, AREA_NOTES, delay, source_id="notes")],
         {
             "keywords": {"module": 1.2, "python": 1.0, "argument": 0.8, "parameter": 0.8, "encoding": 0.8,
                          "function": 0.8, "default": 0.6, "returns": 0.6, "string": 0.6, "instance": 0.6,
@@ -109,7 +130,7 @@ def _stdlib_spec(base: str, delay: float) -> dict[str, Any]:
                         "default value": 1.0, "return value": 1.0},
             "min_score": 0.1,
         },
-        half_life=30, desirability=1.0)
+        half_life=30, desirability=1.0, licence=_licence(base, (AREA_STDLIB, AREA_NOTES)))
 
 
 def _digest_spec(base: str, delay: float) -> dict[str, Any]:
@@ -123,7 +144,7 @@ def _digest_spec(base: str, delay: float) -> dict[str, Any]:
             "phrases": {"standard library": 1.0},
             "min_score": 0.1,
         },
-        half_life=None, desirability=0.5)
+        half_life=None, desirability=0.5, licence=_licence(base, (AREA_DIGEST,)))
 
 
 def write_domain_specs(base_url: str, folder: Path, domains: Iterable[str] | None = None, *,

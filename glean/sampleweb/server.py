@@ -42,7 +42,7 @@ _ARTICLE = re.compile(r"^/site/([a-z]+)/([a-z0-9-]+)\.html$")
 _AREA_FILE = re.compile(r"^/site/([a-z]+)/(|index\.html|feed\.xml|atom\.xml|sitemap\.xml)$")
 _QUESTION = re.compile(r"^/questions/(\d+)(?:/[a-z0-9-]*)?$")
 _FEED_TITLES = {AREA_LANGUAGE: "Python language reference", AREA_STDLIB: "Python standard library",
-                "digest": "Python digest"}
+                "digest": "Python digest", "notes": "Python module notes"}
 
 
 class SampleWeb:
@@ -156,7 +156,11 @@ class SampleWeb:
             return self._stackexchange.handle(path[len(API_PREFIX):], params, snap, base)
         if path.startswith("/wiki/"):
             article = mediawiki.find_by_path_title(snap, unquote(path[len("/wiki/"):]))
-            return mediawiki.article_html(article, base) if article else Reply.not_found("wiki page")
+            if article is None:
+                return Reply.not_found("wiki page")
+            if params.get("action") == "history":
+                return mediawiki.history_html(article, base)
+            return mediawiki.article_html(article, base)
         if m := _QUESTION.match(path):
             found = next((a for a in qa_articles(snap) if a.page_id == int(m.group(1))), None)
             return question_page(found, base) if found else Reply.not_found("question")
@@ -218,6 +222,8 @@ class SampleWeb:
                 url = self.publish_wiki_page(str(body.get("title", "")), str(body.get("text", "")), namespace)
                 return Reply.json({"url": url})
             if method == "POST" and name == "faults":
+        if params.get("action") == "history":
+            return mediawiki.history_html(article, self.base_url)
                 return Reply.json(self.state.add_fault(Fault.from_dict(body)).to_dict())
             if method == "DELETE" and (name == "faults" or name.startswith("faults/")):
                 suffix = name.partition("/")[2]

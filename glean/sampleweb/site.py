@@ -7,7 +7,16 @@ from datetime import datetime
 from email.utils import format_datetime
 from html import escape
 
-from glean.sampleweb.constants import AREA_DIGEST, AREA_LANGUAGE, AREA_PRIVATE, AREA_STDLIB, PUBLIC_AREAS
+from glean.sampleweb.constants import (
+    AREA_DIGEST,
+    AREA_LANGUAGE,
+    AREA_NOTES,
+    AREA_PRIVATE,
+    AREA_STDLIB,
+    LICENSE_URL,
+    PUBLIC_AREAS,
+    UNLICENSED_AREAS,
+)
 from glean.sampleweb.corpus import Article, Block
 from glean.sampleweb.reply import Reply
 from glean.sampleweb.state import Snapshot
@@ -18,12 +27,14 @@ AREA_TITLES = {
     AREA_STDLIB: "Standard library",
     AREA_DIGEST: "Python digest",
     AREA_PRIVATE: "Drafts",
+    AREA_NOTES: "Module notes",
 }
 AREA_BLURBS = {
     AREA_LANGUAGE: "Topics of the Python language reference: statements, expressions, the data model.",
     AREA_STDLIB: "The standard-library modules, from their own documentation strings.",
     AREA_DIGEST: "Quick digests of Python topics.",
     AREA_PRIVATE: "Unpublished drafts.",
+    AREA_NOTES: "Notes on further modules, from their documentation strings.",
 }
 _RELATED_STEPS = (7, 13, 29)  # which other articles an article's sidebar links to (stable, spread out)
 
@@ -57,9 +68,10 @@ def _header() -> str:
             '<li><a href="/site/about.html">About</a></li></ul></nav></header>')
 
 
-def _footer() -> str:
-    return ('<footer class="site-footer"><p>Text from the Python documentation, © Python Software Foundation, '
-            'under the <a href="/site/about.html#licence">PSF License</a>.</p>'
+def _footer(licensed: bool = True) -> str:
+    terms = ('<p>Text from the Python documentation, © Python Software Foundation, under the '
+             '<a href="/site/about.html#licence">PSF License</a>.</p>') if licensed else ""
+    return ('<footer class="site-footer">' + terms +
             '<ul><li><a href="/site/about.html">About this mirror</a></li><li><a href="/feed.xml">RSS</a></li>'
             '<li><a href="/sitemap.xml">Sitemap</a></li></ul></footer>')
 
@@ -68,12 +80,12 @@ def _footer() -> str:
 LISTING_HEAD = '<meta name="robots" content="noindex, follow">\n'
 
 
-def _page(title: str, main: str, *, head: str = "", aside: str = "") -> str:
+def _page(title: str, main: str, *, head: str = "", aside: str = "", licensed: bool = True) -> str:
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             f"<title>{escape(title)} — {escape(SITE_NAME)}</title>\n"
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"{head}</head>\n<body>\n{_header()}\n<div class=\"layout\">\n{aside}\n"
-            f"<main id=\"content\">\n{main}\n</main>\n</div>\n{_footer()}\n</body>\n</html>\n")
+            f"<main id=\"content\">\n{main}\n</main>\n</div>\n{_footer(licensed)}\n</body>\n</html>\n")
 
 
 def _related(article: Article, snap: Snapshot) -> list[Article]:
@@ -92,7 +104,11 @@ def _related(article: Article, snap: Snapshot) -> list[Article]:
 def article_page(article: Article, snap: Snapshot, base_url: str) -> Reply:
     """An article page: head metadata, site chrome, the article, a sidebar of related links."""
     url = base_url + article_path(article)
+    # A licensed page declares its licence as a link rel="license" (what scrapers.extract.page_license reads); the
+    # notes area declares none, in the head or anywhere else.
+    licensed = article.area not in UNLICENSED_AREAS
     head = (f'<link rel="canonical" href="{escape(url)}">\n'
+            + (f'<link rel="license" href="{LICENSE_URL}">\n' if licensed else "") +
             f'<meta name="description" content="{escape(article.summary[:300])}">\n'
             f'<meta name="author" content="Python documentation authors">\n'
             '<meta property="og:type" content="article">\n'
@@ -112,7 +128,7 @@ def article_page(article: Article, snap: Snapshot, base_url: str) -> Reply:
             f'<p class="byline">Published <time datetime="{_iso(article.published_at)}">{published}</time></p>\n'
             f"{body_html(article.blocks)}\n</article>\n"
             '<div class="share">Share this page: <a href="#">Mastodon</a> · <a href="#">Email</a></div>')
-    return Reply.html(_page(article.title, main, head=head, aside=aside),
+    return Reply.html(_page(article.title, main, head=head, aside=aside, licensed=licensed),
                       **{"Last-Modified": _http_date(article.modified_at)})
 
 
@@ -145,7 +161,8 @@ def about() -> Reply:
             "that ships with the Python interpreter: the language reference topics in pydoc_data and the "
             "documentation strings of standard-library modules.</p>"
             '<h2 id="licence">Licence</h2><p>The text is © Python Software Foundation and is used under the '
-            "PSF License Agreement (PSF-2.0). The low-quality digest pages are derived from the same text.</p>"
+            "PSF License Agreement (PSF-2.0). The low-quality digest pages are derived from the same text. The module "
+            "notes state no licence at all.</p>"
             "</article>")
     return Reply.html(_page("About", main, head=LISTING_HEAD))
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from html import escape
 from urllib.parse import quote
 
-from glean.sampleweb.constants import WIKI_ARTICLE_NAMESPACE, WIKI_CATEGORY, WIKI_NAMESPACES
+from glean.sampleweb.constants import WIKI_ARTICLE_NAMESPACE, WIKI_CATEGORY, WIKI_LICENSE_URL, WIKI_NAMESPACES
 from glean.sampleweb.corpus import Article, Block
 from glean.sampleweb.reply import Reply
 from glean.sampleweb.site import body_html
@@ -142,6 +142,7 @@ def parser_html(article: Article) -> str:
 def article_html(article: Article, base_url: str) -> Reply:
     """The /wiki/<Title> page, in the layout of a MediaWiki skin."""
     title = escape(wiki_title(article))
+    history_url = wiki_url(article, base_url) + "?action=history"
     category = category_of(article)
     catlinks = (f'<div id="catlinks" class="catlinks"><a href="/wiki/{quote(category.replace(" ", "_"))}">'
                 f"{escape(category)}</a></div>") if category else ""
@@ -157,7 +158,9 @@ def article_html(article: Article, base_url: str) -> Reply:
             f'lang="en" dir="ltr">\n{parser_html(article)}\n</div></div>\n'
             f"{catlinks}</div></main>\n"
             f'<footer id="footer"><ul><li id="footer-info-lastmod">This page was last edited on '
-            f"{article.modified_at:%d %B %Y}.</li><li>Text from the Python documentation, PSF License.</li></ul>"
+            f"{article.modified_at:%d %B %Y}.</li><li id=\"footer-info-copyright\">Text is available under the "
+            f'<a rel="license" href="{WIKI_LICENSE_URL}">Creative Commons Attribution-ShareAlike 4.0 License</a>; '
+            f'its authors are listed in the <a href="{escape(history_url)}">page history</a>.</li></ul>'
             "</footer>\n</body>\n</html>\n")
     return Reply.html(page)
 

@@ -1,4 +1,5 @@
-"""api.php's `prop=` modules over a batch of pages (extracts, info, revisions, categories) and `titles=`/`pageids=`."""
+"""api.php's `prop=` modules over a batch of pages (extracts, info, revisions, contributors, categories) and
+`titles=`/`pageids=`."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from glean.sampleweb.constants import (
     WIKI_MAX_TITLES,
 )
 from glean.sampleweb.corpus import Article
+from glean.sampleweb.mediawiki.history import contributors, revisions
 from glean.sampleweb.mediawiki.pages import (
     category_of,
     html_extract,
@@ -103,25 +105,31 @@ def _prop_fields(article: Article, p: Params, base_url: str, *, with_extract: bo
             fields.update({"fullurl": url, "editurl": f"{base_url}/w/index.php?title="
                            f"{quote(wiki_title(article).replace(' ', '_'))}&action=edit", "canonicalurl": url})
     if "revisions" in props:
-        fields["revisions"] = [_revision(article, p)]
+        # rvlimit: the newest revisions of the page's history (the wiki keeps the text of the current one only)
+        limit = p.limit("rvlimit") if p.get("rvlimit") else 1
+        fields["revisions"] = [_revision(article, rev, p) for rev in revisions(article)[:limit]]
+    if "contributors" in props:
+        fields["contributors"] = contributors(article)
     if "categories" in props:
         category = category_of(article)
         fields["categories"] = [{"ns": 14, "title": category}] if category else []
     return fields
 
 
-def _revision(article: Article, p: Params) -> dict[str, Any]:
+def _revision(article: Article, entry: dict[str, Any], p: Params) -> dict[str, Any]:
     wanted = set(p.values("rvprop") or ["ids", "timestamp", "flags", "comment", "user"])
     rev: dict[str, Any] = {}
     if "ids" in wanted:
-        rev.update({"revid": revid(article), "parentid": revid(article) - 1 if article.revision > 1 else 0})
+        rev.update({"revid": entry["revid"], "parentid": entry["parentid"]})
     if "user" in wanted:
-        rev["user"] = "Python documentation authors"
+        rev["user"] = entry["user"]
+    if "userid" in wanted:
+        rev["userid"] = entry["userid"]
     if "timestamp" in wanted:
-        rev["timestamp"] = timestamp(article.modified_at)
+        rev["timestamp"] = entry["timestamp"]
     if "comment" in wanted:
-        rev["comment"] = "Imported from the Python documentation"
-    if "content" in wanted:
+        rev["comment"] = entry["comment"]
+    if "content" in wanted and entry["revid"] == revid(article):
         content = {"contentmodel": "wikitext", "contentformat": "text/x-wiki"}
         if p.get("rvslots"):
             rev["slots"] = {"main": {**content, "content": wikitext(article)}}
