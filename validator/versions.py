@@ -26,6 +26,7 @@ from scoring import NoveltyVerdict
 from validator import constants as K
 from validator import reasons as R
 from validator.ladder import Candidate
+from validator.outcome import RESOLVED
 from validator.pull import MinerPull
 from validator.verification import Check
 
@@ -143,11 +144,11 @@ def settle_held(p: MinerPull, contests: Mapping[str, Contest]) -> None:
 def one_per_page(pulls: Sequence[MinerPull], contests: Mapping[str, Contest],
                  verdicts: Mapping[str, NoveltyVerdict], checks: Mapping[str, Check], seed: str) -> None:
     """At most one row per page out of the step: among the contested records that would become rows (kept by
-    novelty, not refused, their batch not waiting), a confirmed one before an unconfirmed one, then the one closest
-    to the live page, then a draw seeded by the step's seed; the others are refused `duplicate_uri`."""
+    novelty, not refused, their batch resolved and not waiting), a confirmed one before an unconfirmed one, then the
+    one closest to the live page, then a draw seeded by the step's seed; the others are refused `duplicate_uri`."""
     entrants: dict[Page, list[tuple[MinerPull, str]]] = defaultdict(list)
     for p in pulls:
-        if p.waits:
+        if p.waits or p.outcome not in RESOLVED:  # a failed batch gives no row; a held one is judged when it resolves
             continue
         for c in p.novel:
             verdict = verdicts.get(c.key)

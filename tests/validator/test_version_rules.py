@@ -83,11 +83,14 @@ def test_a_confirmation_is_remembered_while_the_batch_waits():
 
 
 def test_one_record_per_page_comes_out_of_a_step():
-    a, b, c = (MinerPull(uid=u, hotkey=f"hk{u}", novel=[_candidate(u)]) for u in (1, 2, 5))
+    a, b, c, failed = (MinerPull(uid=u, hotkey=f"hk{u}", novel=[_candidate(u)], outcome="pass") for u in (1, 2, 5, 6))
+    failed.outcome = "fail"  # its record is rejected whatever it is: it takes no page
     page = page_of(a.novel[0])
-    contests = {p.novel[0].key: Contest(page, RIVAL) for p in (a, b, c)}
-    verdicts = {p.novel[0].key: NoveltyVerdict(p.novel[0].key, 1.0, True, None, None, b"s") for p in (a, b, c)}
-    checks = {a.novel[0].key: _check(a, 0, "pass", 0.85), b.novel[0].key: _check(b, 0, "pass", 0.97)}
-    one_per_page([a, b, c], contests, verdicts, checks, seed="s")
+    everyone = (a, b, c, failed)
+    contests = {p.novel[0].key: Contest(page, RIVAL) for p in everyone}
+    verdicts = {p.novel[0].key: NoveltyVerdict(p.novel[0].key, 1.0, True, None, None, b"s") for p in everyone}
+    checks = {a.novel[0].key: _check(a, 0, "pass", 0.85), b.novel[0].key: _check(b, 0, "pass", 0.97),
+              failed.novel[0].key: _check(failed, 0, "pass", 1.0)}
+    one_per_page(list(everyone), contests, verdicts, checks, seed="s")
     assert (a.refused, b.refused, c.refused) == ({a.novel[0].key: R.DUPLICATE_URI}, {},
                                                  {c.novel[0].key: R.DUPLICATE_URI})
