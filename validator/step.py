@@ -261,7 +261,7 @@ class StepRunner:
         for p in pulls:
             taken = set(chosen.get(p.uid, ()))
             keys = [c for c in p.novel if c.key in contests and c.key not in taken
-                    and not self.versions.remembers(c.record.content_hash)]
+                    and not self.versions.remembers(c)]
             for c in sorted(keys, key=lambda c: (contests[c.key].kind != VERSION, c.seq)):
                 wanted.setdefault(p.uid, {}).setdefault(c.record.source, []).append(c.key)
         return wanted

@@ -79,12 +79,13 @@ class VersionBook:
     in a row each miner waited for its versions (in memory: a restart only means re-fetching them again)."""
 
     def __init__(self) -> None:
-        self.confirmed: dict[str, tuple[int, Check]] = {}  # content_hash -> (step, the check that confirmed it)
+        # (domain, uri, content_hash) -> (step, the check that confirmed it): a confirmation holds for its page only
+        self.confirmed: dict[tuple[str, str, str], tuple[int, Check]] = {}
         self.waits: dict[int, int] = {}  # uid -> steps in a row its batch waited for a version
         self.checks: dict[str, Check] = {}  # key -> the check that decides it, this step
 
-    def remembers(self, content_hash: str) -> bool:
-        return content_hash in self.confirmed
+    def remembers(self, c: Candidate) -> bool:
+        return _memo(c) in self.confirmed
 
     def settle(self, p: MinerPull, contests: Mapping[str, Contest], checks: Mapping[str, Check], step: int) -> bool:
         """Decide the pull's contested records (`p.refused`, `p.versions`); True when its batch waits for a version."""
@@ -94,7 +95,7 @@ class VersionBook:
             if contest is None:
                 continue
             fetched = checks.get(c.key)
-            check = fetched or self._remembered(c.record.content_hash)
+            check = fetched or self._remembered(c)
             state = state_of(check)
             if check is not None:
                 self.checks[c.key] = check
@@ -102,7 +103,7 @@ class VersionBook:
                 p.refused[c.key] = R.UNCONFIRMED_VERSION
             elif state == "confirmed":
                 if fetched is not None:  # remembered from the step it was fetched in, not refreshed by waiting
-                    self.confirmed[c.record.content_hash] = (step, fetched)
+                    self.confirmed[_memo(c)] = (step, fetched)
                 if contest.kind == VERSION:
                     p.versions.add(c.key)
             elif contest.kind == VERSION:
@@ -117,14 +118,18 @@ class VersionBook:
             p.refused[c.key] = R.UNCONFIRMED_VERSION
         return False
 
-    def _remembered(self, content_hash: str) -> Check | None:
-        found = self.confirmed.get(content_hash)
+    def _remembered(self, c: Candidate) -> Check | None:
+        found = self.confirmed.get(_memo(c))
         return found[1] if found else None
 
     def forget(self, step: int) -> None:
         """Drop confirmations older than VERSION_CONFIRMED_STEPS and the step's checks."""
         self.confirmed = {h: v for h, v in self.confirmed.items() if step - v[0] < K.VERSION_CONFIRMED_STEPS}
         self.checks = {}
+
+
+def _memo(c: Candidate) -> tuple[str, str, str]:
+    return c.record.domain, c.record.uri, c.record.content_hash
 
 
 def settle_held(p: MinerPull, contests: Mapping[str, Contest]) -> None:

@@ -75,11 +75,13 @@ def test_a_confirmation_is_remembered_while_the_batch_waits():
     contests = {"3:2": Contest(page_of(pull.novel[2]), VERSION), "3:0": Contest(("python-language", "x"), VERSION)}
     assert book.settle(pull, contests, {"3:2": _check(pull, 2, "pass", 1.0)}, step=1)  # 3:0 is undecided
     again = _pull(3, ["pass"] * 2)
-    assert book.remembers(again.novel[2].record.content_hash)
+    assert book.remembers(again.novel[2])
+    elsewhere = replace(again.novel[2], record=again.novel[2].record.model_copy(update={"uri": "https://x.example/"}))
+    assert not book.remembers(elsewhere)  # the same text under another URI was never confirmed there
     book.settle(again, {"3:2": contests["3:2"]}, {}, step=2)
     assert again.versions == {"3:2"}
     book.forget(1 + K.VERSION_CONFIRMED_STEPS)
-    assert not book.remembers(again.novel[2].record.content_hash)
+    assert not book.remembers(again.novel[2])
 
 
 def test_one_record_per_page_comes_out_of_a_step():
