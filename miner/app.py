@@ -20,6 +20,8 @@ from fastapi import FastAPI
 from chain.protocol import Chain, Wallet
 from miner.api import build_app
 from miner.constants import PRUNE_INTERVAL_SECONDS, SHUTDOWN_GRACE_SECONDS
+from miner.crawl_state import STATE_FILE as CRAWL_STATE_FILE
+from miner.crawl_state import CrawlState
 from miner.gate import ValidatorGate
 from miner.metrics import MinerMetrics
 from miner.ratelimit import RateLimiter
@@ -235,5 +237,6 @@ def build_miner(config: GleanConfig, *, wallet: Wallet, chain: Chain, catalog: D
             for plan in plans:  # API credentials a source needs (Reddit's OAuth): said now, not at 3 a.m.
                 _warn_unready(plan.spec, check_ready)
             crawl = scrapers_crawl
-        scheduler = CrawlScheduler(plans, store_, metrics, crawl=crawl, user_agent=config.miner.user_agent)
+        scheduler = CrawlScheduler(plans, store_, metrics, crawl=crawl, user_agent=config.miner.user_agent,
+                                   crawl_state=CrawlState(config.data_dir / "miner" / CRAWL_STATE_FILE))
     return Miner(config, wallet, chain, store_, gate, metrics, app, scheduler)

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from miner.constants import BACKOFF_BASE_SECONDS, BACKOFF_MAX_SECONDS
+from miner.crawl_state import CrawlState
 from miner.metrics import MinerMetrics
 from miner.store import AsyncStore
 from schemas.domain import DomainSpec
@@ -51,8 +52,11 @@ class CrawlScheduler:
     """Runs `crawl` for every (domain, source) when it is due, writing records through the store."""
 
     def __init__(self, plans: Sequence[DomainPlan], store: AsyncStore, metrics: MinerMetrics, *, crawl: CrawlFn,
-                 user_agent: str | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+                 user_agent: str | None = None, clock: Callable[[], float] = time.monotonic,
+                 crawl_state: CrawlState | None = None) -> None:
         self.plans = list(plans)
+        # each source's watermark: crawls after the first ask only for what changed (miner/crawl_state.py)
+        self.crawl_state = crawl_state or CrawlState()
         self.store = store
         self.metrics = metrics
         self._crawl = crawl
@@ -84,9 +88,11 @@ class CrawlScheduler:
         domain = plan.spec.id
         state = self.sources[(domain, source_id)]
         started = self._clock()
+        since = self.crawl_state.since(domain, source_id)
+        incremental = {"since": since} if since is not None else {}  # a crawl fn without `since` still works
         try:
             stats = await self._crawl(plan.spec, page_budget=plan.budget_per_source(), sink=self._sink_for(domain),
-                                      sources=[source_id], user_agent=self._user_agent)
+                                      sources=[source_id], user_agent=self._user_agent, **incremental)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # any scraper failure is this source's problem, never the miner's
@@ -100,9 +106,11 @@ class CrawlScheduler:
         if state.failures:
             log.info("source recovered domain=%s source=%s after_failures=%d", domain, source_id, state.failures)
         state.failures, state.last_error, state.next_at = 0, None, started + plan.cadence
+        self.crawl_state.record(domain, source_id, full=since is None, watermark=getattr(stats, "watermark", None))
         self.metrics.source_backoff.labels(domain=domain, source=source_id).set(0)
-        log.info("crawl done domain=%s source=%s pages=%d records=%d errors=%d seconds=%.1f", domain, source_id,
-                 stats.pages, stats.records, sum(stats.errors.values()), stats.seconds)
+        log.info("crawl done domain=%s source=%s since=%s pages=%d records=%d errors=%d seconds=%.1f", domain,
+                 source_id, since.isoformat() if since else "full", stats.pages, stats.records,
+                 sum(stats.errors.values()), stats.seconds)
 
     def _failed(self, plan: DomainPlan, source_id: str, started: float, reason: str) -> None:
         domain = plan.spec.id

@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,8 @@ class CrawlStats:
     errors: dict[str, int] = field(default_factory=dict)
     robots_disallowed: int = 0
     seconds: float = 0.0
+    # the newest change time (ISO 8601) the source's listings showed: the next incremental crawl's `since`
+    watermark: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -57,10 +60,13 @@ class SourceJob:
     kind: type[SourceKind]
     params: BaseParams
     budget: int
+    since: datetime | None = None  # fetch only what changed since (scrapers.incremental); None: everything
 
 
-def plan_jobs(domain: DomainSpec, page_budget: int, sources: list[str] | None = None) -> list[SourceJob]:
-    """The sources to crawl (all, or those named) with the page budget split evenly between them."""
+def plan_jobs(domain: DomainSpec, page_budget: int, sources: list[str] | None = None,
+              since: datetime | None = None) -> list[SourceJob]:
+    """The sources to crawl (all, or those named) with the page budget split evenly between them; with `since`,
+    each asks only for what changed since then (where its kind can tell)."""
     if page_budget < 1:
         raise ScrapeError(f"page_budget must be at least 1, got {page_budget}", hint="pass a positive page_budget")
     chosen = [domain.source(s) for s in sources] if sources else list(domain.sources)
@@ -71,7 +77,7 @@ def plan_jobs(domain: DomainSpec, page_budget: int, sources: list[str] | None = 
         if budget:
             kind = kind_of(source.kind)
             jobs.append(SourceJob(domain=domain.id, source=source, kind=kind,
-                                  params=kind.load_params(source, domain.id), budget=budget))
+                                  params=kind.load_params(source, domain.id), budget=budget, since=since))
     return jobs
 
 
@@ -121,10 +127,12 @@ async def _stop(proc: asyncio.subprocess.Process) -> None:
 
 
 def _job_message(domain: DomainSpec, jobs: list[SourceJob], page_budget: int, sources: list[str] | None,
-                 user_agent: str | None, http_cache_dir: Path | None, parse_workers: int | None) -> bytes:
+                 user_agent: str | None, http_cache_dir: Path | None, parse_workers: int | None,
+                 since: datetime | None = None) -> bytes:
     """The job the crawl process reads on stdin, with the import path of every kind it crawls (see kinds)."""
     return json.dumps({
         "domain": domain.model_dump(mode="json"), "page_budget": page_budget, "sources": sources,
+        "since": since.isoformat() if since else None,
         "kinds": sorted({kind_path(job.kind) for job in jobs}),
         "user_agent": user_agent, "http_cache_dir": str(http_cache_dir) if http_cache_dir else None,
         "parse_workers": parse_workers if parse_workers is not None else settings.default_parse_workers(),
@@ -158,8 +166,10 @@ async def crawl(
     user_agent: str | None = None,
     http_cache_dir: Path | None = None,
     parse_workers: int | None = None,
+    since: datetime | None = None,
 ) -> CrawlStats:
     """Crawl `domain` (all its sources, or those named) within `page_budget` requests; Records go to `sink`.
+    With `since`, only what changed since then (an incremental crawl; `CrawlStats.watermark` is the next `since`).
 
     `sink(records)` may be sync or async and is called in batches while the crawl runs. Raises ScrapeError if the
     crawl process fails; cancelling the call stops the process.
@@ -172,7 +182,7 @@ async def crawl(
     if not jobs:
         return CrawlStats(errors=dict(skipped))
     started = time.monotonic()
-    job = _job_message(domain, jobs, page_budget, sources, user_agent, http_cache_dir, parse_workers)
+    job = _job_message(domain, jobs, page_budget, sources, user_agent, http_cache_dir, parse_workers, since)
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "scrapers.worker", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE, env=_child_env(), limit=settings.CHILD_LINE_LIMIT,

@@ -11,6 +11,7 @@ import contextlib
 import logging
 import time
 from concurrent.futures import Executor
+from datetime import datetime
 from pathlib import Path
 
 from scrapy.crawler import AsyncCrawlerRunner, Crawler
@@ -18,6 +19,7 @@ from scrapy.crawler import AsyncCrawlerRunner, Crawler
 from schemas import DomainSpec, ScrapeError
 from scrapers import settings
 from scrapers.crawl import CrawlStats, SourceJob, plan_jobs
+from scrapers.incremental import watermark_of
 from scrapers.middlewares import PAGES_STAT
 from scrapers.pipeline import Emit, RecordStream
 from scrapers.spider import ERRORS_STAT, ParseRunner
@@ -44,8 +46,10 @@ async def _flush_periodically(stream: RecordStream) -> None:
 def _collect(crawlers: list[Crawler], stream: RecordStream, started: float) -> CrawlStats:
     errors: dict[str, int] = {}
     pages = robots = 0
+    marks = []
     for crawler in crawlers:
         stats = crawler.stats.get_stats() if crawler.stats else {}
+        marks.append(watermark_of(stats))
         pages += int(stats.get(PAGES_STAT, 0))
         robots += int(stats.get("robotstxt/forbidden", 0))
         for key, value in stats.items():
@@ -54,8 +58,10 @@ def _collect(crawlers: list[Crawler], stream: RecordStream, started: float) -> C
                 errors[name] = errors.get(name, 0) + int(value)
             elif key.startswith("spider_exceptions/"):
                 errors["spider_error"] = errors.get("spider_error", 0) + int(value)
+    newest = max((m for m in marks if m is not None), default=None)
     return CrawlStats(pages=pages, records=stream.emitted, errors=dict(sorted(errors.items())),
-                      robots_disallowed=robots, seconds=round(time.monotonic() - started, 3))
+                      robots_disallowed=robots, seconds=round(time.monotonic() - started, 3),
+                      watermark=newest.isoformat() if newest else None)
 
 
 async def run_crawl(
@@ -67,10 +73,12 @@ async def run_crawl(
     user_agent: str | None = None,
     http_cache_dir: Path | None = None,
     executor: Executor | None = None,
+    since: datetime | None = None,
 ) -> CrawlStats:
-    """Crawl the sources of `domain` concurrently; `emit(batch)` receives de-duplicated Records as they come."""
+    """Crawl the sources of `domain` concurrently; `emit(batch)` receives de-duplicated Records as they come.
+    With `since`, each source fetches only what changed since then (scrapers.incremental)."""
     started = time.monotonic()
-    jobs = plan_jobs(domain, page_budget, sources)
+    jobs = plan_jobs(domain, page_budget, sources, since)
     stream = RecordStream(emit)
     parse = ParseRunner(executor)
     runner = AsyncCrawlerRunner({"TWISTED_REACTOR_ENABLED": False})

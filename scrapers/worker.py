@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from schemas import DomainSpec, Record
+from scrapers.incremental import parse_time
 
 PARENT_POLL_SECONDS = 1.0
 
@@ -90,6 +91,7 @@ def main() -> int:
             DomainSpec.model_validate(job["domain"]), page_budget=int(job["page_budget"]), emit=_writer(out),
             sources=job.get("sources"), user_agent=job.get("user_agent"),
             http_cache_dir=Path(job["http_cache_dir"]) if job.get("http_cache_dir") else None, executor=pool,
+            since=parse_time(job.get("since")),
         ))
     except Exception as exc:  # reported to the parent, which raises ScrapeError with it
         logging.getLogger(__name__).exception("crawl failed")

@@ -33,9 +33,14 @@ NETUID = 1
 # credibility, which would skew the emission split. Later steps find nothing new and take well under a second; the
 # weights are set after the first step and then once per tempo.
 VALIDATOR_STEP_SECONDS = 20.0
-# Re-crawl cadence of the miners. The offline sample web changes only when edited, so one crawl per source (at
-# start) is all the demo needs; re-crawls would only burn the CPU the validator needs.
-MINER_CADENCE_SECONDS = 600.0
+# Re-crawl cadence of the miners. The offline sample web publishes, changes and removes pages all the time (below),
+# and a crawl after the first asks only for what changed (miner/crawl_state.py): a few pages and a process start, so
+# a crawl per source every 10 s keeps the validator fed each 12-block epoch without starving it of CPU on 2 cores.
+MINER_CADENCE_SECONDS = 10.0
+# The sample web's schedule (glean/sampleweb/schedule.py): one event every this many seconds, ~3/4 of them new pages,
+# so each 12 s epoch sees about 8 new pages (the reserve of ~85 pages lasts the ~2 minute demo).
+SAMPLEWEB_EVENT_SECONDS = 1.2
+SAMPLEWEB_SCHEDULE_SEED = 0
 # Pages per domain per crawl round, split over the domain's sources: more than the sample web holds per area.
 MINER_PAGE_BUDGET = 600
 # Miner store cap for the demo (the product default is 20 GiB).

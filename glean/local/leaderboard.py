@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rich.console import Group
 from rich.table import Table
@@ -65,6 +66,8 @@ class Summary:
     location: str | None
     hub_dir: str | None
     pull_commands: list[str] = field(default_factory=list)
+    # --offline: pages the sample web published/changed/removed and what the network accepted of them
+    sampleweb: dict[str, Any] | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1)
@@ -129,6 +132,16 @@ def dataset_table(summary: Summary) -> Table:
     return table
 
 
+def sampleweb_line(web: dict[str, Any]) -> Text:
+    """What the living sample web did and how the network answered, on one line."""
+    accepted = web.get("accepted_new_per_epoch", {})
+    published = web.get("published_per_epoch", {})
+    per_epoch = ", ".join(f"{k}: {accepted.get(k, 0)}/{n}" for k, n in published.items() if k != "0")
+    return Text(f"sample web: {web['published']} pages published, {web['changed']} changed, {web['removed']} removed; "
+                f"accepted records/new pages per epoch {per_epoch or '-'}; changed pages re-verified "
+                f"{web.get('changed_reverified', 0)}")
+
+
 def render(summary: Summary) -> Group:
     """The leaderboard printed at the end of `glean local up`."""
     split = summary.emission_split
@@ -141,6 +154,8 @@ def render(summary: Summary) -> Group:
         f"{split.get('validators', 0):,.1f}, owner {split.get('owner', 0):,.1f}, recycled "
         f"{split.get('recycled', 0):,.1f}")
     parts: list = [head, miners_table(summary), validators_table(summary), dataset_table(summary)]
+    if summary.sampleweb:
+        parts.append(sampleweb_line(summary.sampleweb))
     if summary.location:
         parts.append(Text.assemble("release ", (summary.release or "", "bold"), f" written to {summary.hub_dir}"))
     else:

@@ -22,6 +22,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,7 @@ class LocalNetwork:
         self.wallets: dict[str, Any] = {}
         self.probe: Probe | None = None
         self.started = time.monotonic()
+        self.validators_started_at: datetime | None = None
         self.interrupted = False
         self._epochs_end: int | None = None
         self._lock_fd: int | None = None
@@ -134,6 +136,7 @@ class LocalNetwork:
         await self._start_roles(self.plan.miners, stop, "starting miners")
         await self._wait_first_crawl(stop)
         await self._start_roles(self.plan.validators, stop, "starting validators")
+        self.validators_started_at = datetime.now(UTC)  # epochs of the sample web's summary count from here
         self.probe.epochs_before = len(await self.chain.epochs())  # --epochs counts from here
         await self._run_epochs(stop)
 
@@ -215,7 +218,9 @@ class LocalNetwork:
         info = self.layout.sampleweb / SAMPLEWEB_INFO
         info.unlink(missing_ok=True)
         argv = [sys.executable, "-m", "glean.sampleweb", "--port", str(self.plan.sampleweb_port),
-                "--data-dir", str(self.layout.sampleweb), "--domains-dir", str(self.layout.domains)]
+                "--data-dir", str(self.layout.sampleweb), "--domains-dir", str(self.layout.domains),
+                "--schedule-interval", str(K.SAMPLEWEB_EVENT_SECONDS),
+                "--schedule-seed", str(K.SAMPLEWEB_SCHEDULE_SEED)]
         proc = RoleProcess("sampleweb", argv, self.layout.log_path("sampleweb"), env=child_environment({}))
         self.processes["sampleweb"] = proc
         proc.start()

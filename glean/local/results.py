@@ -99,7 +99,20 @@ async def summarise(net: LocalNetwork, rows: dict[str, int], epochs_before: int,
                    seconds=time.monotonic() - net.started, interrupted=net.interrupted, miners=miners,
                    validators=validators, emission_split=split, rows_by_domain=rows, release=primary.release,
                    location=primary.location, hub_dir=str(hub_dir) if primary.location else None,
-                   pull_commands=commands)
+                   pull_commands=commands, sampleweb=_living(net))
+
+
+def _living(net: LocalNetwork) -> dict[str, Any] | None:
+    """With --offline: pages the sample web published, changed and removed, and how the network answered."""
+    if not net.plan.offline:
+        return None
+    from glean.local import living
+
+    try:
+        return living.summarise(net, living.accepted_pages(net))
+    except (GleanError, OSError, ValueError) as exc:  # the summary reports what it can; the run itself succeeded
+        log.warning("sample web summary unavailable: %s", exc)
+        return None
 
 
 def _board(net: LocalNetwork, role: Role) -> _Board:

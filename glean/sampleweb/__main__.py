@@ -15,6 +15,7 @@ import sys
 import threading
 from pathlib import Path
 
+from glean.sampleweb.clock import WallClock
 from glean.sampleweb.domains import write_domain_specs
 from glean.sampleweb.server import SampleWeb
 from schemas.errors import GleanError
@@ -30,6 +31,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="folder for sampleweb.json and state.json (edits, faults, the publication anchor)")
     parser.add_argument("--domains-dir", type=Path, default=None,
                         help="also write the demo domain specs (YAML) for this server into this folder")
+    parser.add_argument("--schedule-interval", type=float, default=0.0,
+                        help="publish, change or remove a page every this many seconds of the clock (0: off)")
+    parser.add_argument("--schedule-seed", type=int, default=0, help="seed of the schedule (the same seed, the "
+                        "same events)")
+    parser.add_argument("--clock-rate", type=float, default=1.0,
+                        help="the clock runs this many times faster than real time (default 1)")
     parser.add_argument("--log-level", default="INFO")
     return parser.parse_args(argv)
 
@@ -38,7 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
-        web = SampleWeb(host=args.host, port=args.port, data_dir=args.data_dir)
+        web = SampleWeb(host=args.host, port=args.port, data_dir=args.data_dir, clock=WallClock(args.clock_rate))
+        if args.schedule_interval > 0:
+            web.start_schedule(interval=args.schedule_interval, seed=args.schedule_seed)
         if args.domains_dir is not None:
             write_domain_specs(web.base_url, args.domains_dir)
     except (GleanError, OSError) as exc:

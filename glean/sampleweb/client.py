@@ -39,6 +39,21 @@ class SampleWebClient:
     def delete(self, key: str) -> dict[str, Any]:
         return self._call("POST", "/delete", {"key": key})
 
+    def publish(self, area: str, *, title: str | None = None, text: str | None = None) -> dict[str, Any]:
+        return self._call("POST", "/publish", {"area": area, "title": title, "text": text})
+
+    def change(self, key: str, *, text: str | None = None, append: str | None = None) -> dict[str, Any]:
+        return self._call("POST", "/change", {"key": key, "text": text, "append": append})
+
+    def remove(self, key: str) -> dict[str, Any]:
+        return self._call("POST", "/remove", {"key": key})
+
+    def start_schedule(self, *, interval: float, seed: int = 0) -> dict[str, Any]:
+        return self._call("POST", "/schedule", {"interval": interval, "seed": seed})
+
+    def changes(self) -> dict[str, Any]:
+        return self._call("GET", "/changes")
+
     def publish_wiki_page(self, title: str, text: str, namespace: int) -> dict[str, Any]:
         return self._call("POST", "/wiki", {"title": title, "text": text, "namespace": namespace})
 

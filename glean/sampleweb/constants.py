@@ -80,3 +80,7 @@ GZIP_MIN_BYTES = 512  # below this gzip costs more than it saves
 MAX_FAULT_DELAY_SECONDS = 30.0  # a fault may slow answers down to provoke timeouts, but never hang a test
 MAX_CONTROL_BODY_BYTES = 1_000_000
 SHUTDOWN_POLL_SECONDS = 0.05  # how often serve_forever checks for stop(); the default 0.5 s slows tests
+
+# Pages published at run time with a caller's own text get ids after the served and reserve pages of their area
+# (glean/sampleweb/reserve.py uses +1000).
+PUBLISHED_ID_OFFSET = 2_000

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from glean.sampleweb import feeds, mediawiki, site
+from glean.sampleweb.clock import Clock
 from glean.sampleweb.constants import (
     AREA_LANGUAGE,
     AREA_STDLIB,
@@ -30,7 +31,9 @@ from glean.sampleweb.constants import (
 from glean.sampleweb.corpus import Article
 from glean.sampleweb.faults import Fault
 from glean.sampleweb.handler import CONTROL_PREFIX, handler_class
+from glean.sampleweb.living import LivingControl
 from glean.sampleweb.reply import Reply
+from glean.sampleweb.schedule import Schedule
 from glean.sampleweb.stackexchange import StackExchangeApi, qa_articles, question_page
 from glean.sampleweb.state import SiteState, Snapshot
 from schemas.errors import ConfigError, GleanError
@@ -49,8 +52,9 @@ class SampleWeb:
     """The offline sample web. `start()`/`stop()` (or `with`) run it in a thread; `serve_forever()` blocks."""
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, data_dir: Path | None = None,
-                 anchor: datetime | None = None) -> None:
-        self.state = SiteState(anchor=anchor, data_dir=data_dir)
+                 anchor: datetime | None = None, clock: Clock | None = None) -> None:
+        self.state = SiteState(anchor=anchor, data_dir=data_dir, clock=clock)
+        self.clock = self.state.clock  # every date served reads it (glean/sampleweb/clock.py)
         self.hits: Counter[str] = Counter()  # requests per path (control calls excluded)
         self.user_agents: Counter[str] = Counter()
         self._hits_lock = threading.Lock()
@@ -90,6 +94,27 @@ class SampleWeb:
 
     def delete(self, key: str) -> None:
         self.state.delete(key)
+
+    def publish(self, area: str, *, title: str | None = None, text: str | None = None) -> Article:
+        """Publish a new article now: the next page of the area's reserve, or the given title and text."""
+        return self.state.publish_article(area, title=title, text=text)
+
+    def change(self, key: str, *, text: str | None = None, append: str | None = None) -> Article:
+        """Change an article now (the same as `edit`)."""
+        return self.state.edit(key, text=text, append=append)
+
+    def remove(self, key: str) -> None:
+        """Remove an article now: its pages answer 404 (as `delete`), the feeds, sitemaps and APIs drop it."""
+        self.state.delete(key)
+
+    def start_schedule(self, *, interval: float, seed: int = 0, start: datetime | None = None) -> None:
+        """Publish, change and remove pages on the clock, one event every `interval` seconds from `start` (now)."""
+        self.state.start_schedule(Schedule(start=start or self.clock.now(), interval=interval, seed=seed))
+
+    def changes(self) -> dict[str, list[dict[str, str]]]:
+        """Pages published, changed and removed so far ({"published": [{"key", "at", "by"}], ...})."""
+        self.state.run_schedule()
+        return self.state.changes()
 
     def publish_wiki_page(self, title: str, text: str, namespace: int) -> str:
         """Publish a page on the wiki as any of its users could (`User:Name/Page` in namespace 2, `Draft:Page` in
@@ -205,6 +230,8 @@ class SampleWeb:
         try:
             if method == "GET" and name == "state":
                 return Reply.json(self.state.describe())
+            if (living := LivingControl(self).handle(method, name, body)) is not None:
+                return living
             if method == "GET" and name == "hits":
                 with self._hits_lock:
                     return Reply.json({"paths": dict(self.hits), "user_agents": dict(self.user_agents)})

@@ -10,23 +10,28 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from glean.sampleweb.clock import Clock, WallClock
 from glean.sampleweb.constants import (
     AREA_LANGUAGE,
     AREA_STDLIB,
     AREA_USER_PAGES,
+    PAGE_ID_BASE,
+    PUBLISHED_ID_OFFSET,
     USER_PAGE_ID_BASE,
     WIKI_ARTICLE_NAMESPACE,
     WIKI_NAMESPACES,
 )
-from glean.sampleweb.corpus import Article, Block, articles_by_area, dated, parse_text, source_articles
+from glean.sampleweb.corpus import Article, Block, articles_by_area, dated, parse_text, slugify, source_articles
 from glean.sampleweb.faults import Fault
 from glean.sampleweb.lowquality import digest_articles, private_articles
+from glean.sampleweb.reserve import reserve_articles
+from glean.sampleweb.schedule import Schedule, event_entry
 from schemas.errors import ConfigError
 from schemas.record import utcnow
 
@@ -70,11 +75,16 @@ class Snapshot:
 class SiteState:
     """Articles, edits and fault rules of one sample web, safe to use from the server's threads."""
 
-    def __init__(self, *, anchor: datetime | None = None, data_dir: Path | None = None) -> None:
+    def __init__(self, *, anchor: datetime | None = None, data_dir: Path | None = None,
+                 clock: Clock | None = None) -> None:
         self._lock = threading.Lock()
+        self._schedule_lock = threading.Lock()  # one thread applies due events; readers never wait on it for long
         self._path = Path(data_dir) / STATE_FILE if data_dir is not None else None
+        self.clock: Clock = clock or WallClock()
         saved = self._read_saved()
-        self.anchor = hour_floor(anchor or _parse_time(saved.get("anchor")) or utcnow())
+        self.anchor = hour_floor(anchor or _parse_time(saved.get("anchor")) or self.clock.now())
+        self.schedule = Schedule.from_dict(saved.get("schedule"))
+        self._schedule_next = int(saved.get("schedule_next", 0))
         self._original = {a.key: a for a in build_articles(self.anchor)}
         self._articles: Mapping[str, Article] = MappingProxyType(dict(self._original))
         self._user_pages: Mapping[str, Article] = MappingProxyType({})
@@ -91,6 +101,7 @@ class SiteState:
     # --- reading -------------------------------------------------------------------------------------
 
     def snapshot(self) -> Snapshot:
+        self.run_schedule()
         with self._lock:
             return Snapshot(self._articles, self.version, self._user_pages)
 
@@ -105,8 +116,10 @@ class SiteState:
         for article in snap.articles.values():
             areas[article.area] = areas.get(article.area, 0) + 1
         with self._lock:
-            return {"anchor": self.anchor.isoformat(), "version": self.version, "areas": areas,
-                    "edits": list(self._log), "faults": [f.to_dict() for f in self._faults]}
+            described = {"anchor": self.anchor.isoformat(), "version": self.version, "areas": areas,
+                         "edits": list(self._log), "faults": [f.to_dict() for f in self._faults]}
+        return {**described, "now": self.clock.now().isoformat(), "changes": self.changes(),
+                "schedule": self.schedule.to_dict() if self.schedule else None}
 
     # --- changing pages ------------------------------------------------------------------------------
 
@@ -114,14 +127,14 @@ class SiteState:
         """Replace an article's text (paragraphs separated by blank lines) and/or append a paragraph."""
         if text is None and append is None:
             raise ConfigError("an edit needs `text` or `append`", hint="give the new text or a paragraph to add")
-        entry = {"op": "edit", "key": key, "text": text, "append": append, "at": _now_iso()}
+        entry = {"op": "edit", "key": key, "text": text, "append": append, "at": self._now_iso()}
         article = self._apply(entry)
         self._save()
         return article
 
     def delete(self, key: str) -> None:
         """Remove an article: every representation of it answers 404 from now on."""
-        self._apply({"op": "delete", "key": key, "at": _now_iso()})
+        self._apply({"op": "delete", "key": key, "at": self._now_iso()})
         self._save()
 
     def publish_wiki_page(self, title: str, text: str, namespace: int) -> Article:
@@ -129,7 +142,7 @@ class SiteState:
         /wiki/<Title> with its namespace, never listed in a category or on the site."""
         self._check_publish(title, namespace)
         article = self._apply({"op": "publish", "key": title, "text": text, "namespace": namespace,
-                               "at": _now_iso()})
+                               "at": self._now_iso()})
         self._save()
         return article
 
@@ -157,6 +170,8 @@ class SiteState:
     def _apply(self, entry: Mapping[str, Any]) -> Article:
         if entry["op"] == "publish":
             return self._apply_publish(entry)
+        if entry["op"] == "article":
+            return self._apply_article(entry)
         key = entry["key"]
         with self._lock:
             current = dict(self._articles)
@@ -192,6 +207,97 @@ class SiteState:
             self._log.append(dict(entry))
             self.version += 1
         return article
+
+    # --- new pages and the schedule (glean/sampleweb/schedule.py) -------------------------------------
+
+    def _now_iso(self) -> str:
+        return _iso(self.clock.now())
+
+    def publish_article(self, area: str, *, title: str | None = None, text: str | None = None) -> Article:
+        """Publish a new article in `area` now: the given title and text, or else the next page of the reserve."""
+        if text is None:
+            entry = self._next_reserve_entry(area)
+        else:
+            if not title:
+                raise ConfigError("a new article with `text` needs a `title`", hint="give both, or neither to "
+                                  "publish the next page of the reserve")
+            entry = {"op": "article", "key": f"{area}/{slugify(title)}", "title": title, "text": text}
+        article = self._apply({**entry, "at": self._now_iso()})
+        self._save()
+        return article
+
+    def _next_reserve_entry(self, area: str) -> dict[str, Any]:
+        with self._lock:
+            served = self._articles
+        waiting = [a for a in reserve_articles() if a.area == area and a.key not in served]
+        if not waiting:
+            raise ConfigError(f"no reserve page left for area {area!r}",
+                              hint="pass `title` and `text` to publish a page of your own")
+        return {"op": "article", "key": waiting[0].key}
+
+    def _apply_article(self, entry: Mapping[str, Any]) -> Article:
+        at = _parse_time(entry["at"]) or self.clock.now()
+        key = entry["key"]
+        with self._lock:
+            current = dict(self._articles)
+            if key in current:
+                raise ConfigError(f"article {key!r} exists already", hint="edit it, or publish another title")
+            article = self._new_article(entry, len(current))
+            current[key] = replace(article, published_at=at, modified_at=at)
+            self._articles = MappingProxyType(current)
+            self._log.append(dict(entry))
+            self.version += 1
+            return current[key]
+
+    def _new_article(self, entry: Mapping[str, Any], served: int) -> Article:
+        key = entry["key"]
+        if entry.get("text") is None:
+            found = next((a for a in reserve_articles() if a.key == key), None)
+            if found is None:
+                raise ConfigError(f"no reserve page {key!r}", hint="see glean/sampleweb/reserve.py")
+            return found
+        area, _, slug = key.partition("/")
+        if area not in PAGE_ID_BASE:
+            raise ConfigError(f"no area {area!r}", hint=f"publish in one of {sorted(PAGE_ID_BASE)}")
+        return Article(key=key, area=area, slug=slug, title=str(entry["title"]),
+                       blocks=tuple(parse_text(entry["text"])),
+                       page_id=PAGE_ID_BASE[area] + PUBLISHED_ID_OFFSET + served, origin="published at run time")
+
+    def start_schedule(self, schedule: Schedule) -> None:
+        """Turn the schedule on (events from `schedule.start` on); a restarted server keeps its saved one."""
+        with self._schedule_lock:
+            if self.schedule is None:
+                self.schedule, self._schedule_next = schedule, 0
+        self._save()
+
+    def run_schedule(self) -> int:
+        """Apply every scheduled event that is due on the clock; how many were applied."""
+        if self.schedule is None or self.schedule.due(self._schedule_next) > self.clock.now():
+            return 0
+        applied = 0
+        with self._schedule_lock:
+            while self.schedule.due(self._schedule_next) <= self.clock.now():
+                with self._lock:
+                    served = self._articles
+                entry = event_entry(self.schedule, self._schedule_next, served, reserve_articles())
+                self._schedule_next += 1
+                if entry is not None:
+                    self._apply(entry)
+                    applied += 1
+        if applied:
+            self._save()
+        return applied
+
+    def changes(self) -> dict[str, list[dict[str, str]]]:
+        """Pages published, changed and removed at run time (by a caller or the schedule), with their times."""
+        names = {"article": "published", "edit": "changed", "delete": "removed"}
+        out: dict[str, list[dict[str, str]]] = {name: [] for name in names.values()}
+        with self._lock:
+            for entry in self._log:
+                if entry["op"] in names:
+                    out[names[entry["op"]]].append({"key": entry["key"], "at": entry["at"],
+                                                    "by": entry.get("by", "control")})
+        return out
 
     # --- fault rules ---------------------------------------------------------------------------------
 
@@ -241,15 +347,17 @@ class SiteState:
             return
         with self._lock:
             data = {"anchor": self.anchor.isoformat(), "edits": list(self._log),
-                    "faults": [f.to_dict() for f in self._faults]}
+                    "faults": [f.to_dict() for f in self._faults],
+                    "schedule": self.schedule.to_dict() if self.schedule else None,
+                    "schedule_next": self._schedule_next}
         self._path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self._path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
         tmp.replace(self._path)
 
 
-def _now_iso() -> str:
-    return utcnow().replace(microsecond=0).isoformat()
+def _iso(moment: datetime) -> str:
+    return moment.replace(microsecond=0).isoformat()
 
 
 def _parse_time(value: str | None) -> datetime | None:

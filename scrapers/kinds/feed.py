@@ -18,6 +18,7 @@ from pydantic import Field
 from scrapers import reasons
 from scrapers.allow import AllowList, netloc_entry
 from scrapers.extract import PageHints, parse_page
+from scrapers.incremental import changed_since, note_change
 from scrapers.kinds.base import SourceKind, SpiderSteps, response_headers
 from scrapers.params import BaseParams, HostEntry, HttpUrl, Regex
 from scrapers.parsing import Headers, ParseError, content_type
@@ -57,17 +58,27 @@ class FeedEntry:
 
     link: str
     hints: PageHints
+    changed_at: datetime | None = None  # the newest of its published/updated dates (incremental crawls)
 
 
 def _entry_date(entry: feedparser.FeedParserDict) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         parsed = entry.get(key)
         if parsed:
-            try:
-                return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
-            except (OverflowError, ValueError, OSError):
-                return None
+            return _utc(parsed)
     return None
+
+
+def _entry_changed(entry: feedparser.FeedParserDict) -> datetime | None:
+    dates = [_utc(entry[k]) for k in ("published_parsed", "updated_parsed", "created_parsed") if entry.get(k)]
+    return max((d for d in dates if d is not None), default=None)
+
+
+def _utc(parsed: Any) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
 
 
 def parse_feed(url: str, body: bytes, headers: Headers, max_entries: int) -> list[FeedEntry]:
@@ -89,7 +100,7 @@ def parse_feed(url: str, body: bytes, headers: Headers, max_entries: int) -> lis
             continue
         hints = PageHints(title=" ".join(str(entry.get("title", "")).split()), published_at=_entry_date(entry),
                           author=str(entry.get("author", ""))[:200])
-        entries.append(FeedEntry(link=link, hints=hints))
+        entries.append(FeedEntry(link=link, hints=hints, changed_at=_entry_changed(entry)))
         if len(entries) >= max_entries:
             break
     return entries
@@ -110,6 +121,9 @@ class FeedSpider(SpiderSteps):
         for entry in entries or ():
             if not self.budget_left():
                 return
+            note_change(self, entry.changed_at)
+            if not changed_since(entry.changed_at, self.job.since):  # an incremental crawl saw it before
+                continue
             if self.pages.allows_page(entry.link):
                 yield self.page_request(entry.link, self.parse_article, cb_kwargs={"hints": entry.hints})
 

@@ -24,6 +24,7 @@ from scrapers import reasons, settings
 from scrapers.allow import host_port
 from scrapers.fetcher import Fetcher, FetchOutcome, Stop
 from scrapers.htmltext import html_to_text
+from scrapers.incremental import note_change
 from scrapers.kinds.base import ApiItemKind, SpiderSteps, response_headers
 from scrapers.licence import LicenceDecision, credit, under
 from scrapers.pacing import QUOTA_EXHAUSTED, Throttle, default_throttle
@@ -100,8 +101,13 @@ def _query(params: StackExchangeParams, **extra: Any) -> str:
     return urlencode(query)
 
 
-def questions_url(params: StackExchangeParams, tag: str, page: int) -> str:
+def questions_url(params: StackExchangeParams, tag: str, page: int, since: datetime | None = None) -> str:
+    """A page of questions by tag; with `since` (an incremental crawl), those active since then, whatever the
+    source's sort: the API's `min` bounds the sort field, and activity (a new answer, an edit) is what changed."""
     size = min(PAGE_SIZE, params.limit)
+    if since is not None:
+        return (f"{params.base_url.rstrip('/')}/questions?" + _query(
+            params, tagged=tag, sort="activity", order="desc", min=int(since.timestamp()), pagesize=size, page=page))
     return (f"{params.base_url.rstrip('/')}/questions?"
             + _query(params, tagged=tag, sort=params.sort, order="desc", pagesize=size, page=page))
 
@@ -207,7 +213,7 @@ class StackExchangeSpider(SpiderSteps):
             yield self._questions(tag, 1)
 
     def _questions(self, tag: str, page: int) -> Request:
-        return self.api_request(questions_url(self.params, tag, page), self.parse_questions,
+        return self.api_request(questions_url(self.params, tag, page, self.job.since), self.parse_questions,
                                 cb_kwargs={"tag": tag, "page": page}, priority=10)
 
     async def parse_questions(self, response: Response, tag: str, page: int) -> AsyncIterator[Any]:
@@ -219,6 +225,7 @@ class StackExchangeSpider(SpiderSteps):
             self.count(reasons.constraint("min_score"), found.below_score)
         fresh = {}
         for question in found.questions:
+            note_change(self, _activity(question))
             if len(self.question_ids) >= self.params.limit:
                 break
             if question["question_id"] not in self.question_ids:
@@ -243,6 +250,11 @@ class StackExchangeSpider(SpiderSteps):
                 yield qa_record(self.ctx, question, answer)
             except ParseError as exc:
                 self.count(exc.reason)
+
+
+def _activity(question: dict[str, Any]) -> datetime | None:
+    stamp = question.get("last_activity_date")
+    return datetime.fromtimestamp(stamp, UTC) if isinstance(stamp, int) else None
 
 
 class StackExchange(ApiItemKind):

@@ -10,6 +10,7 @@ import gzip
 import io
 import zlib
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
 
@@ -19,6 +20,7 @@ from pydantic import Field
 from scrapers import reasons, settings
 from scrapers.allow import AllowList, netloc_entry
 from scrapers.extract import parse_page
+from scrapers.incremental import changed_since, note_change
 from scrapers.kinds.base import SourceKind, SpiderSteps
 from scrapers.params import BaseParams, HostEntry, HttpUrl, Regex
 from scrapers.parsing import ParseError
@@ -89,6 +91,34 @@ def parse_sitemap(body: bytes, limit: int = settings.MAX_BYTES) -> tuple[list[st
     return (locs, []) if name == "urlset" else ([], locs)
 
 
+def sitemap_lastmods(body: bytes, limit: int = settings.MAX_BYTES) -> dict[str, datetime]:
+    """The `lastmod` of every `<url>` of a urlset that states a valid one (W3C datetime), by page URL."""
+    if body[:2] == b"\x1f\x8b":
+        body = _gunzip(body, limit)
+    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        root = etree.fromstring(body, parser=parser)
+    except etree.XMLSyntaxError:
+        return {}
+    found: dict[str, datetime] = {}
+    for url in root.iter("{*}url") if root is not None else ():
+        loc, lastmod = url.findtext("{*}loc"), url.findtext("{*}lastmod")
+        moment = _w3c_time(lastmod)
+        if loc and moment is not None:
+            found[loc.strip()] = moment
+    return found
+
+
+def _w3c_time(text: str | None) -> datetime | None:
+    if not text or not text.strip():
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 DEPTH = "glean_depth"
 # URLs queued at most: twice the budget (some will be refused by robots.txt or fail) plus a little slack.
 QUEUE_FACTOR = 2
@@ -113,6 +143,7 @@ class WebSpider(SpiderSteps):
 
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._robots_parsed, signal=signals.robots_parsed)
+        crawler.signals.connect(spider._follow_deferred, signal=signals.spider_idle)
         return spider
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -122,6 +153,10 @@ class WebSpider(SpiderSteps):
         # URLs already turned into requests: most links of a site repeat on every page, and building a
         # Request only for the dupefilter to drop it costs more than the set lookup.
         self.queued: set[str] = set()
+        # Incremental crawls (job.since): pages a sitemap dates before `since` are not fetched, and links are
+        # followed only once every sitemap is read (when the crawl goes idle), so those pages are skipped there too.
+        self.unchanged: set[str] = set()
+        self.deferred: list[tuple[str, int]] = []
 
     def _page(self, url: str, depth: int) -> Request | None:
         if url in self.queued or not self.pages.allows_page(url) or _not_a_page(url):
@@ -165,7 +200,7 @@ class WebSpider(SpiderSteps):
             request = self._sitemap_request(child)
             if request is not None:
                 yield request
-        for url in pages:
+        for url in self._changed(pages, response.body):
             if self.sitemap_urls_taken >= min(settings.MAX_SITEMAP_URLS, self.budget) or not self.budget_left():
                 return
             request = self._page(url, 0)
@@ -187,9 +222,38 @@ class WebSpider(SpiderSteps):
         for link in parsed.follow:
             if not self.budget_left():
                 return
+            if self.job.since is not None:
+                self.deferred.append((link, depth))
+                continue
             request = self._page(link, depth)
             if request is not None:
                 yield request
+
+
+    def _changed(self, pages: list[str], body: bytes) -> list[str]:
+        """The sitemap's pages to fetch: all of them, or in an incremental crawl those changed since `since`."""
+        lastmods = sitemap_lastmods(body, self.params.max_bytes)
+        chosen = []
+        for url in pages:
+            note_change(self, lastmods.get(url))  # a full crawl too: its watermark starts the incremental ones
+            if changed_since(lastmods.get(url), self.job.since):
+                chosen.append(url)
+            else:
+                self.unchanged.add(url)
+        return chosen
+
+    def _follow_deferred(self) -> None:
+        """On idle in an incremental crawl: follow the links held back, except to pages a sitemap called
+        unchanged; keeps the crawl open while there are any."""
+        from scrapy.exceptions import DontCloseSpider
+
+        held, self.deferred = self.deferred, []
+        requests = [r for url, depth in held if url not in self.unchanged and self.budget_left()
+                    and (r := self._page(url, depth)) is not None]
+        for request in requests:
+            self.crawler.engine.crawl(request)
+        if requests:
+            raise DontCloseSpider
 
 
 class Web(SourceKind):

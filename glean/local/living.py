@@ -1,0 +1,91 @@
+"""What the living sample web did during a `glean local up --offline` run and how the network answered: pages
+published, changed and removed (from the sample web's change log), the records from pages published in each epoch
+that the first validator accepted, and the changed pages whose new version it accepted."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from glean.local.network import LocalNetwork
+
+STATE_FILE = "state.json"  # glean/sampleweb/state.py writes its change log there
+
+
+def change_log(sampleweb_dir: Path) -> list[dict[str, Any]]:
+    """The sample web's run-time changes (op "article" | "edit" | "delete", key, at), oldest first."""
+    path = sampleweb_dir / STATE_FILE
+    if not path.is_file():
+        return []
+    entries = json.loads(path.read_text(encoding="utf-8")).get("edits", [])
+    return [e for e in entries if e.get("op") in ("article", "edit", "delete")]
+
+
+def page_paths(key: str) -> tuple[str, ...]:
+    """URI path endings of a page in the sample web's representations that the demo miners crawl (site page;
+    Stack Exchange question and wiki article are matched by the site page's slug through the record's title)."""
+    area, _, slug = key.partition("/")
+    return (f"/site/{area}/{slug}.html",)
+
+
+def epoch_of(at: datetime, origin: datetime, epoch_seconds: float) -> int:
+    """1-based epoch (of `epoch_seconds` from `origin`) a moment falls in; 0 before the origin."""
+    if at < origin:
+        return 0
+    return int((at - origin) / timedelta(seconds=epoch_seconds)) + 1
+
+
+def summarise(net: LocalNetwork, accepted: list[tuple[str, str, datetime]]) -> dict[str, Any]:
+    """The sample web's part of the summary; `accepted` is (uri, title, fetched_at) of the accepted records."""
+    log = change_log(net.layout.sampleweb)
+    counts = Counter({"article": 0, "edit": 0, "delete": 0})
+    counts.update(e["op"] for e in log)
+    origin = getattr(net, "validators_started_at", None)
+    epoch_seconds = net.options.tempo * net.options.block_time
+    titles = _titles()
+    per_epoch: Counter[int] = Counter()
+    published: Counter[int] = Counter()
+    for entry in (e for e in log if e["op"] == "article"):
+        at = datetime.fromisoformat(entry["at"])
+        epoch = epoch_of(at, origin, epoch_seconds) if origin else 0
+        published[epoch] += 1
+        per_epoch[epoch] += sum(1 for uri, title, _ in accepted if _is_page(entry["key"], titles, uri, title))
+    reverified = {e["key"] for e in log if e["op"] == "edit" and any(
+        _is_page(e["key"], titles, uri, title) and fetched >= datetime.fromisoformat(e["at"])
+        for uri, title, fetched in accepted)}
+    return {"published": counts["article"], "changed": counts["edit"], "removed": counts["delete"],
+            "published_per_epoch": {str(k): published[k] for k in sorted(published)},
+            "accepted_new_per_epoch": {str(k): per_epoch[k] for k in sorted(published)},
+            "changed_reverified": len(reverified)}
+
+
+def _is_page(key: str, titles: dict[str, str], uri: str, title: str) -> bool:
+    return uri.endswith(page_paths(key)) or (key in titles and title.strip() == titles[key])
+
+
+def _titles() -> dict[str, str]:
+    from glean.sampleweb.reserve import reserve_articles
+    from glean.sampleweb.state import build_articles
+    from schemas.record import utcnow
+
+    return {a.key: a.title for a in (*reserve_articles(), *build_articles(utcnow()))}
+
+
+def accepted_pages(net: LocalNetwork) -> list[tuple[str, str, datetime]]:
+    """(uri, title, fetched_at) of every record the first validator accepted."""
+    import sqlalchemy as sa
+
+    from validator.store import ValidatorStore, database_url
+    from validator.store.tables import AcceptedRow as Accepted
+
+    store = ValidatorStore.open(database_url(net.role_config(net.plan.validators[0])))
+    try:
+        with store.engine.connect() as conn:
+            rows = conn.execute(sa.select(Accepted.uri, Accepted.title, Accepted.fetched_at)).all()
+        return [(r.uri, r.title, r.fetched_at) for r in rows]
+    finally:
+        store.close()
