@@ -83,6 +83,11 @@ VERIFY_MAX_UNKNOWN_SHARE = 0.2
 # its batch waited is remembered this many steps, so the next attempt need not fetch it again.
 VERSION_MAX_WAITS = 3
 VERSION_CONFIRMED_STEPS = 20
+# Contested records (versions, rivals) may take this share of a kind's re-fetch budget before the random sample (the
+# rest goes to the random sample, and what it leaves to contested records again). Without it a busy step's random
+# samples take the whole budget and an honest re-crawl of an edited page would never be confirmed; with it a miner
+# delivering invented versions can take at most a max-min fair part of this share (and its versions are refused).
+VERSION_BUDGET_SHARE = 0.5
 # Claims of a sampled record against the validator's own parse of the page. Titles agree when equal after NFKC,
 # case folding and whitespace, or when difflib's ratio is at least this: a one-word edit of a live 8-word headline
 # (0.92) passes, three domain keywords appended to it (0.80) do not.

@@ -1,11 +1,13 @@
 """Which of a step's novel records are re-fetched: per (miner, source) max(sample_size, ceil(sqrt(n))) records, chosen
 with a seed the miner could not know, within each source kind's re-fetch budget per step shared by all miners of the
-step (the validator stays polite to the sources it checks); then the contested records (new versions of accepted
-pages and rivals: validator/versions.py) within what the random sample left of each budget."""
+step (the validator stays polite to the sources it checks). Contested records (new versions of accepted pages and
+rivals: validator/versions.py) come first within VERSION_BUDGET_SHARE of each budget, the random sample takes the
+rest, and contested records still unplanned take what the random sample left."""
 
 from __future__ import annotations
 
 import hashlib
+import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
@@ -37,9 +39,10 @@ def share_budget(demands: Mapping[int, int], budget: int, priority: Mapping[int,
 
 
 def plan(groups: Mapping[int, Mapping[str, Sequence[str]]], seed_hash: str, step: int, minimum: int,
-         hotkeys: Mapping[int, str], evidence: Mapping[int, Mapping[str, Sequence[bool]]]) -> dict[int, list[str]]:
+         hotkeys: Mapping[int, str], evidence: Mapping[int, Mapping[str, Sequence[bool]]],
+         spent: Mapping[str, int] | None = None) -> dict[int, list[str]]:
     """uid -> the keys to re-fetch, from each miner's keys by source (`groups`), their evidence so far and the
-    step's seed."""
+    step's seed, within what is left of each kind's budget after `spent` re-fetches."""
     chosen: dict[int, list[str]] = defaultdict(list)
     by_source: dict[str, dict[int, int]] = defaultdict(dict)
     for uid, sources in groups.items():
@@ -47,16 +50,18 @@ def plan(groups: Mapping[int, Mapping[str, Sequence[str]]], seed_hash: str, step
             by_source[source][uid] = sample_size(len(keys), len(keys), minimum)
     for source, demands in sorted(by_source.items()):
         priority = {uid: len(evidence.get(uid, {}).get(source, ())) for uid in demands}
-        for uid, size in share_budget(demands, refetch_budget(source), priority).items():
+        left = max(0, refetch_budget(source) - (spent or {}).get(source, 0))
+        for uid, size in share_budget(demands, left, priority).items():
             keys = list(groups[uid][source])
             seed = hashlib.sha256(sample_seed(seed_hash, hotkeys[uid], step) + source.encode()).digest()
             chosen[uid].extend(keys[i] for i in choose_sample(keys, size, seed))
     return dict(chosen)
 
 
-def plan_forced(wanted: Mapping[int, Mapping[str, Sequence[str]]], used: Mapping[str, int]) -> dict[int, list[str]]:
-    """uid -> the contested keys (validator/versions.py) to re-fetch beyond the random sample: per source, what the
-    random sample left of the kind's budget (`used` re-fetches of it), shared max-min fair over the miners, each
+def plan_forced(wanted: Mapping[int, Mapping[str, Sequence[str]]], used: Mapping[str, int],
+                share: float = 1.0) -> dict[int, list[str]]:
+    """uid -> the contested keys (validator/versions.py) to re-fetch beyond the random sample: per source, at most
+    `share` of the kind's budget and what `used` re-fetches left of it, shared max-min fair over the miners, each
     miner's keys in the order given."""
     chosen: dict[int, list[str]] = defaultdict(list)
     by_source: dict[str, dict[int, int]] = defaultdict(dict)
@@ -64,7 +69,8 @@ def plan_forced(wanted: Mapping[int, Mapping[str, Sequence[str]]], used: Mapping
         for source, keys in sources.items():
             by_source[source][uid] = len(keys)
     for source, demands in sorted(by_source.items()):
-        left = max(0, refetch_budget(source) - used.get(source, 0))
+        budget = refetch_budget(source)
+        left = max(0, min(math.ceil(budget * share), budget - used.get(source, 0)))
         for uid, size in share_budget(demands, left, {}).items():
             chosen[uid].extend(list(wanted[uid][source])[:size])
     return dict(chosen)

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import os
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -229,18 +230,25 @@ class StepRunner:
 
     async def _verify_all(self, pulls: Sequence[MinerPull], seed_hash: str, step: int,
                           deadline: float) -> dict[str, Contest]:
-        """Re-fetch each miner's sample (per source, √n of its novel records within the kind's budget per step),
-        then its contested records (new versions of accepted pages, rivals) within what the sample left."""
+        """Re-fetch each miner's contested records (new versions of accepted pages, rivals) within a share of each
+        kind's budget, its random sample (per source, √n of its novel records) within the rest, then contested
+        records still unplanned within what is left. A record both contested and sampled is fetched once."""
         self._evidence = await asyncio.to_thread(self.store.evidence, [p.uid for p in pulls])
         groups = {p.uid: _keys_by_source(p) for p in pulls if p.novel}
-        chosen = plan(groups, seed_hash, step, self.config.sample_size, {p.uid: p.hotkey for p in pulls},
-                      self._evidence)
         current = await asyncio.to_thread(self.store.current_versions, [page_of(c) for p in pulls for c in p.novel])
         contests = contested(pulls, current)
-        forced = plan_forced(self._contested_by_source(pulls, contests, chosen), used_budget(chosen, groups))
+        first = plan_forced(self._contested_by_source(pulls, contests, {}), {}, K.VERSION_BUDGET_SHARE)
+        spent = used_budget(first, groups)
+        chosen = plan(groups, seed_hash, step, self.config.sample_size, {p.uid: p.hotkey for p in pulls},
+                      self._evidence, spent)
+        used = Counter(spent) + Counter(used_budget(chosen, groups))
+        taken = {uid: [*first.get(uid, ()), *chosen.get(uid, ())] for uid in {*first, *chosen}}
+        later = plan_forced(self._contested_by_source(pulls, contests, taken), used)
+        forced = {uid: [*first.get(uid, ()), *later.get(uid, ())] for uid in {*first, *later}}
 
         async def verify(p: MinerPull) -> None:
-            wanted, extra = set(chosen.get(p.uid, ())), set(forced.get(p.uid, ()))
+            wanted = set(chosen.get(p.uid, ()))
+            extra = set(forced.get(p.uid, ())) - wanted
             p.sample = [i for i, c in enumerate(p.novel) if c.key in wanted]
             more = [c for c in p.novel if c.key in extra]
             checks = await self.verifier.check_all([p.novel[i].record for i in p.sample] + [c.record for c in more],

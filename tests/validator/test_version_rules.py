@@ -46,6 +46,8 @@ def test_forced_refetches_take_only_what_the_random_sample_left_of_the_budget(mo
     assert forced == {1: ["1:3", "1:4"], 2: ["2:2"]}  # 3 left: the smaller demand first, then the rest
     assert plan_forced({1: {"web": ["1:3", "1:4"]}, 2: {"web": ["2:2"]}}, {"web": 4}) == {1: ["1:3"], 2: ["2:2"]}
     assert plan_forced({1: {"web": ["1:3"]}}, {"web": 6}) == {1: []}  # the random sample took the whole budget
+    wanted = {1: {"web": ["1:1", "1:2", "1:3", "1:4"]}, 2: {"web": ["2:1"]}}
+    assert plan_forced(wanted, {}, share=0.5) == {1: ["1:1", "1:2"], 2: ["2:1"]}  # before the sample: half at most
 
 
 def test_a_refuted_forced_refetch_rejects_the_version_but_never_fails_the_batch():
