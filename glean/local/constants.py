@@ -50,13 +50,14 @@ MINER_MAX_STORE_BYTES = 1024**3
 # Pairs of (domain, source ids); None takes every source of the domain. Offline, each miner crawls a different slice
 # of the sample web: overlap (miner 1 and miner 3 both deliver the language reference, miner 1 through the site and
 # miner 3 through the wiki API; miner 1 and miner 2 the standard library, through the site and through the feed and
-# StackExchange API), so near-duplicates across miners and sources happen as on the real web, and quality
+# StackExchange API; miner 2 also the notes, a site area without a licence that a release publishes as metadata
+# only), so near-duplicates across miners and sources happen as on the real web, and quality
 # differences (the digest pages of miner 3 are built to fail the quality rules). Two crawls per miner keep the first
 # crawl round short on 2 cores: each crawl is a Scrapy process with its own extraction workers.
 Mix = tuple[tuple[str, tuple[str, ...] | None], ...]
 OFFLINE_MIXES: tuple[Mix, ...] = (
     (("python-language", ("web",)), ("python-stdlib", ("web",))),
-    (("python-stdlib", ("feed", "stackexchange")),),
+    (("python-stdlib", ("feed", "stackexchange", "notes")),),
     (("python-digest", ("web",)), ("python-language", ("wikipedia",))),
 )
 # Online (the real web) mixes over the built-in domains, every source, with overlap on python-ecosystem.

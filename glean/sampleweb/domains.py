@@ -120,8 +120,9 @@ def _stdlib_spec(base: str, delay: float) -> dict[str, Any]:
         "python-stdlib", "Python standard library (sample web)",
         "Documentation of standard-library modules, served offline by glean's sample web "
         "from the modules' docstrings (PSF License).",
-        [_web(base, AREA_STDLIB, delay), _feed(base, f"/site/{AREA_STDLIB}/atom.xml", delay), questions,
-         _web(base, AREA_NOTES, delay, source_id="notes")],
+        # the notes first: six pages, crawled in a second, so even a short demo run publishes some (metadata only)
+        [_web(base, AREA_NOTES, delay, source_id="notes"), _web(base, AREA_STDLIB, delay),
+         _feed(base, f"/site/{AREA_STDLIB}/atom.xml", delay), questions],
         {
             "keywords": {"module": 1.2, "python": 1.0, "argument": 0.8, "parameter": 0.8, "encoding": 0.8,
                          "function": 0.8, "default": 0.6, "returns": 0.6, "string": 0.6, "instance": 0.6,

@@ -184,7 +184,43 @@ def test_glean_pull_returns_the_release_rows(run: Run, tmp_path: Path) -> None:
         assert main([*args, "--out", str(out)]) == 0
         rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
         assert len(rows) == run.summary.rows_by_domain[domain]
-        assert all(row["domain"] == domain and row["text"] for row in rows)
+        # metadata-only rows (a licence that does not allow redistribution) have an empty text
+        assert all(row["domain"] == domain and bool(row["text"]) is row["text_allowed"] for row in rows)
+
+
+def _release_rows(run: Run) -> list[dict]:
+    import pyarrow.parquet as pq
+
+    files = sorted(Path(run.summary.hub_dir).glob("data/*/*/*.parquet"))
+    assert files, run.summary.hub_dir
+    return [row for f in files for row in pq.read_table(f).to_pylist()]
+
+
+def test_release_has_no_text_from_sources_that_do_not_allow_it(run: Run) -> None:
+    rows = _release_rows(run)
+    notes = [r for r in rows if "/site/notes/" in r["uri"]]  # the sample web's area without a licence
+    assert notes and all(not r["text_allowed"] and r["text"] == "" and r["license"] is None for r in notes)
+    assert all(r["text"] == "" for r in rows if not r["text_allowed"])
+    wiki = [r for r in rows if "/wiki/" in r["uri"]]
+    assert wiki and all(r["license"] == "CC-BY-SA-4.0" and f"{r['uri']}?action=history" in r["attribution"]
+                        for r in wiki)
+    site = [r for r in rows if "/site/" in r["uri"] and "/site/notes/" not in r["uri"]]
+    assert site and all(r["license"] == "PSF-2.0" and r["text"] and r["uri"] in r["attribution"] for r in site)
+
+
+def test_release_has_no_planted_personal_data_and_keeps_the_lookalikes(run: Run) -> None:
+    from glean.sampleweb.planted import LOOKALIKES, all_personal_data
+    from tests.hub.test_pii import oracle_leaks
+
+    rows = _release_rows(run)
+    planted = all_personal_data(100)
+    errata = [r for r in rows if "Errata and thanks" in r["text"]]
+    assert errata, "no page with planted personal data was published"
+    for row in rows:
+        assert oracle_leaks(row["text"]) == [], row["uri"]
+        assert not [v for values in planted.values() for v in values if v in row["text"]], row["uri"]
+    for row in errata:
+        assert [w for w in LOOKALIKES if w not in row["text"]] == [], row["uri"]
 
 
 def test_every_process_is_stopped_after_the_run(run: Run) -> None:
@@ -211,3 +247,14 @@ def test_dashboard_charts_are_drawn_with_data(run: Run) -> None:
         assert chart.painted > 1000, name  # bars and lines, not just a blank canvas
         assert not chart.empty_note_visible, name
     assert run.dashboard.charts["accepted-chart"].drawn_rises_only  # a cumulative count never bends down
+
+
+def test_the_living_sample_web_publishes_and_the_network_accepts_new_pages(run: Run) -> None:
+    """The sample web's schedule publishes, changes and removes pages while the network runs; the miners' incremental
+    crawls bring the new pages to the validator, which accepts records of pages published after it started."""
+    web = run.summary.sampleweb
+    assert web is not None and web["published"] >= 20 and web["changed"] >= 1 and web["removed"] >= 1, web
+    accepted_later = {int(k): n for k, n in web["accepted_new_per_epoch"].items() if int(k) >= 1}
+    assert sum(accepted_later.values()) >= 5, web
+    assert sum(1 for n in accepted_later.values() if n) >= 2, web  # more than one epoch's new pages
+    assert "pages published" in run.output
