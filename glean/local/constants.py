@@ -57,7 +57,7 @@ MINER_MAX_STORE_BYTES = 1024**3
 Mix = tuple[tuple[str, tuple[str, ...] | None], ...]
 OFFLINE_MIXES: tuple[Mix, ...] = (
     (("python-language", ("web",)), ("python-stdlib", ("web",))),
-    (("python-stdlib", ("feed", "stackexchange", "notes")),),
+    (("python-stdlib", ("notes", "feed", "stackexchange")),),
     (("python-digest", ("web",)), ("python-language", ("wikipedia",))),
 )
 # Online (the real web) mixes over the built-in domains, every source, with overlap on python-ecosystem.
