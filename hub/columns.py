@@ -51,7 +51,8 @@ COLUMN_DOCS = {
     "words": "words in the text as the validator counted them",
     "verification": "the validator's re-fetch of the record when it was in the sample: pass, or unknown_then_pass "
                     "when it passed once the validator's own trouble was over (null: not sampled, or not recorded)",
-    "pii_replacements": "e-mail addresses, IP addresses and phone numbers replaced in text and title",
+    "pii_replacements": "e-mail addresses, IP addresses and phone numbers replaced in text and title "
+                        "(`attribution` is scrubbed alike)",
     "claimed_title": "title the miner sent (personal data replaced)",
     "claimed_published_at": "publication time the miner sent (UTC, may be null; compared when sampled)",
     "claimed_fetched_at": "time the miner says it fetched the page (UTC)",
@@ -172,7 +173,8 @@ def to_batch(records: Sequence[AcceptedRecord], release: str, *, scrub_personal_
         cols["accepted_at"].append(_micros(acc.accepted_at))
         cols["license"].append(licence)
         cols["text_allowed"].append(allowed)
-        cols["attribution"].append(attribution)
+        # the credit quotes the page's title and author as the miner sent them: scrubbed like the title
+        cols["attribution"].append(scrub(attribution).text if attribution and scrub_personal_data else attribution)
         cols["licence_basis"].append(acc.licence_basis)
         cols["lang"].append(acc.detected_lang)
         cols["quality"].append(acc.quality)

@@ -83,3 +83,11 @@ def test_the_hub_setting_defaults_to_metadata_only_and_reaches_the_publisher(tmp
     assert GleanConfig().hub.publish_restricted_text is False
     config = GleanConfig(data_dir=tmp_path, hub={"publish_restricted_text": True})
     assert publisher_from_config(engine, config, catalog).publish_restricted_text is True
+
+
+def test_personal_data_in_an_attribution_is_scrubbed_like_the_title(engine, tmp_path, catalog):
+    credit = '"Call +44 20 7946 0958", https://example.org/ml-research/doc/1, by jane.doe@university.edu, licensed ...'
+    record = accepted(1, attribution=credit)
+    _publish(engine, tmp_path / "hub", catalog, [record])
+    row = _table(tmp_path / "hub", "ml-research").to_pylist()[0]
+    assert row["attribution"] == '"Call <phone>", https://example.org/ml-research/doc/1, by <email>, licensed ...'
