@@ -53,6 +53,7 @@ class ChartView:
 @dataclass(frozen=True)
 class DashboardView:
     status: str
+    columns: list[str]  # the leaderboard's column headings
     rows: list[dict]  # leaderboard rows: {"uid": "0", "cells": [...]} in table order
     charts: dict[str, ChartView]
 
@@ -74,7 +75,10 @@ for (const id of arguments[0]) {
     chart.data.datasets.forEach((d, i) => {
       let last = Infinity;
       for (const p of chart.getDatasetMeta(i).data) {
-        for (const y of [p.cp1y ?? p.y, p.y, p.cp2y ?? p.y]) { if (y > last + 0.5) rises = false; last = Math.min(last, y); }
+        for (const y of [p.cp1y ?? p.y, p.y, p.cp2y ?? p.y]) {
+          if (y > last + 0.5) rises = false;
+          last = Math.min(last, y);
+        }
       }
     });
   }
@@ -99,4 +103,5 @@ def view_dashboard(driver, url: str, *, miners: int, screenshot: Path | None = N
     charts = {k: ChartView(**v) for k, v in driver.execute_script(_MEASURE, list(CHARTS)).items()}
     if screenshot is not None:
         driver.save_screenshot(str(screenshot))
-    return DashboardView(status=driver.find_element(By.ID, "status").text, rows=rows, charts=charts)
+    columns = [th.text for th in driver.find_elements(By.CSS_SELECTOR, "#leaderboard thead th")]
+    return DashboardView(status=driver.find_element(By.ID, "status").text, columns=columns, rows=rows, charts=charts)
