@@ -125,3 +125,24 @@ async def test_a_version_the_refetch_budget_cannot_reach_waits_and_is_accepted_l
                 await v.close()
     assert kept and waited.accepted == 0 and not v.store.rejections(uid)
     assert confirmed.accepted == 1 and [h for _, h, s in rows if s is None] == [fresh.content_hash]
+
+
+async def test_a_version_is_confirmed_in_a_step_whose_random_samples_want_the_whole_budget(tmp_path, web, monkeypatch):
+    """Two new miners (no evidence: their samples come first) want more re-fetches than the kind allows; the honest
+    miner's re-crawl of an edited page is still re-fetched (in the share of the budget kept for versions)."""
+    async with local_net(tmp_path, web) as net:
+        base, other = await net.records(6), (await net.records(1, start=6))[0]
+        first, second = await net.records(6, start=7), await net.records(6, start=13)
+        async with real_miner(net, "honest", base) as honest:
+            v = _validator(net)
+            try:
+                await v.step()
+                fresh = await _rewrite(net, base[0], other.text)
+                honest.miner.store.store.add([fresh])
+                monkeypatch.setattr(sampling, "refetch_budget", lambda _source: 2)
+                async with real_miner(net, "new1", first), real_miner(net, "new2", second):
+                    await v.step()
+                    rows = v.store.versions_of(DOMAIN, base[0].uri)
+            finally:
+                await v.close()
+    assert [h for _, h, s in rows if s is None] == [fresh.content_hash]
