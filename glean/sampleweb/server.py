@@ -222,16 +222,18 @@ class SampleWeb:
             return Reply.not_found("wiki page")
         if params.get("action") == "raw":
             return Reply(200, mediawiki.wikitext(article).encode("utf-8"), "text/x-wiki; charset=UTF-8")
+        if params.get("action") == "history":
+            return mediawiki.history_html(article, self.base_url)
         return mediawiki.article_html(article, self.base_url)
 
     def control(self, method: str, path: str, body: dict[str, Any]) -> Reply:
         """The /_control/ API: JSON in, JSON out; errors are 400 with the message and its hint."""
         name = path[len(CONTROL_PREFIX):].strip("/")
         try:
-            if method == "GET" and name == "state":
-                return Reply.json(self.state.describe())
             if (living := LivingControl(self).handle(method, name, body)) is not None:
                 return living
+            if method == "GET" and name == "state":
+                return Reply.json(self.state.describe())
             if method == "GET" and name == "hits":
                 with self._hits_lock:
                     return Reply.json({"paths": dict(self.hits), "user_agents": dict(self.user_agents)})
@@ -249,8 +251,6 @@ class SampleWeb:
                 url = self.publish_wiki_page(str(body.get("title", "")), str(body.get("text", "")), namespace)
                 return Reply.json({"url": url})
             if method == "POST" and name == "faults":
-        if params.get("action") == "history":
-            return mediawiki.history_html(article, self.base_url)
                 return Reply.json(self.state.add_fault(Fault.from_dict(body)).to_dict())
             if method == "DELETE" and (name == "faults" or name.startswith("faults/")):
                 suffix = name.partition("/")[2]
