@@ -181,7 +181,8 @@ class AdversarialNet:
     def _honest_domains(self, plan: HonestPlan) -> Path:
         """The miner's own copy of its domain's spec: only the site source, minus the slice another miner crawls."""
         spec = dict(domain_specs(self.web.base_url)[plan.domain])
-        web = json.loads(json.dumps(next(s for s in spec["sources"] if s["kind"] == "web")))
+        web = json.loads(json.dumps(next(s for s in spec["sources"]  # the site source of the plan's area
+                                         if s["kind"] == "web" and f"/site/{plan.area}/" in s["params"]["seeds"][0])))
         if plan.deny:
             web["params"]["deny_patterns"] = [f"/site/{plan.area}/{plan.deny}"]
         spec["sources"] = [web]

@@ -129,8 +129,8 @@ def test_a_spun_page_enters_the_dataset_only_where_the_original_was_rejected(run
     accepted_uris = {row["uri"] for row in run.accepted if row["miner_hotkey"] != spinner}
     now = datetime.now(UTC)
     for row in spun:
-        assert row["url"] not in accepted_uris
-        originals = [r for rs in run.honest_records.values() for r in rs if r.uri == row["url"]]
+        assert row["uri"] not in accepted_uris
+        originals = [r for rs in run.honest_records.values() for r in rs if r.uri == row["uri"]]
         assert originals and all(judge_record(0, 1, r.model_dump(mode="json"), catalog.get(r.domain), now)[0] is None
                                  for r in originals)
     assert len(spun) <= 0.01 * len(run.release)
@@ -194,4 +194,4 @@ def test_the_release_has_no_exact_duplicates(run):
 
 def test_the_release_has_no_near_duplicates(run):
     pairs = similar_pairs([r["text"] for r in run.release], NEAR_DUP)
-    assert not pairs, [(run.release[i]["url"], run.release[j]["url"], round(s, 3)) for i, j, s in pairs]
+    assert not pairs, [(run.release[i]["uri"], run.release[j]["uri"], round(s, 3)) for i, j, s in pairs]

@@ -486,7 +486,9 @@ def crawled() -> Iterator[Crawled]:
     with SampleWeb() as server:
         specs = domain_specs(server.base_url)
         language, stdlib = specs["python-language"]["sources"], specs["python-stdlib"]["sources"]
-        mixed = {**specs["python-stdlib"], "id": "python-sample", "sources": [*language[::2], *stdlib[1:]]}
+        chosen = [*(s for s in language if s["kind"] in ("web", "wikipedia")),
+                  *(s for s in stdlib if s["kind"] in ("feed", "stackexchange"))]
+        mixed = {**specs["python-stdlib"], "id": "python-sample", "sources": chosen}
         spec = DomainSpec.model_validate(mixed)  # web + wikipedia (language), feed + stackexchange (stdlib)
         records: list[Record] = []
         asyncio.run(scrapers.crawl(spec, page_budget=60, sink=records.extend))
