@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
 
@@ -25,20 +25,22 @@ from validator.ladder import Candidate
 from validator.metrics import ValidatorMetrics
 from validator.outcome import commit_for, observe
 from validator.pull import MinerPull
-from validator.store import PendingBatch, ValidatorStore, unpack
+from validator.store import MinerState, PendingBatch, ValidatorStore, unpack
 from validator.verification import Check, Verifier, batch_outcome
 from validator.versions import contested, one_per_page, page_of, settle_held
 
 log = logging.getLogger(__name__)
 
 Novelty = Callable[[Sequence[MinerPull]], Awaitable[dict[str, NoveltyVerdict]]]
+SplitTies = Callable[[Mapping[str, NoveltyVerdict], Mapping[int, str]], dict[str, NoveltyVerdict]]
 
 
 class PendingResolver:
     """Re-verifies held batches that are due, within what is left of a step."""
 
     def __init__(self, *, hotkey: str, store: ValidatorStore, corpus: Corpus, verifier: Verifier,
-                 metrics: ValidatorMetrics, novelty: Novelty, catalog: DomainCatalog) -> None:
+                 metrics: ValidatorMetrics, novelty: Novelty, catalog: DomainCatalog,
+                 split_ties: SplitTies = lambda verdicts, _hotkeys: dict(verdicts)) -> None:
         self.hotkey = hotkey
         self.store = store
         self.corpus = corpus
@@ -46,37 +48,64 @@ class PendingResolver:
         self.metrics = metrics
         self.novelty = novelty  # the step's novelty of the pulls' novel records, against the corpus
         self.catalog = catalog
+        self.split_ties = split_ties  # the step's precedence (validator/precedence.py): a tie goes to who was first
 
     async def retry_due(self, step: int, deadline: float) -> None:
-        """Expire what is out of attempts or too old, then re-verify held batches that are due."""
+        """Expire what is out of attempts or too old, then re-verify held batches that are due, those held in one
+        step together."""
         cutoff = utcnow() - timedelta(seconds=K.PENDING_MAX_AGE_SECONDS)
         for uid, records in await asyncio.to_thread(self.store.expire_pending, step, K.PENDING_MAX_ATTEMPTS, cutoff):
             log.info("pending batch expired uid=%d records=%d", uid, records)
         batches = await asyncio.to_thread(self.store.due_pending, K.PENDING_PER_STEP, step)
-        for batch in batches:
+        for held_at in sorted({b.step for b in batches}):
             if deadline - time.monotonic() <= 0:
                 return
-            await self.resolve(batch, step, deadline)
+            await self.resolve_group([b for b in batches if b.step == held_at], step, deadline)
 
     async def resolve(self, batch: PendingBatch, step: int, deadline: float) -> None:
         """Check one held batch's sampled records again and commit or postpone it."""
+        await self.resolve_group([batch], step, deadline)
+
+    async def resolve_group(self, batches: Sequence[PendingBatch], step: int, deadline: float) -> None:
+        """Check held batches of one step again; those that resolve are judged together, so content they share is
+        split by precedence as it was in their own step (a copier's batch held beside the original's gains nothing
+        by resolving alone), then each is committed or postponed."""
+        ready = [r for r in [await self._recheck(b, deadline) for b in batches] if r is not None]
+        if not ready:
+            return
+        pulls = [pull for _, pull, _ in ready]
+        judged = [p for p in pulls if p.outcome != "fail"]
+        verdicts: dict[str, NoveltyVerdict] = {}
+        if judged:
+            verdicts = await asyncio.to_thread(self.split_ties, await self.novelty(judged),
+                                               {p.uid: p.hotkey for p in pulls})
+        current = await asyncio.to_thread(self.store.current_versions, [page_of(c) for p in pulls for c in p.novel])
+        contests = contested(pulls, current)
+        for pull in pulls:
+            settle_held(pull, contests)
+        checks = {key: check for pull in pulls for key, check in sampled_checks(pull).items()}
+        one_per_page(pulls, contests, verdicts, checks, f"held-{ready[0][0].id}")
+        for batch, pull, miner in ready:
+            await self._commit(batch, pull, miner, step, verdicts)
+
+    async def _recheck(self, batch: PendingBatch, deadline: float) -> tuple[PendingBatch, MinerPull, MinerState] | None:
+        """The batch's sampled records fetched again: its pull when the checks resolve it, else None (postponed)."""
         novel = [Candidate.from_json(x) for x in await asyncio.to_thread(unpack, batch.payload)]
         sample = [i for i in batch.sample if i < len(novel)]
         checks = await self.verifier.check_all([novel[i].record for i in sample], deadline - time.monotonic())
         checks, outcome = _held_outcome(checks)
         if outcome in (None, "unknown"):
             await self._postpone(batch, len(checks))
-            return
+            return None
         miner = (await asyncio.to_thread(self.store.miners)).get(batch.uid)
         if miner is None or miner.hotkey != batch.hotkey:
-            return  # the slot changed hands; sync_miners already dropped the batch
+            return None  # the slot changed hands; sync_miners already dropped the batch
         pull = MinerPull(uid=batch.uid, hotkey=batch.hotkey, novel=novel, checks=checks, outcome=outcome,
                          sample=sample)
-        verdicts = await self.novelty([pull]) if outcome != "fail" else {}
-        current = await asyncio.to_thread(self.store.current_versions, [page_of(c) for c in novel])
-        contests = contested([pull], current)
-        settle_held(pull, contests)
-        one_per_page([pull], contests, verdicts, sampled_checks(pull), f"held-{batch.id}")
+        return batch, pull, miner
+
+    async def _commit(self, batch: PendingBatch, pull: MinerPull, miner: MinerState, step: int,
+                      verdicts: Mapping[str, NoveltyVerdict]) -> None:
         history = (await asyncio.to_thread(self.store.evidence, [batch.uid])).get(batch.uid, {})
         commit = await asyncio.to_thread(commit_for, pull, miner, step, self.hotkey, verdicts, history)
         await asyncio.to_thread(attach, commit, pull, self.catalog, held=True)
@@ -88,9 +117,8 @@ class PendingResolver:
         inserted = await asyncio.to_thread(self.store.commit_miner, commit)
         self.corpus.add(inserted)
         log.info("pending batch resolved id=%d uid=%d held_at_step=%d outcome=%s records=%d", batch.id, batch.uid,
-                 batch.step, outcome, len(novel))
+                 batch.step, pull.outcome, len(pull.novel))
         observe(self.metrics, pull, commit, inserted)
-
 
     async def _postpone(self, batch: PendingBatch, unknown: int) -> None:
         """Another attempt later (backing off with the attempts); `unknown` checks are counted for the miner."""

@@ -87,7 +87,7 @@ class StepRunner:
         self.puller = MinerPuller(config=config, domains=self.domains, store=store, client=client, ladder=ladder)
         self.pending = PendingResolver(hotkey=hotkey, store=store, corpus=corpus, verifier=verifier,
                                        metrics=metrics, novelty=lambda pulls: self._novelty(pulls, novel_only=True),
-                                       catalog=catalog)
+                                       catalog=catalog, split_ties=self._split_ties)
         self.versions = VersionBook()
         self._indexing: asyncio.Task | None = None  # indexing of the last step's accepted rows, in the background
         self._evidence: dict[int, dict[str, list[bool]]] = {}  # the step's miners' checks so far, by source
@@ -97,6 +97,12 @@ class StepRunner:
         if self._indexing is not None:
             await self._indexing
             self._indexing = None
+
+    def _split_ties(self, verdicts: Mapping[str, NoveltyVerdict],
+                    hotkeys: Mapping[int, str]) -> dict[str, NoveltyVerdict]:
+        """Ties split by precedence as a step splits them (the evidence read from the store first)."""
+        self.precedence.load()
+        return self.precedence.split_ties(verdicts, hotkeys)
 
     # -- the step ---------------------------------------------------------------------------------------------------
 
