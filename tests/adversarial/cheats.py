@@ -152,7 +152,8 @@ class Twister:
         if self.copied > SPUN_PAGES:
             return []
         variant = f"{record.uri}{'&' if '?' in record.uri else '?'}{SPIN_QUERY}"
-        return [_twin(record, uri=uri, text=spun(record.text, random.Random(f"{record.uri}#{i}")))
+        # seeded by the page's path, not its URL: the sample web's port differs from run to run
+        return [_twin(record, uri=uri, text=spun(record.text, random.Random(f"{urlsplit(record.uri).path}#{i}")))
                 for i, uri in enumerate((record.uri, variant))]
 
     def lie_fresh(self, record: Any) -> list[Any]:

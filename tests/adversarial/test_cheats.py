@@ -48,7 +48,7 @@ async def _checks(catalog: DomainCatalog, records: list) -> list:
     out = []
     for record in records:
         spec = catalog.get(record.domain)
-        fetched = await fetch_one(spec, source_for(spec, record), record.uri, timeout=10, allow_private=True)
+        fetched = await fetch_one(spec, source_for(spec, record), record.uri, timeout=60, allow_private=True)
         out.append(judge(record, fetched))
     return out
 

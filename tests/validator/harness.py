@@ -66,12 +66,15 @@ def validator_config(tmp_path: Path, domains_dir: Path, chain_path: Path, **vali
 
 async def honest_records(web: SampleWeb, spec: DomainSpec, keys: list[str]) -> list[Record]:
     """What an honest miner holds: each page fetched with the scrapers' own code (as its crawl would)."""
-    source = next(s for s in spec.sources if s.kind == "web")
+    def site_source(key: str):  # the web source of the key's area (python-stdlib also crawls an unlicensed area)
+        area = key.split("/", 1)[0]
+        return next(s for s in spec.sources if s.kind == "web" and f"/site/{area}/" in s.params["seeds"][0])
+
     gate = asyncio.Semaphore(4)
 
     async def fetch(key: str):
         async with gate:
-            return await fetch_one(spec, source, web.article_url(key), timeout=60, allow_private=True)
+            return await fetch_one(spec, site_source(key), web.article_url(key), timeout=60, allow_private=True)
 
     outcomes = await asyncio.gather(*(fetch(k) for k in keys))
     records = [o.record for o in outcomes if o.status == "content" and o.record is not None]
