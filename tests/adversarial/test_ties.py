@@ -18,6 +18,9 @@ from validator.service import Validator
 
 BACKLOG = 12  # records the honest miner delivered alone before the copiers showed up behind it
 NEW = 6  # records then delivered by the original and its copies in the same step
+# Steps a tie may wait for evidence: the web kind's re-fetch budget is shared by every miner of a step, so a batch
+# tied with three copies can need a few steps of checks before it reaches the evidence floor (pay for evidence).
+MAX_WAIT_STEPS = 4
 
 
 def _validator(net) -> Validator:
@@ -43,6 +46,10 @@ async def _copied_stream(tmp_path, web, copiers: int) -> dict:
                     m.miner.store.store.add(records[BACKLOG:])
                 await v.step()  # the new records: a tie between the original and every copy
                 uids = {m.hotkey: uid for uid, m in v.store.miners().items()}
+                for _ in range(MAX_WAIT_STEPS):  # a tied batch with too little evidence yet waits for more checks
+                    if v.store.miners()[uids[honest.hotkey]].accepted >= BACKLOG + NEW:
+                        break
+                    await v.step()
                 miners = {name: v.store.miners()[uids[m.hotkey]]
                           for name, m in [("honest", honest), *((f"copier{i}", c) for i, c in enumerate(copies))]}
                 provenance = {row.miner_hotkey for row in v.store.accepted_after(0, 1000)}
@@ -121,8 +128,10 @@ async def _own_stream(tmp_path, web, hotkeys: int) -> float:
                 await v.close()
 
 
-def test_a_sybil_group_on_its_own_stream_earns_what_one_miner_would(tmp_path, web):
+def test_a_sybil_group_on_its_own_stream_earns_no_more_than_one_miner_would(tmp_path, web):
+    """Splitting a stream over hotkeys never pays more. Under pay for evidence it pays somewhat less: each hotkey has
+    its own evidence window and the step's re-fetch budget is shared, so each bound rests on fewer checks."""
     alone = asyncio.run(_own_stream(tmp_path / "one", web, 1))
     group = asyncio.run(_own_stream(tmp_path / "three", web, 3))
     assert alone > 0
-    assert group == pytest.approx(alone, rel=1e-6)
+    assert group <= alone * (1 + 1e-6)
