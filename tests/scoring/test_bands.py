@@ -66,8 +66,10 @@ def test_the_pass_band_is_the_near_duplicate_threshold() -> None:
 
 
 def test_honest_edits_pass(distributions) -> None:
-    # a short page that repeats itself can dip just under the band (then unverified: unpaid, credibility untouched)
-    assert _quantile(distributions["dated"], 0.01) >= VERIFY_PASS_SIMILARITY
+    # a short page that repeats itself (badges, link lists: few distinct shingles) can dip just under the band, then
+    # it is unverified (unpaid, credibility untouched); the corpus holds whatever READMEs the installed packages ship
+    assert _quantile(distributions["dated"], 0.05) >= VERIFY_PASS_SIMILARITY
+    assert min(distributions["dated"]) >= VERIFY_FAIL_SIMILARITY  # never a fail
     assert _quantile(distributions["appended"], 0.05) >= VERIFY_PASS_SIMILARITY
 
 
