@@ -89,5 +89,7 @@ def test_a_spin_that_reaches_the_pass_band_is_a_near_duplicate_of_its_page(distr
 
 
 def test_unrelated_pages_fail(distributions) -> None:
-    assert max(distributions["unrelated"]) < VERIFY_FAIL_SIMILARITY
-    assert _quantile(distributions["unrelated"], 0.99) < 0.05
+    # two pages drawn from one collection are nearly always unrelated; READMEs of sibling packages (whatever is
+    # installed) can share a good part of their text, and must still never pass
+    assert _quantile(distributions["unrelated"], 0.99) < 0.05 < VERIFY_FAIL_SIMILARITY
+    assert max(distributions["unrelated"]) < VERIFY_PASS_SIMILARITY
