@@ -38,7 +38,8 @@ def _commit(store: ValidatorStore, uid: int, ids: range, step: int = 1, **extra)
 
 def test_migrations_use_the_validator_version_table(database_url):
     store = ValidatorStore.open(database_url)
-    assert current(store.engine, MIGRATIONS, VERSION_TABLE) == "0003_validator_versions"
+    newest = sorted(MIGRATIONS.glob("0*.py"))[-1].stem  # each revision id is its file's name
+    assert current(store.engine, MIGRATIONS, VERSION_TABLE) == newest
     ValidatorStore.open(database_url).close()  # a second open is a no-op
     store.close()
 
