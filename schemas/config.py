@@ -57,6 +57,17 @@ class MinerConfig(_Section):
     user_agent: str | None = None  # default: the scrapers' user agent
 
 
+class RequestPolicy(_Section):
+    """Which dataset requests a validator adopts without its operator (docs/requests.md): those of listed requester
+    hotkeys, or of requesters with at least `min_stake` on the subnet; each with `weight`, at most
+    `max_active_requests` adopted at once (the operator may adopt beyond it by hand)."""
+
+    adopt_hotkeys: list[str] = Field(default_factory=list)
+    min_stake: Annotated[float, Field(ge=0)] | None = None  # None: stake alone never adopts
+    weight: Annotated[float, Field(gt=0, le=10)] = 1.0
+    max_active_requests: Annotated[int, Field(ge=0, le=1000)] = 10
+
+
 class ValidatorConfig(_Section):
     domains: list[str] = Field(default_factory=list)  # empty: every known domain
     database_url: str | None = None  # default: sqlite under <data_dir>/validator
@@ -72,6 +83,12 @@ class ValidatorConfig(_Section):
     miner_timeout_seconds: Annotated[float, Field(gt=0)] = 30.0  # one miner's pull, hard bound
     miner_records_budget: Annotated[int, Field(ge=1)] = 20_000  # records parsed per miner per step
     ladder_processes: Annotated[int, Field(ge=0, le=64)] | None = None  # None: one per core; 0: in a thread
+    # The public listener (dataset requests, desirability lists, miner feedback), announced on chain; the dashboard
+    # stays on dashboard_host. Port 0: any free port (the one bound is announced).
+    listener_host: str = "0.0.0.0"
+    listener_port: Annotated[int, Field(ge=0, le=65535)] = 8093
+    listener_external_ip: str | None = None  # announced on chain; default: listener_host unless it is 0.0.0.0
+    request_policy: RequestPolicy = Field(default_factory=RequestPolicy)
 
 
 class HubConfig(_Section):

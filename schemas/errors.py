@@ -67,3 +67,9 @@ class PublishError(GleanError):
 
 class PullError(GleanError):
     """A dataset could not be resolved or loaded."""
+
+
+class RequestError(GleanError):
+    """A dataset request is malformed, breaks a rule of its source kinds, or was refused by a validator."""
+
+    exit_code = 2

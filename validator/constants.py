@@ -96,3 +96,24 @@ VERIFY_TITLE_SIMILARITY = 0.85
 # when the page's date moved, e.g. a time zone or an "updated" stamp): a day's lie multiplies the freshness of a
 # 3-day half-life by at most 2^(1/3) = 1.26, and an archive page claimed as published now buys nothing.
 VERIFY_PUBLISHED_TOLERANCE = 24 * 3600.0
+
+# --- Dataset requests and the public listener (DESIGN §11; docs/requests.md) ------------------------------------
+# A request's deadline is at most this far ahead (a request without one runs until an operator ends it).
+MAX_REQUEST_DEADLINE_DAYS = 365
+# Registered domains whose sibling hosts an API source of a request may use (one wiki per language); any other API
+# source of a request keeps its kind's own host: an API the requester runs could answer anything.
+API_SIBLING_DOMAINS = frozenset({"wikipedia.org", "wiktionary.org", "wikibooks.org", "wikisource.org",
+                                 "wikiversity.org", "wikivoyage.org", "wikinews.org", "wikiquote.org"})
+# Requests waiting for a decision; a new one beyond this is refused (the oldest are not dropped for it).
+MAX_PENDING_REQUESTS = 200
+# Requests one requester hotkey may have waiting at once.
+MAX_PENDING_PER_REQUESTER = 5
+# Listener rate limits: requests a minute and burst, per signing hotkey and per client address (token buckets).
+LISTENER_PER_MINUTE = 30
+LISTENER_BURST = 10
+# Bodies the listener reads at most (a request's canonical JSON is bounded by schemas.request.MAX_REQUEST_BYTES).
+LISTENER_MAX_BODY = 64 * 1024
+# Callers whose buckets the listener remembers (the least recently seen are forgotten first).
+LISTENER_MAX_CALLERS = 10_000
+# Unverified URIs a miner's feedback lists (newest first).
+FEEDBACK_UNVERIFIED_URIS = 50

@@ -8,6 +8,7 @@ hold the tables (`tables`) and the queries of each concern (`accepted`, `miners`
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -20,20 +21,24 @@ from sqlalchemy import Engine
 
 from schemas.accepted import AcceptedRecord
 from schemas.config import GleanConfig
+from schemas.domain import DomainSpec
 from schemas.record import utcnow
+from schemas.request import DatasetRequest
 from scoring.constants import EVIDENCE_WINDOW
 from storage import make_engine, role_database_url, upgrade
 from validator.store import accepted, evidence, leaderboard, miners, pending, rejections, steps
+from validator.store import requests as requests_
 from validator.store.accepted import Accepted, AcceptedOrigin, Facts
 from validator.store.codec import pack, unpack
 from validator.store.leaderboard import LeaderRow
 from validator.store.miners import MinerCommit, MinerState
 from validator.store.pending import Pending, PendingBatch
+from validator.store.requests import StoredRequest
 from validator.store.tables import StepRow, WeightsRow
 
 __all__ = [
     "MIGRATIONS", "VERSION_TABLE", "Accepted", "AcceptedOrigin", "Facts", "LeaderRow", "MinerCommit", "MinerState",
-    "Pending", "PendingBatch", "PrecedenceEvidence", "ValidatorStore", "database_url", "pack", "unpack",
+    "Pending", "PendingBatch", "PrecedenceEvidence", "StoredRequest", "ValidatorStore", "database_url", "pack", "unpack",
 ]
 
 MIGRATIONS = Path(__file__).parent.parent / "migrations"
@@ -230,3 +235,58 @@ class ValidatorStore:
     def leaderboard(self, weights: Mapping[int, float] | None = None) -> list[LeaderRow]:
         """One row per miner, best score first; `weight` is the normalised score unless `weights` are given."""
         return leaderboard.rank(self.miners(), self.rejections(), self.pending_records(), weights)
+
+    # -- dataset requests and desirability lists -------------------------------------------------------------------
+
+    def add_request(self, request: DatasetRequest, received_at: datetime | None = None) -> bool:
+        """Keep a new request as pending; False when it was already here."""
+        with self._write, self.engine.begin() as conn:
+            return requests_.add(conn, request, received_at or utcnow())
+
+    def get_request(self, request_id: str) -> StoredRequest | None:
+        with self.engine.connect() as conn:
+            return requests_.get(conn, request_id)
+
+    def list_requests(self, status: str | None = None) -> list[StoredRequest]:
+        """Requests of one status (or all), oldest first."""
+        with self.engine.connect() as conn:
+            return requests_.listed(conn, status)
+
+    def set_request_status(self, request_id: str, status: str, *, decided_by: str, weight: float | None = None,
+                           reason: str | None = None) -> bool:
+        """Record a decision about a request; False when there is no such request."""
+        with self._write, self.engine.begin() as conn:
+            return requests_.set_status(conn, request_id, status, decided_at=utcnow(), decided_by=decided_by,
+                                        weight=weight, reason=reason)
+
+    def request_counts(self, requester: str) -> tuple[int, int, int]:
+        """(pending in all, pending of `requester`, adopted in all), read together."""
+        with self.engine.connect() as conn:
+            return (requests_.count_pending(conn), requests_.count_pending(conn, requester),
+                    requests_.count_adopted(conn))
+
+    def expire_requests(self, now: datetime | None = None) -> list[str]:
+        """Pending and adopted requests past their deadline become expired; returns their ids."""
+        with self._write, self.engine.begin() as conn:
+            return requests_.expire(conn, now or utcnow())
+
+    def adopted_requests(self) -> list[tuple[str, DomainSpec, float, datetime | None]]:
+        """(request_id, domain spec, weight, deadline) of every adopted request, oldest first."""
+        return [(r.request_id, r.request.domain, float(r.weight or 0.0), r.request.deadline)
+                for r in self.list_requests("adopted")]
+
+    def accepted_for(self, domain: str) -> tuple[int, int]:
+        """(records, words) currently accepted for a domain."""
+        with self.engine.connect() as conn:
+            return requests_.accepted_of(conn, domain)
+
+    def put_desirability_list(self, digest: str, body: bytes) -> None:
+        """Keep a desirability list's bytes under its sha256 (served at /v1/desirability/{hash})."""
+        if hashlib.sha256(body).hexdigest() != digest:
+            raise ValueError(f"desirability list bytes do not hash to {digest}")
+        with self._write, self.engine.begin() as conn:
+            requests_.put_list(conn, digest, body, utcnow())
+
+    def desirability_list(self, digest: str) -> bytes | None:
+        with self.engine.connect() as conn:
+            return requests_.get_list(conn, digest)
