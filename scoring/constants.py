@@ -116,10 +116,19 @@ SIGNATURE_FORMAT = 2                  # signatures over the identity form (scori
 NUM_PERM = 128                        # MinHash slots: estimate std ~0.035 at Jaccard 0.8; 512 bytes per document
 MINHASH_SEED = 20_250_101             # fixed so every validator computes identical signatures (rensa pinned)
 NEAR_DUP_JACCARD = 0.8                # word-5-gram Jaccard at which a document counts as a near duplicate
-BANDS = 16                            # LSH bands x rows = NUM_PERM; 16x8 finds ~95% of pairs at J=0.8 and ~0.1%
-ROWS = 8                              # of pairs at J=0.5 (1-(1-J^8)^16), before verification
+BANDS = 20                            # LSH bands x rows over the first 120 of the NUM_PERM slots: 20x6 finds
+ROWS = 6                              # 99.8% of pairs at J=0.8 and 99.99% at 0.85 (1-(1-J^6)^20), 27% of pairs
+                                      # at J=0.5 (rejected by the verification); 16x8 found only 95% at J=0.8
 VERIFY_JACCARD = 0.75                 # candidates are verified by the estimated Jaccard of their signatures;
                                       # 0.75 (about 1.5 std under 0.8) keeps recall at J=0.8, J<0.5 never passes
+NEAR_UNSURE_LOW = 0.65                # an estimate in [0.65, 0.9) cannot tell J=0.7 from J=0.8 with 128 slots
+NEAR_UNSURE_HIGH = 0.9                # (std ~0.04): when the accepted text is at hand, its exact shingle Jaccard
+                                      # decides (>= NEAR_DUP_JACCARD); 0.65 is 3.7 std under J=0.8, 0.9 is 4.7 std
+                                      # over J=0.7, so outside the band the estimate alone errs < 1 in 10,000
+DIGEST_BITS = 4                       # b-bit MinHash (Li & Koenig 2010): the index keeps the low 4 bits of each
+                                      # slot (64 bytes a document, not 512); a slot of two different sets then
+                                      # matches by chance 1/16 of the time, corrected in the estimate; the std at
+                                      # J=0.8 grows from 0.035 to 0.037
 LSH_MERGE_EVERY = 8_192               # pending band entries are merged into the sorted arrays this often
 PRECEDENCE_PRIOR = 0.1                # pseudo-count per side when splitting a tie by who was first (precedence.py):
                                       # no evidence splits evenly; a miner later n times and never first keeps
@@ -142,9 +151,11 @@ EVIDENCE_Z = 1.645                    # one-sided 95% Wilson bound: we only care
 EVIDENCE_WINDOW = 500                 # resolved checks per (miner, source) the bound looks at: long enough that
                                       # the bound of a clean record nears 1 (0.995) and 2% honest deletions cost
                                       # ~1%, short enough to forget a miner's distant past (15-100 steps)
-EVIDENCE_FULL_PAY = 0.98              # a bound at or above this pays in full (bound / 0.98 below it): pages an
+EVIDENCE_FULL_PAY = 0.97              # a bound at or above this pays in full (bound / 0.97 below it): pages an
                                       # honest miner crawled are deleted before the check at ~2%, and that must
-                                      # not cost it; padding at 50% or more still pays < its honest part
+                                      # cost it < 3% even at 10-record batches (half of them sampled; 0.98 cost
+                                      # 3.1%); padding up to 5% breaks even, from 10% up it pays less than its
+                                      # honest part, from 50% nothing (python -m benchmarks pay)
 EVIDENCE_FLOOR = 0.5                  # a bound below this: the batch's records of the source are neither accepted
                                       # nor published (reason "unverified"): most of what the miner says is unchecked
 SAMPLE_MIN = 5                        # sampled records per (miner, source) batch: max(SAMPLE_MIN, ceil(sqrt(n))),

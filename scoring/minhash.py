@@ -109,10 +109,37 @@ def hash_prefix(content_hash: str) -> int:
 
 
 def band_keys(digests: np.ndarray) -> np.ndarray:
-    """(m, NUM_PERM) uint32 -> (m, BANDS) uint64: one key per band, distinct across bands."""
-    bands = digests.reshape(len(digests), k.BANDS, k.ROWS).astype(np.uint64)
+    """(m, NUM_PERM) uint32 -> (m, BANDS) uint64: one key per band (over the first BANDS x ROWS slots), distinct
+    across bands."""
+    bands = digests[:, :k.BANDS * k.ROWS].reshape(len(digests), k.BANDS, k.ROWS).astype(np.uint64)
     keys = np.broadcast_to(_BAND_SALT, (len(digests), k.BANDS)).copy()
     for row in range(k.ROWS):
         keys ^= bands[:, :, row]
         keys *= _MIX
     return keys
+
+
+# -- b-bit digests (Li & Koenig, "b-Bit Minwise Hashing", WWW 2010): what the novelty index keeps in memory --
+_PER_BYTE = 8 // k.DIGEST_BITS
+_SHIFTS = (np.arange(_PER_BYTE, dtype=np.uint8) * np.uint8(k.DIGEST_BITS))
+_LOW = np.uint8((1 << k.DIGEST_BITS) - 1)
+_CHANCE = 1.0 / (1 << k.DIGEST_BITS)       # two slots of different sets agree in their low bits this often
+PACKED_BYTES = k.NUM_PERM // _PER_BYTE
+
+
+def pack_digests(digests: np.ndarray) -> np.ndarray:
+    """(m, NUM_PERM) uint32 -> (m, PACKED_BYTES) uint8: the low DIGEST_BITS bits of every slot, packed."""
+    low = (digests & np.uint32(_LOW)).astype(np.uint8).reshape(len(digests), PACKED_BYTES, _PER_BYTE)
+    return np.bitwise_or.reduce(low << _SHIFTS, axis=2).astype(np.uint8)
+
+
+def packed_jaccard(probe: np.ndarray, packed: np.ndarray) -> np.ndarray:
+    """Jaccard estimates of one packed digest against each row of `packed`: the share of agreeing slots with the
+    chance agreement of b-bit values taken out, J = (P - 2^-b) / (1 - 2^-b), clipped to [0, 1]."""
+    diff = np.bitwise_xor(packed, probe)
+    agree = np.zeros(len(packed), np.int64)
+    for shift in _SHIFTS.tolist():
+        agree += np.count_nonzero(((diff >> np.uint8(shift)) & _LOW) == 0, axis=1)
+    share = agree / k.NUM_PERM
+    return np.clip((share - _CHANCE) / (1.0 - _CHANCE), 0.0, 1.0)
+

@@ -1,4 +1,4 @@
-"""A sorted uint64 -> uint32 multimap: the novelty index's lookup tables without a Python object per entry."""
+"""A sorted uint32 -> uint32 multimap: the novelty index's lookup tables without a Python object per entry."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from scoring import constants as k
 
 
 class Multimap:
-    """Sorted parallel arrays (8 + 4 bytes an entry) plus a small dict of recent additions, merged in batches."""
+    """Sorted parallel arrays (4 + 4 bytes an entry) plus a small dict of recent additions, merged in batches. Keys
+    are 32-bit: a key shared by chance only adds a candidate, which the caller verifies."""
 
     def __init__(self, keys: np.ndarray | None = None, vals: np.ndarray | None = None) -> None:
-        self._keys = np.empty(0, np.uint64) if keys is None else keys
+        self._keys = np.empty(0, np.uint32) if keys is None else keys
         self._vals = np.empty(0, np.uint32) if vals is None else vals
         self._pending: dict[int, list[int]] = {}
         self._pending_n = 0
@@ -26,7 +27,7 @@ class Multimap:
         """A map of (keys, values) array pairs, sorted once."""
         if not parts:
             return cls()
-        keys = np.concatenate([key for key, _ in parts]).astype(np.uint64, copy=False)
+        keys = np.concatenate([key for key, _ in parts]).astype(np.uint32, copy=False)
         vals = np.concatenate([val for _, val in parts]).astype(np.uint32, copy=False)
         order = np.argsort(keys, kind="stable")
         return cls(keys[order], vals[order])
@@ -42,13 +43,13 @@ class Multimap:
     def extend(self, keys: np.ndarray, vals: np.ndarray) -> None:
         """Bulk insert (rebuild): merged at once."""
         self.merge()
-        self._merge_sorted(keys.astype(np.uint64, copy=False), vals.astype(np.uint32, copy=False))
+        self._merge_sorted(keys.astype(np.uint32, copy=False), vals.astype(np.uint32, copy=False))
 
     def merge(self) -> None:
         """Fold the recent additions into the sorted arrays."""
         if not self._pending:
             return
-        keys = np.fromiter((key for key, vals in self._pending.items() for _ in vals), np.uint64, self._pending_n)
+        keys = np.fromiter((key for key, vals in self._pending.items() for _ in vals), np.uint32, self._pending_n)
         vals = np.fromiter((v for vs in self._pending.values() for v in vs), np.uint32, self._pending_n)
         self._pending.clear()
         self._pending_n = 0

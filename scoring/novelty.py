@@ -4,14 +4,15 @@
   compatibility forms, accents, invisible characters and look-alike letters folded), so a copy disguised in Unicode
   is a "folded" duplicate.
 - Near: MinHash over word 5-gram shingles of the identity form (`scoring.minhash`); LSH with BANDS x ROWS bands
-  finds candidates, and
-  each candidate is verified by the Jaccard similarity estimated from the two signatures.
+  finds candidates, and each candidate is verified by the Jaccard similarity estimated from the two digests. An
+  estimate that cannot tell J=0.7 from J=0.8 is settled by the exact shingle Jaccard of the two texts when the
+  caller can look accepted texts up (`texts`: the validator reads them from its accepted store).
 
 The index can be rebuilt from the signatures the validator stores; `save`/`load` keep a snapshot for a fast
-restart. The index holds, per document, the 512-byte MinHash digest, 16 band keys and two exact-hash prefixes in
-sorted numpy arrays (`scoring.multimap`, no Python object per document), about 0.8 KB per document. rensa's own
-`RMinHashLSH` needs about 1.4 KB per document for the bands alone, so only its MinHash is used here (see
-benchmarks/bench_scoring.py).
+restart. It is compact (about 0.25 KB a document, see benchmarks/bench_novelty.py): per document a b-bit digest
+(the low DIGEST_BITS bits of each MinHash slot, Li & Koenig's b-bit MinHash), BANDS 32-bit band keys and two 32-bit
+exact-hash prefixes in sorted numpy arrays (`scoring.multimap`, no Python object per document). A short key shared
+by chance only adds a candidate: exact matches are confirmed by the digest, near ones by the estimate.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -32,17 +33,22 @@ from scoring.minhash import (
     DIGEST_OFFSET,
     FOLDED_OFFSET,
     MAGIC,
+    PACKED_BYTES,
     band_keys,
-    hash_prefix,
+    pack_digests,
+    packed_jaccard,
     parse_signature,
-    prefix,
     signature,
     signature_matrix,
+    similarity,
 )
 from scoring.multimap import Multimap
 
-_SNAPSHOT_FORMAT = 1
-_BLOCK_ROWS = 1 << 14                      # digests are stored in blocks of this many rows (8 MiB each)
+_SNAPSHOT_FORMAT = 2                       # 2: b-bit digests, 32-bit keys (1: full digests, 64-bit keys)
+_BLOCK_ROWS = 1 << 16                      # digests are stored in blocks of this many rows (4 MiB each)
+
+# keys -> accepted texts of those found (a key not found is judged on its estimate alone)
+TextLookup = Callable[[Sequence[str]], Mapping[str, str]]
 
 
 @dataclass(frozen=True)
@@ -72,14 +78,73 @@ class NoveltyVerdict:
 
 
 @dataclass
-class _Probe:
-    """A delivery prepared for lookup."""
+class Probe:
+    """A delivery prepared for lookup (by every novelty backend)."""
 
     delivery: Delivery
     signature: bytes
     folded: bytes
     digest: np.ndarray
+    packed: np.ndarray
     match: tuple[str, str] | None = None      # (kind, key) of a match in the index
+
+
+def exact_key(content_hash: str) -> int:
+    """The 32-bit key a content hash is filed under (its first 8 hex digits)."""
+    return int(content_hash[:8], 16)
+
+
+def folded_key(folded: bytes) -> int:
+    """The 32-bit key a folded-text hash is filed under."""
+    return int.from_bytes(folded[:4], "little")
+
+
+def prepare(deliveries: Sequence[Delivery]) -> list[Probe]:
+    """Sign each delivery and derive what the lookups need."""
+    probes = []
+    for d in deliveries:
+        sig = signature(d.text)
+        folded, digest = parse_signature(sig)
+        probes.append(Probe(d, sig, folded, digest, pack_digests(digest[None, :])[0]))
+    return probes
+
+
+def judge(probes: list[Probe]) -> list[NoveltyVerdict]:
+    """Verdicts once the index matches are set: duplicates of the index get 0, the rest are split within the step."""
+    verdicts: dict[int, NoveltyVerdict] = {}
+    for i, probe in enumerate(probes):
+        if probe.match is not None:
+            kind, key = probe.match
+            verdicts[i] = NoveltyVerdict(probe.delivery.key, 0.0, False, key, kind, probe.signature)
+    fresh = [i for i in range(len(probes)) if i not in verdicts]
+    verdicts.update(_split_ties([probes[i] for i in fresh], fresh))
+    return [verdicts[i] for i in range(len(probes))]
+
+
+def match_near(probes: Sequence[Probe], candidates: Sequence[tuple[np.ndarray, np.ndarray]],
+               key_of: Callable[[int], str], texts: TextLookup | None) -> None:
+    """Set the "near" match of each unmatched probe from its candidates (ids in insertion order, packed digests):
+    the most similar one whose similarity reaches the bar (lowest id on a tie). With `texts`, an unsure estimate
+    is replaced by the exact Jaccard of the texts, looked up once for the whole step."""
+    sure_bar = k.NEAR_UNSURE_HIGH if texts is not None else k.VERIFY_JACCARD
+    scored: list[list[tuple[float, int]]] = []
+    unsure: list[list[tuple[float, int]]] = []
+    for probe, (ids, packed) in zip(probes, candidates, strict=True):
+        est = packed_jaccard(probe.packed, packed) if len(ids) and probe.match is None else np.empty(0)
+        scored.append([(float(e), int(i)) for e, i in zip(est, ids, strict=False) if e >= sure_bar])
+        unsure.append([(float(e), int(i)) for e, i in zip(est, ids, strict=False)
+                       if texts is not None and k.NEAR_UNSURE_LOW <= e < sure_bar])
+    wanted = sorted({key_of(i) for group in unsure for _, i in group})
+    found = texts(wanted) if texts is not None and wanted else {}
+    for probe, sure, maybe in zip(probes, scored, unsure, strict=True):
+        for est, i in maybe:
+            text = found.get(key_of(i))
+            sim = est if text is None else similarity(probe.delivery.text, text)
+            if sim >= (k.VERIFY_JACCARD if text is None else k.NEAR_DUP_JACCARD):
+                sure.append((sim, i))
+        if sure:
+            best = max(sure, key=lambda s: (s[0], -s[1]))
+            probe.match = ("near", key_of(best[1]))
 
 
 class NoveltyIndex:
@@ -98,14 +163,14 @@ class NoveltyIndex:
         return self._n
 
     # -- adding --
-    def _append_digests(self, digests: np.ndarray) -> None:
+    def _append_digests(self, packed: np.ndarray) -> None:
         done = 0
-        while done < len(digests):
+        while done < len(packed):
             block, at = divmod(self._n, _BLOCK_ROWS)
             if block == len(self._blocks):
-                self._blocks.append(np.empty((_BLOCK_ROWS, k.NUM_PERM), np.uint32))
-            take = min(_BLOCK_ROWS - at, len(digests) - done)
-            self._blocks[block][at:at + take] = digests[done:done + take]
+                self._blocks.append(np.empty((_BLOCK_ROWS, PACKED_BYTES), np.uint8))
+            take = min(_BLOCK_ROWS - at, len(packed) - done)
+            self._blocks[block][at:at + take] = packed[done:done + take]
             self._n += take
             done += take
 
@@ -124,13 +189,13 @@ class NoveltyIndex:
             return
         parsed = [parse_signature(sig) for _, _, sig in rows]
         digests = np.stack([digest for _, digest in parsed])
-        bands = band_keys(digests).tolist()
+        bands = (band_keys(digests) >> np.uint64(32)).astype(np.uint32).tolist()
         first = self._n
-        self._append_digests(digests)
+        self._append_digests(pack_digests(digests))
         for i, ((key, content_hash, _), (folded, _)) in enumerate(zip(rows, parsed, strict=True)):
             self._append_key(key)
-            self._exact.add([hash_prefix(content_hash)], first + i)
-            self._folded.add([prefix(folded)], first + i)
+            self._exact.add([exact_key(content_hash)], first + i)
+            self._folded.add([folded_key(folded)], first + i)
             self._bands.add(bands[i], first + i)
 
     @classmethod
@@ -145,12 +210,13 @@ class NoveltyIndex:
             raw = signature_matrix(sigs)
             ids = np.arange(index._n, index._n + len(batch), dtype=np.uint32)
             digests = raw[:, DIGEST_OFFSET:].copy().view("<u4")
-            index._append_digests(digests)
+            index._append_digests(pack_digests(digests))
             for key in keys:
                 index._append_key(key)
-            exact.append((np.array([hash_prefix(h) for h in hashes], np.uint64), ids))
-            folded.append((raw[:, FOLDED_OFFSET:FOLDED_OFFSET + 8].copy().view("<u8").ravel(), ids))
-            bands.append((band_keys(digests).ravel(), np.repeat(ids, k.BANDS)))
+            exact.append((np.array([exact_key(h) for h in hashes], np.uint32), ids))
+            folded.append((raw[:, FOLDED_OFFSET:FOLDED_OFFSET + 4].copy().view("<u4").ravel(), ids))
+            short = (band_keys(digests) >> np.uint64(32)).astype(np.uint32)
+            bands.append((short.ravel(), np.repeat(ids, k.BANDS)))
         index._exact, index._folded, index._bands = (Multimap.sorted_from(parts) for parts in (exact, folded, bands))
         return index
 
@@ -160,57 +226,52 @@ class NoveltyIndex:
         start = self._key_ends[doc_id - 1] if doc_id else 0
         return self._key_bytes[start:self._key_ends[doc_id]].decode("utf-8")
 
-    def _digest_rows(self, ids: list[int]) -> np.ndarray:
+    def _packed_rows(self, ids: Sequence[int]) -> np.ndarray:
+        if not ids:
+            return np.empty((0, PACKED_BYTES), np.uint8)
         return np.stack([self._blocks[i // _BLOCK_ROWS][i % _BLOCK_ROWS] for i in ids])
 
-    def _best_near(self, digest: np.ndarray, candidates: list[int]) -> tuple[float, int] | None:
-        """(estimated Jaccard, id) of the most similar verified candidate (lowest id on a tie)."""
-        if not candidates:
-            return None
-        ids = sorted(set(candidates))
-        sims = np.count_nonzero(self._digest_rows(ids) == digest, axis=1) / k.NUM_PERM
-        best = int(np.argmax(sims))
-        return (float(sims[best]), ids[best]) if sims[best] >= k.VERIFY_JACCARD else None
+    def _confirmed(self, probe: Probe, ids: list[int]) -> int | None:
+        """The lowest id whose digest equals the probe's (a 32-bit key shared by chance is not a match)."""
+        ids = sorted(set(ids))
+        same = np.flatnonzero((self._packed_rows(ids) == probe.packed).all(axis=1))
+        return ids[int(same[0])] if same.size else None
 
-    def _match_index(self, probes: list[_Probe]) -> None:
+    def _match_exact(self, probes: list[Probe]) -> None:
+        exact = self._exact.find(np.array([exact_key(p.delivery.content_hash) for p in probes], np.uint32))
+        folded = self._folded.find(np.array([folded_key(p.folded) for p in probes], np.uint32))
+        for i, probe in enumerate(probes):
+            for kind, ids in (("exact", exact[i]), ("folded", folded[i])):
+                found = self._confirmed(probe, ids) if ids else None
+                if found is not None:
+                    probe.match = (kind, self.key(found))
+                    break
+
+    def _match_index(self, probes: list[Probe], texts: TextLookup | None) -> None:
         if not self._n or not probes:
             return
-        exact = self._exact.find(np.array([hash_prefix(p.delivery.content_hash) for p in probes], np.uint64))
-        folded = self._folded.find(np.array([prefix(p.folded) for p in probes], np.uint64))
-        bands = band_keys(np.stack([p.digest for p in probes]))
-        candidates = self._bands.find(bands.ravel())
-        for i, probe in enumerate(probes):
-            if exact[i]:
-                probe.match = ("exact", self.key(min(exact[i])))
-            elif folded[i]:
-                probe.match = ("folded", self.key(min(folded[i])))
-            else:
-                near = self._best_near(probe.digest, [c for b in range(k.BANDS) for c in candidates[i * k.BANDS + b]])
-                if near is not None:
-                    probe.match = ("near", self.key(near[1]))
+        self._match_exact(probes)
+        bands = (band_keys(np.stack([p.digest for p in probes])) >> np.uint64(32)).astype(np.uint32)
+        found = self._bands.find(bands.ravel())
+        candidates = []
+        for i in range(len(probes)):
+            ids = sorted({c for b in range(k.BANDS) for c in found[i * k.BANDS + b]})
+            candidates.append((np.array(ids, np.int64), self._packed_rows(ids)))
+        match_near(probes, candidates, self.key, texts)
 
-    def assess_step(self, deliveries: list[Delivery]) -> list[NoveltyVerdict]:
+    def assess_step(self, deliveries: list[Delivery], texts: TextLookup | None = None) -> list[NoveltyVerdict]:
         """Verdicts for one step's deliveries, in order: against the index, then within the step (the first
-        delivery of a cluster is kept; the k miners that delivered it share the credit, 1/k each)."""
-        probes = []
-        for d in deliveries:
-            sig = signature(d.text)
-            folded, digest = parse_signature(sig)
-            probes.append(_Probe(d, sig, folded, digest))
-        self._match_index(probes)
-        verdicts: dict[int, NoveltyVerdict] = {}
-        for i, probe in enumerate(probes):
-            if probe.match is not None:
-                kind, key = probe.match
-                verdicts[i] = NoveltyVerdict(probe.delivery.key, 0.0, False, key, kind, probe.signature)
-        fresh = [i for i in range(len(probes)) if i not in verdicts]
-        verdicts.update(_split_ties([probes[i] for i in fresh], fresh))
-        return [verdicts[i] for i in range(len(probes))]
+        delivery of a cluster is kept; the k miners that delivered it share the credit, 1/k each). `texts` looks
+        accepted texts up by key, to settle near matches the estimate cannot."""
+        probes = prepare(deliveries)
+        self._match_index(probes, texts)
+        return judge(probes)
 
     # -- persistence --
     def _meta(self) -> dict[str, object]:
         return {"format": _SNAPSHOT_FORMAT, "magic": MAGIC.hex(), "num_perm": k.NUM_PERM, "bands": k.BANDS,
-                "rows": k.ROWS, "shingle": k.SHINGLE, "seed": k.MINHASH_SEED, "documents": self._n}
+                "rows": k.ROWS, "bits": k.DIGEST_BITS, "shingle": k.SHINGLE, "seed": k.MINHASH_SEED,
+                "documents": self._n}
 
     def save(self, path: Path) -> None:
         """Write a snapshot atomically (a temp file renamed over `path`)."""
@@ -233,14 +294,14 @@ class NoveltyIndex:
 
     @classmethod
     def load(cls, path: Path) -> NoveltyIndex:
-        """Read a snapshot written by `save`; refuses one written with other constants."""
+        """Read a snapshot written by `save`; refuses one written with other constants or in another format."""
         try:
             with np.load(Path(path), allow_pickle=False) as data:
                 arrays = {name: data[name] for name in data.files}
+            meta = json.loads(arrays["meta"].tobytes())
         except (OSError, ValueError, KeyError) as exc:
             raise StorageError(f"cannot read novelty snapshot {path}: {exc}",
                                hint="delete it and rebuild the index from the database") from exc
-        meta = json.loads(arrays["meta"].tobytes())
         index = cls()
         expected = {**index._meta(), "documents": meta.get("documents")}
         if meta != expected:
@@ -262,12 +323,12 @@ class NoveltyIndex:
 
     def nbytes(self) -> int:
         """Bytes held in arrays (digests, keys, exact hashes, bands)."""
-        return (len(self._blocks) * _BLOCK_ROWS * k.NUM_PERM * 4 + len(self._key_bytes)
+        return (len(self._blocks) * _BLOCK_ROWS * PACKED_BYTES + len(self._key_bytes)
                 + self._key_ends.itemsize * len(self._key_ends)
                 + self._exact.nbytes() + self._folded.nbytes() + self._bands.nbytes())
 
 
-def _split_ties(probes: list[_Probe], positions: list[int]) -> dict[int, NoveltyVerdict]:
+def _split_ties(probes: list[Probe], positions: list[int]) -> dict[int, NoveltyVerdict]:
     """Cluster a step's new deliveries (greedy: each joins the most similar earlier representative) and share
     each cluster's credit among the distinct miners that delivered it."""
     by_hash: dict[str, int] = {}
@@ -309,7 +370,7 @@ def _split_ties(probes: list[_Probe], positions: list[int]) -> dict[int, Novelty
     return out
 
 
-def _match_leader(probe: _Probe, keys: np.ndarray, probes: list[_Probe], by_hash: dict[str, int],
+def _match_leader(probe: Probe, keys: np.ndarray, probes: list[Probe], by_hash: dict[str, int],
                   by_folded: dict[bytes, int], bands: dict[int, list[int]]) -> tuple[int, str] | None:
     """(leader, kind) of the earlier representative this delivery duplicates, or None."""
     if probe.delivery.content_hash in by_hash:
@@ -320,6 +381,9 @@ def _match_leader(probe: _Probe, keys: np.ndarray, probes: list[_Probe], by_hash
     best: tuple[float, int] | None = None
     for c in candidates:
         sim = float(np.count_nonzero(probes[c].digest == probe.digest)) / k.NUM_PERM
+        if k.NEAR_UNSURE_LOW <= sim < k.NEAR_UNSURE_HIGH:  # both texts are at hand: the exact Jaccard decides
+            sim = similarity(probe.delivery.text, probes[c].delivery.text)
+            sim = sim if sim >= k.NEAR_DUP_JACCARD else 0.0
         if sim >= k.VERIFY_JACCARD and (best is None or sim > best[0]):
             best = (sim, c)
     return (best[1], "near") if best is not None else None
