@@ -20,7 +20,7 @@ from bittensor.settings import default_archive_endpoints, default_fallback_endpo
 
 from chain.checks import axon_address, check_commitment
 from chain.constants import RAW_FIELD_BYTES, U16_MAX
-from chain.state import Neuron, SubnetHyperparameters, SubnetState
+from chain.state import Neuron, NeuronAt, SubnetHyperparameters, SubnetState
 from schemas.errors import ChainError, GleanError, NotRegisteredError, RateLimitedError
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,24 @@ class BittensorChain:
                              hint="check chain.netuid and chain.network")
         return SubnetState(netuid=self.netuid, block=view.block, block_hash=block_hash, tempo=graph.tempo,
                            neurons=tuple(neuron_from_metagraph(n, _per_u16(trust, n.uid)) for n in graph.neurons))
+
+    async def commitments_at(self, block: int) -> tuple[NeuronAt, ...]:
+        """The metagraph pinned to `block` (an archive node answers for old blocks): stakes, permits, commitments."""
+        await self._ready()
+        async with self._sdk_errors(f"read the commitments at block {block}"):
+            current = await self.client.block()
+            if block < 0 or block > current:
+                raise ChainError(f"block {block} does not exist yet (current block {current})",
+                                 hint="ask for a block at or below the current one")
+            graph = await (await self.client.at(block)).subnets.metagraph(self.netuid)
+        if graph is None:
+            raise ChainError(f"subnet {self.netuid} did not exist at block {block} on {self.client.network}",
+                             hint="check chain.netuid and chain.network")
+        return tuple(NeuronAt(uid=n.uid, hotkey=n.hotkey, stake=n.total_stake.rao / RAO_PER_UNIT,
+                              validator_permit=n.validator_permit,
+                              commitment=n.commitment.value if n.commitment is not None else None,
+                              commitment_block=n.commitment.block if n.commitment is not None else None)
+                     for n in graph.neurons)
 
     async def block(self) -> int:
         await self._ready()

@@ -56,3 +56,7 @@ MAX_COMMITMENT_BYTES = RAW_FIELD_BYTES * MAX_COMMITMENT_FIELDS
 def activity_cutoff(tempo: int, factor_milli: int = ACTIVITY_CUTOFF_FACTOR_MILLI) -> int:
     """Blocks without weights after which a validator is inactive, as the runtime derives it from the tempo."""
     return max(1, factor_milli * tempo // 1000)
+
+# --- Network desirability (chain.desirability) ------------------------------------------------------------------
+DESIRABILITY_FETCH_SECONDS = 10.0  # one fetch of a committed desirability list, connect to last byte
+DESIRABILITY_MIRRORS = 3  # other validators' listeners asked for a list its owner did not serve

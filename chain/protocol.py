@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from chain.state import SubnetHyperparameters, SubnetState
+from chain.state import NeuronAt, SubnetHyperparameters, SubnetState
 
 if TYPE_CHECKING:
     from bittensor.keyfiles import Keypair
@@ -43,6 +43,9 @@ class Chain(Protocol):
         """`version_key`: the setter's weights version (a subnet refuses one below its `weights_version`)."""
 
     async def commit(self, wallet: Any, data: str) -> None: ...
+
+    async def commitments_at(self, block: int) -> tuple[NeuronAt, ...]:
+        """Every uid as of a past or current `block`: stake, permit and the commitment then in force."""
 
     async def weights_rate_limit(self) -> int: ...
 

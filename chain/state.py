@@ -51,6 +51,18 @@ class SubnetState:
 
 
 @dataclass(frozen=True)
+class NeuronAt:
+    """A uid as of one past block: its stake, permit and commitment then (what the network desirability reads)."""
+
+    uid: int
+    hotkey: str
+    stake: float
+    validator_permit: bool
+    commitment: str | None
+    commitment_block: int | None  # the block the commitment was made at
+
+
+@dataclass(frozen=True)
 class SubnetHyperparameters:
     """The subnet settings a validator checks at start: weight copying, deregistration of new miners, weight cadence."""
 

@@ -12,7 +12,7 @@ from chain.local import neurons, reads
 from chain.local.schema import EmissionRecord, EpochRecord, Subnet
 from chain.local.store import ChainFile
 from chain.local.weights import blocks_since_last_update, pending_commits, set_weights, stored_weights
-from chain.state import SubnetHyperparameters, SubnetState
+from chain.state import NeuronAt, SubnetHyperparameters, SubnetState
 
 
 def _hotkey(wallet: Any) -> str:
@@ -69,6 +69,9 @@ class LocalChain:
         hotkey = _hotkey(wallet)
         await asyncio.to_thread(self._file.write, lambda c, s, b: neurons.commit(c, s, b, hotkey, data))
 
+    async def commitments_at(self, block: int) -> tuple[NeuronAt, ...]:
+        return await asyncio.to_thread(self._file.read, lambda c, s, b: reads.neurons_at(c, s, block, b))
+
     async def weights_rate_limit(self) -> int:
         return self.params.weights_rate_limit
 
@@ -87,7 +90,7 @@ class LocalChain:
 
     async def add_stake(self, hotkey: str, amount: float) -> float:
         """Add (or, negative, remove) stake on a hotkey as the local owner; returns the new stake."""
-        return await asyncio.to_thread(self._file.write, lambda c, s, b: neurons.add_stake(c, s, hotkey, amount))
+        return await asyncio.to_thread(self._file.write, lambda c, s, b: neurons.add_stake(c, s, b, hotkey, amount))
 
     async def set_validator_permits(self, max_validators: int | None = None) -> list[int]:
         """Recompute permits now (top-k stake among stake > 0), optionally with a new k; returns the holders."""

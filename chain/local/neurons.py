@@ -91,7 +91,7 @@ def set_permits(conn: sqlite3.Connection, sub: Subnet, max_validators: int | Non
     return holders
 
 
-def add_stake(conn: sqlite3.Connection, sub: Subnet, hotkey: str, amount: float) -> float:
+def add_stake(conn: sqlite3.Connection, sub: Subnet, block: int, hotkey: str, amount: float) -> float:
     """Add (negative: remove) stake on a hotkey and recompute the permits; returns the new stake."""
     if not math.isfinite(amount):
         raise ChainError(f"stake amount {amount} is not a number", hint="pass a finite amount")
@@ -102,6 +102,7 @@ def add_stake(conn: sqlite3.Connection, sub: Subnet, hotkey: str, amount: float)
                          hint="remove at most the current stake")
     conn.execute("INSERT INTO stakes (hotkey, amount) VALUES (?, ?) "
                  "ON CONFLICT (hotkey) DO UPDATE SET amount = excluded.amount", (hotkey, new))
+    conn.execute("INSERT OR REPLACE INTO stake_history (hotkey, block, amount) VALUES (?, ?, ?)", (hotkey, block, new))
     set_permits(conn, sub, None)
     return new
 
@@ -115,9 +116,11 @@ def serve(conn: sqlite3.Connection, sub: Subnet, hotkey: str, ip: str, port: int
 
 
 def commit(conn: sqlite3.Connection, sub: Subnet, block: int, hotkey: str, data: str) -> None:
-    """Store the hotkey's commitment at this block."""
+    """Store the hotkey's commitment at this block (and in its history, so it can be read as of a block)."""
     uid = uid_of(conn, hotkey)
     if uid is None:
         raise not_registered(hotkey, sub.netuid)
     check_commitment(data)
     conn.execute("UPDATE neurons SET commitment = ?, commitment_block = ? WHERE uid = ?", (data, block, uid))
+    conn.execute("INSERT OR REPLACE INTO commitment_history (hotkey, block, data) VALUES (?, ?, ?)",
+                 (hotkey, block, data))

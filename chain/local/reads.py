@@ -6,7 +6,7 @@ import hashlib
 import sqlite3
 
 from chain.local.schema import EmissionRecord, EpochRecord, Subnet
-from chain.state import Neuron, SubnetState
+from chain.state import Neuron, NeuronAt, SubnetState
 from schemas.errors import ChainError
 
 
@@ -24,6 +24,26 @@ def subnet_state(conn: sqlite3.Connection, sub: Subnet, block: int) -> SubnetSta
         for r in rows)
     return SubnetState(netuid=sub.netuid, block=block, block_hash=hash_of(sub, block, block),
                        tempo=sub.params.tempo, neurons=neurons)
+
+
+def neurons_at(conn: sqlite3.Connection, sub: Subnet, block: int, current: int) -> tuple[NeuronAt, ...]:
+    """The uids registered by `block` with their stake and commitment then; permits go to the top-k stakes then,
+    as `neurons.set_permits` gives them. (A uid replaced since `block` shows its current hotkey only.)"""
+    if block < 0 or block > current:
+        raise ChainError(f"block {block} does not exist yet (current block {current})",
+                         hint="ask for a block at or below the current one")
+    rows = conn.execute(
+        "SELECT n.uid, n.hotkey, "
+        "(SELECT amount FROM stake_history s WHERE s.hotkey = n.hotkey AND s.block <= ? ORDER BY block DESC LIMIT 1), "
+        "c.data, c.block FROM neurons n LEFT JOIN commitment_history c ON c.hotkey = n.hotkey AND c.block = "
+        "(SELECT MAX(block) FROM commitment_history h WHERE h.hotkey = n.hotkey AND h.block <= ?) "
+        "WHERE n.block_at_registration <= ? ORDER BY n.uid", (block, block, block)).fetchall()
+    stake = {uid: float(amount or 0.0) for uid, _, amount, _, _ in rows}
+    eligible = sorted((uid for uid, value in stake.items() if value > 0 and value >= sub.params.stake_threshold),
+                      key=lambda uid: (-stake[uid], uid))
+    holders = set(eligible[:sub.params.max_validators])
+    return tuple(NeuronAt(uid=uid, hotkey=hotkey, stake=stake[uid], validator_permit=uid in holders,
+                          commitment=data, commitment_block=at) for uid, hotkey, _, data, at in rows)
 
 
 def hash_of(sub: Subnet, block: int, current: int) -> str:

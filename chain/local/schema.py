@@ -8,7 +8,7 @@ from chain import constants as k
 from chain.yuma import YumaParams
 from schemas.errors import ChainError
 
-SCHEMA_VERSION = 2  # 2: weight_commits (commit-reveal)
+SCHEMA_VERSION = 3  # 2: weight_commits (commit-reveal); 3: stake and commitment history
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS subnet (
@@ -41,6 +41,18 @@ CREATE TABLE IF NOT EXISTS neurons (
 CREATE TABLE IF NOT EXISTS stakes (
     hotkey TEXT PRIMARY KEY,
     amount REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS stake_history (
+    hotkey TEXT NOT NULL,
+    block INTEGER NOT NULL,
+    amount REAL NOT NULL,              -- the hotkey's stake from this block on
+    PRIMARY KEY (hotkey, block)
+);
+CREATE TABLE IF NOT EXISTS commitment_history (
+    hotkey TEXT NOT NULL,
+    block INTEGER NOT NULL,
+    data TEXT NOT NULL,                -- the hotkey's commitment from this block on
+    PRIMARY KEY (hotkey, block)
 );
 CREATE TABLE IF NOT EXISTS weights (
     uid INTEGER NOT NULL,
@@ -87,6 +99,13 @@ CREATE TABLE IF NOT EXISTS emissions (
 );
 CREATE INDEX IF NOT EXISTS emissions_hotkey ON emissions (hotkey);
 """
+
+# A file made before schema 3 has no history: its stakes count from genesis, its commitments from their block.
+HISTORY_BACKFILL = (
+    "INSERT OR IGNORE INTO stake_history (hotkey, block, amount) SELECT hotkey, 0, amount FROM stakes",
+    "INSERT OR IGNORE INTO commitment_history (hotkey, block, data) "
+    "SELECT hotkey, COALESCE(commitment_block, 0), commitment FROM neurons WHERE commitment IS NOT NULL",
+)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from chain import constants as k
 from chain.local.epoch import catch_up
-from chain.local.schema import SCHEMA, SCHEMA_VERSION, LocalParams, Subnet
+from chain.local.schema import HISTORY_BACKFILL, SCHEMA, SCHEMA_VERSION, LocalParams, Subnet
 from schemas.errors import ChainError
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,9 @@ class ChainFile:
                                  hint="upgrade glean or point chain.local_path at another file")
             for statement in SCHEMA.split(";"):
                 if statement.strip():
+                    conn.execute(statement)
+            if version < 3:
+                for statement in HISTORY_BACKFILL:
                     conn.execute(statement)
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             params = LocalParams(**requested)

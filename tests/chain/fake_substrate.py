@@ -58,6 +58,7 @@ class FakeSubstrate:
     token_symbols: dict = field(default_factory=dict)
     neurons: list[FakeNeuron] = field(default_factory=list)
     commitments: dict[str, dict] = field(default_factory=dict)
+    commitment_log: list[tuple[int, str, dict]] = field(default_factory=list)  # (block, hotkey, entry), in order
     weights: dict[int, dict[int, int]] = field(default_factory=dict)
     timelocked: dict[int, tuple[bytes, int]] = field(default_factory=dict)
     calls: list[SubmittedCall] = field(default_factory=list)
@@ -173,7 +174,7 @@ class FakeSubstrate:
         if (module, storage_function) == ("SubtensorModule", "TokenSymbol"):
             return []
         if (module, storage_function) == ("Commitments", "CommitmentOf"):
-            return list(self.commitments.items())
+            return list(self._commitments_at(block_hash).items())
         if (module, storage_function) == ("Commitments", "RevealedCommitments"):
             return []
         if (module, storage_function) == ("SubtensorModule", "Uids"):
@@ -333,7 +334,16 @@ class FakeSubstrate:
         fields = [entry for group in params["info"]["fields"] for entry in group]
         decoded = [{variant: "0x" + bytes(payload).hex() for variant, payload in entry.items()} for entry in fields]
         self.commitments[hotkey] = {"block": self.block, "deposit": 0, "info": {"fields": decoded}}
+        self.commitment_log.append((self.block, hotkey, self.commitments[hotkey]))
         return None
+
+    def _commitments_at(self, block_hash: str | None) -> dict[str, dict]:
+        """CommitmentOf as stored at the block of `block_hash` (None: now); stakes and axons are not historical."""
+        if block_hash is None:
+            return dict(self.commitments)
+        number = next(n for n in range(self.block + 1) if block_hash == "0x" + hashlib.sha256(
+            f"fake:{n}".encode()).hexdigest())
+        return {hotkey: entry for block, hotkey, entry in self.commitment_log if block <= number}
 
     def _neuron(self, hotkey: str) -> FakeNeuron | None:
         uid = self.uid(hotkey)
