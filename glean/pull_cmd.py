@@ -50,11 +50,13 @@ def newest_commitment(neurons: Iterable[Any], repo: str | None = None) -> tuple[
     Validators may publish to different repos: the repo committed by the most validator stake wins, then
     its newest release (release names grow with the validator's accepted ids). `repo` restricts the choice.
     """
+    from chain.commitment import Commitment
     from hub import parse_location
 
     found: list[tuple[str, str, float]] = []
     for n in neurons:
-        parsed = parse_location(n.commitment) if n.validator_permit and n.commitment else None
+        release = Commitment.decode(n.commitment).release if n.validator_permit else None
+        parsed = parse_location(release) if release else None
         if parsed and (repo is None or parsed[0] == repo):
             found.append((parsed[0], parsed[1], n.stake))
     if not found:
