@@ -95,3 +95,16 @@ async def test_a_chain_file_without_history_keeps_its_stakes_and_commitments(tmp
     (neuron,) = await reopened.commitments_at(await reopened.block())
     assert (neuron.stake, neuron.commitment, neuron.validator_permit) == (5.0, "older", True)
     await reopened.close()
+
+
+def test_pull_finds_releases_in_both_commitment_formats():
+    from types import SimpleNamespace
+
+    from glean.pull_cmd import newest_commitment
+
+    def validator(commitment: str, stake: float) -> SimpleNamespace:
+        return SimpleNamespace(validator_permit=True, commitment=commitment, stake=stake)
+
+    neurons = [validator(Commitment(release="org/data@r00000003", desirability=HASH).encode(), 5.0),
+               validator("org/data@r00000002", 1.0), validator(Commitment(desirability=HASH).encode(), 9.0)]
+    assert newest_commitment(neurons) == ("org/data", "r00000003")
