@@ -19,7 +19,15 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from glean.context import state
@@ -127,32 +135,58 @@ def _json_default(value: Any) -> str:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def write_rows(ds, out: Path) -> int:
-    """Write the dataset to `out` (.parquet or .jsonl) with a progress bar; atomic (temp file, then rename)."""
+def _batches(ds):
+    """Arrow tables of at most WRITE_BATCH_ROWS rows, for a Dataset or a stream (IterableDataset) alike."""
+    return ds.with_format("arrow").iter(batch_size=WRITE_BATCH_ROWS)
+
+
+def _write_parquet(batches, tmp: Path, schema, advance) -> int:
     import pyarrow.parquet as pq
 
+    rows = 0
+    with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+        for batch in batches:
+            writer.write_table(batch)
+            rows += batch.num_rows
+            advance(batch.num_rows)
+    return rows
+
+
+def _write_jsonl(batches, tmp: Path, advance) -> int:
+    rows = 0
+    with open(tmp, "w", encoding="utf-8") as fh:
+        for batch in batches:
+            for row in batch.to_pylist():
+                fh.write(json.dumps(row, ensure_ascii=False, default=_json_default) + "\n")
+            rows += batch.num_rows
+            advance(batch.num_rows)
+    return rows
+
+
+def write_rows(ds, out: Path) -> int:
+    """Write the rows to `out` (.parquet or .jsonl) a batch at a time with a progress bar; atomic (temp file, then
+    rename). `ds` is a Dataset or a stream (IterableDataset: no total known, only a count of the rows written)."""
     suffix = out.suffix.lower()
     if suffix not in OUTPUT_SUFFIXES:
         raise PullError(f"cannot write {out.name}", hint="--out must end in .parquet or .jsonl")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
+    total = len(ds) if hasattr(ds, "__len__") else None
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
+    if total is None:
+        columns = [SpinnerColumn(), TextColumn("{task.description}: {task.completed:,} rows"), TimeElapsedColumn()]
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task(f"writing {out.name}", total=len(ds))
-        batches = ds.with_format("arrow").iter(batch_size=WRITE_BATCH_ROWS)
+        task = progress.add_task(f"writing {out.name}", total=total)
+
+        def advance(n: int) -> None:
+            progress.advance(task, n)
+
         if suffix == ".parquet":
-            with pq.ParquetWriter(tmp, ds.features.arrow_schema, compression="zstd") as writer:
-                for batch in batches:
-                    writer.write_table(batch)
-                    progress.advance(task, batch.num_rows)
+            rows = _write_parquet(_batches(ds), tmp, ds.features.arrow_schema, advance)
         else:
-            with open(tmp, "w", encoding="utf-8") as fh:
-                for batch in batches:
-                    for row in batch.to_pylist():
-                        fh.write(json.dumps(row, ensure_ascii=False, default=_json_default) + "\n")
-                    progress.advance(task, batch.num_rows)
+            rows = _write_jsonl(_batches(ds), tmp, advance)
     os.replace(tmp, out)
-    return len(ds)
+    return rows
 
 
 def _span(first: datetime | None, last: datetime | None) -> str:
@@ -167,7 +201,7 @@ def summary_table(ds, domain: str, origin: Origin) -> Table:
 
     stats = DomainStats()
     releases: dict[str, int] = defaultdict(int)
-    for batch in ds.with_format("arrow").iter(batch_size=WRITE_BATCH_ROWS):
+    for batch in _batches(ds):
         stats.add_batch(batch)
         for item in pc.value_counts(batch.column("release")).to_pylist():
             releases[item["values"]] += item["counts"]
@@ -199,6 +233,9 @@ def pull(
     min_quality: float | None = typer.Option(None, "--min-quality", min=0.0, max=1.0, help="Minimum quality score."),
     lang: str | None = typer.Option(None, "--lang", help="Only this language code, e.g. en."),
     out: Path | None = typer.Option(None, "--out", help="Write the rows to FILE.parquet or FILE.jsonl."),
+    streaming: bool = typer.Option(False, "--streaming",
+                                   help="Read and write the rows a batch at a time (pulls larger than memory; "
+                                        "from the Hub without downloading the shards first)."),
 ) -> None:
     """Load one domain of a published dataset, filter it, and save it or print a summary."""
     from hub import pull as load
@@ -206,7 +243,8 @@ def pull(
     config = state(ctx).config()
     origin = resolve_origin(config, repo=repo, path=path, from_chain=from_chain, revision=revision)
     ds = load(domain, repo=origin.repo, path=origin.path, revision=origin.revision, since=_since(since),
-              source=source, min_quality=min_quality, lang=lang, endpoint=config.hub.endpoint)
+              source=source, min_quality=min_quality, lang=lang, endpoint=config.hub.endpoint,
+              streaming=streaming)
     if out is None:
         console.print(summary_table(ds, domain, origin))
         return
