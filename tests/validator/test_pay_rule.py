@@ -37,9 +37,9 @@ def test_pages_deleted_between_crawl_and_check_cost_an_honest_miner_little(recor
 
 def test_a_tiny_honest_batch_loses_to_deletions_only_what_its_sample_shows():
     """Half of a 10-record batch is sampled, so a deleted page is seen (and not paid) far more often than in a big
-    batch: the cost stays close to the 2% deletion rate itself."""
+    batch: the cost stays under 3% all the same."""
     kept = _pay(Miner(records=10, deleted=0.02), 60) / _pay(Miner(records=10), 60)
-    assert kept >= 0.95
+    assert kept >= 0.97
 
 
 @pytest.mark.parametrize("records", [10, 1_000])
