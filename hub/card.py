@@ -85,7 +85,7 @@ def default_domain(totals: Mapping[str, DomainStats]) -> str:
 def _languages(data: CardInput) -> list[str]:
     seen: set[str] = set()
     for stats in data.totals.values():
-        seen.update(k for k in stats.counts["claimed_lang"] if k != UNKNOWN_LANG)
+        seen.update(k for k in stats.counts["lang"] if k != UNKNOWN_LANG)
     if not seen:
         for domain in data.totals:
             if domain in data.catalog:
@@ -162,14 +162,14 @@ def _glance_section(data: CardInput) -> list[str]:
     rows = []
     for domain, st in data.shown.items():
         rows.append([f"`{domain}`", f"{st.rows:,} ({100 * st.rows / total:.1f}%)", f"{st.words:,}",
-                     _top(st.counts["claimed_lang"]), _top(st.counts["license"]), _top(st.counts["source"]),
+                     _top(st.counts["lang"]), _top(st.counts["license"]), _top(st.counts["source"]),
                      _span(st), _quality_summary(st),
                      f"{len(st.counts['contributor_hotkey']):,}", f"{st.pii_replacements:,}", f"{st.withheld:,}"])
     chart = [f"![rows per day and quality histogram per config]({data.chart})", ""] if data.chart else []
     return ["## At a glance", "",
             "Each domain is a config; the config with the most rows is the default. *Claimed* values are the "
             "miner's word (see *Columns*); everything else the validator measured or decided.", "",
-            *_table(["config", "rows", "words", "languages (claimed)", "licences", "sources",
+            *_table(["config", "rows", "words", "languages (detected)", "licences", "sources",
                      "dates (claimed published, else fetched)", "quality", "contributors", "PII replaced",
                      "withheld"], rows),
             *chart]
@@ -186,9 +186,9 @@ def _sources_section(data: CardInput) -> list[str]:
     lines = ["## Sources, languages and licences", ""]
     for domain, st in data.shown.items():
         sources = ", ".join(f"{k} {n:,}" for k, n in st.counts["source"].most_common())
-        langs = ", ".join(f"{k} {n:,}" for k, n in st.counts["claimed_lang"].most_common())
+        langs = ", ".join(f"{k} {n:,}" for k, n in st.counts["lang"].most_common())
         licences = ", ".join(f"{k} {n:,}" for k, n in st.counts["license"].most_common())
-        lines += [f"- `{domain}` — sources: {sources or '—'}; languages: {langs or '—'}; "
+        lines += [f"- `{domain}` — sources: {sources or '—'}; languages (detected): {langs or '—'}; "
                   f"licences: {licences or '—'}"]
     return lines + [""]
 

@@ -30,10 +30,11 @@ def accepted(i: int, *, domain: str = "ml-research", source: str = "arxiv", lang
              quality: float = 0.8, miner: str = "5Miner0", published_days: int | None = None,
              approx_bytes: int = 400, validate: bool = True, licence: str | None = "CC0-1.0",
              text_allowed: bool | None = True, attribution: str | None = None,
-             claimed_license: str | None = None) -> AcceptedRecord:
+             claimed_license: str | None = None, detected_lang: str | None = "same") -> AcceptedRecord:
     """The accepted record with id `i`; `published_days` after BASE_TIME (None: no publication time); `licence`,
     `text_allowed` and `attribution` the validator's licence decision (a free licence by default: its text is
-    published; text_allowed None: no decision recorded), `claimed_license` the miner's word."""
+    published; text_allowed None: no decision recorded), `claimed_license` the miner's word; `detected_lang` the
+    validator's language id ("same": what the miner claimed as `lang`)."""
     text = text_of(i, approx_bytes)
     published = None if published_days is None else BASE_TIME + timedelta(days=published_days)
     fields = dict(uri=f"https://example.org/{domain}/doc/{i}", source=source, domain=domain, title=f"Document {i}",
@@ -44,7 +45,8 @@ def accepted(i: int, *, domain: str = "ml-research", source: str = "arxiv", lang
                   value=quality * 0.5, signals={"words": float(len(text.split())), "stop_word_ratio": 0.3},
                   miner_uid=int(miner[-1]) if miner[-1].isdigit() else 0, miner_hotkey=miner,
                   validator_hotkey="5Validator", step=1, accepted_at=BASE_TIME + timedelta(days=61, seconds=i),
-                  licence=licence, text_allowed=text_allowed, attribution=attribution)
+                  licence=licence, text_allowed=text_allowed, attribution=attribution,
+                  detected_lang=lang if detected_lang == "same" else detected_lang)
     return AcceptedRecord(**values) if validate else AcceptedRecord.model_construct(**values)
 
 

@@ -62,7 +62,7 @@ def test_card_body_counts_contributors_sources_and_releases(engine, tmp_path, ca
     per_miner = {f"5Miner{k}": sum(1 for i in range(1, 151) if i % 3 == k) for k in range(3)}
     for hotkey, n in per_miner.items():
         assert f"| `{hotkey}` | {n:,} |" in card
-    assert "- `world-news` — sources: arxiv 25, feed 25; languages: en 50; licences: CC0-1.0 50" in card
+    assert "- `world-news` — sources: arxiv 25, feed 25; languages (detected): en 50; licences: CC0-1.0 50" in card
     assert re.search(r"\| `r00000121` \| .* \| ml-research \+20, world-news \+10 \| 121–150 \| 0 \| 0 "
                      r"\| this commit \|", card)
     assert re.search(r"\| `r00000001` \| .* \| ml-research \+80, world-news \+40 \| 1–120 \| 0 \| 0 "

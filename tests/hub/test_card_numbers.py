@@ -40,7 +40,10 @@ def _glance(card: str, domain: str) -> list[str]:
 
 
 def test_card_figures_match_the_parquet_files(engine, tmp_path, catalog, store):
-    store.add([_with_pii(i, domain="world-news", quality=0.95) for i in range(121, 131)])
+    # The miner claims English; the validator's language id found German in three and nothing in two.
+    detected = {121: "de", 122: "de", 123: "de", 124: None, 125: None}
+    store.add([_with_pii(i, domain="world-news", quality=0.95, detected_lang=detected.get(i, "en"))
+               for i in range(121, 131)])
     publisher = Publisher(engine, LocalTarget(tmp_path / "hub"), catalog)
     publisher.publish(store.fetch_after, validator_hotkey="5V")
     store.add(mixed_records(131, 160))
@@ -53,6 +56,8 @@ def test_card_figures_match_the_parquet_files(engine, tmp_path, catalog, store):
         day = pc.strftime(pc.coalesce(t["claimed_published_at"], t["claimed_fetched_at"]), format="%Y-%m-%d")
         assert cells[1].startswith(f"{t.num_rows:,} (")
         assert cells[2] == f"{pc.sum(t['words']).as_py():,}"
+        langs = Counter("unknown" if v is None else v for v in t["lang"].to_pylist()).most_common()
+        assert cells[3] == ", ".join(f"{k} {n:,}" for k, n in langs[:3])  # detected, never the claim
         assert cells[6] == f"{min(day.to_pylist())} → {max(day.to_pylist())}"
         assert cells[7].startswith(f"mean {pc.mean(t['quality']).as_py():.3f}")
         assert cells[8] == f"{len(set(t['contributor_hotkey'].to_pylist())):,}"

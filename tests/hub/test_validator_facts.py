@@ -11,8 +11,9 @@ from tests.hub.records import accepted
 def test_lang_verification_and_licence_basis_are_the_validators_own():
     rows = [accepted(1, lang="en").model_copy(update={"detected_lang": "de", "verification": "pass",
                                                       "licence_basis": "page:rel=license"}),
-            accepted(2, lang="fr").model_copy(update={"verification": "unknown_then_pass", "licence_basis": "default"}),
-            accepted(3, lang="en")]
+            accepted(2, lang="fr", detected_lang=None).model_copy(update={"verification": "unknown_then_pass",
+                                                                          "licence_basis": "default"}),
+            accepted(3, lang="en", detected_lang=None)]
     table = to_batch(rows, "r1").to_pydict()
     assert table["lang"] == ["de", None, None] and table["claimed_lang"] == ["en", "fr", "en"]
     assert table["verification"] == ["pass", "unknown_then_pass", None]
