@@ -2,6 +2,10 @@
 
 A source whose crawl fails (raises, or fetches nothing but errors) waits exponentially longer before its next
 try and is reported (a warning log and the `glean_miner_source_*` metrics); it never stops the miner.
+
+The domains can change while it runs (`set_plans`: a miner following the network's desirability picks up a newly
+adopted domain and drops an expired one without a restart): a new domain starts at once, a dropped one stops after
+the crawl it has in flight, and a domain whose spec changed restarts with fresh source states once its old loop ended.
 """
 
 from __future__ import annotations
@@ -48,6 +52,19 @@ class SourceState:
         return min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, self.failures - 1))
 
 
+@dataclass(frozen=True)
+class _Loop:
+    """One domain's crawl loop: the plan it runs, the event that ends it, its task."""
+
+    plan: DomainPlan
+    halt: asyncio.Event
+    task: asyncio.Task
+
+
+def _task_name(domain: str) -> str:
+    return f"crawl:{domain}"
+
+
 class CrawlScheduler:
     """Runs `crawl` for every (domain, source) when it is due, writing records through the store."""
 
@@ -64,22 +81,80 @@ class CrawlScheduler:
         self._clock = clock
         self.sources: dict[tuple[str, str], SourceState] = {
             (p.spec.id, s.source_id): SourceState() for p in self.plans for s in p.spec.sources}
+        self._loops: dict[str, _Loop] = {}  # running domain loops by domain id
+        self._retiring: set[asyncio.Task] = set()  # loops of dropped domains finishing their crawl in flight
+        self._stop: asyncio.Event | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Crawl until `stop` is set; cancelling the task stops the crawls in flight."""
-        await asyncio.gather(*(self._domain_loop(plan, stop) for plan in self.plans))
+        self._stop = stop
+        try:
+            self._sync_loops()
+            await stop.wait()
+            for loop in self._loops.values():
+                loop.halt.set()
+            await asyncio.gather(*self._tasks())
+        finally:
+            tasks = self._tasks()
+            for task in tasks:
+                task.cancel()  # a crawl in flight stops with its child process
+            await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _domain_loop(self, plan: DomainPlan, stop: asyncio.Event) -> None:
-        while not stop.is_set():
+    def set_plans(self, plans: Sequence[DomainPlan]) -> None:
+        """Crawl exactly these domains from now on (effective at once when running, else when `run` starts)."""
+        self.plans = list(plans)
+        for plan in self.plans:
             for source in plan.spec.sources:
-                if stop.is_set():
+                self.sources.setdefault((plan.spec.id, source.source_id), SourceState())
+        if self._stop is not None and not self._stop.is_set():
+            self._sync_loops()
+
+    def domains(self) -> list[str]:
+        """The domain ids being crawled, in plan order."""
+        return [plan.spec.id for plan in self.plans]
+
+    def running(self) -> list[str]:
+        """The domain ids whose loop is alive, a dropped one's included until its crawl in flight ends."""
+        names = {task.get_name() for task in self._tasks() if not task.done()}
+        return sorted(name.removeprefix(_task_name("")) for name in names)
+
+    def _tasks(self) -> list[asyncio.Task]:
+        return [loop.task for loop in self._loops.values()] + list(self._retiring)
+
+    def _sync_loops(self) -> None:
+        wanted = {plan.spec.id: plan for plan in self.plans}
+        for domain, loop in list(self._loops.items()):
+            if domain not in wanted or wanted[domain] != loop.plan:
+                self._retire(self._loops.pop(domain))
+        for domain, plan in wanted.items():
+            if domain not in self._loops:
+                previous = next((t for t in self._retiring if t.get_name() == _task_name(domain)), None)
+                halt = asyncio.Event()
+                task = asyncio.create_task(self._domain_loop(plan, halt, previous), name=_task_name(domain))
+                self._loops[domain] = _Loop(plan, halt, task)
+                log.info("domain started domain=%s sources=%d", domain, len(plan.spec.sources))
+
+    def _retire(self, loop: _Loop) -> None:
+        loop.halt.set()
+        self._retiring.add(loop.task)
+        loop.task.add_done_callback(self._retiring.discard)
+        log.info("domain stopping domain=%s (after its crawl in flight)", loop.plan.spec.id)
+
+    async def _domain_loop(self, plan: DomainPlan, halt: asyncio.Event, previous: asyncio.Task | None) -> None:
+        if previous is not None:  # one crawl at a time per domain: the old spec's loop finishes first
+            await asyncio.wait({previous})
+            for source in plan.spec.sources:
+                self.sources[(plan.spec.id, source.source_id)] = SourceState()
+        while not halt.is_set():
+            for source in plan.spec.sources:
+                if halt.is_set():
                     return
                 state = self.sources[(plan.spec.id, source.source_id)]
                 if state.next_at <= self._clock():
                     await self.crawl_source(plan, source.source_id)
             due = min(self.sources[(plan.spec.id, s.source_id)].next_at for s in plan.spec.sources)
             try:
-                await asyncio.wait_for(stop.wait(), timeout=max(0.05, due - self._clock()))
+                await asyncio.wait_for(halt.wait(), timeout=max(0.05, due - self._clock()))
             except TimeoutError:
                 pass
 

@@ -120,3 +120,32 @@ async def test_one_failing_source_does_not_stop_the_others(store):
     await asyncio.wait_for(scheduler.run(stop), timeout=20)
     assert healthy_runs == [["pages"]] * 3
     assert scheduler.sources[("test-domain", "news")].failures == 1
+
+
+async def test_a_changed_spec_waits_for_the_crawl_in_flight_then_runs_with_fresh_source_states(store):
+    changed = SPEC.model_copy(update={"sources": [SPEC.sources[0]], "title": "Test, narrowed"})
+    release, started = asyncio.Event(), asyncio.Event()
+    calls = []
+
+    async def crawl(spec, *, page_budget, sink, sources, user_agent):
+        calls.append((spec.title, sources[0]))
+        started.set()
+        if spec is SPEC:
+            await release.wait()
+            raise ConnectionError("site down")  # the old spec's source backs off for minutes...
+        return _stats()
+
+    stop = asyncio.Event()
+    scheduler = CrawlScheduler([DomainPlan(SPEC, 3600.0, 10)], store, MinerMetrics(), crawl=crawl)
+    running = asyncio.create_task(scheduler.run(stop))
+    await asyncio.wait_for(started.wait(), timeout=10)
+    scheduler.set_plans([DomainPlan(changed, 3600.0, 10)])
+    await asyncio.sleep(0)
+    assert calls == [("Test", "pages")]  # the new spec's loop waits for the old crawl
+    started.clear()
+    release.set()
+    await asyncio.wait_for(started.wait(), timeout=10)  # ...but the new spec's starts afresh at once
+    stop.set()
+    await asyncio.wait_for(running, timeout=10)
+    assert calls == [("Test", "pages"), ("Test, narrowed", "pages")]
+    assert scheduler.running() == []
