@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 from dataclasses import asdict
+from datetime import UTC, datetime
 
 import typer
 from rich.console import Console
@@ -85,6 +86,7 @@ def status(
         text, disk = store.total_bytes, store.disk_bytes()
         ratio = f" ({disk / text:.2f} per byte of text)" if text else ""
         console.print(f"on disk: {disk:,} bytes{ratio}")
+        _print_following(config)
         if check:
             recount = store.recount()
             if recount == buckets:
@@ -94,6 +96,32 @@ def status(
                 raise typer.Exit(1)
     finally:
         store.close()
+
+
+def _print_following(config: GleanConfig) -> None:
+    """The network's desirability as the miner last read it, and which domains it crawls (if it follows it)."""
+    from miner.desirability import FOLLOWING_FILE, Following
+
+    following = Following.read(config.data_dir / "miner" / FOLLOWING_FILE)
+    if following is None:
+        return
+    if following.from_catalog:
+        title = "the catalog's domains (the network has no desirability list yet)"
+    else:
+        title = f"network desirability at block {following.block} ({(following.network_hash or '-')[:12]})"
+    when = ("never read" if following.updated_at is None
+            else datetime.fromtimestamp(following.updated_at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC"))
+    table = Table(title=f"{title}; {following.count} taken, read {when}", title_justify="left")
+    for column in ("domain", "spec", "weight", "this miner"):
+        table.add_column(column, justify="right" if column == "weight" else "left", overflow="fold")
+    for entry in following.entries:
+        doing = "crawling" if entry["crawling"] else (entry["problem"] or "-")
+        table.add_row(entry["domain_id"], entry["spec_hash"][:12], f"{entry['weight']:.4f}", doing)
+    console.print(table)
+    if following.pinned:
+        console.print(f"pinned (--domain): {', '.join(following.pinned)}")
+    if following.error:
+        console.print(f"[yellow]last refresh failed: {following.error}; the domains crawled stay as they were[/]")
 
 
 @app.command("check")
