@@ -115,5 +115,7 @@ LISTENER_BURST = 10
 LISTENER_MAX_BODY = 64 * 1024
 # Callers whose buckets the listener remembers (the least recently seen are forgotten first).
 LISTENER_MAX_CALLERS = 10_000
-# Unverified URIs a miner's feedback lists (newest first).
-FEEDBACK_UNVERIFIED_URIS = 50
+# The listener re-reads the subnet state (requesters' stake for the policy) and sweeps requests (deadline, target)
+# this often.
+LISTENER_STATE_REFRESH_SECONDS = 60.0
+REQUEST_SWEEP_SECONDS = 30.0

@@ -73,7 +73,7 @@ def add(conn: Connection, request: DatasetRequest, received_at: datetime) -> boo
 
 
 def get(conn: Connection, request_id: str) -> StoredRequest | None:
-    row = conn.execute(sa.select(RequestRow).where(RequestRow.id == request_id)).scalar_one_or_none()
+    row = conn.execute(sa.select(RequestRow).where(RequestRow.id == request_id)).one_or_none()
     return None if row is None else _stored(row)
 
 
@@ -82,7 +82,7 @@ def listed(conn: Connection, status: str | None = None) -> list[StoredRequest]:
     query = sa.select(RequestRow).order_by(RequestRow.received_at, RequestRow.id)
     if status is not None:
         query = query.where(RequestRow.status == status)
-    return [_stored(row) for row in conn.execute(query).scalars()]
+    return [_stored(row) for row in conn.execute(query).all()]
 
 
 def set_status(conn: Connection, request_id: str, status: str, *, decided_at: datetime, decided_by: str,
