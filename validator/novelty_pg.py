@@ -1,0 +1,157 @@
+"""The shared novelty index on PostgreSQL: the same lookups and verdicts as `scoring.NoveltyIndex`, with the LSH band
+keys and the b-bit digests in tables of the validator's database (migration 0005), so several validator processes
+under one hotkey share one index and it can outgrow one machine's memory.
+
+A step costs two round trips: one for the exact and folded hashes of all its deliveries, one for the candidates of
+all their band keys (`= ANY(array)`, band rows joined to their digests). `claim` is the atomic check-then-insert:
+under a transaction-scoped advisory lock per hotkey it judges the deliveries against what is committed and inserts
+the new ones, so two processes claiming the same content give it to exactly one, in one order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy import Connection, Engine
+
+from scoring.minhash import PACKED_BYTES, band_keys, pack_digests, parse_signature
+from scoring.novelty import Delivery, NoveltyVerdict, Probe, TextLookup, judge, match_near, prepare
+
+log = logging.getLogger(__name__)
+
+DOCS = "validator_novelty_docs"
+BANDS = "validator_novelty_bands"
+LOCK_NAMESPACE = "glean-novelty:"   # advisory lock id = 64-bit blake2b of this + the hotkey
+
+_EXACT = sa.text(f"SELECT doc_id, key, content_hash, folded FROM {DOCS} "
+                 "WHERE content_hash = ANY(CAST(:h AS bytea[])) OR folded = ANY(CAST(:f AS bytea[]))")
+_NEAR = sa.text(f"SELECT b.band_key, d.doc_id, d.key, d.digest FROM {BANDS} b JOIN {DOCS} d ON d.doc_id = b.doc_id "
+                "WHERE b.band_key = ANY(CAST(:k AS bigint[]))")
+_INSERT_DOCS = sa.text(
+    f"INSERT INTO {DOCS} (key, content_hash, folded, digest) "
+    "SELECT * FROM unnest(CAST(:k AS text[]), CAST(:h AS bytea[]), CAST(:f AS bytea[]), CAST(:d AS bytea[])) "
+    "ON CONFLICT DO NOTHING RETURNING doc_id, key")
+_INSERT_BANDS = sa.text(f"INSERT INTO {BANDS} (band_key, doc_id) "
+                        "SELECT * FROM unnest(CAST(:b AS bigint[]), CAST(:i AS bigint[])) ON CONFLICT DO NOTHING")
+
+
+def _signed(keys: np.ndarray) -> list[int]:
+    """uint64 band keys as the signed 64-bit integers PostgreSQL's bigint holds."""
+    return keys.astype(np.uint64).view(np.int64).ravel().tolist()
+
+
+class PgNoveltyIndex:
+    """Everything accepted so far, in PostgreSQL tables, for exact and near-duplicate lookup."""
+
+    def __init__(self, engine: Engine, hotkey: str = "") -> None:
+        if engine.dialect.name != "postgresql":
+            raise ValueError("the PostgreSQL novelty index needs a PostgreSQL engine")
+        self.engine = engine
+        digest = hashlib.blake2b((LOCK_NAMESPACE + hotkey).encode(), digest_size=8).digest()
+        self._lock_id = int.from_bytes(digest, "big", signed=True)
+
+    def __len__(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.text(f"SELECT count(*) FROM {DOCS}")).scalar_one())
+
+    # -- adding --
+    def add(self, key: str, content_hash: str, sig: bytes) -> None:
+        """Index one accepted record by its key, content hash and signature."""
+        self.add_many([(key, content_hash, sig)])
+
+    def add_many(self, rows: Sequence[tuple[str, str, bytes]]) -> list[str]:
+        """Index accepted records (key, content hash, signature) in order; the keys inserted (a key or content hash
+        already indexed is skipped, so adding again is harmless). Every signature is checked before anything."""
+        if not rows:
+            return []
+        parsed = [parse_signature(sig) for _, _, sig in rows]
+        with self.engine.begin() as conn:
+            return _insert(conn, rows, parsed)
+
+    def reset(self) -> None:
+        """Empty the index (before a rebuild)."""
+        with self.engine.begin() as conn:
+            conn.execute(sa.text(f"TRUNCATE {BANDS}, {DOCS} RESTART IDENTITY"))
+
+    # -- looking up --
+    def key(self, doc_id: int) -> str:
+        """The key document `doc_id` was added under."""
+        with self.engine.connect() as conn:
+            return str(conn.execute(sa.text(f"SELECT key FROM {DOCS} WHERE doc_id = :i"), {"i": doc_id}).scalar_one())
+
+    def assess_step(self, deliveries: list[Delivery], texts: TextLookup | None = None) -> list[NoveltyVerdict]:
+        """Verdicts for one step's deliveries, as `scoring.NoveltyIndex.assess_step` gives them; nothing is added."""
+        probes = prepare(deliveries)
+        if probes:
+            with self.engine.connect() as conn:
+                _match(conn, probes, texts)
+        return judge(probes)
+
+    def claim(self, deliveries: list[Delivery], texts: TextLookup | None = None) -> list[NoveltyVerdict]:
+        """Judge the deliveries and index the new ones (each cluster's kept representative, under its delivery key)
+        in one transaction under this hotkey's advisory lock: of two processes claiming the same or near-same
+        content, the one that takes the lock first keeps it and the other's verdict says duplicate."""
+        probes = prepare(deliveries)
+        with self.engine.begin() as conn:
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": self._lock_id})
+            if probes:
+                _match(conn, probes, texts)
+            verdicts = judge(probes)
+            kept = [(p.delivery.key, p.delivery.content_hash, p.signature)
+                    for p, v in zip(probes, verdicts, strict=True) if v.keep]
+            _insert(conn, kept, [parse_signature(sig) for _, _, sig in kept])
+        return verdicts
+
+    def nbytes(self) -> int:
+        """Bytes on disk: both tables with their indexes (every partition)."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.text(
+                f"SELECT pg_total_relation_size('{DOCS}') + (SELECT coalesce(sum(pg_total_relation_size(relid)), 0) "
+                f"FROM pg_partition_tree('{BANDS}'))")).scalar_one())
+
+
+def _insert(conn: Connection, rows: Sequence[tuple[str, str, bytes]],
+            parsed: Sequence[tuple[bytes, np.ndarray]]) -> list[str]:
+    if not rows:
+        return []
+    digests = np.stack([digest for _, digest in parsed])
+    packed = pack_digests(digests)
+    inserted = dict((key, int(doc_id)) for doc_id, key in conn.execute(_INSERT_DOCS, {
+        "k": [key for key, _, _ in rows], "h": [bytes.fromhex(h) for _, h, _ in rows],
+        "f": [folded for folded, _ in parsed], "d": [row.tobytes() for row in packed]}))
+    keys = band_keys(digests)
+    fresh = [i for i, (key, _, _) in enumerate(rows) if key in inserted]
+    if fresh:
+        conn.execute(_INSERT_BANDS, {"b": _signed(keys[fresh]),
+                                     "i": [inserted[rows[i][0]] for i in fresh for _ in range(keys.shape[1])]})
+    return [rows[i][0] for i in fresh]
+
+
+def _match(conn: Connection, probes: list[Probe], texts: TextLookup | None) -> None:
+    """Set each probe's match against the committed index: exact, folded, then near (two round trips)."""
+    by_hash: dict[bytes, tuple[int, str]] = {}
+    by_folded: dict[bytes, tuple[int, str]] = {}
+    for doc_id, key, content_hash, folded in conn.execute(_EXACT, {
+            "h": [bytes.fromhex(p.delivery.content_hash) for p in probes], "f": [p.folded for p in probes]}):
+        for found, value in ((by_hash, bytes(content_hash)), (by_folded, bytes(folded))):
+            if value not in found or doc_id < found[value][0]:
+                found[value] = (int(doc_id), key)
+    for p in probes:
+        exact, folded = by_hash.get(bytes.fromhex(p.delivery.content_hash)), by_folded.get(p.folded)
+        p.match = ("exact", exact[1]) if exact else ("folded", folded[1]) if folded else None
+    keys = band_keys(np.stack([p.digest for p in probes]))
+    docs: dict[int, tuple[str, bytes]] = {}
+    by_band: dict[int, list[int]] = {}
+    for band_key, doc_id, key, digest in conn.execute(_NEAR, {"k": sorted(set(_signed(keys)))}):
+        docs[int(doc_id)] = (key, bytes(digest))
+        by_band.setdefault(int(band_key), []).append(int(doc_id))
+    candidates = []
+    for row in keys:
+        ids = sorted({d for band in _signed(row) for d in by_band.get(band, ())})
+        packed = np.frombuffer(b"".join(docs[d][1] for d in ids), np.uint8).reshape(len(ids), PACKED_BYTES)
+        candidates.append((np.array(ids, np.int64), packed))
+    match_near(probes, candidates, lambda doc_id: docs[doc_id][0], texts)
