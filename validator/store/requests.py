@@ -69,7 +69,8 @@ def add(conn: Connection, request: DatasetRequest, received_at: datetime) -> boo
     stmt = upsert(conn, RequestRow.__table__).values(
         id=request.request_id, body=request.canonical().decode(), requester=request.requester,
         received_at=received_at, deadline=request.deadline, status="pending")
-    return conn.execute(stmt.on_conflict_do_nothing(index_elements=["id"])).rowcount == 1
+    inserted = stmt.on_conflict_do_nothing(index_elements=["id"]).returning(RequestRow.__table__.c.id)
+    return conn.execute(inserted).scalar_one_or_none() is not None
 
 
 def get(conn: Connection, request_id: str) -> StoredRequest | None:
