@@ -14,6 +14,7 @@ from scoring import _fast
 from scoring import constants as k
 from scoring.minhash import SIGNATURE_BYTES, estimated_jaccard, shingles, signature
 from scoring.novelty import Delivery, NoveltyIndex
+from tests.scoring.backends import BACKENDS, index_factory
 
 
 def jaccard(a: str, b: str) -> float:
@@ -26,11 +27,17 @@ def delivery(key: str, text: str, miner: int = 1) -> Delivery:
     return Delivery(key=key, miner_uid=miner, content_hash=hash_text(text), text=text)
 
 
-def index_of(docs) -> NoveltyIndex:
-    index = NoveltyIndex()
+def index_of(docs, make=NoveltyIndex) -> NoveltyIndex:
+    index = make()
     for d in docs:
         index.add(d.id, hash_text(d.text), signature(d.text))
     return index
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def new_index(request: pytest.FixtureRequest):
+    """Empty indexes of each backend: the behaviour tests run against the in-memory and the PostgreSQL index."""
+    yield from index_factory(request)
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +70,7 @@ def _edits(vocab: list[str], prose, rng: random.Random) -> list[Callable[[str], 
 
 
 @pytest.fixture(scope="module")
-def planted(prose):
+def planted(prose, new_index):
     """(original, variant, true Jaccard, verdict, edit) for one edited copy of every prose document."""
     rng = random.Random(7)
     vocab = sorted({w for d in prose for w in d.text.split() if w.isalpha()})
@@ -74,7 +81,7 @@ def planted(prose):
         variant = normalize_text(edit(doc.text))
         if variant != doc.text:
             pairs.append((doc, variant, jaccard(doc.text, variant), edit.__name__))
-    verdicts = index_of(prose).assess_step([delivery(f"v{i}", p[1], miner=i) for i, p in enumerate(pairs)])
+    verdicts = index_of(prose, new_index).assess_step([delivery(f"v{i}", p[1], miner=i) for i, p in enumerate(pairs)])
     return [(d, v, j, verdict, edit) for (d, v, j, edit), verdict in zip(pairs, verdicts, strict=True)]
 
 
@@ -113,29 +120,29 @@ def test_signature_estimates_jaccard(prose) -> None:
 
 # ---- exact duplicates ----------------------------------------------------------------------------------------
 
-def test_exact_duplicate_of_accepted_content_gets_zero(prose) -> None:
-    index = index_of(prose[:20])
+def test_exact_duplicate_of_accepted_content_gets_zero(new_index, prose) -> None:
+    index = index_of(prose[:20], new_index)
     [verdict] = index.assess_step([delivery("copy", prose[3].text, miner=9)])
     assert (verdict.novelty, verdict.keep, verdict.kind, verdict.duplicate_of) == (0.0, False, "exact", prose[3].id)
 
 
-def test_duplicate_with_changed_case_and_whitespace_is_caught(prose) -> None:
-    index = index_of(prose[:20])
+def test_duplicate_with_changed_case_and_whitespace_is_caught(new_index, prose) -> None:
+    index = index_of(prose[:20], new_index)
     text = prose[5].text
     variants = [text.upper(), text.replace("\n\n", "\n"), text.replace(" ", "  \n ", 30), text.lower() + "\n\n"]
     verdicts = index.assess_step([delivery(f"v{i}", t, miner=i) for i, t in enumerate(variants)])
     assert [(v.novelty, v.kind, v.duplicate_of) for v in verdicts] == [(0.0, "folded", prose[5].id)] * 4
 
 
-def test_short_texts_are_compared_exactly(prose) -> None:
-    index = NoveltyIndex()
+def test_short_texts_are_compared_exactly(new_index, prose) -> None:
+    index = new_index()
     index.add("a", hash_text("Hello there"), signature("Hello there"))
     verdicts = index.assess_step([delivery("b", "HELLO  there"), delivery("c", "Hello where")])
     assert [(v.kind, v.novelty) for v in verdicts] == [("folded", 0.0), (None, 1.0)]
 
 
-def test_new_content_is_novel(prose) -> None:
-    index = index_of(prose[:20])
+def test_new_content_is_novel(new_index, prose) -> None:
+    index = index_of(prose[:20], new_index)
     [verdict] = index.assess_step([delivery("new", prose[30].text)])
     assert (verdict.novelty, verdict.keep, verdict.kind, verdict.duplicate_of) == (1.0, True, None, None)
     assert verdict.signature == signature(prose[30].text)
@@ -143,8 +150,8 @@ def test_new_content_is_novel(prose) -> None:
 
 # ---- within one step -----------------------------------------------------------------------------------------
 
-def test_miners_delivering_the_same_new_content_split_it(prose) -> None:
-    index = index_of(prose[:20])
+def test_miners_delivering_the_same_new_content_split_it(new_index, prose) -> None:
+    index = index_of(prose[:20], new_index)
     text = prose[40].text
     verdicts = index.assess_step([delivery("m1", text, 1), delivery("m2", text, 2), delivery("m3", text, 3)])
     assert [v.novelty for v in verdicts] == [pytest.approx(1 / 3)] * 3
@@ -152,44 +159,44 @@ def test_miners_delivering_the_same_new_content_split_it(prose) -> None:
     assert [v.duplicate_of for v in verdicts] == [None, "m1", "m1"]
 
 
-def test_near_same_content_in_one_step_is_a_tie(prose) -> None:
+def test_near_same_content_in_one_step_is_a_tie(new_index, prose) -> None:
     text = prose[41].text
     near = text + "\n\nShare this page."
-    verdicts = NoveltyIndex().assess_step([delivery("a", text, 1), delivery("b", near, 2)])
+    verdicts = new_index().assess_step([delivery("a", text, 1), delivery("b", near, 2)])
     assert [(v.novelty, v.keep, v.kind) for v in verdicts] == [(0.5, True, None), (0.5, False, "near")]
 
 
-def test_a_miner_repeating_itself_in_a_step_gets_credit_once(prose) -> None:
+def test_a_miner_repeating_itself_in_a_step_gets_credit_once(new_index, prose) -> None:
     text = prose[42].text
-    verdicts = NoveltyIndex().assess_step([delivery("a", text, 1), delivery("b", text.upper(), 1),
+    verdicts = new_index().assess_step([delivery("a", text, 1), delivery("b", text.upper(), 1),
                                            delivery("c", text, 2)])
     assert [(v.novelty, v.keep) for v in verdicts] == [(0.5, True), (0.0, False), (0.5, False)]
 
 
-def test_exactly_one_of_each_cluster_is_kept(prose) -> None:
+def test_exactly_one_of_each_cluster_is_kept(new_index, prose) -> None:
     rng = random.Random(3)
     texts = [d.text for d in prose[50:60]]
     batch = [delivery(f"d{i}", rng.choice(texts), miner=rng.randrange(5)) for i in range(60)]
-    verdicts = NoveltyIndex().assess_step(batch)
+    verdicts = new_index().assess_step(batch)
     kept = [v for v in verdicts if v.keep]
     assert len(kept) == len({d.content_hash for d in batch})
     assert len(verdicts) == len(batch) and [v.key for v in verdicts] == [d.key for d in batch]
 
 
-def test_empty_step_gives_no_verdicts() -> None:
-    assert NoveltyIndex().assess_step([]) == []
+def test_empty_step_gives_no_verdicts(new_index) -> None:
+    assert new_index().assess_step([]) == []
 
 
-def test_assess_step_does_not_change_the_index(prose) -> None:
-    index = index_of(prose[:5])
+def test_assess_step_does_not_change_the_index(new_index, prose) -> None:
+    index = index_of(prose[:5], new_index)
     index.assess_step([delivery("x", prose[10].text)])
     assert len(index) == 5
     [again] = index.assess_step([delivery("y", prose[10].text)])
     assert again.novelty == 1.0
 
 
-def test_added_record_makes_later_copies_duplicates(prose) -> None:
-    index = NoveltyIndex()
+def test_added_record_makes_later_copies_duplicates(new_index, prose) -> None:
+    index = new_index()
     [first] = index.assess_step([delivery("orig", prose[11].text)])
     index.add("orig", hash_text(prose[11].text), first.signature)
     [copy] = index.assess_step([delivery("copy", prose[11].text + "\n\nRead more.", miner=4)])
@@ -273,9 +280,9 @@ def test_signature_pins_the_minhash_values() -> None:
     assert digest[:4].tolist() == GOLDEN_SLOTS
 
 
-def test_foreign_signature_is_refused() -> None:
+def test_foreign_signature_is_refused(new_index) -> None:
     with pytest.raises(StorageError, match="signature"):
-        NoveltyIndex().add("x", "0" * 64, b"\x00" * SIGNATURE_BYTES)
+        new_index().add("x", "0" * 64, b"\x00" * SIGNATURE_BYTES)
 
 
 GOLDEN_SLOTS = [3832547494, 3474008084, 3832089332, 3459290475]   # rensa 0.5.0, seed MINHASH_SEED
@@ -286,6 +293,17 @@ def _random_rows(n: int, seed: int = 3) -> list[tuple[str, str, bytes]]:
     head = signature("x")[:4]
     digests = rng.integers(0, 2**32, (n, k.NUM_PERM), dtype=np.uint32).astype("<u4")
     return [(f"doc{i}", rng.bytes(32).hex(), head + rng.bytes(16) + digests[i].tobytes()) for i in range(n)]
+
+
+def test_the_index_holds_at_most_300_bytes_a_document() -> None:
+    n = 65_536                                                  # one full digest block: no slack counted
+    rng = np.random.default_rng(5)
+    hashes = rng.bytes(32 * n).hex()
+    sigs = np.concatenate([np.tile(np.frombuffer(signature("x")[:4], np.uint8), (n, 1)),
+                           rng.integers(0, 256, (n, SIGNATURE_BYTES - 4), dtype=np.uint8)], axis=1)
+    rows = [(str(i), hashes[64 * i:64 * i + 64], sigs[i].tobytes()) for i in range(n)]
+    index = NoveltyIndex.rebuild(rows)
+    assert index.nbytes() / len(index) <= 300
 
 
 def test_index_larger_than_one_block_round_trips(prose, tmp_path: Path) -> None:
@@ -319,9 +337,9 @@ def test_compiled_shingles_equal_joined_word_ngrams(prose) -> None:
         assert _fast.shingles(words, k.SHINGLE) == expected, words
 
 
-def test_adding_many_at_once_gives_the_same_index_as_one_by_one(prose) -> None:
+def test_adding_many_at_once_gives_the_same_index_as_one_by_one(new_index, prose) -> None:
     rows = [(f"k{i}", hash_text(doc.text), signature(doc.text)) for i, doc in enumerate(prose[:40])]
-    one_by_one, at_once = NoveltyIndex(), NoveltyIndex()
+    one_by_one, at_once = new_index(), new_index()
     for row in rows:
         one_by_one.add(*row)
     at_once.add_many(rows[:25])
@@ -331,8 +349,8 @@ def test_adding_many_at_once_gives_the_same_index_as_one_by_one(prose) -> None:
     assert at_once.assess_step(probes) == one_by_one.assess_step(probes)
 
 
-def test_a_bad_signature_in_a_batch_adds_nothing(prose) -> None:
-    index = NoveltyIndex()
+def test_a_bad_signature_in_a_batch_adds_nothing(new_index, prose) -> None:
+    index = new_index()
     good = ("k0", hash_text(prose[0].text), signature(prose[0].text))
     with pytest.raises(StorageError):
         index.add_many([good, ("k1", hash_text(prose[1].text), b"not a signature")])
