@@ -1,4 +1,5 @@
-"""`glean miner run|status`: run a miner (crawl, store, serve validators) and inspect its store."""
+"""`glean miner run|status`: run a miner (crawl, store, serve validators) and inspect its store and the network's
+desirability it follows."""
 
 from __future__ import annotations
 
@@ -31,13 +32,21 @@ def run(
     port: int | None = typer.Option(None, "--port", help="Port to listen on (default miner.port)."),
     external_ip: str | None = typer.Option(None, "--external-ip", help="Address announced on chain."),
     register: bool = typer.Option(False, "--register", help="Register the hotkey first (local chain only)."),
+    follow_network: bool | None = typer.Option(
+        None, "--follow-network/--no-follow-network",
+        help="Take domains from the network's desirability (default miner.follow_network: when no --domain)."),
 ) -> None:
-    """Crawl the configured domains and serve the records to validators until SIGTERM/Ctrl-C."""
+    """Crawl the network's wanted domains (or the pinned ones) and serve the records to validators until
+    SIGTERM/Ctrl-C."""
     config = state(ctx).config(miner={"domains": domain or None, "host": host, "port": port,
-                                      "external_ip": external_ip})
-    if not config.miner.domains:
-        raise ConfigError("no domain to crawl",
-                          hint="pass --domain ID (see `glean domains list`) or set miner.domains in the config")
+                                      "external_ip": external_ip, "follow_network": follow_network})
+    if config.miner.follow_network is None:  # the default: follow the network unless domains are pinned
+        config = config.model_copy(update={"miner": config.miner.model_copy(
+            update={"follow_network": not config.miner.domains})})
+    if not config.miner.domains and not config.miner.follow_network:
+        raise ConfigError("no domain to crawl: none pinned and the network's desirability not followed",
+                          hint="pass --domain ID (see `glean domains list`), set miner.domains in the config, or "
+                               "drop --no-follow-network")
     asyncio.run(_run(config, register=register))
 
 

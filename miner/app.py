@@ -11,8 +11,9 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
@@ -22,13 +23,15 @@ from miner.api import build_app
 from miner.constants import PRUNE_INTERVAL_SECONDS, SHUTDOWN_GRACE_SECONDS
 from miner.crawl_state import STATE_FILE as CRAWL_STATE_FILE
 from miner.crawl_state import CrawlState
+from miner.desirability import FOLLOWING_FILE, DesirabilityFollower, FetchNetwork
 from miner.gate import ValidatorGate
 from miner.metrics import MinerMetrics
 from miner.ratelimit import RateLimiter
 from miner.scheduler import CrawlFn, CrawlScheduler, DomainPlan
 from miner.store import AsyncStore, Store
 from schemas.config import GleanConfig
-from schemas.domain import DomainCatalog
+from schemas.desirability import DesirabilityList, NetworkDesirability
+from schemas.domain import DomainCatalog, DomainSpec
 from schemas.errors import ConfigError, NotRegisteredError, StorageError
 from storage import role_database_url
 
@@ -62,20 +65,47 @@ def open_store(config: GleanConfig) -> Store:
     return store
 
 
+def follows_network(config: GleanConfig) -> bool:
+    """Whether the miner takes domains from the network's desirability. Unset (None) means no here: a miner built
+    in code without domains serves only; `glean miner run` sets it when no domain is pinned."""
+    return bool(config.miner.follow_network)
+
+
 def domain_plans(config: GleanConfig, catalog: DomainCatalog) -> list[DomainPlan]:
-    """Each configured domain with its cadence and page budget (per-domain overrides from `miner.schedules`)."""
+    """Each pinned domain with its cadence and page budget (per-domain overrides from `miner.schedules`, which may
+    also name domains of the network's list when the miner follows it)."""
     unknown = sorted(set(config.miner.schedules) - set(config.miner.domains))
-    if unknown:
+    if unknown and not follows_network(config):
         raise ConfigError(f"miner.schedules names domains the miner does not crawl: {', '.join(unknown)}",
                           hint="add them to miner.domains or remove their schedules")
-    plans = []
-    for domain_id in config.miner.domains:
-        spec = catalog.get(domain_id)
-        override = config.miner.schedules.get(domain_id)
-        cadence = (override and override.cadence_seconds) or config.miner.cadence_seconds
-        budget = (override and override.page_budget) or config.miner.page_budget
-        plans.append(DomainPlan(spec, cadence, budget))
-    return plans
+    return [plan_for(config, catalog.get(domain_id)) for domain_id in config.miner.domains]
+
+
+def plan_for(config: GleanConfig, spec: DomainSpec) -> DomainPlan:
+    """How `spec` is crawled: the configured cadence and page budget, or its `miner.schedules` override."""
+    override = config.miner.schedules.get(spec.id)
+    cadence = (override and override.cadence_seconds) or config.miner.cadence_seconds
+    budget = (override and override.page_budget) or config.miner.page_budget
+    return DomainPlan(spec, cadence, budget)
+
+
+def following_path(config: GleanConfig) -> Path:
+    """Where the miner keeps what it follows (read by `glean miner status`)."""
+    return config.data_dir / "miner" / FOLLOWING_FILE
+
+
+def network_reader(chain: Chain, *, local: bool) -> FetchNetwork:
+    """Reads the network's desirability as validators compute it (chain.desirability); the lists are fetched from
+    the validators' announced listeners through a client that connects only to public addresses outside local mode."""
+    from chain.desirability import network_desirability
+    from scrapers.address import GuardedClient
+
+    async def fetch(previous: Mapping[str, DesirabilityList]) -> NetworkDesirability:
+        state = await chain.state()
+        async with GuardedClient(allow_private=local) as client:
+            return await network_desirability(chain, state, client, previous)
+
+    return fetch
 
 
 def _warn_unready(spec, check_ready) -> None:
@@ -150,6 +180,7 @@ class Miner:
     metrics: MinerMetrics
     app: FastAPI
     scheduler: CrawlScheduler | None
+    follower: DesirabilityFollower | None = None  # keeps the scheduler on the network's desirability
 
     @property
     def hotkey(self) -> str:
@@ -173,8 +204,13 @@ class Miner:
             tasks["prune"] = asyncio.create_task(self._prune_loop(stop))
             if self.scheduler is not None:
                 tasks["crawl"] = asyncio.create_task(self.scheduler.run(stop))
-            log.info("miner running hotkey=%s port=%d domains=%s newest_seq=%d", self.hotkey, port,
-                     ",".join(self.config.miner.domains) or "-", self.store.store.newest_seq)
+            if self.follower is not None:
+                tasks["desirability"] = asyncio.create_task(self.follower.run(stop))
+            else:  # what a former run followed is not what this one crawls
+                following_path(self.config).unlink(missing_ok=True)
+            log.info("miner running hotkey=%s port=%d domains=%s follow_network=%s newest_seq=%d", self.hotkey,
+                     port, ",".join(self.config.miner.domains) or "-", self.follower is not None,
+                     self.store.store.newest_seq)
             await self._until(stop, list(tasks.values()))
         finally:
             log.info("miner stopping hotkey=%s", self.hotkey)
@@ -217,7 +253,7 @@ def build_miner(config: GleanConfig, *, wallet: Wallet, chain: Chain, catalog: D
                 crawl: CrawlFn | None = None, store: Store | None = None) -> Miner:
     """A miner from configuration, on `chain`, answering as `wallet`'s hotkey.
 
-    `crawl` defaults to `scrapers.crawl`; no domains configured means a serve-only miner.
+    `crawl` defaults to `scrapers.crawl`; no pinned domain and not following the network means a serve-only miner.
     """
     catalog = catalog or DomainCatalog.load(config.domain_dirs)
     plans = domain_plans(config, catalog)
@@ -228,15 +264,28 @@ def build_miner(config: GleanConfig, *, wallet: Wallet, chain: Chain, catalog: D
     limiter = RateLimiter(config.miner.requests_per_minute, config.miner.request_burst)
     hotkey = wallet.hotkey.ss58_address
     app = build_app(store_, hotkey=hotkey, gate=gate, limiter=limiter, metrics=metrics)
-    scheduler = None
-    if plans:
-        if crawl is None:
-            from scrapers import check_ready
-            from scrapers import crawl as scrapers_crawl  # imported only when crawling: serve-only miners skip Scrapy
+    follow = follows_network(config)
+    if not plans and not follow:
+        return Miner(config, wallet, chain, store_, gate, metrics, app, None)
+    scheduler = CrawlScheduler(plans, store_, metrics, crawl=crawl or _scrapers_crawl(plans),
+                               user_agent=config.miner.user_agent,
+                               crawl_state=CrawlState(config.data_dir / "miner" / CRAWL_STATE_FILE))
+    follower = None
+    if follow:
+        local = config.chain.kind == "local"
+        follower = DesirabilityFollower(
+            scheduler, hotkey=hotkey, fetch=network_reader(chain, local=local), count=config.miner.network_domains,
+            pinned=plans, plan_for=lambda spec: plan_for(config, spec), catalog=list(catalog),
+            refresh_seconds=config.miner.network_refresh_seconds, local=local, path=following_path(config))
+    return Miner(config, wallet, chain, store_, gate, metrics, app, scheduler, follower)
 
-            for plan in plans:  # API credentials a source needs (Reddit's OAuth): said now, not at 3 a.m.
-                _warn_unready(plan.spec, check_ready)
-            crawl = scrapers_crawl
-        scheduler = CrawlScheduler(plans, store_, metrics, crawl=crawl, user_agent=config.miner.user_agent,
-                                   crawl_state=CrawlState(config.data_dir / "miner" / CRAWL_STATE_FILE))
-    return Miner(config, wallet, chain, store_, gate, metrics, app, scheduler)
+
+def _scrapers_crawl(plans: list[DomainPlan]) -> CrawlFn:
+    """`scrapers.crawl`, imported only when crawling (serve-only miners skip Scrapy), after saying which sources of
+    the pinned domains lack what they need here (API credentials: said now, not at 3 a.m.)."""
+    from scrapers import check_ready
+    from scrapers import crawl as scrapers_crawl
+
+    for plan in plans:
+        _warn_unready(plan.spec, check_ready)
+    return scrapers_crawl

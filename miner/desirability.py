@@ -90,13 +90,22 @@ def choose(entries: Iterable[NetworkEntry], hotkey: str, count: int, *,
 async def crawl_problem(spec: DomainSpec, *, local: bool) -> str | None:
     """Why this miner may not crawl `spec`, or None. A list entry is untrusted input: its sources' params must
     validate and, outside local mode, every host they name must resolve to public addresses only, so that no entry
-    points the miner's crawl at its own network (the crawl's connections are not pinned: checked at each refresh)."""
-    from scrapers.kinds import load_params
+    points the miner's crawl at its own network (the crawl's connections are not pinned: checked at each refresh).
+    A spec none of whose sources can run here (API credentials missing) is left to miners that can crawl it."""
+    from scrapers.kinds import kind_of, load_params
 
     try:
         params = [load_params(source, spec.id) for source in spec.sources]
     except GleanError as exc:
         return exc.message
+    unready = []
+    for source, loaded in zip(spec.sources, params, strict=True):
+        try:
+            kind_of(source.kind).check_ready(loaded)
+        except GleanError as exc:
+            unready.append(f"{source.source_id}: {exc.message}")
+    if len(unready) == len(spec.sources):
+        return f"no source can run here ({'; '.join(unready)})"
     if local:
         return None
     hosts = {rule.host for p in params for rule in (*p.request_hosts().hosts, *p.page_hosts().hosts)}

@@ -55,6 +55,11 @@ class MinerConfig(_Section):
     request_burst: Annotated[int, Field(ge=1)] = 30  # requests a validator may send at once (token bucket size)
     schedules: dict[str, DomainSchedule] = Field(default_factory=dict)  # per-domain overrides, by domain id
     user_agent: str | None = None  # default: the scrapers' user agent
+    # Follow the network's desirability (docs/miner.md): True takes `network_domains` domains from the network's list
+    # besides the pinned ones; False crawls the pins only; None: `glean miner run` follows when no domain is pinned.
+    follow_network: bool | None = None
+    network_domains: Annotated[int, Field(ge=1, le=64)] = 2  # domains taken from the network's list
+    network_refresh_seconds: Annotated[float, Field(gt=0)] = 60.0  # how often the list is read again
 
 
 class RequestPolicy(_Section):
