@@ -29,6 +29,7 @@ app.add_typer(chain_app, name="chain")
 app.add_typer(miner_app, name="miner")
 app.add_typer(__import__("glean.validator_cmd").validator_cmd.app, name="validator")
 app.add_typer(local_app, name="local")
+app.add_typer(__import__("glean.request_cmd").request_cmd.app, name="request")
 
 err = Console(stderr=True)
 

@@ -1,5 +1,5 @@
-"""`glean validator run|status|publish|deny`: run the validator, look at its leaderboard, publish a release now,
-manage takedowns."""
+"""`glean validator run|status|publish|deny|requests|adopt|decline`: run the validator, look at its leaderboard,
+publish a release now, manage takedowns, decide dataset requests."""
 
 from __future__ import annotations
 
@@ -218,3 +218,67 @@ def deny_list(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", 
     for e in entries:
         table.add_row(e.kind, e.value, e.reason, f"{e.added_at:%Y-%m-%d %H:%M}" if e.added_at else "")
     (console if console.is_terminal else Console(width=PIPED_WIDTH)).print(table)
+
+
+def _desk(ctx: typer.Context):
+    """The request desk over this validator's database (the operator's decisions need no running validator)."""
+    from validator.requests import RequestDesk
+
+    config = _config(ctx)
+    store = ValidatorStore.open(database_url(config))
+    return RequestDesk(store, config.validator.request_policy, local=config.chain.kind == "local")
+
+
+@app.command("requests")
+def requests_list(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON instead."),
+                  ) -> None:
+    """Dataset requests this validator received: status, domain, requester, target, weight, accepted so far."""
+    desk = _desk(ctx)
+    try:
+        desk.sweep()
+        states = [(r, desk.state(r.request_id)) for r in desk.store.list_requests()]
+    finally:
+        desk.store.close()
+    if as_json:
+        typer.echo(json.dumps([{**s.model_dump(mode="json"), "requester": r.request.requester,
+                                "target": r.request.target.model_dump(exclude_none=True), "note": r.request.note}
+                               for r, s in states], indent=2))
+        return
+    table = Table(title=f"dataset requests ({len(states)})")
+    for name in ("id", "domain", "status", "weight", "requester", "target", "accepted", "deadline", "decided by"):
+        table.add_column(name)
+    for r, s in states:
+        target = r.request.target
+        table.add_row(r.request_id[:12], s.domain, s.status, "-" if s.weight is None else f"{s.weight:g}",
+                      _short(r.request.requester),
+                      f"{target.records:,} records" if target.records else f"{target.words:,} words",
+                      f"{s.accepted_records:,} / {s.accepted_words:,} w",
+                      f"{s.deadline:%Y-%m-%d}" if s.deadline else "-", s.decided_by or "-")
+    (console if console.is_terminal else Console(width=PIPED_WIDTH)).print(table)
+
+
+@app.command("adopt")
+def adopt(ctx: typer.Context, request_id: str = typer.Argument(..., help="A request id (or 8+ leading characters)."),
+          weight: float = typer.Option(1.0, "--weight", help="Its weight in this validator's desirability list."),
+          ) -> None:
+    """Adopt a request: its domain joins this validator's desirability list with `--weight`."""
+    desk = _desk(ctx)
+    try:
+        stored = desk.adopt(request_id, weight)
+    finally:
+        desk.store.close()
+    console.print(f"adopted request {stored.request_id[:12]} (domain [bold]{stored.domain}[/], weight {weight:g}): "
+                  "it joins the desirability list this validator commits next")
+
+
+@app.command("decline")
+def decline(ctx: typer.Context, request_id: str = typer.Argument(..., help="A request id (or 8+ leading characters)."),
+            reason: str = typer.Option("", "--reason", help="Why (the requester sees it in `glean request status`)."),
+            ) -> None:
+    """Decline a request: this validator drops its vote for the domain (others may still adopt it)."""
+    desk = _desk(ctx)
+    try:
+        stored = desk.decline(request_id, reason)
+    finally:
+        desk.store.close()
+    console.print(f"declined request {stored.request_id[:12]} (domain {stored.domain})")

@@ -119,3 +119,5 @@ LISTENER_MAX_CALLERS = 10_000
 # this often.
 LISTENER_STATE_REFRESH_SECONDS = 60.0
 REQUEST_SWEEP_SECONDS = 30.0
+# An operator may name a request by a unique prefix of its id this long or longer.
+MIN_ID_PREFIX = 8

@@ -17,7 +17,7 @@ from schemas.config import RequestPolicy
 from schemas.errors import RequestError
 from schemas.record import utcnow
 from schemas.request import DatasetRequest, RequestState, SubmitAnswer
-from validator.constants import MAX_PENDING_PER_REQUESTER, MAX_PENDING_REQUESTS
+from validator.constants import MAX_PENDING_PER_REQUESTER, MAX_PENDING_REQUESTS, MIN_ID_PREFIX
 from validator.request_checks import check_request
 from validator.store import StoredRequest, ValidatorStore
 
@@ -131,7 +131,11 @@ class RequestDesk:
                             accepted_records=records, accepted_words=words, release=release)
 
     def _get(self, request_id: str) -> StoredRequest:
+        """The request of an id, or of a unique prefix of at least 8 characters (as tables show them)."""
         stored = self.store.get_request(request_id)
+        if stored is None and MIN_ID_PREFIX <= len(request_id) < 64:
+            found = [r for r in self.store.list_requests() if r.request_id.startswith(request_id)]
+            stored = found[0] if len(found) == 1 else None
         if stored is None:
             raise UnknownRequest(f"no request {request_id} at this validator",
                                  hint="list them with `glean validator requests`")
