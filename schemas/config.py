@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 
@@ -88,12 +88,23 @@ class ValidatorConfig(_Section):
     miner_timeout_seconds: Annotated[float, Field(gt=0)] = 30.0  # one miner's pull, hard bound
     miner_records_budget: Annotated[int, Field(ge=1)] = 20_000  # records parsed per miner per step
     ladder_processes: Annotated[int, Field(ge=0, le=64)] | None = None  # None: one per core; 0: in a thread
+    # Where the novelty index lives: "memory" (a snapshot file beside the database; one process) or "postgres" (tables
+    # of the validator's PostgreSQL database, shared by several processes under one hotkey; docs/scoring.md).
+    novelty_backend: Literal["memory", "postgres"] = "memory"
     # The public listener (dataset requests, desirability lists, miner feedback), announced on chain; the dashboard
     # stays on dashboard_host. Port 0: any free port (the one bound is announced).
     listener_host: str = "0.0.0.0"
     listener_port: Annotated[int, Field(ge=0, le=65535)] = 8093
     listener_external_ip: str | None = None  # announced on chain; default: listener_host unless it is 0.0.0.0
     request_policy: RequestPolicy = Field(default_factory=RequestPolicy)
+
+    @model_validator(mode="after")
+    def _postgres_novelty_needs_postgres(self) -> ValidatorConfig:
+        if self.novelty_backend == "postgres" and not (self.database_url or "").startswith("postgresql"):
+            raise ValueError("novelty_backend 'postgres' keeps the novelty index in the validator's database, which "
+                             "is SQLite here: set validator.database_url to postgresql+psycopg://... "
+                             "(GLEAN_VALIDATOR__DATABASE_URL) or novelty_backend to 'memory'")
+        return self
 
 
 class HubConfig(_Section):

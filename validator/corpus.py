@@ -2,7 +2,12 @@
 extended with rows already committed, and a snapshot (with its watermark) is loaded only when it matches the
 database and was written under this validator's scoring version (schemas.version.SCORING_VERSION: the signature
 format), otherwise rebuilt from the accepted store. So a crash can neither lose nor double an accepted record, and
-an upgrade that changes the signatures never mixes two formats in one index."""
+an upgrade that changes the signatures never mixes two formats in one index.
+
+Two backends (`ValidatorConfig.novelty_backend`): "memory", the compact `scoring.NoveltyIndex` with a snapshot file,
+and "postgres", `validator.novelty_pg.PgNoveltyIndex` in the validator's PostgreSQL database (shared by several
+processes; its watermark and scoring version are kept in the store's state, no snapshot). Either way an estimate
+that cannot tell J=0.7 from J=0.8 is settled by the accepted text, read from the accepted store."""
 
 from __future__ import annotations
 
@@ -11,32 +16,42 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from pathlib import Path
+
+import sqlalchemy as sa
 
 from schemas.errors import StorageError
 from schemas.version import SCORING_VERSION
 from scoring import Delivery, NoveltyIndex, NoveltyVerdict, signature
 from validator import constants as K
+from validator.novelty_pg import PgNoveltyIndex
 from validator.store import ValidatorStore
+from validator.store.tables import AcceptedRow
 
 log = logging.getLogger(__name__)
 
 # Snapshots written before the scoring version was recorded hold version-1 signatures.
 UNVERSIONED_SNAPSHOT = 1
+# The shared index's watermark and the scoring version it was built under, in the store's state table.
+SHARED_WATERMARK = "novelty_pg_watermark"
+SHARED_VERSION = "novelty_pg_scoring_version"
 
 
 class Corpus:
-    """Owns one NoveltyIndex, its snapshot file and the watermark (highest accepted_id it holds)."""
+    """Owns one novelty index (in memory with its snapshot file, or shared on PostgreSQL) and the watermark (highest
+    accepted_id it holds)."""
 
-    def __init__(self, store: ValidatorStore, snapshot: Path) -> None:
+    def __init__(self, store: ValidatorStore, snapshot: Path, backend: str = "memory", hotkey: str = "") -> None:
         self.store = store
         self.snapshot = snapshot
         self.meta_path = snapshot.with_name(snapshot.name + ".json")
-        self.index = NoveltyIndex()
+        self.shared = backend == "postgres"
+        self.index: NoveltyIndex | PgNoveltyIndex = PgNoveltyIndex(store.engine, hotkey) if self.shared \
+            else NoveltyIndex()
         self.watermark = 0
-        self.loaded_from = ""  # "snapshot" or "rebuilt", once open
+        self.loaded_from = ""  # "snapshot", "rebuilt" or "database" (the shared index), once open
         self._lock = threading.Lock()  # the index
         self._backlog: list[tuple[int, str, bytes]] = []  # committed rows not indexed yet
         self._backlog_lock = threading.Lock()
@@ -48,8 +63,9 @@ class Corpus:
     def open(self) -> None:
         """Load the snapshot if it matches the database, catch up from the database, else rebuild."""
         started = time.monotonic()
-        loaded = self._load_snapshot()
-        if not loaded:
+        if self.shared:
+            self._open_shared()
+        elif not self._load_snapshot():
             self.index = self._rebuild()
             self.watermark = self.store.accepted_stats()[1]
             self.loaded_from = "rebuilt"
@@ -68,6 +84,29 @@ class Corpus:
             log.warning("stored novelty signatures are not this version's (%s): signing the accepted texts again",
                         exc.message)
             return NoveltyIndex.rebuild(self._signed_again())
+
+    def _open_shared(self) -> None:
+        """The shared index is already in the database: catch up from its watermark, or rebuild it when it was built
+        under another scoring version (or never)."""
+        if self.store.get_state(SHARED_VERSION) == SCORING_VERSION:
+            self.watermark = int(self.store.get_state(SHARED_WATERMARK, 0))
+            self._catch_up()
+            self.loaded_from = "database"
+            return
+        self.index.reset()
+        self.watermark = 0
+        try:
+            self._catch_up()
+        except StorageError as exc:
+            log.warning("stored novelty signatures are not this version's (%s): signing the accepted texts again",
+                        exc.message)
+            self.index.reset()
+            for rows in _batches(self._signed_again()):
+                self.index.add_many(rows)
+            self.watermark = self.store.accepted_stats()[1]
+            self.store.set_state(SHARED_WATERMARK, self.watermark)
+        self.store.set_state(SHARED_VERSION, SCORING_VERSION)
+        self.loaded_from = "rebuilt"
 
     def _signed_again(self) -> Iterator[tuple[str, str, bytes]]:
         after = 0
@@ -102,10 +141,11 @@ class Corpus:
 
     def _catch_up(self) -> None:
         with self._lock:
-            found = iter(self.store.novelty_rows(self.watermark, K.REBUILD_BATCH))
-            while rows := list(islice(found, K.REBUILD_BATCH)):
+            for rows in _batches(self.store.novelty_rows(self.watermark, K.REBUILD_BATCH)):
                 self.index.add_many(rows)
                 self.watermark = max([self.watermark, *(int(key) for key, _, _ in rows)])
+                if self.shared:
+                    self.store.set_state(SHARED_WATERMARK, self.watermark)
 
     def assess(self, deliveries: list[Delivery]) -> list[NoveltyVerdict]:
         """Novelty of a step's deliveries against the accepted corpus (every row added so far) and one another."""
@@ -113,7 +153,17 @@ class Corpus:
             return []
         with self._lock:
             self._index_backlog()
-            return self.index.assess_step(deliveries)
+            return self.index.assess_step(deliveries, self.texts)
+
+    def texts(self, keys: Sequence[str]) -> dict[str, str]:
+        """The accepted texts of index keys (accepted ids), read in one query: what settles an unsure near match."""
+        ids = sorted({int(key) for key in keys if key.isdigit()})
+        if not ids:
+            return {}
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(sa.select(AcceptedRow.accepted_id, AcceptedRow.text)
+                                .where(AcceptedRow.accepted_id.in_(ids)))
+            return {str(accepted_id): text for accepted_id, text in rows}
 
     def add(self, rows: Iterable[tuple[int, str, bytes]]) -> None:
         """Queue rows that are already committed (accepted_id, content_hash, minhash); cheap, so the step's commits
@@ -143,11 +193,16 @@ class Corpus:
             raise
         if fresh:
             self.watermark = fresh[-1][0]
+            if self.shared:
+                self.store.set_state(SHARED_WATERMARK, self.watermark)
 
     def save(self) -> None:
-        """Write the snapshot and then its watermark, each atomically (a crash leaves the old pair or a mismatch)."""
+        """Write the snapshot and then its watermark, each atomically (a crash leaves the old pair or a mismatch).
+        The shared index is in the database already: only the backlog is indexed."""
         with self._lock:
             self._index_backlog()
+            if self.shared:
+                return
             tmp = self.snapshot.with_name(self.snapshot.name + ".tmp")
             self.index.save(tmp)
             meta = {"watermark": self.watermark, "count": len(self.index), "scoring_version": SCORING_VERSION}
@@ -155,3 +210,9 @@ class Corpus:
         meta_tmp = self.meta_path.with_name(self.meta_path.name + ".tmp")
         meta_tmp.write_text(json.dumps(meta))
         os.replace(meta_tmp, self.meta_path)
+
+
+def _batches(rows: Iterable[tuple[str, str, bytes]]) -> Iterator[list[tuple[str, str, bytes]]]:
+    found = iter(rows)
+    while batch := list(islice(found, K.REBUILD_BATCH)):
+        yield batch

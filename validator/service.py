@@ -54,7 +54,8 @@ class Validator:
         self.catalog = catalog
         self.metrics = ValidatorMetrics()
         self.store = ValidatorStore.open(database_url(config))
-        self.corpus = Corpus(self.store, state_dir(config) / SNAPSHOT_FILE)
+        self.corpus = Corpus(self.store, state_dir(config) / SNAPSHOT_FILE, config.validator.novelty_backend,
+                             self.hotkey)
         self.client = MinerClient(wallet.hotkey, allow_private=config.chain.kind == "local")
         # Re-fetches may reach loopback/private addresses only on the LocalChain (local mode), never on a network.
         self.verifier = Verifier(catalog, fetch=fetch, allow_private=config.chain.kind == "local")

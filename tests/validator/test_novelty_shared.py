@@ -1,0 +1,119 @@
+"""The shared novelty index on PostgreSQL: chosen by configuration, kept in step with the accepted store across
+restarts and scoring versions, and one claim of new content across several validator processes."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from glean.config import load_config
+from schemas.errors import ConfigError
+from schemas.version import SCORING_VERSION
+from scoring import Delivery
+from validator import corpus as corpus_module
+from validator.corpus import Corpus
+from validator.novelty_pg import PgNoveltyIndex
+from validator.store import ValidatorStore
+from tests.validator.test_corpus import TEXT, _accept, _is_duplicate, _record
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def url(postgres_url: str) -> str:
+    from tests.scoring.backends import fresh_database
+
+    return fresh_database(postgres_url)
+
+
+@pytest.fixture
+def store(url: str):
+    s = ValidatorStore.open(url)
+    s.sync_miners({1: "hk"}, 0.1)
+    yield s
+    s.close()
+
+
+def _shared(store: ValidatorStore, tmp_path: Path) -> Corpus:
+    corpus = Corpus(store, tmp_path / "novelty.snapshot", backend="postgres", hotkey="5Hotkey")
+    corpus.open()
+    return corpus
+
+
+def test_committed_rows_make_later_deliveries_duplicates(store, tmp_path):
+    corpus = _shared(store, tmp_path)
+    corpus.add(_accept(store, range(3)))
+    assert len(corpus) == 3 and _is_duplicate(corpus, 1) and not _is_duplicate(corpus, 7)
+    assert not (tmp_path / "novelty.snapshot").exists()
+
+
+def test_a_restart_finds_the_index_in_the_database_and_catches_up(store, tmp_path):
+    corpus = _shared(store, tmp_path)
+    corpus.add(_accept(store, range(3)))
+    corpus.flush()
+    _accept(store, range(3, 5))  # committed, then the process died before the index heard of them
+    again = _shared(store, tmp_path)
+    assert again.loaded_from == "database" and len(again) == 5 and _is_duplicate(again, 4)
+
+
+def test_a_new_scoring_version_rebuilds_the_shared_index(store, tmp_path, monkeypatch):
+    _shared(store, tmp_path).add(_accept(store, range(3)))
+    monkeypatch.setattr(corpus_module, "SCORING_VERSION", SCORING_VERSION + 1)
+    again = _shared(store, tmp_path)
+    assert again.loaded_from == "rebuilt" and len(again) == 3 and _is_duplicate(again, 2)
+
+
+def test_stored_signatures_of_another_format_are_signed_again(store, tmp_path):
+    _accept(store, range(4), sign=lambda text: b"OLD-FORMAT" + text.encode()[:32])
+    corpus = _shared(store, tmp_path)
+    assert corpus.loaded_from == "rebuilt" and len(corpus) == 4
+    assert _is_duplicate(corpus, 3) and not _is_duplicate(corpus, 9)
+
+
+def test_accepted_texts_are_read_by_key(store, tmp_path):
+    corpus = _shared(store, tmp_path)
+    rows = _accept(store, range(2))
+    assert corpus.texts([str(rows[1][0]), "not-an-id", "999"]) == {str(rows[1][0]): _record(1).text}
+
+
+def _claims(url: str, steps: list[list[Delivery]]) -> list[list]:
+    """Each step claimed at once by its own index and engine (a validator process each), started together."""
+    stores = [ValidatorStore.open(url) for _ in steps]
+    ready = threading.Barrier(len(steps))
+    results: list[list] = [[] for _ in steps]
+
+    def claim(i: int) -> None:
+        index = PgNoveltyIndex(stores[i].engine, "5Hotkey")
+        ready.wait(timeout=30)
+        results[i] = index.claim(steps[i])
+
+    threads = [threading.Thread(target=claim, args=(i,)) for i in range(len(steps))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    for s in stores:
+        s.close()
+    return results
+
+
+def test_two_processes_claiming_the_same_content_keep_it_once(url, store):
+    texts = [TEXT.format(i=i) for i in range(6)]
+    near = [t + " Read more on the site." for t in texts]
+    a = [Delivery(f"a{i}", 1, _record(i).content_hash, t) for i, t in enumerate(texts)]
+    b = [Delivery(f"b{i}", 2, f"{i:064x}", t) for i, t in enumerate(reversed(near))]
+    first, second = _claims(url, [a, b])
+    winner, loser = (first, second) if first[0].keep else (second, first)
+    assert all(v.keep and v.novelty == 1 for v in winner)       # one order: all of one step's claims come first
+    assert all(not v.keep and v.novelty == 0 and v.kind == "near" for v in loser)
+    assert len(PgNoveltyIndex(store.engine)) == 6
+
+
+def test_choosing_the_postgres_backend_with_sqlite_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("GLEAN_VALIDATOR__NOVELTY_BACKEND", "postgres")
+    with pytest.raises(ConfigError, match="PostgreSQL|postgresql"):
+        load_config(data_dir=tmp_path)
+    monkeypatch.setenv("GLEAN_VALIDATOR__DATABASE_URL", "postgresql+psycopg://v@127.0.0.1/v")
+    assert load_config(data_dir=tmp_path).validator.novelty_backend == "postgres"
