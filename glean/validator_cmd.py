@@ -54,7 +54,8 @@ def run(
     port: int | None = typer.Option(None, "--port", help="Port of the metrics/dashboard server (0: any free)."),
     register: bool = typer.Option(False, "--register", help="Register the hotkey first (local chain only)."),
 ) -> None:
-    """Run the validator: pull from miners, verify, accept, score, set weights; serve /metrics."""
+    """Run the validator: pull from miners, verify, accept, score, set weights; serve /metrics on loopback and the
+    public listener (dataset requests, desirability lists, miner feedback) announced on chain."""
     config = _config(ctx, step_seconds=step_seconds, dashboard_port=port)
     catalog = load_catalog(config)
     wallet = load_or_create_wallet(config.wallet.name, config.wallet.hotkey, config.wallet.path)
@@ -67,7 +68,7 @@ def run(
         _stop_on_signals(stop, asyncio.current_task())
         try:
             await _ensure_registered(chain, wallet, config, register)
-            validator = Validator(config, chain=chain, wallet=wallet, catalog=catalog)
+            validator = Validator(config, chain=chain, wallet=wallet, catalog=catalog, serve_listener=True)
             print_subnet_advice(await validator.check_subnet())
             await validator.run(stop=stop, max_steps=steps)
         except asyncio.CancelledError:

@@ -23,6 +23,7 @@ from validator import constants as K
 from validator.client import MinerClient
 from validator.corpus import Corpus
 from validator.ladder import Ladder
+from validator.listener import Listener
 from validator.metrics import ValidatorMetrics
 from validator.step import StepReport, StepRunner
 from validator.store import ValidatorStore, database_url
@@ -46,7 +47,8 @@ class Validator:
     """One validator hotkey on one subnet, reading and writing the chain through `chain`, signing with `wallet`."""
 
     def __init__(self, config: GleanConfig, *, chain: Chain, wallet: Wallet, catalog: DomainCatalog,
-                 fetch: Fetcher = fetch_one, routers: Sequence[APIRouter] = (), serve_http: bool = True) -> None:
+                 fetch: Fetcher = fetch_one, routers: Sequence[APIRouter] = (), serve_http: bool = True,
+                 serve_listener: bool = False) -> None:
         self.config = config
         self.chain = chain
         self.wallet = wallet
@@ -68,6 +70,8 @@ class Validator:
         self._routers = routers
         self._serve_http = serve_http
         self.http: HttpServer | None = None
+        self._serve_listener = serve_listener  # the public listener (validator/listener.py), announced on chain
+        self.listener: Listener | None = None
         self._steps = 0
         self._opened = False
         self._advice: list[Advice] | None = None
@@ -98,6 +102,10 @@ class Validator:
             self.http = HttpServer(app, self.config.validator.dashboard_host, self.config.validator.dashboard_port)
             self.http.start()
             log.info("validator http server on http://%s:%d (metrics at /metrics)", self.http.host, self.http.port)
+        if self._serve_listener:
+            self.listener = Listener(self.config, chain=self.chain, store=self.store, hotkey=self.hotkey,
+                                     builtin=tuple(self.catalog.ids()))
+            await self.listener.start(self.wallet)
         self._opened = True
 
     async def close(self) -> None:
@@ -111,6 +119,8 @@ class Validator:
         await asyncio.to_thread(self.ladder.close)
         if self.http is not None:
             await self.http.stop()
+        if self.listener is not None:
+            await self.listener.stop()
         with contextlib.suppress(Exception):
             await self.runner.settle()
             await asyncio.to_thread(self.corpus.save)
