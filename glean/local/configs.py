@@ -35,7 +35,9 @@ def role_config(role: Role, plan: NetworkPlan, layout: Layout, *, log_level: str
                            "page_budget": K.MINER_PAGE_BUDGET, "max_store_bytes": K.MINER_MAX_STORE_BYTES}
     else:
         config["validator"] = {"domains": list(role.domains), "step_seconds": K.VALIDATOR_STEP_SECONDS,
-                               "dashboard_host": LOOPBACK, "dashboard_port": role.port}
+                               "dashboard_host": LOOPBACK, "dashboard_port": role.port,
+                               # the public listener on any free loopback port (the one bound is announced)
+                               "listener_host": LOOPBACK, "listener_port": 0}
         config["hub"] = {"local_dir": str(layout.hub_dir(role.name))}
     return config
 
