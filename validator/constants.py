@@ -121,3 +121,10 @@ LISTENER_STATE_REFRESH_SECONDS = 60.0
 REQUEST_SWEEP_SECONDS = 30.0
 # An operator may name a request by a unique prefix of its id this long or longer.
 MIN_ID_PREFIX = 8
+
+# --- The network's desirability (validator/desirability.py) ---------------------------------------------------------
+# A scored domain's desirability is weight × Σ desirability of the listed specs, rounded and kept inside the reward's
+# range (scoring.reward.record_value takes (0, 10]).
+DESIRABILITY_DECIMALS = 4
+MIN_DESIRABILITY = 0.0001
+MAX_DESIRABILITY = 10.0

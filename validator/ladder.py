@@ -239,6 +239,14 @@ class Ladder:
                                              initializer=_start_worker, initargs=(self.catalog, os.getpid()))
         return self._pool
 
+    def use_catalog(self, catalog: DomainCatalog) -> None:
+        """Judge with `catalog` from now on; running workers hold the old one, so new workers start when needed."""
+        same = list(catalog) == list(self.catalog)
+        self.catalog = catalog
+        if self._pool is not None and not same:
+            self._pool.shutdown(wait=False)  # pages in flight finish on the old workers
+            self._pool = None
+
     async def start(self) -> None:
         """Start the workers now (spawning and importing take a second), so the first step does not pay for it."""
         if self.processes > 0:

@@ -12,16 +12,20 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
+from chain.constants import DESIRABILITY_FETCH_SECONDS
 from chain.launch import Advice, subnet_advice
 from chain.protocol import Chain, Wallet
+from chain.state import SubnetState
 from hub import Publisher, ReleaseInfo, publisher_from_config
 from schemas.config import GleanConfig
 from schemas.domain import DomainCatalog
 from schemas.errors import ChainError, GleanError, PublishError
 from scrapers import fetch_one
+from scrapers.address import GuardedClient
 from validator import constants as K
 from validator.client import MinerClient
 from validator.corpus import Corpus
+from validator.desirability import Desirability, Scoring
 from validator.ladder import Ladder
 from validator.listener import Listener
 from validator.metrics import ValidatorMetrics
@@ -67,6 +71,11 @@ class Validator:
                                  store=self.store, corpus=self.corpus, client=self.client, verifier=self.verifier,
                                  ladder=self.ladder, metrics=self.metrics, block_time=block_time)
         self.weights = WeightSetter(chain, wallet, self.store, self.metrics)
+        local = config.chain.kind == "local"  # announced listeners are untrusted: private addresses only locally
+        self.desirability = Desirability(
+            chain=chain, wallet=wallet, store=self.store, catalog=catalog, domains=self.runner.domains, local=local,
+            client=GuardedClient(allow_private=local, timeout=DESIRABILITY_FETCH_SECONDS))
+        self._scoring_key = Scoring(catalog, tuple(self.runner.domains), None).key()
         self._routers = routers
         self._serve_http = serve_http
         self.http: HttpServer | None = None
@@ -114,6 +123,7 @@ class Validator:
             self.store.close()
             await self.client.aclose()
             await self.verifier.aclose()
+            await self.desirability.client.aclose()
             return
         self._opened = False
         await asyncio.to_thread(self.ladder.close)
@@ -126,7 +136,22 @@ class Validator:
             await asyncio.to_thread(self.corpus.save)
         await self.client.aclose()
         await self.verifier.aclose()
+        await self.desirability.client.aclose()
         self.store.close()
+
+    async def follow_network(self, state: SubnetState) -> None:
+        """Commit this validator's desirability list if it changed and score the network's list from this step on
+        (validator/desirability.py); on an error the step scores what it scored before."""
+        try:
+            scoring = await self.desirability.refresh(state)
+        except GleanError as exc:
+            log.error("network desirability not followed this step: %s", exc)
+            return
+        if scoring.key() != self._scoring_key:
+            log.info("scoring the network's domains domains=%s", list(scoring.domains))
+            self.runner.use_catalog(scoring.catalog, scoring.domains)
+            self.catalog = scoring.catalog
+            self._scoring_key = scoring.key()
 
     async def step(self) -> StepReport | None:
         """One step, then weights if due; None when this hotkey is not registered (logged with the fix)."""
@@ -143,6 +168,7 @@ class Validator:
                       "the top validators (`glean chain stake` locally, `btcli stake add` on a network) — "
                       "retrying next step", me.uid)
             return None
+        await self.follow_network(state)
         report = await self.runner.run(state)
         self._steps += 1
         if self._steps % K.SNAPSHOT_EVERY_STEPS == 0:
@@ -206,7 +232,7 @@ class Validator:
             log.info("publish: nothing new since the last release")
             return None
         try:
-            await self.chain.commit(self.wallet, info.location)
+            await self.desirability.commit(release=info.location)
             log.info("release committed on chain location=%s", info.location)
         except ChainError as exc:
             log.warning("release %s published but not committed on chain: %s", info.location, exc)

@@ -92,6 +92,15 @@ class StepRunner:
         self._indexing: asyncio.Task | None = None  # indexing of the last step's accepted rows, in the background
         self._evidence: dict[int, dict[str, list[bool]]] = {}  # the step's miners' checks so far, by source
 
+    def use_catalog(self, catalog: DomainCatalog, domains: Sequence[str]) -> None:
+        """From the next step on, pull and score `domains` (the network's list), judged by `catalog`."""
+        self.catalog = catalog
+        self.domains = list(domains)
+        self.puller.domains = list(domains)
+        self.pending.catalog = catalog
+        self.verifier.catalog = catalog
+        self.ladder.use_catalog(catalog)
+
     async def settle(self) -> None:
         """Wait for background indexing (before a snapshot or shutdown)."""
         if self._indexing is not None:
