@@ -177,3 +177,56 @@ def _check_table(result) -> Table:
     for reason, count in result.rejected.most_common():
         table.add_row(reason, f"{count:,}", "\n".join(result.examples.get(reason, [])), advice(reason))
     return table
+
+
+@app.command("feedback")
+def feedback(
+    ctx: typer.Context,
+    validator: int | None = typer.Option(None, "--validator", help="Ask this validator uid only."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead."),
+) -> None:
+    """What validators did with this miner's records (signed by its hotkey): accepted, rejected by reason, checks
+    by outcome, and per source the verified-fraction bound its batches are paid by."""
+    import json
+
+    from chain import load_or_create_wallet, open_chain
+    from glean.listeners import Answer, ask_all, call, listeners
+
+    config = state(ctx).config()
+    wallet = load_or_create_wallet(config.wallet.name, config.wallet.hotkey, config.wallet.path)
+
+    async def main() -> list[Answer]:
+        chain = open_chain(config.chain, config.data_dir)
+        try:
+            neurons = listeners(await chain.state(), validator)
+        finally:
+            await chain.close()
+        return await ask_all(neurons, local=config.chain.kind == "local",
+                             one=lambda client, n: call(client, n, "GET", "/v1/feedback", signer=wallet.hotkey))
+
+    answers = sorted(asyncio.run(main()), key=lambda a: a.uid)
+    if as_json:
+        typer.echo(json.dumps([{"uid": a.uid, "status": a.status, **a.body} for a in answers], indent=2))
+        return
+    from glean.validator_cmd import PIPED_WIDTH  # the same width as the other tables when piped
+
+    (console if console.is_terminal else Console(width=PIPED_WIDTH)).print(render_feedback(answers))
+
+
+def render_feedback(answers) -> Table:
+    """One row per validator: accepted, top rejections, checks pass/fail/unverified/unknown, bound per source."""
+    table = Table(title="feedback from validators")
+    for column in ("validator uid", "accepted", "rejected (top reasons)", "checks p/f/unv/unk", "bound per source"):
+        table.add_column(column, overflow="fold")
+    for a in answers:
+        if not a.ok:
+            table.add_row(str(a.uid), "", f"[red]{a.problem}[/]", "", "")
+            continue
+        body = a.body
+        rejected = ", ".join(f"{reason} {n:,}" for reason, n in list(body.get("rejected", {}).items())[:3]) or "-"
+        checks = body.get("verification", {})
+        bounds = ", ".join(f"{s['source']} {s['bound']:.2f} ({s['passed']}/{s['checks']})"
+                           for s in body.get("sources", [])) or "-"
+        table.add_row(str(a.uid), f"{body.get('accepted', 0):,}", rejected,
+                      "/".join(str(checks.get(k, 0)) for k in ("pass", "fail", "unverified", "unknown")), bounds)
+    return table

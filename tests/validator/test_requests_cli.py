@@ -77,3 +77,29 @@ async def test_submit_adopt_and_status_through_the_announced_listener(net, tmp_p
         await listener.stop()
         store.close()
         await chain.close()
+
+
+async def test_miner_feedback_reads_what_the_validator_did_with_its_records(net, tmp_path, capsys):
+    from chain import load_or_create_wallet
+    from tests.validator.test_listener import _commit_miner
+
+    config = GleanConfig(data_dir=net, validator={"listener_host": "127.0.0.1", "listener_port": 0})
+    net.mkdir()
+    chain = LocalChain(net / "chain.sqlite")
+    wallet = await registered(chain, "validator", stake=100.0)
+    miner = load_or_create_wallet("default", "default", tmp_path / "wallets")
+    store = ValidatorStore.open(database_url(config))
+    _commit_miner(store, miner.hotkey.ss58_address)
+    listener = Listener(config, chain=chain, store=store, hotkey=wallet.hotkey.ss58_address, builtin=())
+    await listener.start(wallet)
+    try:
+        assert await asyncio.to_thread(main, ["--data-dir", str(net), "miner", "feedback", "--json"]) == 0
+        [answer] = json.loads(capsys.readouterr().out)
+        assert (answer["status"], answer["uid"], answer["accepted"]) == (200, 4, 1)
+        assert answer["rejected"] == {"quality:gopher_min_words": 2}
+        assert await asyncio.to_thread(main, ["--data-dir", str(net), "miner", "feedback"]) == 0
+        assert "quality:gopher_min_words 2" in capsys.readouterr().out
+    finally:
+        await listener.stop()
+        store.close()
+        await chain.close()
