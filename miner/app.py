@@ -23,7 +23,7 @@ from miner.api import build_app
 from miner.constants import PRUNE_INTERVAL_SECONDS, SHUTDOWN_GRACE_SECONDS
 from miner.crawl_state import STATE_FILE as CRAWL_STATE_FILE
 from miner.crawl_state import CrawlState
-from miner.desirability import FOLLOWING_FILE, DesirabilityFollower, FetchNetwork
+from miner.desirability import FOLLOWING_FILE, DesirabilityFollower
 from miner.gate import ValidatorGate
 from miner.metrics import MinerMetrics
 from miner.ratelimit import RateLimiter
@@ -94,18 +94,29 @@ def following_path(config: GleanConfig) -> Path:
     return config.data_dir / "miner" / FOLLOWING_FILE
 
 
-def network_reader(chain: Chain, *, local: bool) -> FetchNetwork:
-    """Reads the network's desirability as validators compute it (chain.desirability); the lists are fetched from
-    the validators' announced listeners through a client that connects only to public addresses outside local mode."""
-    from chain.desirability import network_desirability
-    from scrapers.address import GuardedClient
+class NetworkReader:
+    """Reads the network's desirability as validators compute it (chain.desirability): the lists are fetched from
+    the validators' announced listeners through a client that connects only to public addresses outside local mode.
+    `epoch()` is the cheap check between reads: the fixed block of the current epoch (one block number read)."""
 
-    async def fetch(previous: Mapping[str, DesirabilityList]) -> NetworkDesirability:
-        state = await chain.state()
-        async with GuardedClient(allow_private=local) as client:
-            return await network_desirability(chain, state, client, previous)
+    def __init__(self, chain: Chain, *, local: bool) -> None:
+        self.chain = chain
+        self.local = local
+        self.tempo: int | None = None  # learnt at the first read
 
-    return fetch
+    async def __call__(self, previous: Mapping[str, DesirabilityList]) -> NetworkDesirability:
+        from chain.desirability import network_desirability
+        from scrapers.address import GuardedClient
+
+        state = await self.chain.state()
+        self.tempo = state.tempo
+        async with GuardedClient(allow_private=self.local) as client:
+            return await network_desirability(self.chain, state, client, previous)
+
+    async def epoch(self) -> int | None:
+        from chain.desirability import evaluation_block
+
+        return None if self.tempo is None else evaluation_block(await self.chain.block(), self.tempo)
 
 
 def _warn_unready(spec, check_ready) -> None:
@@ -273,8 +284,9 @@ def build_miner(config: GleanConfig, *, wallet: Wallet, chain: Chain, catalog: D
     follower = None
     if follow:
         local = config.chain.kind == "local"
+        reader = NetworkReader(chain, local=local)
         follower = DesirabilityFollower(
-            scheduler, hotkey=hotkey, fetch=network_reader(chain, local=local), count=config.miner.network_domains,
+            scheduler, hotkey=hotkey, fetch=reader, epoch=reader.epoch, count=config.miner.network_domains,
             pinned=plans, plan_for=lambda spec: plan_for(config, spec), catalog=list(catalog),
             refresh_seconds=config.miner.network_refresh_seconds, local=local, path=following_path(config))
     return Miner(config, wallet, chain, store_, gate, metrics, app, scheduler, follower)

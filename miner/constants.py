@@ -58,6 +58,3 @@ PRUNE_INTERVAL_SECONDS = 300.0
 # --- following the network's desirability (miner/desirability.py) -----------------------------------------
 # Bits of sha256 behind each miner's uniform draw per domain: a float's 53-bit mantissa holds them exactly.
 UNIFORM_BITS = 53
-# After a failed refresh (chain or listeners unreachable) the next try comes this soon, or at the usual period if
-# that is shorter; the domains crawled meanwhile stay as they were.
-FOLLOW_RETRY_SECONDS = 15.0

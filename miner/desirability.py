@@ -33,7 +33,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from miner.constants import FOLLOW_RETRY_SECONDS, UNIFORM_BITS
+from miner.constants import UNIFORM_BITS
 from miner.scheduler import CrawlScheduler, DomainPlan
 from schemas.desirability import DesirabilityEntry, DesirabilityList, NetworkDesirability, NetworkEntry, combine
 from schemas.domain import DomainSpec
@@ -172,13 +172,14 @@ class Following:
 
 
 class DesirabilityFollower:
-    """Keeps the scheduler on the pinned domains plus `count` domains of the network's desirability, refreshed every
-    `refresh_seconds`: a newly adopted domain starts and an expired one stops without a restart."""
+    """Keeps the scheduler on the pinned domains plus `count` domains of the network's desirability, read again at
+    each new epoch: a newly adopted domain starts and an expired one stops without a restart."""
 
     def __init__(self, scheduler: CrawlScheduler, *, hotkey: str, fetch: FetchNetwork, count: int,
                  pinned: Sequence[DomainPlan], plan_for: Callable[[DomainSpec], DomainPlan],
-                 catalog: Sequence[DomainSpec] = (), refresh_seconds: float = 60.0, local: bool = False,
-                 path: Path | None = None, clock: Callable[[], float] = time.time) -> None:
+                 catalog: Sequence[DomainSpec] = (), refresh_seconds: float = 12.0, local: bool = False,
+                 epoch: Callable[[], Awaitable[int | None]] | None = None, path: Path | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         self.scheduler = scheduler
         self.hotkey = hotkey
         self._fetch = fetch
@@ -187,6 +188,7 @@ class DesirabilityFollower:
         self._plan_for = plan_for
         self._catalog = list(catalog)
         self.refresh_seconds = refresh_seconds
+        self._epoch = epoch  # the current epoch's fixed block (None: unknown); without it every check reads the list
         self.local = local
         self.path = path
         self._clock = clock
@@ -195,14 +197,27 @@ class DesirabilityFollower:
         self._problems: dict[str, str | None] = {}  # spec hash -> its problem at the last refresh (logged once)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Refresh now and every `refresh_seconds` (sooner after a failure) until `stop` is set."""
+        """Read the list now, then check every `refresh_seconds` and read it again when a new epoch began (the list is
+        evaluated at the epoch's first block, so it changes only then) or the last read failed, until `stop`."""
+        ok = False
         while not stop.is_set():
-            ok = await self.refresh()
-            wait = self.refresh_seconds if ok else min(self.refresh_seconds, FOLLOW_RETRY_SECONDS)
+            if not ok or await self._new_epoch():
+                ok = await self.refresh()
             try:
-                await asyncio.wait_for(stop.wait(), timeout=wait)
+                await asyncio.wait_for(stop.wait(), timeout=self.refresh_seconds)
             except TimeoutError:
                 pass
+
+    async def _new_epoch(self) -> bool:
+        if self._epoch is None or self.following is None:
+            return True
+        try:
+            return await self._epoch() != self.following.block
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the read that follows says what is wrong
+            log.info("epoch check failed error=%s:%s", type(exc).__name__, exc)
+            return True
 
     async def refresh(self) -> bool:
         """Read the network's desirability and set the scheduler's domains; on failure keep the current ones."""
@@ -216,18 +231,18 @@ class DesirabilityFollower:
             self._record(error)
             return False
         self.previous.update(network.sources)
-        from_catalog = not network.entries
+        block, from_catalog = network.block, not network.entries
         if from_catalog:
             network = catalog_network(self._catalog)
         choices = choose(network.entries, self.hotkey, self.count, skip=await self._skips(network.entries))
         self.scheduler.set_plans(self.pinned + [self._plan_for(c.entry.domain_spec()) for c in choices if c.crawling])
         self.following = Following(
-            updated_at=self._clock(), block=network.block, network_hash=network.hash(), from_catalog=from_catalog,
+            updated_at=self._clock(), block=block, network_hash=network.hash(), from_catalog=from_catalog,
             count=self.count, pinned=[p.spec.id for p in self.pinned],
             entries=[{"domain_id": c.entry.domain_id, "spec_hash": c.entry.spec_hash, "weight": c.entry.weight,
                       "crawling": c.crawling, "problem": c.problem} for c in choices])
         self._record()
-        log.info("following network desirability block=%d entries=%d crawling=%s from_catalog=%s", network.block,
+        log.info("following network desirability block=%d entries=%d crawling=%s from_catalog=%s", block,
                  len(network.entries), ",".join(self.scheduler.domains()) or "-", from_catalog)
         return True
 

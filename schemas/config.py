@@ -59,7 +59,7 @@ class MinerConfig(_Section):
     # besides the pinned ones; False crawls the pins only; None: `glean miner run` follows when no domain is pinned.
     follow_network: bool | None = None
     network_domains: Annotated[int, Field(ge=1, le=64)] = 2  # domains taken from the network's list
-    network_refresh_seconds: Annotated[float, Field(gt=0)] = 60.0  # how often the list is read again
+    network_refresh_seconds: Annotated[float, Field(gt=0)] = 12.0  # how often a new epoch (a new list) is looked for
 
 
 class RequestPolicy(_Section):

@@ -20,18 +20,25 @@ from tests.miner.test_desirability import network, spec
 
 
 class Network:
-    """What the chain says the network wants, changed by the test; `down` makes reading it fail."""
+    """What the chain says the network wants at the epoch's fixed `block`, changed by the test; `down` makes reading
+    it fail."""
 
     def __init__(self, current: NetworkDesirability) -> None:
         self.current = current
+        self.block = 0
         self.down = False
         self.previous_seen: list[dict] = []
+        self.epochs_seen = 0
 
     async def __call__(self, previous) -> NetworkDesirability:
         self.previous_seen.append(dict(previous))
         if self.down:
             raise ConnectionError("every validator listener refused the connection")
-        return self.current
+        return self.current.model_copy(update={"block": self.block})
+
+    async def epoch(self) -> int:
+        self.epochs_seen += 1
+        return self.block
 
 
 class Crawls:
@@ -98,6 +105,35 @@ async def test_when_the_network_cannot_be_read_the_domains_stay_and_status_says_
     assert sorted(follow.scheduler.domains()) == ["first", "second"]
     following = Following.read(tmp_path / FOLLOWING_FILE)
     assert "refused the connection" in following.error and sorted(following.crawling()) == ["first", "second"]
+
+
+async def test_the_list_is_read_again_when_a_new_epoch_begins_or_after_a_failed_read(store, tmp_path):
+    fetch = Network(network({"first": 1.0}))
+    follow = follower(store, fetch, Crawls(), tmp_path)
+    follow._epoch, follow.refresh_seconds = fetch.epoch, 0.01
+    stop = asyncio.Event()
+
+    async def polls(n: int) -> None:  # n more epoch checks (or reads) than now
+        target = fetch.epochs_seen + len(fetch.previous_seen) + n
+        async with asyncio.timeout(10):
+            while fetch.epochs_seen + len(fetch.previous_seen) < target:
+                await asyncio.sleep(0.005)
+
+    running = asyncio.create_task(follow.run(stop))
+    try:
+        await polls(5)
+        assert len(fetch.previous_seen) == 1  # the same epoch: the list cannot have changed
+        fetch.block, fetch.down = 10, True
+        await polls(5)
+        assert len(fetch.previous_seen) >= 3  # a new epoch, and every check retries the failed read
+        fetch.down = False
+        await polls(5)
+        reads = len(fetch.previous_seen)
+        await polls(5)
+        assert len(fetch.previous_seen) == reads and follow.following.block == 10 and follow.following.error is None
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, timeout=10)
 
 
 async def test_each_validators_list_is_kept_for_the_next_refresh(store, tmp_path):
