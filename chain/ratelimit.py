@@ -1,5 +1,6 @@
 """Per-caller token buckets: a burst of requests at once, then a steady rate per minute. The miner's API limits
-validators with it (miner/ratelimit.py), the validator's public listener requesters and miners (validator/listener.py)."""
+validators with it (miner/ratelimit.py); the validator's public listener, requesters and miners
+(validator/listener.py)."""
 
 from __future__ import annotations
 

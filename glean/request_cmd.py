@@ -22,8 +22,8 @@ from glean.context import state
 from glean.listeners import Answer, ask_all, call, listeners
 from schemas.domain import load_domain_file
 from schemas.errors import RequestError
-from schemas.request import DatasetRequest, request_from
 from schemas.record import utcnow
+from schemas.request import DatasetRequest, request_from
 from schemas.times import as_utc
 
 app = typer.Typer(help="Ask the network for a domain dataset, and follow the request.", no_args_is_help=True)
@@ -89,7 +89,8 @@ def _deadline(value: str | None) -> str | None:
     try:
         return as_utc(datetime.fromisoformat(value)).isoformat()
     except ValueError:
-        raise RequestError(f"--deadline {value!r} is not an ISO date", hint="e.g. 2027-03-01 or 2027-03-01T12:00Z")
+        raise RequestError(f"--deadline {value!r} is not an ISO date",
+                           hint="e.g. 2027-03-01 or 2027-03-01T12:00Z") from None
 
 
 def _answers_table(title: str, answers: list[Answer], columns: tuple[str, ...]) -> Table:

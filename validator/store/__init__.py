@@ -38,7 +38,8 @@ from validator.store.tables import StepRow, WeightsRow
 
 __all__ = [
     "MIGRATIONS", "VERSION_TABLE", "Accepted", "AcceptedOrigin", "Facts", "LeaderRow", "MinerCommit", "MinerState",
-    "Pending", "PendingBatch", "PrecedenceEvidence", "StoredRequest", "ValidatorStore", "database_url", "pack", "unpack",
+    "Pending", "PendingBatch", "PrecedenceEvidence", "StoredRequest", "ValidatorStore", "database_url", "pack",
+    "unpack",
 ]
 
 MIGRATIONS = Path(__file__).parent.parent / "migrations"
