@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections import Counter
 
+from chain.commitment import Commitment
 from glean.cli import main
 from schemas.config import GleanConfig
 from validator.store import MinerCommit, ValidatorStore, database_url
@@ -82,4 +83,5 @@ def test_publish_writes_a_release_and_commits_it(tmp_path, capsys, monkeypatch):
     state = asyncio.run(on_chain(lambda chain: chain.state()))
     commitment = state.by_hotkey(hotkey).commitment
     assert "published release" in out and "python-ecosystem: 1" in out
-    assert commitment and commitment.replace(" ", "") in out.replace(" ", "")
+    release = Commitment.decode(commitment).release  # committed beside the desirability list's hash
+    assert release and release.replace(" ", "") in out.replace(" ", "")
