@@ -13,8 +13,10 @@ from typing import Any
 
 import httpx
 
+from chain import open_chain
 from chain.auth import HotkeyAuth
 from chain.state import Neuron, SubnetState
+from schemas.config import GleanConfig
 from schemas.errors import RequestError
 from scrapers.address import GuardedClient, blocked_in
 
@@ -90,3 +92,19 @@ async def ask_all(neurons: list[Neuron], *, local: bool,
     """`one(client, neuron)` for every neuron at once, through the guarded client (private hosts only locally)."""
     async with GuardedClient(allow_private=local, timeout=TIMEOUT_SECONDS) as client:
         return list(await asyncio.gather(*(one(client, n) for n in neurons)))
+
+
+def ask_validators(config: GleanConfig, uid: int | None, method: str, path: str, *, body: bytes = b"",
+                   signer=None) -> list[Answer]:
+    """One call to every validator announcing a listener on the configured chain (or to `uid`), by uid."""
+
+    async def main() -> list[Answer]:
+        chain = open_chain(config.chain, config.data_dir)
+        try:
+            neurons = listeners(await chain.state(), uid)
+        finally:
+            await chain.close()
+        return await ask_all(neurons, local=config.chain.kind == "local", one=lambda client, n: call(
+            client, n, method, path, body=body, signer=signer))
+
+    return sorted(asyncio.run(main()), key=lambda a: a.uid)

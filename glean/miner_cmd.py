@@ -189,22 +189,12 @@ def feedback(
     by outcome, and per source the verified-fraction bound its batches are paid by."""
     import json
 
-    from chain import load_or_create_wallet, open_chain
-    from glean.listeners import Answer, ask_all, call, listeners
+    from chain import load_or_create_wallet
+    from glean.listeners import ask_validators
 
     config = state(ctx).config()
     wallet = load_or_create_wallet(config.wallet.name, config.wallet.hotkey, config.wallet.path)
-
-    async def main() -> list[Answer]:
-        chain = open_chain(config.chain, config.data_dir)
-        try:
-            neurons = listeners(await chain.state(), validator)
-        finally:
-            await chain.close()
-        return await ask_all(neurons, local=config.chain.kind == "local",
-                             one=lambda client, n: call(client, n, "GET", "/v1/feedback", signer=wallet.hotkey))
-
-    answers = sorted(asyncio.run(main()), key=lambda a: a.uid)
+    answers = ask_validators(config, validator, "GET", "/v1/feedback", signer=wallet.hotkey)
     if as_json:
         typer.echo(json.dumps([{"uid": a.uid, "status": a.status, **a.body} for a in answers], indent=2))
         return

@@ -7,7 +7,6 @@ listener (or one); `status` asks each what it did with the request and what it a
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,9 +16,9 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from chain import load_or_create_wallet, open_chain
+from chain import load_or_create_wallet
 from glean.context import state
-from glean.listeners import Answer, ask_all, call, listeners
+from glean.listeners import Answer, ask_validators
 from schemas.domain import load_domain_file
 from schemas.errors import RequestError
 from schemas.record import utcnow
@@ -97,7 +96,7 @@ def _answers_table(title: str, answers: list[Answer], columns: tuple[str, ...]) 
     table = Table(title=title)
     for name in ("uid", "validator", *columns):
         table.add_column(name)
-    for a in sorted(answers, key=lambda a: a.uid):
+    for a in answers:
         cells = [str(a.body.get(c.replace(" ", "_"), "")) if a.ok else "" for c in columns]
         if not a.ok:
             cells[-1] = f"[red]{a.problem}[/]"
@@ -121,18 +120,8 @@ def submit(
     local = config.chain.kind == "local"
     request = build_request(spec, wallet.hotkey.ss58_address, records=target_records, words=target_words,
                             deadline=deadline, note=note, local=local)
-    body = request.canonical()
-
-    async def main() -> list[Answer]:
-        chain = open_chain(config.chain, config.data_dir)
-        try:
-            neurons = listeners(await chain.state(), validator)
-        finally:
-            await chain.close()
-        return await ask_all(neurons, local=local, one=lambda client, n: call(
-            client, n, "POST", "/v1/requests", body=body, signer=wallet.hotkey))
-
-    answers = asyncio.run(main())
+    answers = ask_validators(config, validator, "POST", "/v1/requests", body=request.canonical(),
+                             signer=wallet.hotkey)
     console.print(f"request [bold]{request.request_id}[/] for domain [bold]{request.spec['id']}[/]")
     console.print(_answers_table("submitted", answers, ("status", "created")))
     if not any(a.ok for a in answers):
@@ -146,17 +135,6 @@ def status(
     validator: int | None = typer.Option(None, "--validator", help="Ask this validator uid only."),
 ) -> None:
     """Per validator: the request's status, weight, records and words accepted so far, the release holding them."""
-    config = state(ctx).config()
-
-    async def main() -> list[Answer]:
-        chain = open_chain(config.chain, config.data_dir)
-        try:
-            neurons = listeners(await chain.state(), validator)
-        finally:
-            await chain.close()
-        return await ask_all(neurons, local=config.chain.kind == "local",
-                             one=lambda client, n: call(client, n, "GET", f"/v1/requests/{request_id}"))
-
-    answers = asyncio.run(main())
+    answers = ask_validators(state(ctx).config(), validator, "GET", f"/v1/requests/{request_id}")
     console.print(_answers_table(f"request {request_id[:16]}…", answers,
                                  ("status", "weight", "accepted records", "accepted words", "release")))
