@@ -1,22 +1,24 @@
-"""A running miner on a LocalChain follows the lists validators commit and serve: it crawls a requested domain (its
-spec from the list, not from domains/) once it is wanted and stops it once it is not, without a restart."""
+"""A running miner on a LocalChain follows what validators want: a request a validator adopts reaches the miner
+through the validator's committed list and public listener, and the miner crawls it (its spec from the list, not
+from domains/) until the validator drops it — without a restart."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from types import SimpleNamespace
 
-from chain.commitment import Commitment
-from chain.desirability import DESIRABILITY_PATH
+import httpx
+from bittensor.keyfiles import Keypair
+
 from miner.app import following_path
 from miner.desirability import Following
 from schemas import DomainCatalog
-from schemas.desirability import DesirabilityEntry, DesirabilityList
+from schemas.config import RequestPolicy
 from tests.chain.conftest import local_chain_at
 from tests.miner.support import make_record, miner_config, registered, serve_miner
-from tests.miner.test_desirability import spec
-from tests.validator.servers import RawServer, send
+from tests.validator.requests_support import ALICE, VALIDATOR, request, serve_listener
+from validator.desirability import Desirability
+from validator.store import ValidatorStore
 
 TEMPO = 10
 CATALOG = DomainCatalog.load()
@@ -40,38 +42,44 @@ async def until(condition, timeout: float = 20.0) -> None:
             await asyncio.sleep(0.02)
 
 
-async def commit(chain, wallet, server: RawServer, listed: DesirabilityList) -> None:
-    """The validator commits its list's hash, serves the list, and the chain moves to the next epoch."""
-    body = listed.canonical()
-    server.routes[DESIRABILITY_PATH.format(hash=listed.hash())] = lambda handler: send(handler, 200, body)
-    await chain.commit(wallet, Commitment(desirability=listed.hash()).encode())
+async def next_epoch(chain) -> None:
     block = await chain.block()
     await chain.advance(TEMPO - block % TEMPO)
 
 
-async def test_a_miner_crawls_a_requested_domain_while_the_network_wants_it(tmp_path):
-    requested = spec("requested-docs", host="127.0.0.1:9")
-    wanted = DesirabilityList.build([DesirabilityEntry.of(requested, 3.0)])
-    later = DesirabilityList.build([DesirabilityEntry.of(CATALOG.get("ml-research"), 1.0)])
+async def test_a_miner_crawls_an_adopted_request_until_the_validator_drops_it(tmp_path):
     chain = local_chain_at(tmp_path / "chain.sqlite", tempo=TEMPO)
+    store = ValidatorStore.open(f"sqlite:///{tmp_path / 'validator.sqlite'}")
+    cold = Keypair.create_from_uri("//Validator")
+    wallet = SimpleNamespace(coldkey=cold, coldkeypub=Keypair(ss58_address=cold.ss58_address), hotkey=VALIDATOR)
     crawls = Crawls()
-    config = miner_config(tmp_path, follow_network=True, network_domains=1, network_refresh_seconds=0.05,
+    config = miner_config(tmp_path, follow_network=True, network_domains=2, network_refresh_seconds=0.05,
                           cadence_seconds=3600)
-    with contextlib.ExitStack() as stack:
-        listener = stack.enter_context(RawServer())
-        try:
-            validator = await registered(chain, "validator", stake=50.0)
-            host, port = listener.axon.split(":")
-            await chain.serve(validator, host, int(port))
-            await commit(chain, validator, listener, wanted)
+    policy = RequestPolicy(adopt_hotkeys=[ALICE.ss58_address], weight=2.0)
+    try:
+        await chain.register(wallet)
+        await chain.add_stake(VALIDATOR.ss58_address, 50.0)
+        async with serve_listener(store, policy=policy) as listener, httpx.AsyncClient() as client:
+            port = int(listener.base_url.rsplit(":", 1)[1])
+            await chain.serve(wallet, "127.0.0.1", port)
+            validator = Desirability(chain=chain, wallet=wallet, store=store, catalog=CATALOG,
+                                     domains=["ml-research"], local=True, client=client)
+            wanted = request()  # a domain that is not built in, adopted by the policy (listed requester)
+            async with listener.client(ALICE) as http:
+                assert (await http.post("/v1/requests", content=wanted.canonical())).json()["status"] == "adopted"
+            await validator.commit()
+            await next_epoch(chain)
             miner = await registered(chain, "miner")
             async with serve_miner(config, chain, miner, crawl=crawls, catalog=CATALOG) as running:
-                await until(lambda: any(s.id == "requested-docs" for s in crawls.specs))
-                assert next(s for s in crawls.specs if s.id == "requested-docs") == requested
-                await commit(chain, validator, listener, later)
+                await until(lambda: any(s.id == "rust-async" for s in crawls.specs))
+                assert next(s for s in crawls.specs if s.id == "rust-async") == wanted.domain
+                listener.desk.decline(wanted.request_id, "collected enough")
+                await validator.commit()
+                await next_epoch(chain)
                 await until(lambda: running.miner.scheduler.running() == ["ml-research"])
                 following = Following.read(following_path(config))
-                assert following.crawling() == ["ml-research"] and following.network_hash is not None
-                assert "requested-docs" in {b.domain for b in running.store.buckets()}
-        finally:
-            await chain.close()
+                assert following.crawling() == ["ml-research"] and not following.from_catalog
+                assert "rust-async" in {b.domain for b in running.store.buckets()}
+    finally:
+        store.close()
+        await chain.close()
