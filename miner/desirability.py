@@ -7,14 +7,15 @@ drawn from sha256(hotkey, spec hash), and the miner takes the largest keys.
 
 - Spread: with `count` = 1 a miner takes domain i with probability w_i / Σw, so across miners the number on each
   domain is proportional to its desirability — where each domain's pay per miner is the same, so no domain is
-  crowded for what it pays (pay for a domain ∝ w_i, split among n_i miners). With a larger `count` the small
-  domains get slightly more than their share, never fewer miners than with `count` = 1.
+  crowded for what it pays (pay for a domain ∝ w_i, split among n_i miners). A miner takes a domain at most once,
+  so with a larger `count` the heaviest domains get less than their weight's share of the places. The list carries
+  no count of miners per domain, so the rule does not react to crowding beyond that.
 - Stable: a miner's keys depend only on its hotkey and each spec's hash, so a newly adopted domain takes the place of
   at most the miner's weakest choice (only where its key beats it), an expired one frees only its own place, and a
   weight change moves only the miners near the margin.
 
 Pinned domains (`--domain`) are always crawled, from the local catalog; a network entry with a pinned domain's id is
-left to the pin. An entry whose spec the miner may not crawl (`spec_problem`) is skipped and shown with the reason.
+left to the pin. An entry whose spec the miner may not crawl (`crawl_problem`) is skipped and shown with the reason.
 """
 
 from __future__ import annotations
