@@ -171,3 +171,29 @@ def test_desirability_of_a_scored_domain_follows_its_network_weight():
 def test_network_list_survives_a_round_trip_through_its_bytes():
     network = combine({"v": own_list(CATALOG, ["ml-research"], [])}, {"v": 1.0}, {}, block=30)
     assert NetworkDesirability.model_validate_json(network.canonical()).canonical() == network.canonical()
+
+
+async def test_the_validator_step_scores_every_domain_of_the_network_list(subnet, tmp_path):
+    from schemas.config import GleanConfig
+    from validator.service import Validator
+
+    other = await subnet.node("other", 100.0, ["world-news"])
+    wanted = adopt(other.store, "rust-async", 1.0)
+    await other.keeper.refresh(await subnet.chain.state())
+    wallet = await registered(subnet.chain, "scorer", stake=100.0)
+    config = GleanConfig(data_dir=tmp_path / "scorer", chain={"kind": "local", "local_path": subnet.chain.path,
+                                                               "block_time": 3600.0},
+                         validator={"domains": ["ml-research"], "step_seconds": 2.0, "ladder_processes": 0})
+    v = Validator(config, chain=subnet.chain, wallet=wallet, catalog=CATALOG, serve_http=False)
+    try:
+        await v.step()  # commits its own list; nothing counts yet at this epoch's block but its own
+        assert v.runner.domains == ["ml-research"]
+        await next_epoch(subnet.chain)
+        await v.step()
+        scored = set(v.runner.domains)
+        requested = v.runner.catalog.get("rust-async")
+    finally:
+        await v.close()
+    assert scored == {"ml-research", "world-news", "rust-async"}
+    assert requested.sources == wanted.sources and v.runner.puller.domains == v.runner.domains
+    assert v.runner.verifier.catalog is v.runner.catalog is v.catalog
