@@ -41,12 +41,12 @@ def test_the_id_is_the_same_for_any_key_order_and_spelling_of_the_same_request()
 
 
 def test_a_request_and_its_decisions_survive_on_the_database(store):
-    wanted = request(deadline=NOW + timedelta(days=3))
+    wanted = request(deadline=datetime.now(UTC) + timedelta(days=3))
     assert store.add_request(wanted, NOW) is True and store.add_request(wanted, NOW) is False
     assert store.set_request_status(wanted.request_id, "adopted", decided_by="operator", weight=1.5, reason="ok")
     [kept] = store.list_requests("adopted")
     assert (kept.request, kept.status, kept.weight, kept.decided_by) == (wanted, "adopted", 1.5, "operator")
-    assert store.adopted_requests() == [(wanted.request_id, wanted.domain, 1.5, NOW + timedelta(days=3))]
+    assert store.adopted_requests() == [(wanted.request_id, wanted.domain, 1.5, wanted.deadline)]
     assert store.get_request("f" * 64) is None and not store.set_request_status("f" * 64, "declined", decided_by="x")
 
 
@@ -136,3 +136,12 @@ def test_migration_0004_goes_back_and_forth(database_url):
     upgrade(store.engine, MIGRATIONS, VERSION_TABLE, "0004_validator_requests")
     assert store.list_requests() == []
     store.close()
+
+
+def test_an_adopted_request_past_its_deadline_leaves_the_adopted_list_before_any_sweep(store):
+    now = datetime.now(UTC)
+    for domain, delta in (("past-domain", timedelta(hours=-1)), ("ahead-domain", timedelta(days=1))):
+        wanted = request(domain, deadline=now + delta)
+        store.add_request(wanted, NOW)
+        store.set_request_status(wanted.request_id, "adopted", decided_by="operator", weight=1.0)
+    assert [spec.id for _, spec, _, _ in store.adopted_requests()] == ["ahead-domain"]

@@ -272,9 +272,11 @@ class ValidatorStore:
             return requests_.expire(conn, now or utcnow())
 
     def adopted_requests(self) -> list[tuple[str, DomainSpec, float, datetime | None]]:
-        """(request_id, domain spec, weight, deadline) of every adopted request, oldest first."""
+        """(request_id, domain spec, weight, deadline) of every adopted request whose deadline has not passed (the
+        listener's sweep marks those expired), oldest first."""
+        now = utcnow()
         return [(r.request_id, r.request.domain, float(r.weight or 0.0), r.request.deadline)
-                for r in self.list_requests("adopted")]
+                for r in self.list_requests("adopted") if r.request.deadline is None or r.request.deadline > now]
 
     def accepted_for(self, domain: str) -> tuple[int, int]:
         """(records, words) currently accepted for a domain."""
