@@ -14,6 +14,7 @@ import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from functools import cached_property
 from typing import Annotated, Any
 
 import rfc8785
@@ -126,11 +127,15 @@ class DesirabilityList(_Model):
             raise ValueError("entries must be sorted by spec_hash, each spec once")
         return self
 
-    def canonical(self) -> bytes:
+    @cached_property
+    def _bytes(self) -> bytes:  # the model is frozen: its bytes never change
         return canonical_json(self.model_dump(mode="json"))
 
+    def canonical(self) -> bytes:
+        return self._bytes
+
     def hash(self) -> str:
-        return hashlib.sha256(self.canonical()).hexdigest()
+        return hashlib.sha256(self._bytes).hexdigest()
 
     @classmethod
     def parse(cls, body: bytes, expected_hash: str) -> DesirabilityList:
