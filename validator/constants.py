@@ -111,6 +111,10 @@ MAX_PENDING_PER_REQUESTER = 5
 # Listener rate limits: requests a minute and burst, per signing hotkey and per client address (token buckets).
 LISTENER_PER_MINUTE = 30
 LISTENER_BURST = 10
+# Reads of immutable or small answers (a desirability list by hash, a request's state) per client address: every
+# miner and validator reads each validator's list once an epoch, and many may share one address (NAT, local mode).
+LISTENER_READS_PER_MINUTE = 600
+LISTENER_READS_BURST = 120
 # Bodies the listener reads at most (a request's canonical JSON is bounded by schemas.request.MAX_REQUEST_BYTES).
 LISTENER_MAX_BODY = 64 * 1024
 # Callers whose buckets the listener remembers (the least recently seen are forgotten first).

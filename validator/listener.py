@@ -53,11 +53,15 @@ class Refusal(Exception):
 
 
 class Limits:
-    """Token buckets per client address and per signing hotkey."""
+    """Token buckets per client address and per signing hotkey; reads of lists and states have their own, larger
+    bucket per address."""
 
-    def __init__(self, per_minute: int = k.LISTENER_PER_MINUTE, burst: int = k.LISTENER_BURST) -> None:
+    def __init__(self, per_minute: int = k.LISTENER_PER_MINUTE, burst: int = k.LISTENER_BURST, *,
+                 reads_per_minute: int = k.LISTENER_READS_PER_MINUTE, reads_burst: int = k.LISTENER_READS_BURST,
+                 ) -> None:
         self.by_address = RateLimiter(per_minute, burst, max_callers=k.LISTENER_MAX_CALLERS)
         self.by_hotkey = RateLimiter(per_minute, burst, max_callers=k.LISTENER_MAX_CALLERS)
+        self.reads = RateLimiter(reads_per_minute, reads_burst, max_callers=k.LISTENER_MAX_CALLERS)
 
     @staticmethod
     def take(limiter: RateLimiter, who: str, what: str) -> None:
@@ -134,8 +138,8 @@ def build_listener(desk: RequestDesk, store: ValidatorStore, hotkey: str, *, lim
     limits, nonces = limits or Limits(), nonces or NonceStore()
     _add_error_handlers(app)
 
-    def by_address(request: Request) -> None:
-        Limits.take(limits.by_address, request.client.host if request.client else "?", "address")
+    def by_address(request: Request, limiter: RateLimiter = limits.by_address) -> None:
+        Limits.take(limiter, request.client.host if request.client else "?", "address")
 
     @app.post("/v1/requests")
     async def submit(request: Request) -> JSONResponse:
@@ -152,7 +156,7 @@ def build_listener(desk: RequestDesk, store: ValidatorStore, hotkey: str, *, lim
 
     @app.get("/v1/requests/{request_id}")
     async def status(request: Request, request_id: str) -> JSONResponse:
-        by_address(request)
+        by_address(request, limits.reads)
         if not HEX64.fullmatch(request_id):
             raise Refusal(404, "unknown_request", f"{request_id[:80]!r} is not a request id",
                           "give the 64-hex id `glean request submit` printed")
@@ -161,7 +165,7 @@ def build_listener(desk: RequestDesk, store: ValidatorStore, hotkey: str, *, lim
 
     @app.get("/v1/desirability/{digest}")
     async def desirability(request: Request, digest: str) -> Response:
-        by_address(request)
+        by_address(request, limits.reads)
         body = await asyncio.to_thread(store.desirability_list, digest) if HEX64.fullmatch(digest) else None
         if body is None:
             raise Refusal(404, "unknown_list", f"no desirability list {digest[:80]!r} here",

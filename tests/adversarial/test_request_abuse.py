@@ -3,6 +3,7 @@ the field and a hint) and nothing changes in the validator's store."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
@@ -133,3 +134,17 @@ async def test_one_requester_cannot_fill_the_validator(store):
     assert [a.status_code for a in answers[:count]] == [201] * count
     _refused(answers[-1], 429, "requests_full", ALICE.ss58_address)
     assert len(store.list_requests()) == count
+
+
+async def test_a_submission_flood_does_not_starve_reads_of_desirability_lists(store):
+    body = b'{"entries":[]}'
+    digest = hashlib.sha256(body).hexdigest()
+    store.put_desirability_list(digest, body)
+    async with serve_listener(store, limits=Limits(per_minute=1, burst=1, reads_per_minute=1, reads_burst=20)) \
+            as running, running.client(ALICE) as http:
+        flood = [await http.post("/v1/requests", content=request(f"flood-{i}").canonical()) for i in range(3)]
+        reads = [await http.get(f"/v1/desirability/{digest}") for _ in range(20)]
+        over = await http.get(f"/v1/desirability/{digest}")
+    assert [a.status_code for a in flood] == [201, 429, 429]
+    assert {r.status_code for r in reads} == {200}
+    _refused(over, 429, "rate_limited", "address")
