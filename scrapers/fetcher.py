@@ -6,10 +6,11 @@ client's (scrapers.address.GuardedClient). `Stop` ends a re-fetch early with its
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -26,6 +27,8 @@ from scrapers.robots import ROBOTS, ROBOTS_MAX_BYTES, UNAVAILABLE, robots_rules,
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 ThrottleFn = Callable[[int, dict[str, str], bytes], Throttle | None]
+DeniedFn = Callable[[int, dict[str, str], bytes], Any]  # a kind's `denied`: a Denial (its refetch_reason) or None
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -107,17 +110,18 @@ class Fetcher:
         raise Stop(FetchOutcome.unavailable(reasons.TOO_MANY_REDIRECTS))
 
     async def api(self, params: ApiParams, url: str, *, headers: Mapping[str, str] | None = None,
-                  throttle: ThrottleFn = default_throttle) -> Answer:
+                  throttle: ThrottleFn = default_throttle, denied: DeniedFn | None = None) -> Answer:
         """A 2xx answer of the source's API (robots.txt only if the params ask for it), else Stop. Waits for the
         host's hold; what `throttle` reads in an answer holds the host, and a refused request is asked again after
-        the wait (at most REFETCH_THROTTLE_RETRIES times): a source that keeps refusing is the validator's trouble."""
+        the wait (at most REFETCH_THROTTLE_RETRIES times): a source that keeps refusing is the validator's trouble.
+        An error answer `denied` reads as a refusal of our access is logged with what to do."""
         host = netloc_of(url)
         for _attempt in range(settings.REFETCH_THROTTLE_RETRIES + 1):
             await self._paced(host)
             answer = await self.get(url, params.request_hosts(), robots=params.obey_robots, headers=headers)
             found = throttle(answer.status, answer.headers, answer.body)
             if found is None:
-                return usable(answer)
+                return usable(_refusal(answer, denied))
             # a source closed for the day is asked again after the longest hold, not never (the validator runs on)
             self.pacer.hold(host, settings.MAX_THROTTLE_WAIT if found.stop else found.seconds)
             if not found.refused:
@@ -175,6 +179,17 @@ class Fetcher:
         if rules is None:
             return None
         return Protego.parse(rules[:ROBOTS_MAX_BYTES].decode("utf-8-sig", "ignore"))
+
+
+def _refusal(answer: Answer, denied: DeniedFn | None) -> Answer:
+    """The answer, unless `denied` reads it as a refusal of our access: then logged and Stop(its refetch_reason)."""
+    if denied is None or 200 <= answer.status < 300:
+        return answer
+    denial = denied(answer.status, answer.headers, answer.body)
+    if denial is None:
+        return answer
+    logger.warning("re-fetch refused url=%s reason=%s: %s", answer.url, denial.reason, denial)
+    raise Stop(FetchOutcome.unavailable(denial.refetch_reason))
 
 
 def netloc_of(url: str) -> str:

@@ -67,13 +67,17 @@ def ratelimit_pause(headers: dict[str, str]) -> float | None:
     return reset if reset is not None else settings.DEFAULT_RETRY_AFTER
 
 
-def default_throttle(status: int, headers: dict[str, str], _body: bytes) -> Throttle | None:
-    """What every API answer may ask: a 429/503 refusal naming its wait (`Retry-After`; one naming none is left to
-    Scrapy's retries and the re-fetch's unknown), and a rate-limit window used up."""
+def default_throttle(status: int, headers: dict[str, str], _body: bytes,
+                     absent: float | None = None) -> Throttle | None:
+    """What every answer may ask: a 429/503 refusal naming its wait (`Retry-After`), a 429 naming none (the rate
+    window's reset when the answer states one, else `absent`: the kind's default wait; None leaves it to Scrapy's
+    retries and the re-fetch's unknown, as for web pages), and a rate-limit window used up."""
     wait = header_seconds(headers.get("retry-after"))
     if status in (429, 503) and wait is not None:
         return Throttle(wait, f"http_{status}", refused=True)
     pause = ratelimit_pause(headers)
+    if status == 429 and (pause is not None or absent is not None):
+        return Throttle(absent if pause is None else pause, "http_429", refused=True)
     if pause is not None:
         return Throttle(pause, "ratelimit_exhausted")
     return None

@@ -140,8 +140,22 @@ class SourceSpider(scrapy.Spider):
         self.crawler.stats.inc_value(ERRORS_STAT + reason, n)
 
     def on_error(self, failure: Failure) -> None:
+        if isinstance(failure.value, HttpError) and self._refused(failure.value.response):
+            return
         reason = failure_reason(failure.value)
         if reason is not None:
             self.count(reason)
             logger.debug("request failed domain=%s source=%s reason=%s url=%s", self.job.domain,
                          self.job.source.source_id, reason, getattr(failure.request, "url", "?"))
+
+    def _refused(self, response: Response) -> bool:
+        """Count an API's refusal (bad credentials, a blocked user agent...) under its kind's reason and say once
+        per crawl what to do; False when the answer is no refusal."""
+        denial = self.job.kind.denied(response.status, response_headers(response), response.body)
+        if denial is None:
+            return False
+        if not self.crawler.stats.get_value(ERRORS_STAT + denial.reason):
+            logger.warning("source refused domain=%s source=%s reason=%s: %s", self.job.domain,
+                           self.job.source.source_id, denial.reason, denial)
+        self.count(denial.reason)
+        return True

@@ -15,7 +15,7 @@ from pydantic import Field, model_validator
 from schemas import Record, canonical_url
 from scrapers import reasons
 from scrapers.fetcher import Fetcher, record_at
-from scrapers.kinds.base import ApiItemKind, SpiderSteps
+from scrapers.kinds.base import ACCESS_DENIED, ApiItemKind, Denial, SpiderSteps
 from scrapers.licence import ARXIV_ABSTRACT_MAX_CHARS, LicenceDecision, credit, is_free, metadata_only, under
 from scrapers.params import ApiParams, BaseParams, HttpUrl, Seconds
 from scrapers.parsing import (
@@ -190,6 +190,16 @@ class Arxiv(ApiItemKind):
     refetch_budget = 5
 
     @classmethod
+    def denied(cls, status: int, headers: dict[str, str], body: bytes) -> Denial | None:
+        # arXiv refuses clients that break its API terms (too fast, several connections) with a 403.
+        if status not in (401, 403):
+            return None
+        return Denial(ACCESS_DENIED, f"arXiv's API answered HTTP {status}: it refuses this client",
+                      "keep to arXiv's API terms (https://info.arxiv.org/help/api/tou.html): one request every 3 s on "
+                      "one connection (the source's delay and concurrency) and a user agent with contact "
+                      "(miner.user_agent)", reasons.http_reason(status))
+
+    @classmethod
     def violations(cls, params: BaseParams, record: Record) -> list[str]:
         assert isinstance(params, ArxivParams)
         if params.categories and not any(in_category(label, params.categories) for label in record.labels):
@@ -226,7 +236,7 @@ class Arxiv(ApiItemKind):
     @classmethod
     async def fetch_item(cls, fetcher: Fetcher, ctx: ParseContext, uri: str, item: str) -> Record:
         assert isinstance(ctx.params, ArxivParams)
-        answer = await fetcher.api(ctx.params, id_url(ctx.params, item))
+        answer = await fetcher.api(ctx.params, id_url(ctx.params, item), throttle=cls.throttle, denied=cls.denied)
         return record_at(parse_feed(ctx, answer.url, answer.body, answer.headers).records, uri)
 
 

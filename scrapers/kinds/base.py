@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from schemas import Record, SourceSpec
-from scrapers import reasons
+from scrapers import reasons, settings
 from scrapers.extract import parse_page
 from scrapers.fetcher import Fetcher, FetchOutcome, Stop, usable
 from scrapers.licence import LicenceDecision, metadata_only, page_rule
@@ -37,6 +38,36 @@ def response_headers(response: Any) -> dict[str, str]:
     return {k.decode("latin-1").lower(): (headers.get(k) or b"").decode("latin-1") for k in headers}
 
 
+# Counted in the crawl when an API refuses us (401/403, or an error answer saying so; the log says what to do). The
+# re-fetch spells them as the status they stand for (Denial.refetch_reason: http_401/http_403, unknown to the
+# validator): its credentials or its user agent are its own trouble, never the miner's.
+ACCESS_DENIED = "access_denied"            # the service refuses this request (a path it does not serve, a private item)
+CREDENTIALS_REFUSED = "credentials_refused"  # missing or bad API credentials (a token, an app key)
+USER_AGENT_REFUSED = "user_agent_refused"  # the service blocks our user agent (Wikimedia's User-Agent policy)
+
+
+@dataclass(frozen=True)
+class Denial:
+    """What an API's refusal means: the reason counted in the crawl, what happened and what to do about it."""
+
+    reason: str
+    message: str
+    hint: str
+    refetch_reason: str = reasons.http_reason(403)
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})"
+
+
+def denial_of(name: str, status: int) -> Denial | None:
+    """A kind's default reading of a refusal: 401/403 denied access, anything else not a refusal."""
+    if status not in (401, 403):
+        return None
+    return Denial(ACCESS_DENIED, f"the {name} source's API answered HTTP {status}",
+                  "check the source's base_url and params; the service refuses this client",
+                  reasons.http_reason(status))
+
+
 class SourceKind:
     """One source kind: its params, its spider, which URIs it covers and how one record is re-fetched.
 
@@ -54,6 +85,9 @@ class SourceKind:
     # Re-fetches of this kind's records one validator makes per step, shared by all miners (validator/sampling.py),
     # so that verifying stays within the source's politeness rule (each kind cites it); None: the validator's default.
     refetch_budget: ClassVar[int | None] = None
+    # Seconds to wait after a 429 that names no wait (no Retry-After, no rate-window reset): the kind's documented
+    # backoff. None (web pages): Scrapy's retries in the crawl, unknown in the re-fetch.
+    retry_after: ClassVar[float | None] = None
 
     @classmethod
     def violations(cls, params: BaseParams, record: Record) -> list[str]:
@@ -88,8 +122,16 @@ class SourceKind:
     @classmethod
     def throttle(cls, status: int, headers: dict[str, str], body: bytes) -> Throttle | None:
         """What an answer of this kind's API asks of our pace (crawl and re-fetch alike); None: nothing. Default:
-        429/503 with Retry-After, and a used-up `X-Ratelimit-Remaining` window (scrapers.pacing)."""
-        return default_throttle(status, headers, body)
+        429/503 with Retry-After, a 429 without it held `retry_after`, and a used-up `X-Ratelimit-Remaining` window
+        (scrapers.pacing)."""
+        return default_throttle(status, headers, body, cls.retry_after)
+
+    @classmethod
+    def denied(cls, status: int, headers: dict[str, str], body: bytes) -> Denial | None:
+        """What an error answer of this kind's API says about our access (bad credentials, a blocked user agent, a
+        path it does not serve), with what to do; None when it is no refusal. Default: none (a web page's 401/403 is
+        counted as its status)."""
+        return None
 
     @classmethod
     def check_ready(cls, params: BaseParams) -> None:
@@ -122,6 +164,13 @@ class ApiItemKind(SourceKind):
     """A kind whose records are items of a documented API, each named by an id its URI carries (wikipedia titles,
     arXiv ids, Reddit posts, Stack Exchange questions): a source covers a URI when it names an item, and a re-fetch
     asks the API for that item."""
+
+    retry_after: ClassVar[float | None] = settings.DEFAULT_RETRY_AFTER
+
+    @classmethod
+    def denied(cls, status: int, headers: dict[str, str], body: bytes) -> Denial | None:
+        """Default for an API: any 401/403 is access denied."""
+        return denial_of(cls.name, status)
 
     @classmethod
     def item_id(cls, params: BaseParams, uri: str) -> Any | None:

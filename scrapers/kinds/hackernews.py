@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import Field
 
 from schemas import Record, canonical_url
-from scrapers import reasons
+from scrapers import reasons, settings
 from scrapers.allow import AllowList, netloc_entry
 from scrapers.extract import PageHints, parse_page
 from scrapers.fetcher import Fetcher, FetchOutcome, Stop
 from scrapers.htmltext import html_to_text
-from scrapers.kinds.base import SourceKind, SpiderSteps, fetch_page, response_headers
+from scrapers.kinds.base import ACCESS_DENIED, Denial, SourceKind, SpiderSteps, fetch_page, response_headers
 from scrapers.licence import LicenceDecision, metadata_only, page_rule
 from scrapers.params import ApiParams, BaseParams, HostEntry, HttpUrl, Regex, Seconds
 from scrapers.parsing import (
@@ -182,6 +182,19 @@ class HackerNews(SourceKind):
     # HN's Firebase API states no rate limit; linked articles are web pages of their publishers, which deserve the
     # one request a second per host a polite crawler keeps (scrapers.settings.DEFAULT_DELAY).
     refetch_budget = 10
+    # The API documents no rate limit and no 429 answer: one naming no wait is held the default.
+    retry_after = settings.DEFAULT_RETRY_AFTER
+
+    @classmethod
+    def denied(cls, status: int, headers: dict[str, str], body: bytes) -> Denial | None:
+        # Firebase answers a path the API does not serve (or a misspelt one) with 401 {"error": "Permission denied"};
+        # a linked article's 401/403 is a web page's, counted as its status.
+        if status == 401 and b"Permission denied" in body[:200]:
+            return Denial(ACCESS_DENIED, "Hacker News' API answered 401 Permission denied: it serves only the story "
+                          "lists and /item/<id>.json under /v0",
+                          "check the source's base_url (https://hacker-news.firebaseio.com/v0) and list",
+                          reasons.http_reason(401))
+        return None
 
     @classmethod
     def violations(cls, params: BaseParams, record: Record) -> list[str]:
@@ -218,7 +231,7 @@ class HackerNews(SourceKind):
         item_id = item_id_from_uri(params, uri)
         if item_id is None:
             return await fetch_page(fetcher, ctx, uri)
-        answer = await fetcher.api(params, item_url(params, item_id))
+        answer = await fetcher.api(params, item_url(params, item_id), throttle=cls.throttle, denied=cls.denied)
         story = parse_item(ctx, answer.url, answer.body, answer.headers)
         if story.record is None:
             raise Stop(FetchOutcome.unavailable(story.skipped or reasons.NO_CONTENT))

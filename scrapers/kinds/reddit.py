@@ -10,6 +10,7 @@ remove it); the crawl skips the rest, and a re-fetch finding the live post break
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -23,7 +24,7 @@ from schemas import Record
 from scrapers import reasons
 from scrapers.allow import AllowList, host_port, netloc_entry
 from scrapers.fetcher import Fetcher, FetchOutcome, Stop, record_at
-from scrapers.kinds.base import ApiItemKind, SpiderSteps
+from scrapers.kinds.base import ACCESS_DENIED, CREDENTIALS_REFUSED, ApiItemKind, Denial, SpiderSteps
 from scrapers.licence import LicenceDecision, metadata_only
 from scrapers.oauth import (
     FORM_TYPE,
@@ -204,6 +205,26 @@ class Reddit(ApiItemKind):
     refetch_budget = 8
 
     @classmethod
+    def denied(cls, status: int, headers: dict[str, str], body: bytes) -> Denial | None:
+        # 401: the bearer token was refused even after a new one (OAuthMiddleware / _authorized ask once more);
+        # 403 with a `reason`: a private or quarantined subreddit; any other 403: a request Reddit blocks.
+        if status == 401:
+            return Denial(CREDENTIALS_REFUSED, "Reddit's Data API refused our bearer token (HTTP 401)",
+                          f"check {CLIENT_ID_ENV} and {CLIENT_SECRET_ENV} (a 'script' app's id and secret, "
+                          "https://www.reddit.com/prefs/apps) and that the app is not revoked",
+                          reasons.http_reason(401))
+        if status != 403:
+            return None
+        why = _error_reason(body)
+        if why:
+            return Denial(ACCESS_DENIED, f"Reddit refused a subreddit: it is {why} (HTTP 403)",
+                          "remove it from the source's subreddits")
+        return Denial(ACCESS_DENIED, "Reddit blocked the request (HTTP 403)",
+                      f"requests need a bearer token ({CLIENT_ID_ENV}, {CLIENT_SECRET_ENV}) and a descriptive user "
+                      "agent (miner.user_agent; Reddit's API rules ask for '<platform>:<app id>:<version> (by "
+                      "/u/<username>)')")
+
+    @classmethod
     def item_id(cls, params: BaseParams, uri: str) -> str | None:
         assert isinstance(params, RedditParams)
         return post_id_from_uri(uri) if host_port(uri) == host_port(params.site_url) else None
@@ -278,14 +299,31 @@ async def _authorized(fetcher: Fetcher, params: RedditParams, url: str, kind: ty
         raise Stop(FetchOutcome.unavailable(NO_CREDENTIALS)) from None
     for attempt in range(2):
         token = TOKENS.get(client.key) or await _new_token(fetcher, params, client)
+        # a first 401 is an expired token, asked again with a new one: a refusal only the second time
+        denied = kind.denied if attempt else _beyond_401(kind)
         try:
             return await fetcher.api(params, url, headers={"Authorization": f"bearer {token}"},
-                                     throttle=kind.throttle)
+                                     throttle=kind.throttle, denied=denied)
         except Stop as stop:
             if stop.outcome.reason != reasons.http_reason(401) or attempt:
                 raise
             TOKENS.drop(client.key)  # expired or revoked early
     raise AssertionError("unreachable")
+
+
+def _beyond_401(kind: type[Reddit]) -> Any:
+    """`kind.denied` for every answer but a 401."""
+    return lambda status, headers, body: None if status == 401 else kind.denied(status, headers, body)
+
+
+def _error_reason(body: bytes) -> str | None:
+    """The `reason` of a Reddit error answer ({"reason": "private", "message": "Forbidden", "error": 403})."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    why = data.get("reason") if isinstance(data, dict) else None
+    return str(why)[:40] if why else None
 
 
 async def _new_token(fetcher: Fetcher, params: RedditParams, client: OAuthClient) -> str:

@@ -25,7 +25,7 @@ from scrapers.allow import host_port
 from scrapers.fetcher import Fetcher, FetchOutcome, Stop
 from scrapers.htmltext import html_to_text
 from scrapers.incremental import note_change
-from scrapers.kinds.base import ApiItemKind, SpiderSteps, response_headers
+from scrapers.kinds.base import ACCESS_DENIED, CREDENTIALS_REFUSED, ApiItemKind, Denial, SpiderSteps, response_headers
 from scrapers.licence import LicenceDecision, credit, under
 from scrapers.pacing import QUOTA_EXHAUSTED, Throttle, default_throttle
 from scrapers.params import ApiParams, BaseParams, HttpUrl
@@ -196,6 +196,13 @@ def qa_record(ctx: ParseContext, question: dict[str, Any], answer: dict[str, Any
 
 
 THROTTLE_VIOLATION = 502  # the API's error_id when we asked too often (an HTTP 400 answer)
+# error_ids (https://api.stackexchange.com/docs/error-handling; every error is an HTTP 400 answer) that say our
+# credentials are missing or bad: access_token_required, invalid_access_token, key_required, access_token_compromised.
+CREDENTIAL_ERRORS = frozenset({401, 402, 405, 406})
+ACCESS_DENIED_ERROR = 403   # access_denied: a token lacking a permission
+BAD_PARAMETER = 400         # bad_parameter; its message names the parameter ("key" for an app key it does not know)
+KEY_HINT = ("check the source's `key` (a Stack Apps key, https://stackapps.com/apps/oauth/register) or remove it; "
+            "without one the daily quota is 300 requests")
 _AVAILABLE_IN = re.compile(r"available in (\d+) seconds")
 
 
@@ -303,6 +310,18 @@ class StackExchange(ApiItemKind):
         return default_throttle(status, headers, body)
 
     @classmethod
+    def denied(cls, status: int, headers: dict[str, str], body: bytes) -> Denial | None:
+        data = _wrapper(body)
+        error = data.get("error_id") if data else None
+        said = f"{data.get('error_name')}: {str(data.get('error_message'))[:120]}" if data else ""
+        if error in CREDENTIAL_ERRORS or (error == BAD_PARAMETER and "key" in said.split(":", 1)[1]):
+            return Denial(CREDENTIALS_REFUSED, f"the Stack Exchange API refused our credentials ({said})", KEY_HINT,
+                          reasons.http_reason(401))
+        if error == ACCESS_DENIED_ERROR:
+            return Denial(ACCESS_DENIED, f"the Stack Exchange API denied access ({said})", KEY_HINT)
+        return None if error is not None else super().denied(status, headers, body)
+
+    @classmethod
     def item_id(cls, params: BaseParams, uri: str) -> int | None:
         assert isinstance(params, StackExchangeParams)
         return question_id_from_uri(uri) if host_port(uri) == params.questions_at() else None
@@ -331,13 +350,13 @@ class StackExchange(ApiItemKind):
     async def fetch_item(cls, fetcher: Fetcher, ctx: ParseContext, uri: str, item: int) -> Record:
         params = ctx.params
         assert isinstance(params, StackExchangeParams)
-        answer = await fetcher.api(params, question_url(params, item), throttle=cls.throttle)
+        answer = await fetcher.api(params, question_url(params, item), throttle=cls.throttle, denied=cls.denied)
         questions = parse_questions(answer.body, answer.headers).questions
         if not questions:
             raise Stop(FetchOutcome.gone(reasons.NOT_FOUND))
         question = questions[0]
         answer = await fetcher.api(params, answers_url(params, [question["accepted_answer_id"]]),
-                                   throttle=cls.throttle)
+                                   throttle=cls.throttle, denied=cls.denied)
         accepted = parse_answers(answer.body, answer.headers).get(question["accepted_answer_id"])
         if accepted is None:
             raise Stop(FetchOutcome.gone(reasons.NOT_FOUND))

@@ -22,7 +22,7 @@ from schemas import Record
 from scrapers import reasons, settings
 from scrapers.allow import host_port
 from scrapers.fetcher import Fetcher
-from scrapers.kinds.base import ApiItemKind, SpiderSteps, response_headers
+from scrapers.kinds.base import USER_AGENT_REFUSED, ApiItemKind, Denial, SpiderSteps, denial_of, response_headers
 from scrapers.licence import LicenceDecision, credit, mediawiki_history, metadata_only, spdx, under
 from scrapers.pacing import Throttle, header_seconds
 from scrapers.params import ApiParams, BaseParams, HttpUrl
@@ -45,6 +45,8 @@ if TYPE_CHECKING:
 PAGE_SIZE = 50  # list members per API call (the API allows up to 500 for bots, 50 for everyone else)
 MAXLAG = 5      # seconds; the API answers "maxlag" instead of adding load to lagged replicas
 MAXLAG_CODE = "maxlag"
+RATELIMITED_CODE = "ratelimited"  # the API's own rate limit ("You've exceeded your rate limit")
+USER_AGENT_POLICY = "https://foundation.wikimedia.org/wiki/Policy:Wikimedia_Foundation_User-Agent_Policy"
 
 # Sections that are lists of links or citations, not prose.
 BOILERPLATE_SECTIONS = frozenset({
@@ -240,11 +242,24 @@ class Wikipedia(ApiItemKind):
     @classmethod
     def throttle(cls, status: int, headers: dict[str, str], body: bytes) -> Throttle | None:
         # A lagged wiki answers 200 with {"error": {"code": "maxlag"}}, `MediaWiki-API-Error: maxlag` and
-        # Retry-After (older versions: 503): wait that long and ask again.
-        if headers.get("mediawiki-api-error") == MAXLAG_CODE or is_maxlag(body):
+        # Retry-After (older versions: 503): wait that long (at least 5 s, its manual asks) and ask again. The
+        # API's own rate limit answers {"error": {"code": "ratelimited"}}: the same.
+        code = headers.get("mediawiki-api-error") or api_error_code(body)
+        if code in (MAXLAG_CODE, RATELIMITED_CODE):
             wait = header_seconds(headers.get("retry-after"))
-            return Throttle(settings.DEFAULT_RETRY_AFTER if wait is None else wait, MAXLAG_CODE, refused=True)
+            return Throttle(settings.DEFAULT_RETRY_AFTER if wait is None else wait, code, refused=True)
         return super().throttle(status, headers, body)
+
+    @classmethod
+    def denied(cls, status: int, headers: dict[str, str], body: bytes) -> Denial | None:
+        # Wikimedia's edge answers 403 to a missing or generic user agent ("Please set a user-agent and respect our
+        # robot policy"); another 403 (a blocked address) is plain access denied.
+        text = body[:2048].lower()
+        if status == 403 and (b"user-agent" in text or b"user agent" in text or b"robot policy" in text):
+            return Denial(USER_AGENT_REFUSED, "the wiki refused our user agent (HTTP 403)",
+                          "set a descriptive user agent with contact (miner.user_agent), e.g. 'glean/1.0 "
+                          f"(https://your.site; you@your.site)', as {USER_AGENT_POLICY} asks")
+        return denial_of(cls.name, status)
 
     @classmethod
     def licence(cls, params: BaseParams, record: Record, declared: str | None,
@@ -282,7 +297,8 @@ class Wikipedia(ApiItemKind):
     @classmethod
     async def fetch_item(cls, fetcher: Fetcher, ctx: ParseContext, uri: str, item: str) -> Record:
         assert isinstance(ctx.params, WikipediaParams)
-        answer = await fetcher.api(ctx.params, article_url(ctx.params, item), throttle=cls.throttle)
+        answer = await fetcher.api(ctx.params, article_url(ctx.params, item), throttle=cls.throttle,
+                                   denied=cls.denied)
         return parse_article(ctx, answer.url, answer.body, answer.headers).records[0]
 
 
@@ -292,13 +308,16 @@ def is_article_title(title: str) -> bool:
     return not sep or " ".join(prefix.replace("_", " ").split()).casefold() not in NAMESPACE_PREFIXES
 
 
-def is_maxlag(body: bytes) -> bool:
-    """Whether an API answer is the maxlag error (checked cheaply first: most answers are articles)."""
-    if b'"maxlag"' not in body[:2048]:
-        return False
+def api_error_code(body: bytes) -> str | None:
+    """The code of a maxlag or ratelimited error answer, else None (checked cheaply first: most answers are
+    articles)."""
+    head = body[:2048]
+    if b'"maxlag"' not in head and b'"ratelimited"' not in head:
+        return None
     try:
         data = json.loads(body)
     except ValueError:
-        return False
+        return None
     error = data.get("error") if isinstance(data, dict) else None
-    return isinstance(error, dict) and error.get("code") == MAXLAG_CODE
+    code = error.get("code") if isinstance(error, dict) else None
+    return code if code in (MAXLAG_CODE, RATELIMITED_CODE) else None

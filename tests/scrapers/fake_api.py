@@ -3,6 +3,7 @@ on the server's side, and Reddit's token endpoint with its Data API (real HTTP, 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import itertools
 import json
@@ -26,12 +27,13 @@ class Answers(dict):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.served: list[tuple[float, str]] = []
+        self.clock = time.monotonic  # a test's VirtualTime.clock: served times on the pacer's clock
 
     def get(self, key: str, default: Any = None) -> Any:
         value = super().get(key, default)
         if value is None:
             return None
-        self.served.append((time.monotonic(), key))
+        self.served.append((self.clock(), key))
         if isinstance(value, list):
             return value.pop(0) if len(value) > 1 else value[0]
         return value
@@ -52,6 +54,23 @@ class SequenceSite(QuickSite):
 
         self.pages[path] = list(pages)
         self.pages[URL("http://h" + path).raw_path_qs] = self.pages[path]
+
+
+class VirtualTime:
+    """A clock and a sleep for a Pacer that take no wall time: a sleep moves the clock on at once and is recorded,
+    so a test asserts the holds the pacer kept, not how long the machine took."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)
 
 
 def gaps(times: list[float]) -> list[float]:
@@ -79,6 +98,7 @@ class FakeReddit:
         self.tokens: set[str] = set()
         self.seen: list[Seen] = []
         self.expires_in = expires_in
+        self.clock = time.monotonic  # a test's VirtualTime.clock: request times on the pacer's clock
         self._count = itertools.count(1)
         self._lock = threading.Lock()
         reddit = self
@@ -101,7 +121,7 @@ class FakeReddit:
 
             def _record(self, body: bytes = b"") -> None:
                 with reddit._lock:
-                    reddit.seen.append(Seen(time.monotonic(), self.command, self.path,
+                    reddit.seen.append(Seen(reddit.clock(), self.command, self.path,
                                             self.headers.get("Authorization", ""),
                                             self.headers.get("User-Agent", ""), body))
 
