@@ -84,11 +84,6 @@ class DatasetRequest(_Model):
         return hashlib.sha256(self.canonical()).hexdigest()
 
 
-def spec_hash(spec: DomainSpec) -> str:
-    """sha256 of a domain spec's canonical JSON: the name of that exact spec on every node."""
-    return hashlib.sha256(rfc8785.dumps(spec.model_dump(mode="json"))).hexdigest()
-
-
 def parse_request(body: bytes, *, where: str = "request") -> DatasetRequest:
     """A request from JSON bytes; RequestError names the field and the fix."""
     if len(body) > MAX_REQUEST_BYTES:
