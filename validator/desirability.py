@@ -28,7 +28,7 @@ from chain.protocol import Chain, Wallet
 from chain.state import SubnetState
 from schemas.desirability import DesirabilityEntry, DesirabilityList, NetworkDesirability, combine, spec_hash
 from schemas.domain import DomainCatalog, DomainSpec
-from schemas.errors import ChainError, GleanError
+from schemas.errors import ChainError, GleanError, ProtocolError
 from schemas.request import DatasetRequest, Target
 from validator import constants as K
 from validator.request_checks import check_request
@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 NETWORK_STATE = "network_desirability"  # store state: the network list last scored (canonical JSON as text)
 SPECS_STATE = "network_specs"  # store state: every network spec scored so far, by domain id
+PREVIOUS_STATE = "desirability_previous"  # store state: validator hotkey -> hash of the last list used for it
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,7 @@ class Desirability:
         self.previous: dict[str, DesirabilityList] = {}
         self.network: NetworkDesirability | None = None
         self._sent: Commitment | None = None
+        self._loaded = False
 
     async def own(self) -> DesirabilityList:
         """This validator's list now, kept in the store under its hash (so the listener serves it)."""
@@ -147,6 +149,7 @@ class Desirability:
             await self.commit(state)
         except ChainError as exc:
             log.warning("desirability list not committed (retrying next step): %s", exc)
+        await self._load_previous()
         try:
             network = await network_desirability(self.chain, state, self.client, self.previous)
         except ChainError as exc:
@@ -161,9 +164,25 @@ class Desirability:
         await self._remember(scoring, seen)
         return scoring
 
+    async def _load_previous(self) -> None:
+        """After a restart: the lists used last time, from the store (their fallback survives the restart)."""
+        if self._loaded:
+            return
+        self._loaded = True
+        for hotkey, digest in (await asyncio.to_thread(self.store.get_state, PREVIOUS_STATE) or {}).items():
+            body = await asyncio.to_thread(self.store.desirability_list, digest)
+            try:
+                self.previous[hotkey] = DesirabilityList.parse(body, digest) if body else None
+            except ProtocolError as exc:
+                log.warning("stored desirability list unreadable hotkey=%s hash=%s: %s", hotkey, digest[:12], exc)
+        self.previous = {hotkey: listed for hotkey, listed in self.previous.items() if listed is not None}
+
     async def _keep(self, network: NetworkDesirability) -> None:
         """Mirror the lists used and remember them (and the network list) for the next step and restarts."""
-        self.previous.update(network.sources)
+        if any(self.previous.get(hotkey) is not listed for hotkey, listed in network.sources.items()):
+            self.previous.update(network.sources)
+            await asyncio.to_thread(self.store.set_state, PREVIOUS_STATE,
+                                    {hotkey: listed.hash() for hotkey, listed in self.previous.items()})
         for listed in network.sources.values():
             await asyncio.to_thread(self.store.put_desirability_list, listed.hash(), listed.canonical())
         if self.network is None or network.canonical() != self.network.canonical():

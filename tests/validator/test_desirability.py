@@ -197,3 +197,21 @@ async def test_the_validator_step_scores_every_domain_of_the_network_list(subnet
     assert scored == {"ml-research", "world-news", "rust-async"}
     assert requested.sources == wanted.sources and v.runner.puller.domains == v.runner.domains
     assert v.runner.verifier.catalog is v.runner.catalog is v.catalog
+
+
+async def test_the_fallback_to_a_previous_list_survives_a_restart(subnet):
+    one = await subnet.node("v1", 1.0, ["ml-research"])
+    await one.keeper.refresh(await subnet.chain.state())
+    first, second = own_list(CATALOG, ["world-news"], []), own_list(CATALOG, ["open-knowledge"], [])
+    with RawServer() as theirs:
+        two = await registered(subnet.chain, "v2", stake=1.0, axon=theirs.axon)
+        theirs.routes[DESIRABILITY_PATH.format(hash=first.hash())] = lambda h: send(h, 200, first.canonical())
+        await subnet.chain.commit(two, Commitment(desirability=first.hash()).encode())
+        await next_epoch(subnet.chain)
+        await one.keeper.refresh(await subnet.chain.state())
+        await subnet.chain.commit(two, Commitment(desirability=second.hash()).encode())  # a list nobody serves
+        await next_epoch(subnet.chain)
+        restarted = Desirability(chain=subnet.chain, wallet=one.wallet, store=one.store, catalog=CATALOG,
+                                 domains=["ml-research"], local=True, client=one.keeper.client)
+        scoring = await restarted.refresh(await subnet.chain.state())
+    assert scoring.network.weights() == {"ml-research": 0.5, "world-news": 0.5}
