@@ -1,8 +1,9 @@
 """The validator's `/dashboard`: one plain HTML page (Chart.js shipped in `validator/static/`, nothing loaded from the
 internet) showing the leaderboard, emissions over epochs, accepted records per domain over time and rejection reasons.
 
-The page reads the `/api/` routes of `validator.web` plus two served here:
+The page reads the `/api/` routes of `validator.web` plus three served here:
 - `/api/dashboard/accepted`: accepted records per domain, cumulative over the validator's steps (its store);
+- `/api/dashboard/requests`: the dataset requests it received, with their status and what it accepted for each;
 - `/api/dashboard/chain`: per uid incentive, dividends and total emission, and the emission of every epoch (the
   chain). Emission history exists on the LocalChain only; the chain is the one given, else the one this process is
   configured for (`GLEAN_CONFIG` / `GLEAN_*`), used only when this validator's hotkey is registered on it.
@@ -105,6 +106,19 @@ class ChainReader:
                 "series": series}
 
 
+def requests_view(store: ValidatorStore) -> list[dict[str, Any]]:
+    """Dataset requests, newest first: id, domain, status, weight, requester, target, accepted so far, deadline."""
+    rows = []
+    for r in reversed(store.list_requests()):
+        records, words = store.accepted_for(r.domain)
+        deadline = r.request.deadline
+        rows.append({"request_id": r.request_id, "domain": r.domain, "status": r.status, "weight": r.weight,
+                     "requester": r.request.requester, "target": r.request.target.model_dump(exclude_none=True),
+                     "accepted_records": records, "accepted_words": words,
+                     "deadline": deadline.isoformat() if deadline else None, "decided_by": r.decided_by})
+    return rows
+
+
 def _configured_local_chain() -> LocalChain | None:
     """The LocalChain of this process's configuration, if its file exists (never creates one)."""
     from pydantic_settings import SettingsConfigDict
@@ -146,6 +160,10 @@ def router(store: ValidatorStore, hotkey: str, *, chain: Chain | None = None) ->
     @api.get("/api/dashboard/accepted")
     def accepted() -> dict[str, Any]:
         return accepted_over_steps(store)
+
+    @api.get("/api/dashboard/requests")
+    def requests() -> list[dict[str, Any]]:
+        return requests_view(store)
 
     @api.get("/api/dashboard/chain")
     async def chain_view() -> dict[str, Any]:

@@ -145,3 +145,28 @@ def test_an_adopted_request_past_its_deadline_leaves_the_adopted_list_before_any
         store.add_request(wanted, NOW)
         store.set_request_status(wanted.request_id, "adopted", decided_by="operator", weight=1.0)
     assert [spec.id for _, spec, _, _ in store.adopted_requests()] == ["ahead-domain"]
+
+
+async def test_the_dashboard_lists_requests_newest_first_with_what_was_accepted(store):
+    import httpx
+
+    from validator.metrics import ValidatorMetrics
+    from validator.web import HttpServer, build_app
+
+    first, second = request("first-domain", target={"words": 100}), request("second-domain")
+    store.add_request(first, NOW)
+    store.add_request(second, NOW + timedelta(minutes=1))
+    store.set_request_status(first.request_id, "adopted", decided_by="policy", weight=2.0)
+    _accept(store, "first-domain", 2)
+    server = HttpServer(build_app(store, ValidatorMetrics(), "5Val"), "127.0.0.1", 0)
+    server.start()
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}") as http:
+            rows = (await http.get("/api/dashboard/requests")).json()
+            page = (await http.get("/dashboard")).text
+    finally:
+        await server.stop()
+    assert [(r["domain"], r["status"], r["weight"]) for r in rows] == [
+        ("second-domain", "pending", None), ("first-domain", "adopted", 2.0)]
+    assert (rows[1]["accepted_records"], rows[1]["accepted_words"], rows[1]["target"]) == (2, 10, {"words": 100})
+    assert 'id="requests"' in page

@@ -1,5 +1,6 @@
-// The validator dashboard: fetches this validator's JSON (same origin, relative URLs) and draws the leaderboard and
-// three charts with the bundled Chart.js. Every 5 s the data is fetched again and the charts are updated in place.
+// The validator dashboard: fetches this validator's JSON (same origin, relative URLs) and draws the leaderboard, the
+// dataset requests and three charts with the bundled Chart.js. Every 5 s the data is fetched again and the charts
+// are updated in place.
 "use strict";
 
 const REFRESH_MS = 5000;
@@ -59,6 +60,27 @@ function renderLeaderboard(rows, chain) {
   show("leaderboard-empty", rows.length === 0);
 }
 
+function renderRequests(requests) {
+  const body = document.querySelector("#requests tbody");
+  body.replaceChildren(...requests.map((r) => {
+    const target = r.target.records ? int(r.target.records) + " records" : int(r.target.words) + " words";
+    const cells = [[r.request_id.slice(0, 12), ""], [r.domain, ""], [r.status, ""], [num(r.weight, 2), "num"],
+                   [short(r.requester), ""], [target, "num"],
+                   [int(r.target.records ? r.accepted_records : r.accepted_words), "num"],
+                   [r.deadline ? r.deadline.slice(0, 10) : "-", ""], [r.decided_by || "-", ""]];
+    const tr = document.createElement("tr");
+    tr.title = r.request_id;
+    for (const [value, cls] of cells) {
+      const td = document.createElement("td");
+      td.textContent = value;
+      if (cls) td.className = cls;
+      tr.appendChild(td);
+    }
+    return tr;
+  }));
+  show("requests-empty", requests.length === 0);
+}
+
 function renderEmissions(chain) {
   const series = ((chain && chain.series) || []).filter((s) => s.emission.some((x) => x > 0));
   const datasets = series.map((s, i) => ({
@@ -94,9 +116,9 @@ function renderRejections(rejections) {
 async function refresh() {
   const status = document.getElementById("status");
   try {
-    const [health, weights, leaderboard, rejections, accepted, chain] = await Promise.all([
+    const [health, weights, leaderboard, rejections, accepted, chain, requests] = await Promise.all([
       getJSON("v1/health"), getJSON("api/weights"), getJSON("api/leaderboard"), getJSON("api/rejections"),
-      getJSON("api/dashboard/accepted"), getJSON("api/dashboard/chain")]);
+      getJSON("api/dashboard/accepted"), getJSON("api/dashboard/chain"), getJSON("api/dashboard/requests")]);
     text("hotkey", short(health.hotkey));
     document.getElementById("hotkey").title = health.hotkey;
     text("step", int(health.step));
@@ -104,6 +126,7 @@ async function refresh() {
     text("weights-block", weights.block === null ? "not yet" : int(weights.block));
     text("chain-block", chain.available ? int(chain.block) : "-");
     renderLeaderboard(leaderboard, chain);
+    renderRequests(requests);
     renderEmissions(chain);
     renderAccepted(accepted);
     renderRejections(rejections);
