@@ -211,8 +211,10 @@ class HackerNews(SourceKind):
     def licence(cls, params: BaseParams, record: Record, declared: str | None,
                 host_rule: tuple[str, str] | None) -> LicenceDecision:
         """A text post: metadata only. HN's terms (https://www.ycombinator.com/legal/, "Site Terms") grant no
-        licence to redistribute what users post; its API (github.com/HackerNews/API) states no content licence.
-        A linked article is a web page of its publisher: the page rule."""
+        licence to redistribute what users post (their wording could not be re-read on 2026-12-06: see
+        tests/data/scrapers/SOURCES.md); its API's README (github.com/HackerNews/API) states no content licence, and
+        that repository's MIT licence covers its own files, not HN's items. A linked article is a web page of its
+        publisher: the page rule."""
         assert isinstance(params, HackerNewsParams)
         if item_id_from_uri(params, record.uri) is not None:
             return metadata_only("kind:hackernews")
