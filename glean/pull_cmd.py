@@ -181,10 +181,17 @@ def write_rows(ds, out: Path) -> int:
         def advance(n: int) -> None:
             progress.advance(task, n)
 
-        if suffix == ".parquet":
-            rows = _write_parquet(_batches(ds), tmp, ds.features.arrow_schema, advance)
-        else:
-            rows = _write_jsonl(_batches(ds), tmp, advance)
+        try:
+            if suffix == ".parquet":
+                rows = _write_parquet(_batches(ds), tmp, ds.features.arrow_schema, advance)
+            else:
+                rows = _write_jsonl(_batches(ds), tmp, advance)
+        except BaseException as exc:  # a stream can fail half way (network, Ctrl-C): leave no partial file behind
+            tmp.unlink(missing_ok=True)
+            if isinstance(exc, OSError | ValueError):
+                raise PullError(f"reading the rows failed after {progress.tasks[0].completed:,.0f} rows: {exc}",
+                                hint="a shard is damaged or the connection broke; pull again") from exc
+            raise
     os.replace(tmp, out)
     return rows
 

@@ -3,6 +3,7 @@ from a local folder and from a Hub-compatible server (read with range requests, 
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import datasets
@@ -158,3 +159,16 @@ def test_glean_pull_streaming_without_out_prints_the_summary_of_a_normal_pull(fo
     assert streamed.exit_code == 0, streamed.output
     assert streamed.output == normal.output
     assert "arxiv 3" in streamed.output
+
+
+def test_glean_pull_streaming_of_a_damaged_shard_fails_clearly_and_leaves_no_file(folder, tmp_path):
+    damaged = tmp_path / "hub"
+    shutil.copytree(folder, damaged)
+    shard = next((damaged / "data" / "ml-research" / "r00000007").glob("*.parquet"))
+    shard.write_bytes(shard.read_bytes()[:200])
+    out = tmp_path / "rows.parquet"
+
+    result = CliRunner().invoke(app, ["pull", "ml-research", "--path", str(damaged), "--streaming", "--out", str(out)])
+
+    assert isinstance(result.exception, PullError) and "reading the rows failed" in str(result.exception)
+    assert list(tmp_path.glob("*rows.parquet*")) == []
