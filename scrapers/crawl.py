@@ -110,7 +110,9 @@ async def _drain_stderr(stream: asyncio.StreamReader, tail: collections.deque[st
         line = raw.decode("utf-8", "replace").rstrip()
         if line:
             tail.append(line)
-            logger.debug("crawl process: %s", line)
+            # the child's warnings (a source refusing us, with what to do) reach the operator's log
+            level = logging.WARNING if line.startswith(("WARNING ", "ERROR ", "CRITICAL ")) else logging.DEBUG
+            logger.log(level, "crawl process: %s", line)
 
 
 async def _stop(proc: asyncio.subprocess.Process) -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from scrapers import fetch_one, middlewares, pacing, settings
+from scrapers import crawl, fetch_one, middlewares, pacing, settings
 from scrapers.kinds import base
 from scrapers.pacing import Pacer
 from tests.scrapers.fake_api import FakeReddit, SequenceSite, VirtualTime, gaps, ratelimit
@@ -110,6 +110,15 @@ async def test_a_refusal_in_the_crawl_is_counted_and_says_what_to_do(api, case, 
         result = await crawl_here(kind.domain(api.base_url))
     assert result.records == [] and result.stats.errors == {reason: 1}
     assert fix in caplog.text
+
+
+async def test_the_crawl_process_tells_the_operator_what_to_do(api, caplog):
+    """Through the child process a miner runs: the refusal is counted and its fix reaches the miner's log."""
+    api.serve_all(WIKI.listing, REFUSALS["wikipedia-user-agent"][1])
+    with caplog.at_level(logging.WARNING, logger="scrapers.crawl"):
+        stats = await crawl(WIKI.domain(api.base_url), page_budget=5, sink=lambda _records: None, parse_workers=1)
+    assert stats.errors == {base.USER_AGENT_REFUSED: 1}
+    assert "set a descriptive user agent with contact (miner.user_agent)" in caplog.text
 
 
 @pytest.mark.parametrize("case", sorted(REFUSALS))
