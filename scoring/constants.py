@@ -130,6 +130,8 @@ DIGEST_BITS = 4                       # b-bit MinHash (Li & Koenig 2010): the in
                                       # matches by chance 1/16 of the time, corrected in the estimate; the std at
                                       # J=0.8 grows from 0.035 to 0.037
 LSH_MERGE_EVERY = 8_192               # pending band entries are merged into the sorted arrays this often
+MULTIMAP_BUCKET_BITS = 16             # the index's 32-bit keys are kept as 65,536 buckets of their high bits and
+                                      # 16 low bits per entry (2 bytes, not 4; one 8-byte offset per bucket)
 PRECEDENCE_PRIOR = 0.1                # pseudo-count per side when splitting a tie by who was first (precedence.py):
                                       # no evidence splits evenly; a miner later n times and never first keeps
                                       # 0.1/(n+0.2) of the pair's ties (under 1% from n = 10)

@@ -98,14 +98,14 @@ def estimated_jaccard(a: bytes, b: bytes) -> float:
     return float(np.count_nonzero(parse_signature(a)[1] == parse_signature(b)[1])) / k.NUM_PERM
 
 
-def prefix(data: bytes) -> int:
-    """The first 8 bytes as an integer: the key the index files a folded-text hash under."""
-    return int.from_bytes(data[:8], "little")
+def folded_key(folded: bytes) -> int:
+    """The 32-bit key the index files a folded-text hash under (a key shared by chance is confirmed by the digest)."""
+    return int.from_bytes(folded[:4], "little")
 
 
-def hash_prefix(content_hash: str) -> int:
-    """The first 16 hex digits of a content hash as an integer: the key the index files it under."""
-    return int(content_hash[:16], 16)
+def exact_key(content_hash: str) -> int:
+    """The 32-bit key the index files a content hash under: its first 8 hex digits."""
+    return int(content_hash[:8], 16)
 
 
 def band_keys(digests: np.ndarray) -> np.ndarray:
