@@ -47,6 +47,8 @@ class CrawlState:
     def record(self, domain: str, source: str, *, full: bool, watermark: str | None) -> None:
         """After a successful crawl: keep its watermark (never moving back) and, for a full one, its time."""
         entry = self._sources.setdefault(_key(domain, source), {})
+        entry["crawls"] = int(entry.get("crawls", 0)) + 1  # finished crawls: `glean local up` waits on this count
+        entry["crawled_at"] = self._clock()
         if full:
             entry["full_at"] = self._clock()
         newest = parse_time(watermark)

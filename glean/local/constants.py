@@ -41,6 +41,11 @@ MINER_CADENCE_SECONDS = 10.0
 # so each 12 s epoch sees about 8 new pages (the reserve of ~85 pages lasts the ~2 minute demo).
 SAMPLEWEB_EVENT_SECONDS = 1.2
 SAMPLEWEB_SCHEDULE_SEED = 0
+# At the end of an offline run the schedule stops and the run waits until every miner finished this many crawls of
+# each source (the first may have begun before the stop) and the validator a step after them, so the pages of the
+# last epoch are crawled and judged like the others (glean/local/drain.py); each wait is bounded.
+DRAIN_CRAWLS = 2
+DRAIN_TIMEOUT_SECONDS = 45.0
 # Pages per domain per crawl round, split over the domain's sources: more than the sample web holds per area.
 MINER_PAGE_BUDGET = 600
 # Miner store cap for the demo (the product default is 20 GiB).

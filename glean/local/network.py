@@ -98,6 +98,7 @@ class LocalNetwork:
         self.validators_started_at: datetime | None = None
         self.interrupted = False
         self._epochs_end: int | None = None
+        self.sampleweb_url: str | None = None
         self._lock_fd: int | None = None
 
     # -- the whole run ------------------------------------------------------------------------------------------------
@@ -139,6 +140,32 @@ class LocalNetwork:
         self.validators_started_at = datetime.now(UTC)  # epochs of the sample web's summary count from here
         self.probe.epochs_before = len(await self.chain.epochs())  # --epochs counts from here
         await self._run_epochs(stop)
+        await self._drain(stop)
+
+    async def _drain(self, stop: asyncio.Event) -> None:
+        """Offline: stop the sample web's schedule and wait (bounded) until the network answered its last changes."""
+        if not self.plan.offline or stop.is_set() or self.interrupted or self.sampleweb_url is None:
+            return
+        from glean.local import drain
+        from glean.sampleweb.client import SampleWebClient
+        from validator.store import ValidatorStore, database_url
+
+        await self._report("draining: the sample web stopped changing")
+        with SampleWebClient(self.sampleweb_url) as client:
+            await asyncio.to_thread(client.stop_schedule)
+        paths = drain.state_paths([self.role_config(r).data_dir for r in self.plan.miners])
+        before = {p: drain.crawl_counts(p) for p in paths}
+        crawled = await drain.wait_for(lambda: stop.is_set() or drain.crawls_done(before),
+                                       K.DRAIN_TIMEOUT_SECONDS, "the miners' crawls after the last change")
+        if not crawled or stop.is_set():
+            return
+        since = datetime.now(UTC)
+        store = ValidatorStore.open(database_url(self.role_config(self.plan.validators[0])))
+        try:
+            await drain.wait_for(lambda: stop.is_set() or drain.stepped_since(store.steps(5), since),
+                                 K.DRAIN_TIMEOUT_SECONDS, "a validator step after them")
+        finally:
+            store.close()
 
     # -- folder, state and chain ---------------------------------------------------------------------------------------
 
@@ -236,6 +263,7 @@ class LocalNetwork:
         base = json.loads(info.read_text(encoding="utf-8"))["base_url"]
         for role in self.plan.miners:
             write_miner_domains(role, base, self.layout)
+        self.sampleweb_url = base
         log.info("sample web at %s", base)
 
     async def _start_roles(self, roles: tuple[Role, ...], stop: asyncio.Event, phase: str) -> None:

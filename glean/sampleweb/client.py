@@ -51,6 +51,9 @@ class SampleWebClient:
     def start_schedule(self, *, interval: float, seed: int = 0) -> dict[str, Any]:
         return self._call("POST", "/schedule", {"interval": interval, "seed": seed})
 
+    def stop_schedule(self) -> dict[str, Any]:
+        return self._call("POST", "/schedule", {"stop": True})
+
     def changes(self) -> dict[str, Any]:
         return self._call("GET", "/changes")
 

@@ -111,6 +111,10 @@ class SampleWeb:
         """Publish, change and remove pages on the clock, one event every `interval` seconds from `start` (now)."""
         self.state.start_schedule(Schedule(start=start or self.clock.now(), interval=interval, seed=seed))
 
+    def stop_schedule(self) -> None:
+        """Stop the schedule: events due by now are applied, later ones never are."""
+        self.state.stop_schedule()
+
     def changes(self) -> dict[str, list[dict[str, str]]]:
         """Pages published, changed and removed so far ({"published": [{"key", "at", "by"}], ...})."""
         self.state.run_schedule()

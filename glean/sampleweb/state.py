@@ -270,6 +270,14 @@ class SiteState:
                 self.schedule, self._schedule_next = schedule, 0
         self._save()
 
+    def stop_schedule(self) -> int:
+        """Apply what is due, then turn the schedule off (nothing changes on the clock any more); events applied."""
+        applied = self.run_schedule()
+        with self._schedule_lock:
+            self.schedule = None
+        self._save()
+        return applied
+
     def run_schedule(self) -> int:
         """Apply every scheduled event that is due on the clock; how many were applied."""
         if self.schedule is None or self.schedule.due(self._schedule_next) > self.clock.now():

@@ -147,3 +147,14 @@ def test_the_control_api_publishes_changes_removes_and_schedules(web: SampleWeb,
         assert client.state()["changes"] == changes
         with pytest.raises(ConfigError):
             client.remove("language/no-such-page")
+
+
+def test_a_stopped_schedule_applies_what_was_due_and_nothing_after(web: SampleWeb, clock: ManualClock) -> None:
+    with SampleWebClient(web.base_url) as client:
+        client.start_schedule(interval=30, seed=1)
+        clock.advance(minutes=2)
+        client.stop_schedule()
+        stopped = client.changes()
+        assert sum(len(v) for v in stopped.values()) == 4
+        clock.advance(hours=1)
+        assert client.changes() == stopped and client.state()["schedule"] is None

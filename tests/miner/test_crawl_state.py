@@ -90,3 +90,13 @@ def test_an_unreadable_state_file_means_full_crawls(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
     path.write_text("{not json", encoding="utf-8")
     assert CrawlState(path).since("d", "s") is None
+
+
+def test_each_finished_crawl_is_counted_with_its_time(tmp_path: Path) -> None:
+    clock = WallClock()
+    state = CrawlState(tmp_path / "state.json", clock=clock)
+    state.record("d", "s", full=True, watermark=MARK)
+    clock.now += 10
+    state.record("d", "s", full=False, watermark=None)
+    entry = CrawlState(tmp_path / "state.json").describe()["d/s"]
+    assert entry["crawls"] == 2 and entry["crawled_at"] == clock.now
