@@ -34,6 +34,19 @@ function draw(id, type, data, options) {
   charts[id] = new Chart(document.getElementById(id), { type, data, options: Object.assign(base, options) });
 }
 
+// A table row of [text, class] cells; `title` shows on hover.
+function tableRow(cells, title) {
+  const tr = document.createElement("tr");
+  tr.title = title;
+  for (const [value, cls] of cells) {
+    const td = document.createElement("td");
+    td.textContent = value;
+    if (cls) td.className = cls;
+    tr.appendChild(td);
+  }
+  return tr;
+}
+
 function renderLeaderboard(rows, chain) {
   const neurons = new Map(((chain && chain.neurons) || []).map((n) => [n.uid, n]));
   const body = document.querySelector("#leaderboard tbody");
@@ -46,15 +59,8 @@ function renderLeaderboard(rows, chain) {
                    [num(r.credibility, 3), "num"],
                    [num(r.score, 5), "num"], [num(r.weight, 3), "num"], [num(n.incentive, 3), "num"],
                    [num(n.emission, 2), "num"]];
-    const tr = document.createElement("tr");
+    const tr = tableRow(cells, r.hotkey);
     tr.dataset.uid = r.uid;
-    tr.title = r.hotkey;
-    for (const [value, cls] of cells) {
-      const td = document.createElement("td");
-      td.textContent = value;
-      if (cls) td.className = cls;
-      tr.appendChild(td);
-    }
     return tr;
   }));
   show("leaderboard-empty", rows.length === 0);
@@ -68,15 +74,7 @@ function renderRequests(requests) {
                    [short(r.requester), ""], [target, "num"],
                    [int(r.target.records ? r.accepted_records : r.accepted_words), "num"],
                    [r.deadline ? r.deadline.slice(0, 10) : "-", ""], [r.decided_by || "-", ""]];
-    const tr = document.createElement("tr");
-    tr.title = r.request_id;
-    for (const [value, cls] of cells) {
-      const td = document.createElement("td");
-      td.textContent = value;
-      if (cls) td.className = cls;
-      tr.appendChild(td);
-    }
-    return tr;
+    return tableRow(cells, r.request_id);
   }));
   show("requests-empty", requests.length === 0);
 }
