@@ -26,7 +26,16 @@ from chain.commitment import Commitment
 from chain.desirability import network_desirability
 from chain.protocol import Chain, Wallet
 from chain.state import SubnetState
-from schemas.desirability import DesirabilityEntry, DesirabilityList, NetworkDesirability, combine, spec_hash
+from schemas.desirability import (
+    MAX_ENTRIES,
+    MAX_ENTRY_WEIGHT,
+    WEIGHT_DECIMALS,
+    DesirabilityEntry,
+    DesirabilityList,
+    NetworkDesirability,
+    combine,
+    spec_hash,
+)
 from schemas.domain import DomainCatalog, DomainSpec
 from schemas.errors import ChainError, GleanError, ProtocolError
 from schemas.request import DatasetRequest, Target
@@ -59,10 +68,23 @@ class Scoring:
 
 def own_list(catalog: DomainCatalog, domains: Iterable[str],
              adopted: Iterable[tuple[str, DomainSpec, float, object]]) -> DesirabilityList:
-    """The validator's list: its domains by their specs' desirability, its adopted requests by adoption weight."""
-    entries = [DesirabilityEntry.of(catalog.get(d), catalog.get(d).desirability) for d in domains]
-    entries += [DesirabilityEntry.of(spec, weight) for _, spec, weight, _ in adopted if weight and weight > 0]
-    return DesirabilityList.build(entries)
+    """The validator's list: its domains by their specs' desirability, its adopted requests by adoption weight
+    (within the list's bounds; beyond MAX_ENTRIES the lightest are left out, logged)."""
+    wanted = [(catalog.get(d), catalog.get(d).desirability) for d in domains]
+    wanted += [(spec, weight) for _, spec, weight, _ in adopted if weight and weight > 0]
+    entries = [DesirabilityEntry.of(spec, min(MAX_ENTRY_WEIGHT, max(weight, 10 ** -WEIGHT_DECIMALS)))
+               for spec, weight in wanted]
+    best: dict[str, DesirabilityEntry] = {}
+    for entry in entries:  # a spec listed twice keeps its larger weight, as DesirabilityList.build does
+        if entry.spec_hash not in best or entry.weight > best[entry.spec_hash].weight:
+            best[entry.spec_hash] = entry
+    kept = tuple(best.values())
+    if len(kept) > MAX_ENTRIES:
+        heaviest = sorted(kept, key=lambda e: (-e.weight, e.spec_hash))[:MAX_ENTRIES]
+        log.warning("desirability list holds the %d heaviest of %d domains; left out: %s", MAX_ENTRIES, len(kept),
+                    sorted({e.domain_id for e in kept} - {e.domain_id for e in heaviest}))
+        kept = tuple(heaviest)
+    return DesirabilityList.build(kept)
 
 
 def spec_problem(spec: DomainSpec, *, local: bool, requester: str) -> str | None:

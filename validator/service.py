@@ -147,6 +147,9 @@ class Validator:
         except GleanError as exc:
             log.error("network desirability not followed this step: %s", exc)
             return
+        except Exception:  # a bug here must not stop the step: it scores what it scored before
+            log.exception("network desirability not followed this step")
+            return
         if scoring.key() != self._scoring_key:
             log.info("scoring the network's domains domains=%s", list(scoring.domains))
             self.runner.use_catalog(scoring.catalog, scoring.domains)

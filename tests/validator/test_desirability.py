@@ -14,7 +14,15 @@ from chain import LocalChain
 from chain.commitment import Commitment
 from chain.desirability import DESIRABILITY_PATH
 from schemas import DomainCatalog
-from schemas.desirability import DesirabilityEntry, DesirabilityList, NetworkDesirability, combine, spec_hash
+from schemas.desirability import (
+    MAX_ENTRIES,
+    MAX_ENTRY_WEIGHT,
+    DesirabilityEntry,
+    DesirabilityList,
+    NetworkDesirability,
+    combine,
+    spec_hash,
+)
 from schemas.domain import DomainSpec
 from tests.validator.harness import dev_wallet, registered
 from tests.validator.requests_support import request, serve_listener
@@ -215,3 +223,17 @@ async def test_the_fallback_to_a_previous_list_survives_a_restart(subnet):
                                  domains=["ml-research"], local=True, client=one.keeper.client)
         scoring = await restarted.refresh(await subnet.chain.state())
     assert scoring.network.weights() == {"ml-research": 0.5, "world-news": 0.5}
+
+
+def test_an_own_list_stays_within_the_list_bounds():
+    tiny, huge = adopted_spec("tiny"), adopted_spec("huge")
+    listed = own_list(CATALOG, ["ml-research"], [("a", tiny, 1e-9, None), ("b", huge, 1e9, None)])
+    weights = {e.domain_id: e.weight for e in listed.entries}
+    assert weights["tiny"] > 0 and weights["huge"] == MAX_ENTRY_WEIGHT
+    many = [(str(i), adopted_spec(f"domain-{i:03d}"), 1.0 + i, None) for i in range(MAX_ENTRIES + 5)]
+    trimmed = own_list(CATALOG, [], many)
+    assert len(trimmed.entries) == MAX_ENTRIES and "domain-000" not in {e.domain_id for e in trimmed.entries}
+
+
+def adopted_spec(domain: str) -> DomainSpec:
+    return request(domain).domain
