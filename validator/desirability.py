@@ -140,13 +140,19 @@ class Desirability:
         self.network: NetworkDesirability | None = None
         self._sent: Commitment | None = None
         self._loaded = False
+        self._stored: set[str] = set()  # hashes of the lists this process already kept in the store
 
     async def own(self) -> DesirabilityList:
         """This validator's list now, kept in the store under its hash (so the listener serves it)."""
         adopted = await asyncio.to_thread(self.store.adopted_requests)
         listed = own_list(self.base, self.domains, adopted)
-        await asyncio.to_thread(self.store.put_desirability_list, listed.hash(), listed.canonical())
+        await self._store(listed)
         return listed
+
+    async def _store(self, listed: DesirabilityList) -> None:
+        if listed.hash() not in self._stored:
+            await asyncio.to_thread(self.store.put_desirability_list, listed.hash(), listed.canonical())
+            self._stored.add(listed.hash())
 
     async def commit(self, state: SubnetState | None = None, *, release: str | None = None) -> Commitment:
         """Commit the list's hash with the release location when either differs from what is on chain."""
@@ -193,11 +199,12 @@ class Desirability:
         self._loaded = True
         for hotkey, digest in (await asyncio.to_thread(self.store.get_state, PREVIOUS_STATE) or {}).items():
             body = await asyncio.to_thread(self.store.desirability_list, digest)
+            if body is None:
+                continue
             try:
-                self.previous[hotkey] = DesirabilityList.parse(body, digest) if body else None
+                self.previous[hotkey] = DesirabilityList.parse(body, digest)
             except ProtocolError as exc:
                 log.warning("stored desirability list unreadable hotkey=%s hash=%s: %s", hotkey, digest[:12], exc)
-        self.previous = {hotkey: listed for hotkey, listed in self.previous.items() if listed is not None}
 
     async def _keep(self, network: NetworkDesirability) -> None:
         """Mirror the lists used and remember them (and the network list) for the next step and restarts."""
@@ -206,7 +213,7 @@ class Desirability:
             await asyncio.to_thread(self.store.set_state, PREVIOUS_STATE,
                                     {hotkey: listed.hash() for hotkey, listed in self.previous.items()})
         for listed in network.sources.values():
-            await asyncio.to_thread(self.store.put_desirability_list, listed.hash(), listed.canonical())
+            await self._store(listed)
         if self.network is None or network.canonical() != self.network.canonical():
             log.info("network desirability block=%d hash=%s weights=%s", network.block, network.hash()[:12],
                      network.weights())
