@@ -203,14 +203,18 @@ def feedback(
     (console if console.is_terminal else Console(width=PIPED_WIDTH)).print(render_feedback(answers))
 
 
+FEEDBACK_SHOWN_URIS = 3  # unverified URIs the table shows per validator (--json has them all)
+
+
 def render_feedback(answers) -> Table:
     """One row per validator: accepted, top rejections, checks pass/fail/unverified/unknown, bound per source."""
     table = Table(title="feedback from validators")
-    for column in ("validator uid", "accepted", "rejected (top reasons)", "checks p/f/unv/unk", "bound per source"):
+    for column in ("validator uid", "accepted", "rejected (top reasons)", "checks p/f/unv/unk", "bound per source",
+                   "unverified (newest)"):
         table.add_column(column, overflow="fold")
     for a in answers:
         if not a.ok:
-            table.add_row(str(a.uid), "", f"[red]{a.problem}[/]", "", "")
+            table.add_row(str(a.uid), "", f"[red]{a.problem}[/]", "", "", "")
             continue
         body = a.body
         rejected = ", ".join(f"{reason} {n:,}" for reason, n in list(body.get("rejected", {}).items())[:3]) or "-"
@@ -218,5 +222,6 @@ def render_feedback(answers) -> Table:
         bounds = ", ".join(f"{s['source']} {s['bound']:.2f} ({s['passed']}/{s['checks']})"
                            for s in body.get("sources", [])) or "-"
         table.add_row(str(a.uid), f"{body.get('accepted', 0):,}", rejected,
-                      "/".join(str(checks.get(k, 0)) for k in ("pass", "fail", "unverified", "unknown")), bounds)
+                      "/".join(str(checks.get(k, 0)) for k in ("pass", "fail", "unverified", "unknown")), bounds,
+                      "\n".join(body.get("unverified_uris", [])[:FEEDBACK_SHOWN_URIS]) or "-")
     return table

@@ -149,4 +149,5 @@ class Feedback(_Model):
     accepted: int = 0
     rejected: dict[str, int] = Field(default_factory=dict)      # reason -> records
     verification: dict[str, int] = Field(default_factory=dict)  # pass / fail / unverified / unknown checks
+    unverified_uris: list[str] = Field(default_factory=list)    # sampled records nobody could check, newest first
     sources: list[SourceEvidence] = Field(default_factory=list)

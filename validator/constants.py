@@ -125,6 +125,8 @@ LISTENER_STATE_REFRESH_SECONDS = 60.0
 REQUEST_SWEEP_SECONDS = 30.0
 # An operator may name a request by a unique prefix of its id this long or longer.
 MIN_ID_PREFIX = 8
+# Unverified URIs a miner's feedback lists, newest first (kept per uid, for the hotkey holding it).
+FEEDBACK_UNVERIFIED_URIS = 50
 
 # --- The network's desirability (validator/desirability.py) ---------------------------------------------------------
 # A scored domain's desirability is weight × Σ desirability of the listed specs, rounded and kept inside the reward's

@@ -1,6 +1,6 @@
 """What this validator did with one miner's records, as the miner may ask for it (`GET /v1/feedback`): accepted,
-rejected by reason, its checks by outcome, and per source the verified-fraction bound its batches are paid by
-(scoring.evidence over the store's evidence window)."""
+rejected by reason, its checks by outcome, the newest URIs nobody could check, and per source the verified-fraction
+bound its batches are paid by (scoring.evidence over the store's evidence window)."""
 
 from __future__ import annotations
 
@@ -26,4 +26,4 @@ def feedback(store: ValidatorStore, validator_hotkey: str, hotkey: str) -> Feedb
                     rejected=dict(rejected.most_common()),
                     verification={"pass": miner.verify_pass, "fail": miner.verify_fail,
                                   "unverified": miner.verify_unverified, "unknown": miner.verify_unknown},
-                    sources=sources)
+                    unverified_uris=store.unverified_uris(miner.uid, hotkey), sources=sources)

@@ -114,7 +114,9 @@ def commit_for(p: MinerPull, miner: MinerState, step: int, validator_hotkey: str
     commit = MinerCommit(uid=p.uid, hotkey=p.hotkey, step=step, validator_hotkey=validator_hotkey,
                          credibility=miner.credibility, score=miner.score, step_score=None, cursors=dict(p.cursors),
                          rejected=Counter(p.rejected), pulled=p.pulled,
-                         verification=Counter(c.outcome for c in p.checks))
+                         verification=Counter(c.outcome for c in p.checks),
+                         unverified_uris=[p.novel[i].record.uri for i, c in zip(p.sample, p.checks, strict=True)
+                                          if c.outcome == "unverified"])
     if p.outcome == "unknown":
         return _hold(commit, p, holding)
     if p.outcome == "fail":

@@ -94,7 +94,8 @@ def _commit_miner(store: ValidatorStore, hotkey: str) -> None:
     store.commit_miner(MinerCommit(uid=4, hotkey=hotkey, step=1, validator_hotkey="v", credibility=0.5, score=0.1,
                                    step_score=0.2, cursors={"rust-async": 1}, accepted=[accepted], pulled=3,
                                    rejected=Counter({("rust-async", "quality:gopher_min_words"): 2}),
-                                   verification={"pass": 1, "unverified": 1}))
+                                   verification={"pass": 1, "unverified": 1},
+                                   unverified_uris=["https://example.org/gone", "https://example.org/moved"]))
 
 
 async def test_a_miner_gets_its_own_feedback_signed_and_nobody_unsigned(store):
@@ -107,6 +108,7 @@ async def test_a_miner_gets_its_own_feedback_signed_and_nobody_unsigned(store):
     mine = Feedback.model_validate_json(signed.content)
     assert (mine.uid, mine.accepted, mine.rejected) == (4, 1, {"quality:gopher_min_words": 2})
     assert mine.verification["pass"] == 1 and mine.verification["unverified"] == 1
+    assert mine.unverified_uris == ["https://example.org/moved", "https://example.org/gone"]  # newest first
     assert unsigned.status_code == 401 and unsigned.json()["error"] == "bad_signature"
 
 
@@ -119,3 +121,16 @@ def test_outside_local_mode_the_announced_listener_address_must_be_public():
     assert announce_ip(GleanConfig(chain={"kind": "bittensor"},
                                    validator={"listener_external_ip": "8.8.8.8"})) == "8.8.8.8"
     assert announce_ip(GleanConfig()) == "127.0.0.1"
+
+
+def test_unverified_uris_are_bounded_and_never_shown_to_the_next_holder_of_the_uid(store):
+    from validator.constants import FEEDBACK_UNVERIFIED_URIS
+
+    store.sync_miners({4: ALICE.ss58_address}, 0.1)
+    for step in range(3):
+        uris = [f"https://example.org/{step}/{i}" for i in range(FEEDBACK_UNVERIFIED_URIS // 2)]
+        store.commit_miner(MinerCommit(uid=4, hotkey=ALICE.ss58_address, step=step, validator_hotkey="v",
+                                       credibility=0.5, score=0.1, step_score=0.1, unverified_uris=uris))
+    kept = store.unverified_uris(4, ALICE.ss58_address)
+    assert len(kept) == FEEDBACK_UNVERIFIED_URIS and kept[0] == f"https://example.org/2/{len(uris) - 1}"
+    assert store.unverified_uris(4, MALLORY.ss58_address) == []

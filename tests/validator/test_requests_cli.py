@@ -98,7 +98,8 @@ async def test_miner_feedback_reads_what_the_validator_did_with_its_records(net,
         assert (answer["status"], answer["uid"], answer["accepted"]) == (200, 4, 1)
         assert answer["rejected"] == {"quality:gopher_min_words": 2}
         assert await asyncio.to_thread(main, ["--data-dir", str(net), "miner", "feedback"]) == 0
-        assert "quality:gopher_min_words 2" in capsys.readouterr().out
+        shown = capsys.readouterr().out
+        assert "quality:gopher_min_words 2" in shown and "https://example.org/moved" in shown
     finally:
         await listener.stop()
         store.close()

@@ -176,6 +176,11 @@ class ValidatorStore:
 
     # -- evidence ---------------------------------------------------------------------------------------------------
 
+    def unverified_uris(self, uid: int, hotkey: str) -> list[str]:
+        """The newest unverified URIs of the miner `hotkey` at `uid`, newest first."""
+        with self.engine.connect() as conn:
+            return miners.unverified_uris(conn, uid, hotkey)
+
     def evidence(self, uids: Sequence[int]) -> dict[int, dict[str, list[bool]]]:
         """uid -> source -> its newest EVIDENCE_WINDOW resolved checks (pass = True), newest first."""
         with self.engine.connect() as conn:

@@ -15,7 +15,8 @@ from sqlalchemy import Connection
 
 from schemas.record import utcnow
 from scoring.constants import EVIDENCE_WINDOW
-from validator.store import accepted, evidence, pending, rejections
+from validator.constants import FEEDBACK_UNVERIFIED_URIS
+from validator.store import accepted, evidence, pending, rejections, steps
 from validator.store.accepted import Accepted, Provenance
 from validator.store.pending import Pending
 from validator.store.tables import CursorRow, EvidenceRow, MinerRow, PendingRow, RejectionRow, upsert
@@ -64,6 +65,7 @@ class MinerCommit:
     hold: Pending | None = None
     waits: bool = False  # the batch waits for evidence or a held batch: cursors kept, only its checks recorded
     resolved_pending: int | None = None
+    unverified_uris: list[str] = field(default_factory=list)  # sampled records nobody could check (miner feedback)
 
 
 def all_miners(conn: Connection) -> dict[int, MinerState]:
@@ -119,7 +121,24 @@ def commit(conn: Connection, c: MinerCommit, now: datetime) -> list[tuple[int, s
         pending.release(conn, c.resolved_pending)
     if c.hold is not None:
         pending.hold(conn, c.uid, c.hotkey, c.step, c.hold, now)
+    if c.unverified_uris:
+        _remember_unverified(conn, c.uid, c.hotkey, c.unverified_uris)
     return inserted
+
+
+def _remember_unverified(conn: Connection, uid: int, hotkey: str, uris: list[str]) -> None:
+    """Keep the newest FEEDBACK_UNVERIFIED_URIS unverified URIs of the hotkey holding `uid` (its feedback)."""
+    key = f"unverified_uris:{uid}"
+    kept = steps.get_state(conn, key) or {}
+    older = kept.get("uris", []) if kept.get("hotkey") == hotkey else []
+    newest = list(dict.fromkeys([*reversed(uris), *older]))[:FEEDBACK_UNVERIFIED_URIS]
+    steps.put_state(conn, key, {"hotkey": hotkey, "uris": newest})
+
+
+def unverified_uris(conn: Connection, uid: int, hotkey: str) -> list[str]:
+    """The newest unverified URIs of the miner `hotkey` at `uid`, newest first (none for a former holder's)."""
+    kept = steps.get_state(conn, f"unverified_uris:{uid}") or {}
+    return list(kept.get("uris", [])) if kept.get("hotkey") == hotkey else []
 
 
 def _step_totals(c: MinerCommit, inserted: int, now: datetime) -> dict[str, Any]:
