@@ -139,7 +139,8 @@ def sampleweb_line(web: dict[str, Any]) -> Text:
     per_epoch = ", ".join(f"{k}: {accepted.get(k, 0)}/{n}" for k, n in published.items() if k != "0")
     return Text(f"sample web: {web['published']} pages published, {web['changed']} changed, {web['removed']} removed; "
                 f"accepted records/new pages per epoch {per_epoch or '-'}; changed pages re-verified "
-                f"{web.get('changed_reverified', 0)}")
+                f"{web.get('changed_reverified', 0)}; removed pages found gone by a check "
+                f"{web.get('removed_unverified', 0)}")
 
 
 def render(summary: Summary) -> Group:

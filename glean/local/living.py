@@ -39,8 +39,10 @@ def epoch_of(at: datetime, origin: datetime, epoch_seconds: float) -> int:
     return int((at - origin) / timedelta(seconds=epoch_seconds)) + 1
 
 
-def summarise(net: LocalNetwork, accepted: list[tuple[str, str, datetime]]) -> dict[str, Any]:
-    """The sample web's part of the summary; `accepted` is (uri, title, fetched_at) of the accepted records."""
+def summarise(net: LocalNetwork, accepted: list[tuple[str, str, datetime]],
+              unverified: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The sample web's part of the summary; `accepted` is (uri, title, fetched_at) of the accepted records,
+    `unverified` the URIs of sampled records the validator found it could not check (gone, changed)."""
     log = change_log(net.layout.sampleweb)
     counts = Counter({"article": 0, "edit": 0, "delete": 0})
     counts.update(e["op"] for e in log)
@@ -60,7 +62,9 @@ def summarise(net: LocalNetwork, accepted: list[tuple[str, str, datetime]]) -> d
     return {"published": counts["article"], "changed": counts["edit"], "removed": counts["delete"],
             "published_per_epoch": {str(k): published[k] for k in sorted(published)},
             "accepted_new_per_epoch": {str(k): per_epoch[k] for k in sorted(published)},
-            "changed_reverified": len(reverified)}
+            "changed_reverified": len(reverified),
+            "removed_unverified": sum(1 for e in log if e["op"] == "delete"
+                                      and any(uri.endswith(page_paths(e["key"])) for uri in unverified))}
 
 
 def _is_page(key: str, titles: dict[str, str], uri: str, title: str) -> bool:
@@ -73,6 +77,17 @@ def _titles() -> dict[str, str]:
     from schemas.record import utcnow
 
     return {a.key: a.title for a in (*reserve_articles(), *build_articles(utcnow()))}
+
+
+def unverified_uris(net: LocalNetwork) -> frozenset[str]:
+    """URIs of sampled records the first validator could not check, over every miner (their feedback's list)."""
+    from validator.store import ValidatorStore, database_url
+
+    store = ValidatorStore.open(database_url(net.role_config(net.plan.validators[0])))
+    try:
+        return frozenset(uri for m in store.miners().values() for uri in store.unverified_uris(m.uid, m.hotkey))
+    finally:
+        store.close()
 
 
 def accepted_pages(net: LocalNetwork) -> list[tuple[str, str, datetime]]:

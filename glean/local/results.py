@@ -109,7 +109,7 @@ def _living(net: LocalNetwork) -> dict[str, Any] | None:
     from glean.local import living
 
     try:
-        return living.summarise(net, living.accepted_pages(net))
+        return living.summarise(net, living.accepted_pages(net), living.unverified_uris(net))
     except (GleanError, OSError, ValueError) as exc:  # the summary reports what it can; the run itself succeeded
         log.warning("sample web summary unavailable: %s", exc)
         return None
