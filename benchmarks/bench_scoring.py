@@ -339,7 +339,7 @@ def _synthetic_rows(n: int) -> Iterator[tuple[str, str, bytes]]:
         folded = rng.bytes(16 * m)
         hashes = rng.bytes(32 * m).hex()
         for i in range(m):
-            yield (f"https://example.org/articles/{lo + i:08d}", hashes[64 * i:64 * i + 64],
+            yield (str(lo + i + 1), hashes[64 * i:64 * i + 64],   # keys as the validator's: accepted ids
                    head + folded[16 * i:16 * i + 16] + digests[i].astype("<u4").tobytes())
 
 
@@ -406,6 +406,8 @@ def _scale_probe(n: int) -> dict[str, object]:
         start = time.perf_counter()
         loaded = NoveltyIndex.load(path)
         result["load_s"] = time.perf_counter() - start
+        gc.collect()
+        result["rss_loaded"] = _rss() - before
     half = len(texts) // 2
     for i, t in enumerate(texts[:half]):
         loaded.add(f"real{i}", hash_text(t), signature(t))

@@ -3,7 +3,7 @@ keys and the b-bit digests in tables of the validator's database (migration 0005
 under one hotkey share one index and it can outgrow one machine's memory.
 
 A step costs two round trips: one for the exact and folded hashes of all its deliveries, one for the candidates of
-all their band keys (`= ANY(array)`, band rows joined to their digests). `claim` is the atomic check-then-insert:
+all their band keys (one array of keys, each looked up in its partition and joined to its document's digest). `claim` is the atomic check-then-insert:
 under a transaction-scoped advisory lock per hotkey it judges the deliveries against what is committed and inserts
 the new ones, so two processes claiming the same content give it to exactly one, in one order.
 """
@@ -29,8 +29,11 @@ LOCK_NAMESPACE = "glean-novelty:"   # advisory lock id = 64-bit blake2b of this 
 
 _EXACT = sa.text(f"SELECT doc_id, key, content_hash, folded FROM {DOCS} "
                  "WHERE content_hash = ANY(CAST(:h AS bytea[])) OR folded = ANY(CAST(:f AS bytea[]))")
-_NEAR = sa.text(f"SELECT b.band_key, d.doc_id, d.key, d.digest FROM {BANDS} b JOIN {DOCS} d ON d.doc_id = b.doc_id "
-                "WHERE b.band_key = ANY(CAST(:k AS bigint[]))")
+# A lateral join per key, not `band_key = ANY(keys)`: each key is then looked up in its own partition only (run-time
+# pruning); with ANY every partition was searched for every key (11x the server CPU at 200,000 documents).
+_NEAR = sa.text(f"SELECT b.band_key, d.doc_id, d.key, d.digest FROM unnest(CAST(:k AS bigint[])) AS q(band_key) "
+                f"CROSS JOIN LATERAL (SELECT band_key, doc_id FROM {BANDS} x WHERE x.band_key = q.band_key) b "
+                f"JOIN {DOCS} d ON d.doc_id = b.doc_id")
 _INSERT_DOCS = sa.text(
     f"INSERT INTO {DOCS} (key, content_hash, folded, digest) "
     "SELECT * FROM unnest(CAST(:k AS text[]), CAST(:h AS bytea[]), CAST(:f AS bytea[]), CAST(:d AS bytea[])) "
