@@ -37,8 +37,9 @@ VALIDATOR_STEP_SECONDS = 20.0
 # and a crawl after the first asks only for what changed (miner/crawl_state.py): a few pages and a process start, so
 # a crawl per source every 10 s keeps the validator fed each 12-block epoch without starving it of CPU on 2 cores.
 MINER_CADENCE_SECONDS = 10.0
-# The sample web's schedule (glean/sampleweb/schedule.py): one event every this many seconds, ~3/4 of them new pages,
-# so each 12 s epoch sees about 8 new pages (the reserve of ~85 pages lasts the ~2 minute demo).
+# The sample web's schedule (glean/sampleweb/schedule.py), started when the validators start: one event every this
+# many seconds, ~3/4 of them new pages, so each 12 s epoch sees about 8 new pages (the reserve of ~65 pages lasts the
+# 6 epochs and the drain).
 SAMPLEWEB_EVENT_SECONDS = 1.2
 SAMPLEWEB_SCHEDULE_SEED = 0
 # At the end of an offline run the schedule stops and the run waits until every miner finished this many crawls of

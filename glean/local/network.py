@@ -138,9 +138,21 @@ class LocalNetwork:
         await self._wait_first_crawl(stop)
         await self._start_roles(self.plan.validators, stop, "starting validators")
         self.validators_started_at = datetime.now(UTC)  # epochs of the sample web's summary count from here
+        await self._start_schedule()
         self.probe.epochs_before = len(await self.chain.epochs())  # --epochs counts from here
         await self._run_epochs(stop)
         await self._drain(stop)
+
+    async def _start_schedule(self) -> None:
+        """Offline: the sample web starts publishing, changing and removing pages once the validators run, so every
+        epoch the summary counts has new pages (the reserve lasts a run of the default length)."""
+        if not self.plan.offline or self.sampleweb_url is None:
+            return
+        from glean.sampleweb.client import SampleWebClient
+
+        with SampleWebClient(self.sampleweb_url) as client:
+            await asyncio.to_thread(client.start_schedule, interval=K.SAMPLEWEB_EVENT_SECONDS,
+                                    seed=K.SAMPLEWEB_SCHEDULE_SEED)
 
     async def _drain(self, stop: asyncio.Event) -> None:
         """Offline: stop the sample web's schedule and wait (bounded) until the network answered its last changes."""
@@ -245,9 +257,7 @@ class LocalNetwork:
         info = self.layout.sampleweb / SAMPLEWEB_INFO
         info.unlink(missing_ok=True)
         argv = [sys.executable, "-m", "glean.sampleweb", "--port", str(self.plan.sampleweb_port),
-                "--data-dir", str(self.layout.sampleweb), "--domains-dir", str(self.layout.domains),
-                "--schedule-interval", str(K.SAMPLEWEB_EVENT_SECONDS),
-                "--schedule-seed", str(K.SAMPLEWEB_SCHEDULE_SEED)]
+                "--data-dir", str(self.layout.sampleweb), "--domains-dir", str(self.layout.domains)]
         proc = RoleProcess("sampleweb", argv, self.layout.log_path("sampleweb"), env=child_environment({}))
         self.processes["sampleweb"] = proc
         proc.start()

@@ -47,7 +47,8 @@ class LivingControl:
             return Reply.json({"schedule": None})
         interval = body.get("interval")
         if not isinstance(interval, int | float) or isinstance(interval, bool):
-            raise ConfigError("`interval` must be a number of seconds", hint='e.g. {"interval": 1.5, "seed": 0}, or {"stop": true} to stop it')
+            raise ConfigError("`interval` must be a number of seconds",
+                              hint='e.g. {"interval": 1.5, "seed": 0}, or {"stop": true} to stop it')
         start = datetime.fromisoformat(body["start"]) if body.get("start") else None
         self.web.start_schedule(interval=float(interval), seed=int(body.get("seed", 0)), start=start)
         return Reply.json({"schedule": self.web.state.schedule.to_dict() if self.web.state.schedule else None})
