@@ -123,7 +123,7 @@ VERIFY_JACCARD = 0.75                 # candidates are verified by the estimated
                                       # 0.75 (about 1.5 std under 0.8) keeps recall at J=0.8, J<0.5 never passes
 NEAR_UNSURE_LOW = 0.65                # an estimate in [0.65, 0.9) cannot tell J=0.7 from J=0.8 with 128 slots
 NEAR_UNSURE_HIGH = 0.9                # (std ~0.04): when the accepted text is at hand, its exact shingle Jaccard
-                                      # decides (>= NEAR_DUP_JACCARD); 0.65 is 3.7 std under J=0.8, 0.9 is 4.7 std
+                                      # decides (>= NEAR_DUP_JACCARD); 0.65 is 4.1 std under J=0.8, 0.9 is 4.7 std
                                       # over J=0.7, so outside the band the estimate alone errs < 1 in 10,000
 DIGEST_BITS = 4                       # b-bit MinHash (Li & Koenig 2010): the index keeps the low 4 bits of each
                                       # slot (64 bytes a document, not 512); a slot of two different sets then
