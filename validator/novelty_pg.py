@@ -3,9 +3,10 @@ keys and the b-bit digests in tables of the validator's database (migration 0005
 under one hotkey share one index and it can outgrow one machine's memory.
 
 A step costs two round trips: one for the exact and folded hashes of all its deliveries, one for the candidates of
-all their band keys (one array of keys, each looked up in its partition and joined to its document's digest). `claim` is the atomic check-then-insert:
-under a transaction-scoped advisory lock per hotkey it judges the deliveries against what is committed and inserts
-the new ones, so two processes claiming the same content give it to exactly one, in one order.
+all their band keys (one array of keys, each looked up in its partition and joined to its document's digest).
+`claim` is the atomic check-then-insert: under a transaction-scoped advisory lock per hotkey it judges the
+deliveries against what is committed and inserts the new ones, so two processes claiming the same content give it
+to exactly one, in one order.
 """
 
 from __future__ import annotations

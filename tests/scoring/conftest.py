@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.scoring.backends import BACKENDS, index_factory
 from tests.scoring.corpus import Doc, build_corpus
 
 FAMILIES = ("gopher_quality", "gopher_repetition", "c4", "fineweb")
@@ -48,3 +49,15 @@ def oracle(corpus: tuple[Doc, ...]) -> dict[str, Oracle]:
     from datatrove.utils.text import split_into_words
 
     return {d.id: Oracle(datatrove_verdicts(d.text, filters), split_into_words(d.text)) for d in corpus}
+
+
+@pytest.fixture(scope="module")
+def prose(corpus: tuple[Doc, ...]) -> list[Doc]:
+    """The corpus's good prose of at least 150 words: what the novelty tests index and copy."""
+    return [d for d in corpus if d.good and len(d.text.split()) >= 150]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def new_index(request: pytest.FixtureRequest):
+    """Empty novelty indexes of each backend: the tests using it run against the in-memory and the PostgreSQL one."""
+    yield from index_factory(request)

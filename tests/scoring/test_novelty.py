@@ -14,7 +14,6 @@ from scoring import _fast
 from scoring import constants as k
 from scoring.minhash import SIGNATURE_BYTES, estimated_jaccard, shingles, signature
 from scoring.novelty import Delivery, NoveltyIndex
-from tests.scoring.backends import BACKENDS, index_factory
 
 
 def jaccard(a: str, b: str) -> float:
@@ -32,17 +31,6 @@ def index_of(docs, make=NoveltyIndex) -> NoveltyIndex:
     for d in docs:
         index.add(d.id, hash_text(d.text), signature(d.text))
     return index
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def new_index(request: pytest.FixtureRequest):
-    """Empty indexes of each backend: the behaviour tests run against the in-memory and the PostgreSQL index."""
-    yield from index_factory(request)
-
-
-@pytest.fixture(scope="module")
-def prose(corpus):
-    return [d for d in corpus if d.good and len(d.text.split()) >= 150]
 
 
 # ---- planted near-duplicates ---------------------------------------------------------------------------------

@@ -16,20 +16,9 @@ from schemas import hash_text, normalize_text
 from scoring import constants as k
 from scoring.minhash import signature, similarity
 from scoring.novelty import Delivery
-from tests.scoring.backends import BACKENDS, index_factory
 
 COPIES = 3            # copies per document on each side of the band
 SEED = 19
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def new_index(request: pytest.FixtureRequest):
-    yield from index_factory(request)
-
-
-@pytest.fixture(scope="module")
-def prose(corpus):
-    return [d for d in corpus if d.good and len(d.text.split()) >= 150]
 
 
 def _rate(jaccard: float) -> float:

@@ -12,11 +12,11 @@ from glean.config import load_config
 from schemas.errors import ConfigError
 from schemas.version import SCORING_VERSION
 from scoring import Delivery
+from tests.validator.test_corpus import TEXT, _accept, _is_duplicate, _record
 from validator import corpus as corpus_module
 from validator.corpus import Corpus
 from validator.novelty_pg import PgNoveltyIndex
 from validator.store import ValidatorStore
-from tests.validator.test_corpus import TEXT, _accept, _is_duplicate, _record
 
 pytestmark = pytest.mark.postgres
 
