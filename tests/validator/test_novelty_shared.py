@@ -12,10 +12,12 @@ from glean.config import load_config
 from schemas.errors import ConfigError
 from schemas.version import SCORING_VERSION
 from scoring import Delivery
+from tests.validator.harness import local_net, real_miner
 from tests.validator.test_corpus import TEXT, _accept, _is_duplicate, _record
 from validator import corpus as corpus_module
 from validator.corpus import Corpus
 from validator.novelty_pg import PgNoveltyIndex
+from validator.service import Validator
 from validator.store import ValidatorStore
 
 pytestmark = pytest.mark.postgres
@@ -117,3 +119,27 @@ def test_choosing_the_postgres_backend_with_sqlite_is_a_clear_error(tmp_path, mo
         load_config(data_dir=tmp_path)
     monkeypatch.setenv("GLEAN_VALIDATOR__DATABASE_URL", "postgresql+psycopg://v@127.0.0.1/v")
     assert load_config(data_dir=tmp_path).validator.novelty_backend == "postgres"
+
+
+async def test_a_validator_on_the_shared_index_refuses_copies_after_a_restart(tmp_path, web, url):
+    async with local_net(tmp_path, web) as net:
+        records = await net.records(6)
+        config = net.config(database_url=url, novelty_backend="postgres")
+        async with real_miner(net, "honest", records):
+            first = Validator(config, chain=net.chain, wallet=net.validator, catalog=net.catalog)
+            try:
+                await first.step()
+            finally:
+                await first.close()
+        async with real_miner(net, "copier", records) as copier:
+            again = Validator(config, chain=net.chain, wallet=net.validator, catalog=net.catalog)
+            try:
+                await again.step()
+                uid = (await net.chain.state()).by_hotkey(copier.hotkey).uid
+                reasons = {r for (_u, _d, r) in again.store.rejections(uid)}
+                loaded, indexed = again.corpus.loaded_from, len(again.corpus)
+            finally:
+                await again.close()
+    assert (loaded, indexed) == ("database", len(records))
+    assert reasons == {"duplicate:exact"}
+    assert not list(tmp_path.rglob("novelty.snapshot*"))  # the shared index keeps no snapshot
