@@ -17,7 +17,10 @@ AREA_PRIVATE = "private"  # drafts that robots.txt disallows; a polite crawler n
 # Notes on further modules, served without any licence declaration: what a site that states no terms looks like
 # (a release publishes them as metadata only).
 AREA_NOTES = "notes"
-PUBLIC_AREAS = (AREA_LANGUAGE, AREA_STDLIB, AREA_DIGEST, AREA_NOTES)
+# Python's built-in types and functions, from their docstrings: crawled by no demo domain, the material of the dataset
+# `glean local up` requests from the network (glean/sampleweb/builtin_types.py).
+AREA_BUILTINS = "builtins"
+PUBLIC_AREAS = (AREA_LANGUAGE, AREA_STDLIB, AREA_DIGEST, AREA_NOTES, AREA_BUILTINS)
 UNLICENSED_AREAS = (AREA_NOTES,)
 
 # A page needs this many words of prose to be worth serving (short topics are just grammar snippets).
@@ -30,14 +33,22 @@ STDLIB_MIN_MEMBER_WORDS = 8
 # Signatures longer than this are lists of keyword arguments, not prose; they are left out.
 MAX_SIGNATURE_CHARS = 120
 
+# The built-ins area: a page per built-in type with enough documented methods (those under MIN_ARTICLE_WORDS are
+# left out; bytearray's methods read as bytes' do), and the built-in functions on two pages by first letter. A type's
+# page stops adding methods past BUILTIN_TYPE_WORD_BUDGET words: the docstrings of str's, bytes' and int's many
+# methods repeat their phrasing, and a longer page fails the quality rules' repetition checks (gopher_dup_5gram).
+BUILTIN_TYPES = ("str", "bytes", "int", "dict", "set", "memoryview", "list")
+BUILTIN_TYPE_WORD_BUDGET = 300
+BUILTIN_FUNCTION_PAGES = (("a", "h"), ("i", "z"))
+
 # Publication dates: article k of an area is published k+1 steps before the anchor (the hour the
 # server first started), areas interleaved by a fixed offset so the feeds mix in a stable order.
 PUBLISH_STEP_HOURS = 6
-AREA_OFFSET_HOURS = {AREA_LANGUAGE: 0, AREA_STDLIB: 2, AREA_DIGEST: 4, AREA_PRIVATE: 1, AREA_NOTES: 3}
+AREA_OFFSET_HOURS = {AREA_LANGUAGE: 0, AREA_STDLIB: 2, AREA_DIGEST: 4, AREA_PRIVATE: 1, AREA_NOTES: 3, AREA_BUILTINS: 5}
 
 # Stable page ids (MediaWiki pageid, StackExchange question_id) per area: base + position.
 PAGE_ID_BASE = {AREA_LANGUAGE: 10_000, AREA_STDLIB: 20_000, AREA_DIGEST: 30_000, AREA_PRIVATE: 40_000,
-                AREA_NOTES: 50_000}
+                AREA_NOTES: 50_000, AREA_BUILTINS: 60_000}
 # Every PLANT_EVERY-th language and standard-library page carries an errata paragraph with personal data (e-mail
 # addresses, phone numbers, public IPs) beside look-alikes a scrub must leave alone (glean/sampleweb/planted.py).
 PLANT_EVERY = 7

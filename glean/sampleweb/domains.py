@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from glean.sampleweb.constants import (
+    AREA_BUILTINS,
     AREA_DIGEST,
     AREA_LANGUAGE,
     AREA_NOTES,
@@ -34,6 +35,9 @@ from glean.sampleweb.constants import (
 from schemas.errors import ConfigError
 
 SAMPLE_DOMAINS = ("python-language", "python-stdlib", "python-digest")
+# The domain `glean local up` asks the network for (a dataset request): the built-ins area, which no demo domain
+# crawls. Not one of SAMPLE_DOMAINS: no node has it until validators adopt the request.
+REQUEST_DOMAIN = "python-builtins"
 _LIST_LIMIT = 100  # wiki category members / SE questions per crawl: more than the sample web holds
 _MAX_DEPTH = 2  # area index -> article -> related article
 # Seconds between requests: the sample web is our own loopback server, so the demo need not wait the
@@ -146,6 +150,23 @@ def _digest_spec(base: str, delay: float) -> dict[str, Any]:
             "min_score": 0.1,
         },
         half_life=None, desirability=0.5, licence=_licence(base, (AREA_DIGEST,)))
+
+
+def request_spec(base_url: str, *, delay: float = DEFAULT_DELAY) -> dict[str, Any]:
+    """The requested domain's spec: the built-ins area as a site crawl, with the path rule a request needs."""
+    base = _check_base(base_url)
+    return _spec(
+        REQUEST_DOMAIN, "Python built-in types and functions (sample web)",
+        "The built-in types and functions of Python, from their documentation strings, served offline by glean's "
+        "sample web (PSF License); asked for by a dataset request.",
+        [_web(base, AREA_BUILTINS, delay)],
+        {
+            "keywords": {"return": 1.2, "string": 1.0, "bytes": 1.0, "integer": 1.0, "object": 0.8,
+                         "argument": 0.8, "sequence": 0.8, "dictionary": 0.8, "method": 0.6, "python": 0.6},
+            "phrases": {"built-in": 1.5, "keyword argument": 1.0, "default value": 1.0},
+            "min_score": 0.1,
+        },
+        half_life=None, desirability=1.0, licence=_licence(base, (AREA_BUILTINS,)))
 
 
 def write_domain_specs(base_url: str, folder: Path, domains: Iterable[str] | None = None, *,

@@ -45,7 +45,7 @@ _ARTICLE = re.compile(r"^/site/([a-z]+)/([a-z0-9-]+)\.html$")
 _AREA_FILE = re.compile(r"^/site/([a-z]+)/(|index\.html|feed\.xml|atom\.xml|sitemap\.xml)$")
 _QUESTION = re.compile(r"^/questions/(\d+)(?:/[a-z0-9-]*)?$")
 _FEED_TITLES = {AREA_LANGUAGE: "Python language reference", AREA_STDLIB: "Python standard library",
-                "digest": "Python digest", "notes": "Python module notes"}
+                "digest": "Python digest", "notes": "Python module notes", "builtins": "Python built-ins"}
 
 
 class SampleWeb:

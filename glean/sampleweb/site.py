@@ -8,6 +8,7 @@ from email.utils import format_datetime
 from html import escape
 
 from glean.sampleweb.constants import (
+    AREA_BUILTINS,
     AREA_DIGEST,
     AREA_LANGUAGE,
     AREA_NOTES,
@@ -28,6 +29,7 @@ AREA_TITLES = {
     AREA_DIGEST: "Python digest",
     AREA_PRIVATE: "Drafts",
     AREA_NOTES: "Module notes",
+    AREA_BUILTINS: "Built-in types and functions",
 }
 AREA_BLURBS = {
     AREA_LANGUAGE: "Topics of the Python language reference: statements, expressions, the data model.",
@@ -35,6 +37,7 @@ AREA_BLURBS = {
     AREA_DIGEST: "Quick digests of Python topics.",
     AREA_PRIVATE: "Unpublished drafts.",
     AREA_NOTES: "Notes on further modules, from their documentation strings.",
+    AREA_BUILTINS: "Python's built-in types and functions, from their documentation strings.",
 }
 _RELATED_STEPS = (7, 13, 29)  # which other articles an article's sidebar links to (stable, spread out)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from glean.sampleweb.builtin_types import builtin_articles
 from glean.sampleweb.clock import Clock, WallClock
 from glean.sampleweb.constants import (
     AREA_LANGUAGE,
@@ -43,7 +44,7 @@ def build_articles(anchor: datetime) -> list[Article]:
     sources = list(source_articles())
     grouped = articles_by_area(sources)
     extra = digest_articles(sources) + private_articles(grouped[AREA_LANGUAGE])
-    return dated(sources + extra, anchor)
+    return dated(sources + extra + list(builtin_articles()), anchor)
 
 
 def hour_floor(moment: datetime) -> datetime:
