@@ -76,8 +76,9 @@ def _records(n: int, texts: list[str], now: datetime) -> Iterator[Record]:
 class Fill:
     """Feeds batches to `write` until n records or the disk runs low; progress every tenth."""
 
-    def __init__(self, n: int, where: Path) -> None:
+    def __init__(self, n: int, where: Path, cpu: Callable[[], float]) -> None:
         self.n, self.where, self.done, self.text_bytes = n, where, 0, 0
+        self.cpu, self.cpu_seconds = cpu, 0.0
         self.stopped: str | None = None
         self.seconds = 0.0
         self.marks: list[tuple[int, float]] = [(0, 0.0)]
@@ -87,7 +88,7 @@ class Fill:
         return usage.free / usage.total
 
     def run(self, records: Iterator[Record], write: Callable[[list[Record]], None], label: str) -> None:
-        start, step = time.perf_counter(), max(BATCH, self.n // 10 // BATCH * BATCH)
+        start, cpu0, step = time.perf_counter(), self.cpu(), max(BATCH, self.n // 10 // BATCH * BATCH)
         batch: list[Record] = []
         for rec in records:
             batch.append(rec)
@@ -105,7 +106,7 @@ class Fill:
                 break
         if batch:
             self._write(write, batch)
-        self.seconds = time.perf_counter() - start
+        self.seconds, self.cpu_seconds = time.perf_counter() - start, self.cpu() - cpu0
         if self.marks[-1][0] != self.done:
             self.marks.append((self.done, self.seconds))
 
@@ -121,10 +122,11 @@ class Fill:
         console.print(f"{label}: {self.done:,} records in {elapsed:,.0f} s, {(self.done - n0) / (elapsed - t0):,.0f}"
                       f"/s lately, disk {self.free():.0%} free, load {os.getloadavg()[0]:.1f}", highlight=False)
 
-    def rates(self) -> tuple[float, float]:
-        """Records/s over the whole fill and over its last tenth (or last interval)."""
+    def rates(self) -> tuple[float, float, float]:
+        """Records/s over the whole fill and over its last tenth (or last interval), and per CPU-second (client
+        and server processes), which the machine's other work does not change as much."""
         (n1, t1), (n0, t0) = self.marks[-1], self.marks[-2]
-        return self.done / self.seconds, (n1 - n0) / max(t1 - t0, 1e-9)
+        return self.done / self.seconds, (n1 - n0) / max(t1 - t0, 1e-9), self.done / max(self.cpu_seconds, 1e-9)
 
 
 def _table_bytes(engine, tables: tuple[str, ...]) -> dict[str, int]:
@@ -139,7 +141,7 @@ def _miner(pg: Cluster, n: int, texts: list[str], now: datetime, workdir: Path) 
 
     url = pg.database("miner")
     store = Store.open(url)
-    fill = Fill(n, workdir)
+    fill = Fill(n, workdir, lambda: time.process_time() + pg.server_cpu())
     fill.run(_records(n, texts, now), store.add, "miner store")
     store.wait_background()
     figures = {"n": fill.done, "fill": fill, "disk": _table_bytes(store.engine, ("miner_records", "miner_index",
@@ -214,7 +216,7 @@ def _accepted(pg: Cluster, n: int, texts: list[str], now: datetime, workdir: Pat
 
     url = pg.database("validator")
     store = ValidatorStore.open(url)
-    fill = Fill(n, workdir)
+    fill = Fill(n, workdir, lambda: time.process_time() + pg.server_cpu())
     fill.run(_records(n, texts, now), _accepted_writer(store), "accepted store")
     with store.engine.begin() as conn:
         conn.exec_driver_sql("ANALYZE validator_accepted")
@@ -245,12 +247,13 @@ def _accepted_reads(store, n: int) -> dict[str, float]:
 
 def _table(name: str, r: dict, rows: list[tuple[str, str]]) -> Table:
     fill: Fill = r["fill"]
-    overall, last = fill.rates()
+    overall, last, per_cpu = fill.rates()
     stop = f" of {fill.n:,} (stopped: {fill.stopped})" if fill.stopped else ""
     table = Table(title=f"{name} on PostgreSQL at {r['n']:,} records{stop} ({os.cpu_count()} cores, shared)")
     table.add_column("figure")
     table.add_column("value", justify="right")
     table.add_row("ingest records/s, whole fill / last tenth", f"{overall:,.0f} / {last:,.0f}")
+    table.add_row("ingest records per CPU-second (benchmark process + PostgreSQL)", f"{per_cpu:,.0f}")
     table.add_row("fill time", f"{fill.seconds / 60:,.1f} min")
     for t, size in r["disk"].items():
         table.add_row(f"{t} on disk, bytes per text byte", f"{size / fill.text_bytes:.3f} ({size / 1e9:.2f} GB)")
