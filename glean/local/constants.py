@@ -38,9 +38,9 @@ VALIDATOR_STEP_SECONDS = 20.0
 # a crawl per source every 10 s keeps the validator fed each 12-block epoch without starving it of CPU on 2 cores.
 MINER_CADENCE_SECONDS = 10.0
 # The sample web's schedule (glean/sampleweb/schedule.py), started when the validators start: one event every this
-# many seconds, ~3/4 of them new pages, so each 12 s epoch sees about 8 new pages (the reserve of ~65 pages lasts the
-# 6 epochs and the drain).
-SAMPLEWEB_EVENT_SECONDS = 1.2
+# many seconds, ~3/4 of them new pages, so each 12 s epoch sees about 10 new pages (at 1.2 s an epoch saw 2-9: too
+# few to show every epoch's pages accepted); the reserve of ~65 pages lasts the 6 epochs.
+SAMPLEWEB_EVENT_SECONDS = 0.9
 SAMPLEWEB_SCHEDULE_SEED = 0
 # At the end of an offline run the schedule stops and the run waits until every miner finished this many crawls of
 # each source (the first may have begun before the stop) and the validator a step after them, so the pages of the
@@ -53,7 +53,9 @@ MINER_PAGE_BUDGET = 600
 MINER_MAX_STORE_BYTES = 1024**3
 
 # --- what each miner crawls (cycled for more miners) --------------------------------------------------------------
-# Pairs of (domain, source ids); None takes every source of the domain. Offline, each miner crawls a different slice
+# Pairs of (domain, source ids); None takes every source of the domain. Offline, every miner pins each of the three
+# demo domains, so the domain it takes from the network's list on top (MINER_NETWORK_DOMAINS) is the requested one,
+# never another demo domain with every source of its spec. Offline, each miner crawls a different slice
 # of the sample web: overlap (miner 1 and miner 3 both deliver the language reference, miner 1 through the site and
 # miner 3 through the wiki API; miner 1 and miner 2 the standard library, through the site and through the feed and
 # StackExchange API; miner 2 also the notes, a site area without a licence that a release publishes as metadata
@@ -62,9 +64,10 @@ MINER_MAX_STORE_BYTES = 1024**3
 # crawl round short on 2 cores: each crawl is a Scrapy process with its own extraction workers.
 Mix = tuple[tuple[str, tuple[str, ...] | None], ...]
 OFFLINE_MIXES: tuple[Mix, ...] = (
-    (("python-language", ("web",)), ("python-stdlib", ("web",))),
-    (("python-stdlib", ("notes", "feed", "stackexchange")),),
-    (("python-digest", ("web",)), ("python-language", ("wikipedia",))),
+    (("python-language", ("web",)), ("python-stdlib", ("web",)), ("python-digest", ("feed",))),
+    (("python-stdlib", ("notes", "feed", "stackexchange")), ("python-language", ("feed",)),
+     ("python-digest", ("feed",))),
+    (("python-digest", ("web",)), ("python-language", ("wikipedia",)), ("python-stdlib", ("feed",))),
 )
 # Online (the real web) mixes over the built-in domains, every source, with overlap on python-ecosystem.
 ONLINE_MIXES: tuple[Mix, ...] = (
@@ -88,3 +91,19 @@ RUN_TIMEOUT_FACTOR = 3.0
 # The validators start once every miner has crawled each of its sources once (the sample web takes seconds); on the
 # real web a crawl can take much longer, so they start anyway after this many seconds.
 FIRST_CRAWL_MAX_SECONDS = 120.0
+
+# --- the dataset request (offline; glean/local/request_flow.py) ----------------------------------------------------
+# The requester's wallet (created beside the roles'; not registered: the validators' policy lists its hotkey).
+REQUESTER_WALLET = "requester"
+# Submitted once this many epochs have passed with the validators up, so the network runs on its built-in list first.
+REQUEST_AFTER_EPOCHS = 1
+# The weight the policy adopts with: the same as the demo domains' own desirability (1.0), so a requested record is
+# worth what a language or standard-library record is worth.
+REQUEST_WEIGHT = 1.0
+# Records asked for: more than the built-ins area holds, so the request stays adopted through the run (not done).
+REQUEST_TARGET_RECORDS = 100
+REQUEST_NOTE = "glean local up: the built-in types and functions, for a demo"
+# Miners follow the network's list on top of their pins: one domain from it (the requested one, since every demo
+# domain is pinned), looked for every 2 s so a new epoch's list is read within a sixth of an epoch.
+MINER_NETWORK_DOMAINS = 1
+MINER_NETWORK_REFRESH_SECONDS = 2.0

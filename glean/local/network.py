@@ -22,18 +22,19 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from chain import LocalChain, create_local_wallets
 from glean.local import constants as K
-from glean.local import results
+from glean.local import request_flow, results
 from glean.local.configs import role_config, write_miner_domains, write_role_config
 from glean.local.leaderboard import Summary
 from glean.local.plan import Layout, NetworkPlan, Role, SavedState, make_plan, stale_pids
 from glean.local.processes import RoleProcess, child_environment, glean_command, kill_stale, stop_all
 from glean.local.progress import Probe, Snapshot, crawled_sources
+from glean.local.request_flow import Submitted, with_requester
 from schemas.config import GleanConfig
 from schemas.domain import DomainCatalog
 from schemas.errors import GleanError
@@ -64,6 +65,7 @@ class LocalOptions:
     tempo: int = K.DEFAULT_TEMPO
     block_time: float = K.DEFAULT_BLOCK_TIME
     log_level: str = "INFO"
+    request_adopters: int | None = None  # offline: validators (the first ones) adopting the request; None: all
 
 
 ProgressFn = Callable[[Snapshot], None]
@@ -100,6 +102,8 @@ class LocalNetwork:
         self._epochs_end: int | None = None
         self.sampleweb_url: str | None = None
         self._lock_fd: int | None = None
+        self.request: Submitted | None = None  # offline: the dataset request, once sent
+        self._request_tried = False
 
     # -- the whole run ------------------------------------------------------------------------------------------------
 
@@ -162,6 +166,10 @@ class LocalNetwork:
         from glean.sampleweb.client import SampleWebClient
         from validator.store import ValidatorStore, database_url
 
+        # The summary's epochs count from the validators' start: let the last one end before the schedule stops.
+        last_epoch_ends = self.validators_started_at + timedelta(seconds=self.options.epochs * self.plan.tempo
+                                                                 * self.plan.block_time)
+        await self._pause(stop, max(0.0, (last_epoch_ends - datetime.now(UTC)).total_seconds()))
         await self._report("draining: the sample web stopped changing")
         with SampleWebClient(self.sampleweb_url) as client:
             await asyncio.to_thread(client.stop_schedule)
@@ -222,6 +230,7 @@ class LocalNetwork:
         params = self.chain.params  # fixed when the file was created: a resumed run keeps its first tempo
         self.plan = make_plan(self.saved, miners=opts.miners, validators=opts.validators, offline=opts.offline,
                               tempo=params.tempo, block_time=params.block_time)
+        self.plan = await asyncio.to_thread(with_requester, self.plan, self.layout, opts.request_adopters)
         self._save_state()
         await self._report("creating wallets")
         names = [role.name for role in self.plan.roles]
@@ -333,6 +342,9 @@ class LocalNetwork:
             snapshot = await self._report("running")
             if snapshot.epochs >= self.options.epochs:
                 return
+            if snapshot.epochs >= K.REQUEST_AFTER_EPOCHS and self.plan.requester and not self._request_tried:
+                self._request_tried = True
+                self.request = await request_flow.submit(self, stop)
             validators = [self.processes[v.name] for v in self.plan.validators]
             if not any(p.running() for p in validators):
                 raise self._failed(validators[0], "exited while the network was running")
