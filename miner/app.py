@@ -287,7 +287,9 @@ def build_miner(config: GleanConfig, *, wallet: Wallet, chain: Chain, catalog: D
         reader = NetworkReader(chain, local=local)
         follower = DesirabilityFollower(
             scheduler, hotkey=hotkey, fetch=reader, epoch=reader.epoch, count=config.miner.network_domains,
-            pinned=plans, plan_for=lambda spec: plan_for(config, spec), catalog=list(catalog),
+            # before any validator commits a list, a miner without pins follows its catalog; one with pins crawls
+            # only them (the catalog's other specs are no vote: offline they point at the real internet)
+            pinned=plans, plan_for=lambda spec: plan_for(config, spec), catalog=[] if plans else list(catalog),
             refresh_seconds=config.miner.network_refresh_seconds, local=local, path=following_path(config))
     return Miner(config, wallet, chain, store_, gate, metrics, app, scheduler, follower)
 

@@ -83,3 +83,22 @@ async def test_a_miner_crawls_an_adopted_request_until_the_validator_drops_it(tm
     finally:
         store.close()
         await chain.close()
+
+
+async def test_a_miner_with_pins_crawls_only_them_until_a_validator_list_counts(tmp_path):
+    """No validator has committed a list: a miner following the network on top of its pins takes nothing from its
+    catalog (offline, the built-in specs there point at the real internet)."""
+    chain = local_chain_at(tmp_path / "chain.sqlite", tempo=TEMPO)
+    crawls = Crawls()
+    config = miner_config(tmp_path, domains=["ml-research"], follow_network=True, network_refresh_seconds=0.05,
+                          cadence_seconds=3600)
+    try:
+        miner = await registered(chain, "miner")
+        async with serve_miner(config, chain, miner, crawl=crawls, catalog=CATALOG) as running:
+            await until(lambda: following_path(config).is_file() and crawls.specs)
+            following = Following.read(following_path(config))
+            assert following.from_catalog and following.crawling() == []
+            assert running.miner.scheduler.domains() == ["ml-research"]
+            assert {s.id for s in crawls.specs} == {"ml-research"}
+    finally:
+        await chain.close()
