@@ -9,8 +9,10 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -61,9 +63,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def stop_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit, so a benchmark stopped by `kill` still stops its cluster (pg_ctl daemonizes the
+    server: nothing else would)."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
 @contextlib.contextmanager
 def cluster(settings: dict[str, str] | None = None, prefix: str = "glean-bench-pg-") -> Iterator[Cluster]:
     """Start a fresh cluster on a free loopback port; stop it and delete its files on exit."""
+    stop_on_sigterm()
     bindir = pg_bin()
     if bindir is None:
         raise SystemExit("PostgreSQL server binaries not found: run scripts/system-deps as root")
