@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test demo bench lint clean
+.PHONY: install test demo bench bench-scale lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,14 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# The sizes of docs/scale.md (hours on 2 cores, most of the free disk; each fill stops below 15% free disk): both
+# stores on PostgreSQL at 10 million records, the scale simulation at 1 million records over 256 miners, the novelty
+# index in memory at 10 million documents and on PostgreSQL at 10 million. `make bench` stays at <= 1 million.
+bench-scale: $(STAMP)
+	GLEAN_BENCH_STORES_N=10000000 $(BIN)/python -m benchmarks stores
+	GLEAN_BENCH_SCALE_N=1000000 $(BIN)/python -m benchmarks scale
+	GLEAN_BENCH_NOVELTY_SIZES=10000000 GLEAN_BENCH_NOVELTY_PG_N=10000000 $(BIN)/python -m benchmarks novelty
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
