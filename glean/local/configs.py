@@ -11,6 +11,7 @@ import yaml
 
 from glean.local import constants as K
 from glean.local.plan import LOOPBACK, Layout, NetworkPlan, Role
+from glean.local.request_flow import policy
 from glean.sampleweb import domain_specs
 from schemas.errors import ConfigError
 
@@ -33,28 +34,31 @@ def role_config(role: Role, plan: NetworkPlan, layout: Layout, *, log_level: str
         config["miner"] = {"domains": list(role.domains), "host": LOOPBACK, "port": role.port,
                            "external_ip": LOOPBACK, "cadence_seconds": K.MINER_CADENCE_SECONDS,
                            "page_budget": K.MINER_PAGE_BUDGET, "max_store_bytes": K.MINER_MAX_STORE_BYTES}
+        if plan.requester is not None:  # the network's list on top of the pinned demo domains: the requested one
+            config["miner"].update(follow_network=True, network_domains=K.MINER_NETWORK_DOMAINS,
+                                   network_refresh_seconds=K.MINER_NETWORK_REFRESH_SECONDS)
     else:
         config["validator"] = {"domains": list(role.domains), "step_seconds": K.VALIDATOR_STEP_SECONDS,
                                "dashboard_host": LOOPBACK, "dashboard_port": role.port,
                                # the public listener on any free loopback port (the one bound is announced)
                                "listener_host": LOOPBACK, "listener_port": 0}
+        request_policy = policy(plan, role.index)
+        if request_policy is not None:
+            config["validator"]["request_policy"] = request_policy
         config["hub"] = {"local_dir": str(layout.hub_dir(role.name))}
     return config
 
 
-def to_toml(config: dict[str, Any]) -> str:
-    """TOML for plain values (str, int, float, bool, lists of them) and one level of tables.
+def to_toml(config: dict[str, Any], prefix: str = "") -> str:
+    """TOML for plain values (str, int, float, bool, lists of them) and nested tables (`[validator.request_policy]`).
 
     JSON's string and array syntax is valid TOML for these values, so json.dumps writes them."""
-    lines: list[str] = []
-    tables = {k: v for k, v in config.items() if isinstance(v, dict)}
-    for key, value in config.items():
-        if key not in tables:
-            lines.append(f"{key} = {_value(value)}")
-    for name, table in tables.items():
-        lines.append(f"\n[{name}]")
-        lines.extend(f"{key} = {_value(value)}" for key, value in table.items())
-    return "\n".join(lines) + "\n"
+    lines = [f"{key} = {_value(value)}" for key, value in config.items() if not isinstance(value, dict)]
+    for name, table in config.items():
+        if isinstance(table, dict):
+            lines.append(f"\n[{prefix}{name}]")
+            lines.append(to_toml(table, f"{prefix}{name}.").rstrip("\n"))
+    return "\n".join(line for line in lines if line) + "\n"
 
 
 def _value(value: Any) -> str:

@@ -67,7 +67,7 @@ OFFLINE_MIXES: tuple[Mix, ...] = (
     (("python-language", ("web",)), ("python-stdlib", ("web",)), ("python-digest", ("feed",))),
     (("python-stdlib", ("notes", "feed", "stackexchange")), ("python-language", ("feed",)),
      ("python-digest", ("feed",))),
-    (("python-digest", ("web",)), ("python-language", ("wikipedia",)), ("python-stdlib", ("feed",))),
+    (("python-digest", ("web",)), ("python-language", ("wikipedia",)), ("python-stdlib", ("notes",))),
 )
 # Online (the real web) mixes over the built-in domains, every source, with overlap on python-ecosystem.
 ONLINE_MIXES: tuple[Mix, ...] = (

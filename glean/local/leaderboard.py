@@ -68,6 +68,10 @@ class Summary:
     pull_commands: list[str] = field(default_factory=list)
     # --offline: pages the sample web published/changed/removed and what the network accepted of them
     sampleweb: dict[str, Any] | None = None
+    # --offline: the dataset request (glean/local/request_flow.py `outcome`)
+    request: dict[str, Any] | None = None
+    # records accepted per domain and miner name (validator1's store, current versions)
+    accepted_by_domain: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1)
@@ -122,14 +126,39 @@ def validators_table(summary: Summary) -> Table:
 
 
 def dataset_table(summary: Summary) -> Table:
-    table = Table(title="dataset (pulled back from the release)", title_justify="left")
+    """A line per domain: the records validator1 accepted from each miner, and the rows of the release."""
+    miners = [m.name for m in summary.miners]
+    table = Table(title="domains: accepted per miner (validator1), rows pulled back from the release",
+                  title_justify="left")
     table.add_column("domain")
-    table.add_column("rows", justify="right")
-    for domain, rows in sorted(summary.rows_by_domain.items()):
-        table.add_row(domain, f"{rows:,}")
+    for name in miners:
+        table.add_column(name, justify="right")
+    table.add_column("release rows", justify="right")
+    accepted = summary.accepted_by_domain
+    requested = (summary.request or {}).get("domain")
+    for domain in sorted(set(summary.rows_by_domain) | set(accepted)):
+        per = accepted.get(domain, {})
+        label = f"{domain} (requested)" if domain == requested else domain
+        table.add_row(label, *(f"{per.get(name, 0):,}" for name in miners),
+                      f"{summary.rows_by_domain.get(domain, 0):,}")
     table.add_section()
-    table.add_row("total", f"{sum(summary.rows_by_domain.values()):,}")
+    table.add_row("total", *(f"{sum(d.get(name, 0) for d in accepted.values()):,}" for name in miners),
+                  f"{sum(summary.rows_by_domain.values()):,}")
     return table
+
+
+def request_line(request: dict[str, Any]) -> Text:
+    """The dataset request on one line: id, domain, who adopted it, the epochs of submission and first acceptance."""
+    validators = request.get("validators", {})
+    others = ", ".join(f"{name} {v.get('status')}" for name, v in validators.items()
+                       if name not in request.get("adopted_by", []))
+    adopted = ", ".join(request.get("adopted_by", [])) or "nobody"
+    first = request.get("first_accepted_epoch")
+    when = (f"first accepted record in epoch {first} ({first - request['submitted_epoch']} after, "
+            f"{request['seconds_to_first_accepted']:.0f} s)" if first is not None else "no record accepted yet")
+    return Text(f"request {request['request_id'][:16]}… for {request['domain']}: submitted in epoch "
+                f"{request['submitted_epoch']} (block {request['submitted_block']:,}); adopted by {adopted}"
+                + (f"; {others}" if others else "") + f"; {when}")
 
 
 def sampleweb_line(web: dict[str, Any]) -> Text:
@@ -155,6 +184,8 @@ def render(summary: Summary) -> Group:
         f"{split.get('validators', 0):,.1f}, owner {split.get('owner', 0):,.1f}, recycled "
         f"{split.get('recycled', 0):,.1f}")
     parts: list = [head, miners_table(summary), validators_table(summary), dataset_table(summary)]
+    if summary.request:
+        parts.append(request_line(summary.request))
     if summary.sampleweb:
         parts.append(sampleweb_line(summary.sampleweb))
     if summary.location:

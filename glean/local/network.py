@@ -34,7 +34,6 @@ from glean.local.leaderboard import Summary
 from glean.local.plan import Layout, NetworkPlan, Role, SavedState, make_plan, stale_pids
 from glean.local.processes import RoleProcess, child_environment, glean_command, kill_stale, stop_all
 from glean.local.progress import Probe, Snapshot, crawled_sources
-from glean.local.request_flow import Submitted, with_requester
 from schemas.config import GleanConfig
 from schemas.domain import DomainCatalog
 from schemas.errors import GleanError
@@ -102,7 +101,7 @@ class LocalNetwork:
         self._epochs_end: int | None = None
         self.sampleweb_url: str | None = None
         self._lock_fd: int | None = None
-        self.request: Submitted | None = None  # offline: the dataset request, once sent
+        self.request: request_flow.Submitted | None = None  # offline: the dataset request, once sent
         self._request_tried = False
 
     # -- the whole run ------------------------------------------------------------------------------------------------
@@ -230,7 +229,7 @@ class LocalNetwork:
         params = self.chain.params  # fixed when the file was created: a resumed run keeps its first tempo
         self.plan = make_plan(self.saved, miners=opts.miners, validators=opts.validators, offline=opts.offline,
                               tempo=params.tempo, block_time=params.block_time)
-        self.plan = await asyncio.to_thread(with_requester, self.plan, self.layout, opts.request_adopters)
+        self.plan = await asyncio.to_thread(request_flow.with_requester, self.plan, self.layout, opts.request_adopters)
         self._save_state()
         await self._report("creating wallets")
         names = [role.name for role in self.plan.roles]
@@ -344,7 +343,7 @@ class LocalNetwork:
                 return
             if snapshot.epochs >= K.REQUEST_AFTER_EPOCHS and self.plan.requester and not self._request_tried:
                 self._request_tried = True
-                self.request = await request_flow.submit(self, stop)
+                self.request = await request_flow.submit(self, stop, snapshot.epochs)
             validators = [self.processes[v.name] for v in self.plan.validators]
             if not any(p.running() for p in validators):
                 raise self._failed(validators[0], "exited while the network was running")

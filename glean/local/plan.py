@@ -105,6 +105,8 @@ class NetworkPlan:
     tempo: int
     block_time: float
     sampleweb_port: int | None = None  # offline only
+    requester: str | None = None  # offline: the hotkey of the dataset request's requester (glean/local/request_flow)
+    request_adopters: int = 0  # the first this many validators adopt the request by policy
 
     @property
     def roles(self) -> tuple[Role, ...]:

@@ -99,7 +99,33 @@ async def summarise(net: LocalNetwork, rows: dict[str, int], epochs_before: int,
                    seconds=time.monotonic() - net.started, interrupted=net.interrupted, miners=miners,
                    validators=validators, emission_split=split, rows_by_domain=rows, release=primary.release,
                    location=primary.location, hub_dir=str(hub_dir) if primary.location else None,
-                   pull_commands=commands, sampleweb=_living(net))
+                   pull_commands=commands, sampleweb=_living(net), request=_request(net),
+                   accepted_by_domain=_by_domain(net, miners))
+
+
+def _request(net: LocalNetwork) -> dict[str, Any] | None:
+    """Offline: the dataset request, what each validator did with it and when its first record was accepted."""
+    from glean.local import request_flow
+
+    try:
+        return request_flow.outcome(net, net.request)
+    except (GleanError, OSError, ValueError) as exc:  # the summary reports what it can; the run itself succeeded
+        log.warning("request summary unavailable: %s", exc)
+        return None
+
+
+def _by_domain(net: LocalNetwork, miners: list[MinerLine]) -> dict[str, dict[str, int]]:
+    """Accepted records per domain and miner (by name), as the first validator holds them."""
+    from glean.local import request_flow
+
+    try:
+        counts = request_flow.accepted_by_domain(net)
+    except (GleanError, OSError) as exc:
+        log.warning("accepted records per domain unavailable: %s", exc)
+        return {}
+    names = {m.uid: m.name for m in miners}
+    return {domain: {names.get(uid, f"uid {uid}"): n for uid, n in sorted(per.items())}
+            for domain, per in sorted(counts.items())}
 
 
 def _living(net: LocalNetwork) -> dict[str, Any] | None:
