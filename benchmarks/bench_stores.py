@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -31,7 +30,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.bench_miner import DOMAINS, POOL, MarkovText, _record, _ServedMiner
+from benchmarks.bench_miner import DOMAINS, POOL, MarkovText, _median_ms, _record, _ServedMiner
 from benchmarks.pg_cluster import Cluster, cluster
 from schemas import Record
 
@@ -57,15 +56,6 @@ def _min_free() -> float:
 
 def _max_seconds() -> float:
     return float(os.environ.get("GLEAN_BENCH_STORES_MAX_MINUTES", "0")) * 60 or float("inf")
-
-
-def _median_ms(work: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        work()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
 
 
 def _records(n: int, texts: list[str], now: datetime) -> Iterator[Record]:
