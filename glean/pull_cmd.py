@@ -37,6 +37,9 @@ from schemas.times import as_utc
 
 console = Console()
 WRITE_BATCH_ROWS = 10_000  # rows per write step: bounded memory, smooth progress
+# A stream's write step: the memory a streaming pull holds is a few of these (2,000 rows of ~8 KB is 16 MB; 10,000
+# left a 3 GB pull under a 1 GB address-space cap with 28 MB to spare, benchmarks/bench_stream.py).
+STREAM_WRITE_BATCH_ROWS = 2_000
 OUTPUT_SUFFIXES = (".parquet", ".jsonl")
 
 
@@ -136,8 +139,9 @@ def _json_default(value: Any) -> str:
 
 
 def _batches(ds):
-    """Arrow tables of at most WRITE_BATCH_ROWS rows, for a Dataset or a stream (IterableDataset) alike."""
-    return ds.with_format("arrow").iter(batch_size=WRITE_BATCH_ROWS)
+    """Arrow tables of a Dataset (WRITE_BATCH_ROWS rows) or of a stream (IterableDataset: STREAM_WRITE_BATCH_ROWS)."""
+    rows = WRITE_BATCH_ROWS if hasattr(ds, "__len__") else STREAM_WRITE_BATCH_ROWS
+    return ds.with_format("arrow").iter(batch_size=rows)
 
 
 def _write_parquet(batches, tmp: Path, schema, advance) -> int:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hub import constants
+from hub.hub_target import _transport_errors
 from hub.local_target import read_tags
 from hub.release import domain_glob
 from schemas.errors import PullError
@@ -75,6 +76,10 @@ def _hub_errors(repo: str, revision: str | None) -> Iterator[None]:
         raise PullError(f"{repo} is not in the local cache and the Hub is unreachable or offline mode is on",
                         hint="unset HF_HUB_OFFLINE and check the network (a stream always reads from the Hub), "
                              "or pull from a --path") from exc
+    except _transport_errors() as exc:  # a stream asks the Hub first; a download falls back to the cache
+        raise PullError(f"cannot reach the Hub for {repo}: {exc}",
+                        hint="check the network and hub.endpoint / HF_ENDPOINT, or pull without --streaming "
+                             "from the cache, or from a --path") from exc
 
 
 def _download(repo: str, domain: str, revision: str | None, endpoint: str | None, token: str | None) -> Path:

@@ -172,3 +172,14 @@ def test_glean_pull_streaming_of_a_damaged_shard_fails_clearly_and_leaves_no_fil
 
     assert isinstance(result.exception, PullError) and "reading the rows failed" in str(result.exception)
     assert list(tmp_path.glob("*rows.parquet*")) == []
+
+
+def test_streaming_pull_from_an_unreachable_hub_is_a_pull_error(fake_hub):
+    import socket
+
+    with socket.socket() as sock:  # a loopback port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(PullError, match=f"cannot reach the Hub for {REPO}") as err:
+        pull("ml-research", repo=REPO, endpoint=f"http://127.0.0.1:{port}", streaming=True)
+    assert "HF_ENDPOINT" in err.value.hint
