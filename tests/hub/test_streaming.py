@@ -4,6 +4,7 @@ from a local folder and from a Hub-compatible server (read with range requests, 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import datasets
@@ -16,6 +17,7 @@ from hub import HubTarget, LocalTarget, Publisher, pull
 from schemas.domain import DomainCatalog
 from schemas.errors import PullError
 from storage import make_engine
+from tests.hub.fake_hub import FakeHub
 from tests.hub.records import AcceptedStore
 from tests.hub.test_pull import FILTERS, LATER, ROWS, _ids, _records
 
@@ -40,15 +42,39 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "hub"
 
 
-@pytest.fixture
-def hub_repo(fake_hub, tmp_path, monkeypatch) -> dict:
-    """The same two releases in a repo of the local Hub server (and an empty Hugging Face cache of this test's
-    own); the keyword arguments that pull from it."""
+def _hub_online(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Offline mode off (the hub conftest turns it on for every test), as the fake_hub fixture does."""
+    import datasets.config
     import huggingface_hub.constants as hf_constants
 
+    monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_OFFLINE", False)
+
+
+@pytest.fixture(scope="module")
+def hub_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeHub]:
+    """A local Hub server holding the same two releases in REPO, published once for the module."""
+    import huggingface_hub.constants as hf_constants
+
+    with FakeHub() as hub, pytest.MonkeyPatch.context() as monkeypatch:
+        _hub_online(monkeypatch)
+        # Module fixtures start before the conftest's autouse ones: uploads through legacy LFS, as there.
+        monkeypatch.setattr(hf_constants, "HF_HUB_DISABLE_XET", True)
+        root = tmp_path_factory.mktemp("stream-hub")
+        _publish_twice(root, HubTarget(REPO, token="hf_test", endpoint=hub.url, backoff_seconds=0.01))
+        yield hub
+
+
+@pytest.fixture
+def hub_repo(hub_server, tmp_path, monkeypatch) -> dict:
+    """The keyword arguments that pull from the local Hub server, online, with an empty Hugging Face cache of this
+    test's own."""
+    import huggingface_hub.constants as hf_constants
+
+    _hub_online(monkeypatch)
     monkeypatch.setattr(hf_constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
-    _publish_twice(tmp_path, HubTarget(REPO, token="hf_test", endpoint=fake_hub.url, backoff_seconds=0.01))
-    return {"repo": REPO, "endpoint": fake_hub.url, "token": "hf_test"}
+    return {"repo": REPO, "endpoint": hub_server.url, "token": "hf_test"}
 
 
 def _both(**kwargs) -> tuple[list[dict], list[dict]]:
@@ -174,9 +200,10 @@ def test_glean_pull_streaming_of_a_damaged_shard_fails_clearly_and_leaves_no_fil
     assert list(tmp_path.glob("*rows.parquet*")) == []
 
 
-def test_streaming_pull_from_an_unreachable_hub_is_a_pull_error(fake_hub):
+def test_streaming_pull_from_an_unreachable_hub_is_a_pull_error(monkeypatch):
     import socket
 
+    _hub_online(monkeypatch)
     with socket.socket() as sock:  # a loopback port nothing listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
