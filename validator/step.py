@@ -240,7 +240,9 @@ class StepRunner:
         current = await asyncio.to_thread(self.store.current_versions, pages)
         held = [str(current[page][0]) for page in pages if page in current]
         texts = await asyncio.to_thread(self.corpus.texts, held) if held else {}
-        return edits_of_own_page(candidates, verdicts, current, texts)
+        edited, similar = edits_of_own_page(candidates, verdicts, current, texts)
+        self.versions.edits.update(similar)
+        return edited
 
     # -- verification -----------------------------------------------------------------------------------------------
 
