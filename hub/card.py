@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import yaml
@@ -49,6 +49,15 @@ class ReleaseLine:
 
 
 @dataclass(frozen=True)
+class RequestNote:
+    """The dataset request a domain was collected for (the card names it and its requester)."""
+
+    request_id: str
+    requester: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class CardInput:
     """Everything the card states; numbers are totals over all releases, this one included."""
 
@@ -63,6 +72,7 @@ class CardInput:
     scrub_personal_data: bool = True
     removal_contact: str | None = None
     publish_restricted_text: bool = False
+    requests: Mapping[str, RequestNote] = field(default_factory=dict)  # domain -> the request it answers
 
     @property
     def shown(self) -> dict[str, DomainStats]:
@@ -233,7 +243,14 @@ def _licences_section(data: CardInput) -> list[str]:
             "What the licences ask when you reuse a row's text:", "", *terms, ""]
 
 
-def _spec_lines(spec: DomainSpec) -> list[str]:
+def _request_lines(request: RequestNote | None) -> list[str]:
+    if request is None:
+        return []
+    note = f": “{request.note}”" if request.note else ""
+    return [f"- collected for dataset request `{request.request_id}`, asked by `{request.requester}`{note}"]
+
+
+def _spec_lines(spec: DomainSpec, request: RequestNote | None = None) -> list[str]:
     terms = sorted({**spec.relevance.keywords, **spec.relevance.phrases}.items(), key=lambda kv: (-kv[1], kv[0]))
     half_life = ("evergreen (no decay)" if spec.freshness_half_life_days is None
                  else f"{spec.freshness_half_life_days:g} days")
@@ -241,6 +258,7 @@ def _spec_lines(spec: DomainSpec) -> list[str]:
     return [
         f"### `{spec.id}` — {spec.title}", "",
         *([spec.description.strip(), ""] if spec.description.strip() else []),
+        *_request_lines(request),
         f"- languages: {', '.join(spec.languages)}",
         f"- sources: {', '.join(f'{s.source_id} ({s.kind})' for s in spec.sources)}",
         f"- relevance: minimum score {spec.relevance.min_score:g}; top terms "
@@ -260,7 +278,7 @@ def _filters_section(data: CardInput) -> list[str]:
     lines = ["## Filters and thresholds", ""]
     for domain in sorted(data.totals):
         if domain in data.catalog:
-            lines += _spec_lines(data.catalog.get(domain))
+            lines += _spec_lines(data.catalog.get(domain), data.requests.get(domain))
         else:
             lines += [f"### `{domain}`", "", "- the publishing validator no longer has this domain's spec", ""]
     return lines

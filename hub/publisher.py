@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from hub import constants
-from hub.card import CardInput, ReleaseLine, render_card
+from hub.card import CardInput, ReleaseLine, RequestNote, render_card
 from hub.chart import CHART_PATH, draw_chart
 from hub.columns import SCHEMA_VERSION, to_batch
 from hub.hub_target import HubTarget
@@ -147,13 +147,17 @@ class Publisher:
         self.scrub_personal_data = scrub_personal_data
         self.removal_contact = removal_contact
         self.publish_restricted_text = publish_restricted_text  # text of rows whose licence does not allow it
+        self._requests: dict[str, RequestNote] = {}
 
     def publish(self, fetch_after: FetchAfter, *, validator_hotkey: str,
-                verification_stats: Mapping[str, int] | None = None) -> ReleaseInfo | None:
+                verification_stats: Mapping[str, int] | None = None,
+                requests: Mapping[str, RequestNote] | None = None) -> ReleaseInfo | None:
         """Publish what was accepted since the last release; None when there is nothing new.
 
-        `fetch_after(after_accepted_id, limit)` returns the next records ordered by accepted_id.
+        `fetch_after(after_accepted_id, limit)` returns the next records ordered by accepted_id; `requests` names
+        the dataset request each requested domain answers (the card says so).
         """
+        self._requests = dict(requests or {})
         key = self.target.key
         self._check_schema(key)
         pending = self.state.pending(key)
@@ -223,4 +227,5 @@ class Publisher:
                                      totals, lines, verification, self.catalog, chart=CHART_PATH,
                                      scrub_personal_data=self.scrub_personal_data,
                                      removal_contact=self.removal_contact,
-                                     publish_restricted_text=self.publish_restricted_text))
+                                     publish_restricted_text=self.publish_restricted_text,
+                                     requests=self._requests))

@@ -17,6 +17,7 @@ from chain.launch import Advice, subnet_advice
 from chain.protocol import Chain, Wallet
 from chain.state import SubnetState
 from hub import Publisher, ReleaseInfo, publisher_from_config
+from hub.card import RequestNote
 from schemas.config import GleanConfig
 from schemas.domain import DomainCatalog
 from schemas.errors import ChainError, GleanError, PublishError
@@ -230,7 +231,7 @@ class Validator:
                  "unknown": sum(m.verify_unknown for m in miners.values())}
         publisher = self.publisher()
         info = await asyncio.to_thread(publisher.publish, self.store.accepted_after, validator_hotkey=self.hotkey,
-                                       verification_stats=stats)
+                                       verification_stats=stats, requests=await asyncio.to_thread(self._requests))
         if info is None:
             log.info("publish: nothing new since the last release")
             return None
@@ -244,6 +245,11 @@ class Validator:
                                 {"release": info.release, "revision": info.revision, "location": info.location,
                                  "rows_by_domain": info.rows_by_domain})
         return info
+
+    def _requests(self) -> dict[str, RequestNote]:
+        """domain -> the dataset request it was adopted for (adopted, done or expired), for the card."""
+        return {r.domain: RequestNote(r.request_id, r.request.requester, r.request.note)
+                for r in self.store.list_requests() if r.status in ("adopted", "done", "expired")}
 
     async def _publish_loop(self, stop: asyncio.Event) -> None:
         interval = self.config.validator.publish_interval_seconds

@@ -112,3 +112,16 @@ def test_a_target_with_releases_of_an_older_column_layout_is_refused(engine, tmp
         publisher.publish(store.fetch_after, validator_hotkey="5V")
     assert "new hub.repo_id or hub.local_dir" in err.value.hint
     assert re.search("r00000121", str(list((tmp_path / "hub" / "releases").iterdir()))) is None
+
+
+def test_the_card_names_the_request_a_domain_was_collected_for_and_its_requester(engine, tmp_path, catalog, store):
+    from hub.card import RequestNote
+
+    request = RequestNote("ab" * 32, "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty", "for a small news model")
+    Publisher(engine, LocalTarget(tmp_path / "hub"), catalog).publish(
+        store.fetch_after, validator_hotkey="5V", requests={"world-news": request})
+    card = (tmp_path / "hub" / "README.md").read_text()
+    section = card[card.index("### `world-news`"):]
+    assert (f"- collected for dataset request `{'ab' * 32}`, asked by `{request.requester}`: "
+            "“for a small news model”") in section.splitlines()
+    assert "collected for dataset request" not in card[card.index("### `ml-research`"):card.index("### `world-news`")]
