@@ -222,7 +222,7 @@ def summary_table(ds, domain: str, origin: Origin) -> Table:
     table.add_row("rows", f"{stats.rows:,}")
     table.add_row("text", f"{stats.text_bytes / 1e6:,.1f} MB")
     table.add_row("sources", ", ".join(f"{k} {n:,}" for k, n in stats.counts["source"].most_common()) or "—")
-    table.add_row("languages", ", ".join(f"{k} {n:,}" for k, n in stats.counts["claimed_lang"].most_common()) or "—")
+    table.add_row("languages", ", ".join(f"{k} {n:,}" for k, n in stats.counts["lang"].most_common()) or "—")
     table.add_row("published", _span(stats.first_published_at, stats.last_published_at))
     table.add_row("fetched", _span(stats.first_fetched_at, stats.last_fetched_at))
     table.add_row("mean quality", f"{stats.mean_quality:.3f}" if stats.rows else "—")
@@ -242,7 +242,7 @@ def pull(
                                      help="Only rows published (else fetched) at/after this ISO date."),
     source: str | None = typer.Option(None, "--source", help="Only this source kind (web, feed, arxiv, ...)."),
     min_quality: float | None = typer.Option(None, "--min-quality", min=0.0, max=1.0, help="Minimum quality score."),
-    lang: str | None = typer.Option(None, "--lang", help="Only this language code, e.g. en."),
+    lang: str | None = typer.Option(None, "--lang", help="Only this language (detected), e.g. en."),
     out: Path | None = typer.Option(None, "--out", help="Write the rows to FILE.parquet or FILE.jsonl."),
     streaming: bool = typer.Option(False, "--streaming",
                                    help="Read and write the rows a batch at a time (pulls larger than memory; "

@@ -147,7 +147,7 @@ def _mask(table, *, since: datetime | None = None, source: str | None = None, mi
     if min_quality is not None:
         conditions.append(pc.greater_equal(table["quality"], float(min_quality)))
     if lang is not None:
-        conditions.append(pc.equal(table["claimed_lang"], lang.lower()))
+        conditions.append(pc.equal(table["lang"], lang.lower()))
     if not conditions:
         return None
     mask = conditions[0]
@@ -161,7 +161,7 @@ def filter_rows(ds: datasets.Dataset, **filters) -> datasets.Dataset:
     (no Python loop over rows).
 
     `since` applies to `claimed_published_at`, or to `claimed_fetched_at` when the miner gave no publication time
-    (both the miner's claims; `lang` compares `claimed_lang`).
+    (both the miner's claims); `lang` compares `lang`, the validator's language id (never the miner's claim).
     """
     import pyarrow as pa
     import pyarrow.compute as pc

@@ -29,10 +29,12 @@ ROWS = {
     6: ("feed", None, 0.80, 5),
 }
 LATER = {7: ("web", "en", 0.85, 45)}  # the second release
+DETECTED = {6: "de"}  # the validator's language id where it differs from the miner's claim (row 6 claimed none)
 
 
 def _records(rows: dict) -> list:
-    return [accepted(i, source=s, lang=lang, quality=q, published_days=days) for i, (s, lang, q, days) in rows.items()]
+    return [accepted(i, source=s, lang=lang, quality=q, published_days=days, detected_lang=DETECTED.get(i, lang))
+            for i, (s, lang, q, days) in rows.items()]
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +59,7 @@ FILTERS = [
     ({"since": datetime(2025, 1, 25, tzinfo=UTC)}, ["--since", "2025-01-25"], [3, 4, 5, 7]),
     ({"source": "feed"}, ["--source", "feed"], [2, 4, 6]),
     ({"min_quality": 0.8}, ["--min-quality", "0.8"], [1, 4, 6, 7]),
-    ({"lang": "de"}, ["--lang", "de"], [4, 5]),
+    ({"lang": "de"}, ["--lang", "de"], [4, 5, 6]),  # the detected language, not the claim
     ({"source": "feed", "min_quality": 0.9}, ["--source", "feed", "--min-quality", "0.9"], [4]),
     ({"revision": "r00000001"}, ["--revision", "r00000001"], [1, 2, 3, 4, 5, 6]),
 ]
@@ -83,7 +85,7 @@ def test_glean_pull_writes_jsonl_with_iso_times(folder, tmp_path):
 
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert result.exit_code == 0, result.output
-    assert _ids(r["uri"] for r in rows) == [4, 5]
+    assert _ids(r["uri"] for r in rows) == [4, 5, 6]
     assert rows[0]["claimed_fetched_at"].startswith("2025-03-02T")
     assert rows[0]["signals"][0]["name"] == "stop_word_ratio"
 

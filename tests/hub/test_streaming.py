@@ -172,8 +172,8 @@ def test_glean_pull_streaming_from_the_hub_writes_jsonl_line_by_line(hub_repo, t
                                 env={"GLEAN_HUB__ENDPOINT": hub_repo["endpoint"], "HF_TOKEN": "hf_test"})
 
     assert result.exit_code == 0, result.output
-    assert "wrote 2 rows" in result.output
-    assert len(out.read_text().splitlines()) == 2
+    assert "wrote 3 rows" in result.output
+    assert len(out.read_text().splitlines()) == 3
     assert _hub_cache_parquet() == []
 
 
