@@ -142,8 +142,10 @@ def _validator_view(net: LocalNetwork, role, sent: Submitted) -> dict[str, Any]:
     try:
         stored = store.get_request(sent.request_id)
         with store.engine.connect() as conn:
+            # since this run's submission (a resumed run sends the same request again)
             first = conn.execute(sa.select(sa.func.min(AcceptedRow.accepted_at))
-                                 .where(AcceptedRow.domain == sent.domain)).scalar()
+                                 .where(AcceptedRow.domain == sent.domain, AcceptedRow.accepted_at >= sent.at)
+                                 ).scalar()
         return {"status": stored.status if stored else "not received",
                 "decided_by": stored.decided_by if stored else None,
                 "weight": stored.weight if stored else None,
