@@ -1,0 +1,148 @@
+"""End to end: a dataset request through a local network of 3 miners and 3 validators (issue #18's done-when).
+
+One run (module fixture) of `LocalNetwork` (what `glean local up --offline` runs): real processes on loopback, a
+LocalChain, the living sample web. After the first epoch with the validators up, the local requester asks every
+validator for `python-builtins` (the sample web's built-ins area, which no demo domain crawls); validator1 and
+validator2 list the requester in their policy and adopt it, validator3 lists nobody and leaves it pending. Checked
+after the run: the adoptions, the network's desirability byte-identical on every validator that computed it for the
+same block, every miner crawling the requested domain on top of its pins, its records accepted and published,
+`glean pull python-builtins` returning them, each validator's trust (its weight surviving Yuma's consensus) at least
+0.95, and the requested domain's first accepted record within 3 epochs of the submission.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from glean.local import LocalNetwork, LocalOptions, Summary
+from glean.sampleweb.domains import REQUEST_DOMAIN
+
+pytestmark = pytest.mark.slow
+
+MINERS = 3
+VALIDATORS = 3
+ADOPTERS = 2
+EPOCHS = 5  # the request goes out after the first; 4 more leave room for its first accepted record and some more
+MIN_TRUST = 0.95
+MAX_EPOCHS_TO_FIRST_RECORD = 3
+_NETWORK_LINE = re.compile(r"network desirability block=(\d+) hash=([0-9a-f]+) weights=(\S*)")
+
+
+@dataclass
+class Run:
+    root: Path
+    summary: Summary
+    trust: dict[str, float]  # validator name -> validator_trust at the end
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory, _isolated_caches) -> Run:
+    root = tmp_path_factory.mktemp("requests") / "network"
+    options = LocalOptions(root=root, miners=MINERS, validators=VALIDATORS, epochs=EPOCHS, offline=True,
+                           fresh=True, request_adopters=ADOPTERS)
+    net = LocalNetwork(options)
+    summary = asyncio.run(net.up(asyncio.Event()))
+    trust = asyncio.run(_trust(root, {v.hotkey: v.name for v in summary.validators}))
+    return Run(root=root, summary=summary, trust=trust)
+
+
+async def _trust(root: Path, names: dict[str, str]) -> dict[str, float]:
+    from chain import LocalChain
+
+    chain = LocalChain(root / "chain.sqlite")
+    try:
+        state = await chain.state()
+    finally:
+        await chain.close()
+    return {names[n.hotkey]: n.validator_trust for n in state.neurons if n.hotkey in names}
+
+
+def test_the_run_finishes_and_sends_the_request(run: Run) -> None:
+    assert not run.summary.interrupted and run.summary.epochs >= EPOCHS
+    request = run.summary.request
+    assert request is not None and request["domain"] == REQUEST_DOMAIN, request
+    assert request["submitted_epoch"] >= 1
+
+
+def test_the_request_is_adopted_by_the_validators_whose_policy_lists_the_requester(run: Run) -> None:
+    validators = run.summary.request["validators"]
+    assert run.summary.request["adopted_by"] == ["validator1", "validator2"], validators
+    for name in ("validator1", "validator2"):
+        assert validators[name]["decided_by"] == "policy" and validators[name]["weight"] == 1.0
+    assert validators["validator3"]["status"] == "pending"  # its policy lists nobody; its operator never decided
+
+
+def _network_lists(root: Path) -> dict[int, dict[str, str]]:
+    """Block -> validator -> hash of the network desirability it computed (from each validator's log)."""
+    found: dict[int, dict[str, str]] = defaultdict(dict)
+    for j in range(1, VALIDATORS + 1):
+        for match in _NETWORK_LINE.finditer((root / "logs" / f"validator{j}.log").read_text(encoding="utf-8")):
+            found[int(match.group(1))][f"validator{j}"] = match.group(2)
+    return found
+
+
+def test_the_network_desirability_is_identical_on_every_validator(run: Run) -> None:
+    from storage.engine import sqlite_url
+    from validator.desirability import NETWORK_STATE
+    from validator.store import ValidatorStore
+
+    by_block = _network_lists(run.root)
+    assert by_block
+    for block, hashes in by_block.items():
+        assert len(set(hashes.values())) == 1, (block, hashes)  # every node that computed it got the same bytes
+    assert any(len(hashes) == VALIDATORS for hashes in by_block.values()), by_block
+    stored = {}
+    for j in range(1, VALIDATORS + 1):
+        store = ValidatorStore.open(sqlite_url(run.root / f"validator{j}", "validator"))
+        try:
+            stored[j] = json.loads(store.get_state(NETWORK_STATE))
+        finally:
+            store.close()
+    newest = max(s["block"] for s in stored.values())
+    last = [s for s in stored.values() if s["block"] == newest]
+    assert all(s == last[0] for s in last)
+    assert REQUEST_DOMAIN in {e["domain_id"] for e in last[0]["entries"]}, last[0]
+
+
+def test_every_miner_crawls_the_requested_domain_on_top_of_its_pins(run: Run) -> None:
+    from miner.desirability import FOLLOWING_FILE, Following
+
+    for j in range(1, MINERS + 1):
+        following = Following.read(run.root / f"miner{j}" / "miner" / FOLLOWING_FILE)
+        assert following is not None and following.crawling() == [REQUEST_DOMAIN], following
+        assert not following.from_catalog and len(following.pinned) == 3
+
+
+def test_its_records_are_accepted_and_published(run: Run) -> None:
+    accepted = run.summary.accepted_by_domain.get(REQUEST_DOMAIN, {})
+    assert sum(accepted.values()) > 0, run.summary.accepted_by_domain
+    assert run.summary.rows_by_domain.get(REQUEST_DOMAIN, 0) > 0, run.summary.rows_by_domain
+    assert any(REQUEST_DOMAIN in command for command in run.summary.pull_commands)
+
+
+def test_glean_pull_returns_the_requested_domains_rows(run: Run, tmp_path: Path) -> None:
+    from glean.cli import main
+
+    out = tmp_path / f"{REQUEST_DOMAIN}.jsonl"
+    assert main(["pull", REQUEST_DOMAIN, "--path", run.summary.hub_dir, "--out", str(out)]) == 0
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == run.summary.rows_by_domain[REQUEST_DOMAIN]
+    assert all(row["domain"] == REQUEST_DOMAIN and "/site/builtins/" in row["uri"] and row["text"] for row in rows)
+
+
+def test_each_validator_keeps_its_trust(run: Run) -> None:
+    assert set(run.trust) == {f"validator{j}" for j in range(1, VALIDATORS + 1)}
+    assert all(trust >= MIN_TRUST for trust in run.trust.values()), run.trust
+
+
+def test_the_first_requested_record_is_accepted_within_3_epochs_of_the_submission(run: Run) -> None:
+    request = run.summary.request
+    assert request["first_accepted_epoch"] is not None, request
+    assert request["first_accepted_epoch"] - request["submitted_epoch"] <= MAX_EPOCHS_TO_FIRST_RECORD, request
