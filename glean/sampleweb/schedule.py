@@ -8,7 +8,7 @@ events in the same order on every run, so tests can predict them and a restarted
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +22,9 @@ PUBLISH, EDIT, REMOVE = "publish", "edit", "remove"
 EVENT_WEIGHTS = {PUBLISH: 0.75, EDIT: 0.18, REMOVE: 0.07}
 # Pages the schedule edits or removes: the two areas every demo miner crawls (the digest is bad on purpose).
 CHANGING_AREAS = (AREA_LANGUAGE, AREA_STDLIB)
+# A removal takes back a page the schedule published this many events ago (a news site retracting a fresh article:
+# crawled by then, perhaps not yet checked), else any page of the changing areas.
+RETRACT_AGE_EVENTS = (6, 15)
 # The shortest time between events: below this a test's clock step would publish the whole reserve at once.
 MIN_INTERVAL_SECONDS = 0.1
 
@@ -58,11 +61,12 @@ class Schedule:
 
 
 def event_entry(schedule: Schedule, index: int, articles: Mapping[str, Article],
-                reserve: Sequence[Article]) -> dict[str, Any] | None:
-    """The change-log entry of event `index` (as SiteState applies it), or None when nothing is left to change."""
+                reserve: Sequence[Article], removed: Collection[str] = ()) -> dict[str, Any] | None:
+    """The change-log entry of event `index` (as SiteState applies it), or None when nothing is left to change.
+    `removed`: keys removed so far (a retracted page is never published again)."""
     at = schedule.due(index).replace(microsecond=0).isoformat()
     kind = schedule.kind(index)
-    unpublished = [a for a in reserve if a.key not in articles]
+    unpublished = [a for a in reserve if a.key not in articles and a.key not in removed]
     if kind == PUBLISH and unpublished:
         return {"op": "article", "key": unpublished[0].key, "at": at, "by": "schedule"}
     candidates = sorted(k for k, a in articles.items() if a.area in CHANGING_AREAS)
@@ -70,9 +74,20 @@ def event_entry(schedule: Schedule, index: int, articles: Mapping[str, Article],
         return None
     key = random.Random(f"{schedule.seed}:{index}:target").choice(candidates)
     if kind == REMOVE:
+        key = _retracted(schedule, index, articles, reserve) or key
         return {"op": "delete", "key": key, "at": at, "by": "schedule"}
     return {"op": "edit", "key": key, "text": None, "append": revision_note(articles[key], at), "at": at,
             "by": "schedule"}
+
+
+def _retracted(schedule: Schedule, index: int, articles: Mapping[str, Article],
+                reserve: Sequence[Article]) -> str | None:
+    """A page the schedule published RETRACT_AGE_EVENTS ago, if one is served (the oldest first)."""
+    youngest, oldest = (schedule.due(index) - timedelta(seconds=n * schedule.interval) for n in RETRACT_AGE_EVENTS)
+    held_back = {a.key for a in reserve}
+    recent = sorted((a.published_at, a.key) for a in articles.values() if a.key in held_back
+                    and a.published_at is not None and oldest <= a.published_at <= youngest)
+    return recent[0][1] if recent else None
 
 
 def revision_note(article: Article, at: str) -> str:

@@ -288,7 +288,8 @@ class SiteState:
             while self.schedule.due(self._schedule_next) <= self.clock.now():
                 with self._lock:
                     served = self._articles
-                entry = event_entry(self.schedule, self._schedule_next, served, reserve_articles())
+                    removed = {e["key"] for e in self._log if e["op"] == "delete"}
+                entry = event_entry(self.schedule, self._schedule_next, served, reserve_articles(), removed)
                 self._schedule_next += 1
                 if entry is not None:
                     self._apply(entry)

@@ -4,7 +4,7 @@ representation (site pages, feeds, sitemaps, the MediaWiki and StackExchange API
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import feedparser
@@ -158,3 +158,22 @@ def test_a_stopped_schedule_applies_what_was_due_and_nothing_after(web: SampleWe
         assert sum(len(v) for v in stopped.values()) == 4
         clock.advance(hours=1)
         assert client.changes() == stopped and client.state()["schedule"] is None
+
+
+def test_a_scheduled_removal_takes_back_a_page_the_schedule_published_shortly_before(clock: ManualClock) -> None:
+    with SampleWeb(clock=clock) as server:
+        server.start_schedule(interval=60, seed=7)
+        clock.advance(hours=2)  # 120 events
+        changes = server.changes()
+    published = {e["key"]: datetime.fromisoformat(e["at"]) for e in changes["published"]}
+    # From the 16th event on, the schedule has published pages old enough to retract (when one falls in the window;
+    # else it removes any page of the changing areas).
+    removed = [e for e in changes["removed"] if datetime.fromisoformat(e["at"]) >= START + timedelta(minutes=16)]
+    retracted = [e for e in removed if e["key"] in published]
+    assert len(retracted) >= len(removed) / 2 > 0, removed
+    for e in retracted:
+        age = datetime.fromisoformat(e["at"]) - published[e["key"]]
+        assert timedelta(minutes=6) <= age <= timedelta(minutes=15), (e, age)
+    removed_at = {e["key"]: datetime.fromisoformat(e["at"]) for e in changes["removed"]}
+    assert not [e for e in changes["published"]  # a retracted page is never published again
+                if e["key"] in removed_at and datetime.fromisoformat(e["at"]) > removed_at[e["key"]]]
