@@ -72,7 +72,7 @@ async def submit(net: LocalNetwork, stop: asyncio.Event, epoch: int) -> Submitte
     from glean.sampleweb.domains import request_spec
     from schemas.request import request_from
 
-    wallet = create_local_wallets([K.REQUESTER_WALLET], net.layout.wallets)[0]
+    wallet = (await asyncio.to_thread(create_local_wallets, [K.REQUESTER_WALLET], net.layout.wallets))[0]
     request = request_from({"spec": request_spec(net.sampleweb_url), "requester": wallet.hotkey.ss58_address,
                             "target": {"records": K.REQUEST_TARGET_RECORDS}, "note": K.REQUEST_NOTE})
     hotkeys = {net.wallets[v.name].hotkey.ss58_address for v in net.plan.validators}
