@@ -160,11 +160,5 @@ EVIDENCE_FULL_PAY = 0.97              # a bound at or above this pays in full (b
                                       # honest part, from 50% nothing (python -m benchmarks pay)
 EVIDENCE_FLOOR = 0.5                  # a bound below this: the batch's records of the source are neither accepted
                                       # nor published (reason "unverified"): most of what the miner says is unchecked
-EVIDENCE_JUDGE_CHECKS = 20            # a bound under the floor rejects a batch at once when most checks so far did
-                                      # not pass, else only once the window holds this many checks; before, the batch
-                                      # waits for more (its records are pulled and sampled again): a new honest miner
-                                      # with 1 of its first 6 sampled pages deleted has a bound of 0.497 and would
-                                      # lose its whole first crawl, while a padder's bound stays under the floor
-                                      # however long it waits
 SAMPLE_MIN = 5                        # sampled records per (miner, source) batch: max(SAMPLE_MIN, ceil(sqrt(n))),
                                       # capped by the source kind's re-fetch budget per step

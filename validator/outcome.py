@@ -11,7 +11,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from scoring import NoveltyVerdict, ema, record_value, signature, step_score, update_credibility
-from scoring.constants import EVIDENCE_FLOOR, EVIDENCE_JUDGE_CHECKS, SCORE_EMA_ALPHA
+from scoring.constants import EVIDENCE_WINDOW, SCORE_EMA_ALPHA
 from scoring.evidence import paid_fraction, window_counts
 from validator import reasons as R
 from validator.delivery import is_delivery
@@ -54,8 +54,8 @@ RESOLVED = ("pass", "unverified", UNCHECKED)
 @dataclass(frozen=True)
 class PayPlan:
     """What a resolved batch's evidence allows: the paid fraction per source, the sampled records nobody could check,
-    and the sources whose evidence is too thin to judge yet (under the floor with no unverified check — a new miner,
-    or one the step's re-fetch budget did not reach — or with fewer than EVIDENCE_JUDGE_CHECKS checks)."""
+    and the sources whose evidence is too thin to judge yet (no unverified check, but too few passes to reach the
+    floor: a new miner, or one the step's re-fetch budget did not reach)."""
 
     evidence: dict[str, list[bool]]
     fractions: dict[str, float]
@@ -76,16 +76,9 @@ def pay_plan(p: MinerPull, history: Mapping[str, Sequence[bool]]) -> PayPlan:
     """The pay plan of a resolved batch (outcome pass or unverified), from its checks and the miner's history."""
     evidence = batch_evidence(p)
     fractions = paid_fractions(p, evidence, history)
-    thin = {s for s, f in fractions.items() if f <= 0.0 and _too_few_to_judge(evidence.get(s, ()), history.get(s, ()))}
+    thin = {s for s, f in fractions.items()
+            if f <= 0.0 and all(evidence.get(s, ())) and all(history.get(s, ())[:EVIDENCE_WINDOW])}
     return PayPlan(evidence, fractions, unverified_keys(p), thin, frozenset(p.refused))
-
-
-def _too_few_to_judge(batch: Sequence[bool], history: Sequence[bool]) -> bool:
-    """Whether a source's evidence under the floor is too thin to reject on: no unverified check at all (a new miner
-    with too few passes yet), or fewer than EVIDENCE_JUDGE_CHECKS checks most of which passed (one deleted page
-    among a new miner's first checks: the next steps' samples decide)."""
-    passes, checks = window_counts(batch, history)
-    return passes == checks or (checks < EVIDENCE_JUDGE_CHECKS and passes >= EVIDENCE_FLOOR * checks)
 
 
 def tied_with_waiting(pulls: Sequence[MinerPull], plans: Mapping[int, PayPlan],
