@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from glean.local import LocalNetwork, LocalOptions, Summary
+from glean.local import constants as K
 from glean.sampleweb.domains import REQUEST_DOMAIN
 
 pytestmark = pytest.mark.slow
@@ -32,6 +33,7 @@ ADOPTERS = 2
 EPOCHS = 5  # the request goes out after the first; 4 more leave room for its first accepted record and some more
 MIN_TRUST = 0.95
 MAX_EPOCHS_TO_FIRST_RECORD = 3
+TEMPO = K.DEFAULT_TEMPO
 _NETWORK_LINE = re.compile(r"network desirability block=(\d+) hash=([0-9a-f]+) weights=(\S*)")
 
 
@@ -80,11 +82,14 @@ def test_the_request_is_adopted_by_the_validators_whose_policy_lists_the_request
 
 
 def _network_lists(root: Path) -> dict[int, dict[str, str]]:
-    """Block -> validator -> hash of the network desirability it computed (from each validator's log)."""
+    """Block -> validator -> hash of the network desirability it computed (from each validator's log). Only fixed
+    blocks (multiples of the tempo) are the network's: before any list counts, a validator's first steps score its own
+    list, logged at the current block (docs/desirability.md)."""
     found: dict[int, dict[str, str]] = defaultdict(dict)
     for j in range(1, VALIDATORS + 1):
         for match in _NETWORK_LINE.finditer((root / "logs" / f"validator{j}.log").read_text(encoding="utf-8")):
-            found[int(match.group(1))][f"validator{j}"] = match.group(2)
+            if int(match.group(1)) % TEMPO == 0:
+                found[int(match.group(1))][f"validator{j}"] = match.group(2)
     return found
 
 
@@ -97,7 +102,7 @@ def test_the_network_desirability_is_identical_on_every_validator(run: Run) -> N
     assert by_block
     for block, hashes in by_block.items():
         assert len(set(hashes.values())) == 1, (block, hashes)  # every node that computed it got the same bytes
-    assert any(len(hashes) == VALIDATORS for hashes in by_block.values()), by_block
+    assert sum(1 for hashes in by_block.values() if len(hashes) == VALIDATORS) >= 3, by_block
     stored = {}
     for j in range(1, VALIDATORS + 1):
         store = ValidatorStore.open(sqlite_url(run.root / f"validator{j}", "validator"))
