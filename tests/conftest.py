@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.pg_cluster import pg_bin
 from tests.support.site import LoopbackSite
 
 
@@ -41,14 +42,6 @@ def site() -> Iterator[LoopbackSite]:
         yield s
 
 
-def _pg_bin() -> Path | None:
-    found = shutil.which("pg_ctl")
-    if found:
-        return Path(found).parent
-    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), reverse=True)
-    return candidates[0].parent if candidates else None
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -58,7 +51,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A throwaway PostgreSQL cluster (initdb + pg_ctl in a temp dir); the suites need the server binaries."""
-    bindir = _pg_bin()
+    bindir = pg_bin()
     if bindir is None:  # a failure, not a skip: a skipped storage suite would hide a broken PostgreSQL path
         pytest.fail("PostgreSQL server binaries not found: run scripts/system-deps as root (make test does), "
                     "or apt-get install postgresql; deselect with -m 'not postgres' to run without them")
