@@ -171,7 +171,7 @@ class Run:
                 await net.sigkill(name)
         await asyncio.sleep(max(0.0, began + span - time.monotonic()))
 
-    async def _until_edits_accepted(self, timeout: float = 90.0) -> None:
+    async def _until_edits_accepted(self, timeout: float = 240.0) -> None:
         """Until the validator accepted a version of every edited page fetched after its edit."""
         deadline = time.monotonic() + timeout
         while True:
