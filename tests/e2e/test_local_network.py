@@ -36,7 +36,7 @@ RUN_TIMEOUT_SECONDS = 480  # the whole `glean local up` (about 2 minutes on 2 co
 # Relative difference between a miner's emission share and its accepted-value share. The living sample web keeps
 # adding value until the last step, which reaches emission only through the next weights (an EMA, once per tempo):
 # in a 4-epoch run that lag alone moved a share by up to 11% on a loaded machine and 17% with two busy loops beside
-# the suite (the 27-epoch adversarial run holds honest miners to 10%). The order of the miners by value must hold.
+# the suite (the 27-epoch adversarial run holds honest miners to 10%).
 EMISSION_TOLERANCE = 0.25
 
 
@@ -147,8 +147,6 @@ def test_every_miner_is_paid_in_proportion_to_its_accepted_value(run: Run) -> No
     value = sum(m.value for m in miners)
     emission = sum(m.emission for m in miners)
     assert value > 0 and emission > 0
-    by_value = sorted(miners, key=lambda m: m.value)
-    assert [m.name for m in by_value] == [m.name for m in sorted(miners, key=lambda m: m.emission)], miners
     for m in miners:
         assert m.accepted + m.shared > 0, m
         value_share, emission_share = m.value / value, m.emission / emission
