@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -25,7 +25,6 @@ from typing import Literal
 from scoring import NoveltyVerdict, similarity
 from validator import constants as K
 from validator import reasons as R
-from validator.delivery import DeliveryKey
 from validator.ladder import Candidate
 from validator.outcome import RESOLVED
 from validator.pull import MinerPull
@@ -194,16 +193,11 @@ def edits_of_own_page(candidates: Sequence[Candidate], verdicts: Mapping[str, No
     (accepted_id, content_hash) of the current rows; `texts`: accepted id (as text) -> its text. Also returns each
     edit's similarity to the current row: its re-fetch must find the live page closer to the edit than that."""
     out, similar = dict(verdicts), {}
-    per_miner: Counter[int] = Counter()
     for c in candidates:
         verdict = verdicts.get(c.key)
         held = current.get(page_of(c))
         if verdict is None or held is None or verdict.kind != "near" or verdict.duplicate_of != str(held[0]):
             continue
-        uid = DeliveryKey.parse(c.key).uid
-        if per_miner[uid] >= K.EDITS_PER_MINER_STEP:  # each edit costs a re-fetch: the rest stay near duplicates
-            continue
-        per_miner[uid] += 1
         old = texts.get(verdict.duplicate_of)
         similar[c.key] = similarity(old, c.record.text) if old is not None else 1.0
         out[c.key] = replace(verdict, novelty=max(K.EDIT_MIN_NOVELTY, 1.0 - similar[c.key]), keep=True,
