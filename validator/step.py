@@ -156,11 +156,8 @@ class StepRunner:
                      phases: _Phases) -> dict[str, NoveltyVerdict]:
         """Novelty across the corpus and the step, verification of each miner's sample, then the final verdicts
         (novelty again without the batches that did not pass; ties split by precedence)."""
-        raw = await self._novelty(ok)
-        # Precedence learns from every near copy of accepted data, edits of a page included: a copier re-serving
-        # pages under their own URIs is late however its copies are judged.
-        late = late_duplicates(((p.hotkey, c.key) for p in ok for c in p.candidates), raw)
-        first = await self._edits([c for p in ok for c in p.candidates], raw)
+        first = await self._edits([c for p in ok for c in p.candidates], await self._novelty(ok))
+        late = late_duplicates(((p.hotkey, c.key) for p in ok for c in p.candidates), first)
         for p in ok:
             split_novel(p, first)
         phases.mark("novelty")
