@@ -240,9 +240,7 @@ class StepRunner:
         current = await asyncio.to_thread(self.store.current_versions, pages)
         held = [str(current[page][0]) for page in pages if page in current]
         texts = await asyncio.to_thread(self.corpus.texts, held) if held else {}
-        edited, similar = edits_of_own_page(candidates, verdicts, current, texts)
-        self.versions.edits.update(similar)
-        return edited
+        return edits_of_own_page(candidates, verdicts, current, texts)
 
     # -- verification -----------------------------------------------------------------------------------------------
 

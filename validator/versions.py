@@ -83,7 +83,6 @@ class VersionBook:
         self.confirmed: dict[tuple[str, str, str], tuple[int, Check]] = {}
         self.waits: dict[int, int] = {}  # uid -> steps in a row its batch waited for a version
         self.checks: dict[str, Check] = {}  # key -> the check that decides it, this step
-        self.edits: dict[str, float] = {}  # key -> similarity of an edit to its page's current row, this step
 
     def remembers(self, c: Candidate) -> bool:
         return _memo(c) in self.confirmed
@@ -97,7 +96,7 @@ class VersionBook:
                 continue
             fetched = checks.get(c.key)
             check = fetched or self._remembered(c)
-            state = self._state(c.key, check)
+            state = state_of(check)
             if check is not None:
                 self.checks[c.key] = check
             if state == "refuted":
@@ -119,14 +118,6 @@ class VersionBook:
             p.refused[c.key] = R.UNCONFIRMED_VERSION
         return False
 
-    def _state(self, key: str, check: Check | None) -> State:
-        """`state_of`, except that an edit whose re-fetch found the live page no closer to it than the page's current
-        row is refuted: a page spun under its own URI (the live page still has the old text) is not its new version."""
-        state = state_of(check)
-        if state == "confirmed" and check is not None and check.reason != "same_hash" and key in self.edits:
-            return "confirmed" if (check.similarity or 0.0) > self.edits[key] else "refuted"
-        return state
-
     def _remembered(self, c: Candidate) -> Check | None:
         found = self.confirmed.get(_memo(c))
         return found[1] if found else None
@@ -135,7 +126,6 @@ class VersionBook:
         """Drop confirmations older than VERSION_CONFIRMED_STEPS and the step's checks."""
         self.confirmed = {h: v for h, v in self.confirmed.items() if step - v[0] < K.VERSION_CONFIRMED_STEPS}
         self.checks = {}
-        self.edits = {}
 
 
 def _memo(c: Candidate) -> tuple[str, str, str]:
@@ -184,25 +174,22 @@ def _rank(key: str, check: Check | None, seed: str) -> tuple[bool, float, bytes]
 
 
 def edits_of_own_page(candidates: Sequence[Candidate], verdicts: Mapping[str, NoveltyVerdict],
-                      current: Mapping[Page, tuple[int, str]], texts: Mapping[str, str],
-                      ) -> tuple[dict[str, NoveltyVerdict], dict[str, float]]:
+                      current: Mapping[Page, tuple[int, str]], texts: Mapping[str, str]) -> dict[str, NoveltyVerdict]:
     """Verdicts with each near duplicate of its own page's current row turned into an edit of that page: novel by
     the share of its text that is new (1 − word-shingle similarity to the accepted text, at least
     K.EDIT_MIN_NOVELTY), so it goes on as a version (re-fetched, superseding the row when the live page confirms it)
     instead of being rejected as a copy and leaving the dataset with the page's old text. `current`: (domain, uri) ->
-    (accepted_id, content_hash) of the current rows; `texts`: accepted id (as text) -> its text. Also returns each
-    edit's similarity to the current row: its re-fetch must find the live page closer to the edit than that."""
-    out, similar = dict(verdicts), {}
+    (accepted_id, content_hash) of the current rows; `texts`: accepted id (as text) -> its text."""
+    out = dict(verdicts)
     for c in candidates:
         verdict = verdicts.get(c.key)
         held = current.get(page_of(c))
         if verdict is None or held is None or verdict.kind != "near" or verdict.duplicate_of != str(held[0]):
             continue
         old = texts.get(verdict.duplicate_of)
-        similar[c.key] = similarity(old, c.record.text) if old is not None else 1.0
-        out[c.key] = replace(verdict, novelty=max(K.EDIT_MIN_NOVELTY, 1.0 - similar[c.key]), keep=True,
-                             duplicate_of=None, kind=None)
-    return out, similar
+        new = 1.0 - similarity(old, c.record.text) if old is not None else K.EDIT_MIN_NOVELTY
+        out[c.key] = replace(verdict, novelty=max(K.EDIT_MIN_NOVELTY, new), keep=True, duplicate_of=None, kind=None)
+    return out
 
 
 def near_own_pages(candidates: Sequence[Candidate], verdicts: Mapping[str, NoveltyVerdict]) -> list[Page]:

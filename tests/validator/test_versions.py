@@ -175,27 +175,3 @@ async def test_a_small_edit_of_an_accepted_page_supersedes_it_and_earns_its_new_
     assert report.accepted == 1 and len(rows) == 2 and rows[0][2] == rows[1][0] and rows[1][2] is None
     assert rows[1][1] == fresh.content_hash
     assert 0 < newest[0].novelty < 0.5  # most of its text was accepted before
-
-
-async def test_a_one_word_spin_under_the_pages_own_uri_does_not_replace_the_page(tmp_path, web):
-    """A copy of an accepted page with one word changed, under the page's own URI, is a near duplicate of the row
-    (an edit, by its text) and its re-fetch passes the similarity band; but the live page is no closer to it than to
-    the current row, so it is refused and the dataset keeps the page's text."""
-    async with local_net(tmp_path, web) as net:
-        base = await net.records(6)
-        async with real_miner(net, "honest", base) as honest:
-            v = _validator(net)
-            try:
-                await v.step()
-                before = v.store.versions_of(DOMAIN, base[0].uri)
-                words = base[0].text.split(" ")
-                words[len(words) // 2] = "notably"
-                honest.miner.store.store.add([_twin(base[0], text=" ".join(words))])
-                await v.step()
-                after = v.store.versions_of(DOMAIN, base[0].uri)
-                uid = await _uid(net, honest.hotkey)
-                rejected = v.store.rejections(uid)
-            finally:
-                await v.close()
-    assert after == before and len(before) == 1
-    assert rejected.get((uid, DOMAIN, R.UNCONFIRMED_VERSION)) == 1
