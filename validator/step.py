@@ -29,7 +29,7 @@ from validator import reasons as R
 from validator.client import MinerClient
 from validator.corpus import Corpus
 from validator.facts import attach, sampled_checks
-from validator.ladder import Candidate, Ladder
+from validator.ladder import Ladder
 from validator.metrics import ValidatorMetrics
 from validator.outcome import RESOLVED, UNCHECKED, commit_for, observe, pay_plan, split_novel, tied_with_waiting
 from validator.pending import PendingResolver
@@ -39,16 +39,7 @@ from validator.sampling import plan, plan_forced, used_budget
 from validator.selection import Round
 from validator.store import MinerState, ValidatorStore
 from validator.verification import Verifier, batch_outcome
-from validator.versions import (
-    VERSION,
-    Contest,
-    VersionBook,
-    contested,
-    edits_of_own_page,
-    near_own_pages,
-    one_per_page,
-    page_of,
-)
+from validator.versions import VERSION, Contest, VersionBook, contested, one_per_page, page_of
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +147,7 @@ class StepRunner:
                      phases: _Phases) -> dict[str, NoveltyVerdict]:
         """Novelty across the corpus and the step, verification of each miner's sample, then the final verdicts
         (novelty again without the batches that did not pass; ties split by precedence)."""
-        first = await self._edits([c for p in ok for c in p.candidates], await self._novelty(ok))
+        first = await self._novelty(ok)
         late = late_duplicates(((p.hotkey, c.key) for p in ok for c in p.candidates), first)
         for p in ok:
             split_novel(p, first)
@@ -170,7 +161,6 @@ class StepRunner:
         final = first
         if any(len(contenders[p.uid]) < len(p.novel) for p in ok):  # what will not be paid cannot take a record
             final = await self._novelty(ok, keys=set().union(*contenders.values()))
-        final = await self._edits([c for p in ok for c in p.novel], final)
         await asyncio.to_thread(self.precedence.load)
         await asyncio.to_thread(self.precedence.observe, late)
         final = self.precedence.split_ties(final, {p.uid: p.hotkey for p in ok})  # a tie goes to who was first
@@ -230,17 +220,6 @@ class StepRunner:
                       if keys is None or c.key in keys]
         verdicts = await asyncio.to_thread(self.corpus.assess, deliveries)
         return {v.key: v for v in verdicts}
-
-    async def _edits(self, candidates: Sequence[Candidate], verdicts: dict[str, NoveltyVerdict],
-                     ) -> dict[str, NoveltyVerdict]:
-        """Near duplicates of their own page's current row become edits of it (validator/versions.py)."""
-        pages = near_own_pages(candidates, verdicts)
-        if not pages:
-            return verdicts
-        current = await asyncio.to_thread(self.store.current_versions, pages)
-        held = [str(current[page][0]) for page in pages if page in current]
-        texts = await asyncio.to_thread(self.corpus.texts, held) if held else {}
-        return edits_of_own_page(candidates, verdicts, current, texts)
 
     # -- verification -----------------------------------------------------------------------------------------------
 

@@ -19,10 +19,10 @@ import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
-from scoring import NoveltyVerdict, similarity
+from scoring import NoveltyVerdict
 from validator import constants as K
 from validator import reasons as R
 from validator.ladder import Candidate
@@ -171,29 +171,3 @@ def one_per_page(pulls: Sequence[MinerPull], contests: Mapping[str, Contest],
 def _rank(key: str, check: Check | None, seed: str) -> tuple[bool, float, bytes]:
     confirmed = state_of(check) == "confirmed"
     return confirmed, (check.similarity or 0.0) if confirmed else 0.0, hashlib.sha256(f"{seed}|{key}".encode()).digest()
-
-
-def edits_of_own_page(candidates: Sequence[Candidate], verdicts: Mapping[str, NoveltyVerdict],
-                      current: Mapping[Page, tuple[int, str]], texts: Mapping[str, str]) -> dict[str, NoveltyVerdict]:
-    """Verdicts with each near duplicate of its own page's current row turned into an edit of that page: novel by
-    the share of its text that is new (1 − word-shingle similarity to the accepted text, at least
-    K.EDIT_MIN_NOVELTY), so it goes on as a version (re-fetched, superseding the row when the live page confirms it)
-    instead of being rejected as a copy and leaving the dataset with the page's old text. `current`: (domain, uri) ->
-    (accepted_id, content_hash) of the current rows; `texts`: accepted id (as text) -> its text."""
-    out = dict(verdicts)
-    for c in candidates:
-        verdict = verdicts.get(c.key)
-        held = current.get(page_of(c))
-        if verdict is None or held is None or verdict.kind != "near" or verdict.duplicate_of != str(held[0]):
-            continue
-        old = texts.get(verdict.duplicate_of)
-        new = 1.0 - similarity(old, c.record.text) if old is not None else K.EDIT_MIN_NOVELTY
-        out[c.key] = replace(verdict, novelty=max(K.EDIT_MIN_NOVELTY, new), keep=True, duplicate_of=None, kind=None)
-    return out
-
-
-def near_own_pages(candidates: Sequence[Candidate], verdicts: Mapping[str, NoveltyVerdict]) -> list[Page]:
-    """Pages of the candidates that are near duplicates of an accepted row (which may be their own page's)."""
-    return sorted({page_of(c) for c in candidates
-                   if (v := verdicts.get(c.key)) is not None and v.kind == "near" and v.duplicate_of
-                   and v.duplicate_of.isdigit()})

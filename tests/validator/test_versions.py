@@ -93,15 +93,10 @@ async def test_two_miners_delivering_two_versions_of_one_uri_in_a_step_yield_one
                 spin = _twin(fresh, text=spun(fresh.text, random.Random(3)))
                 honest.miner.store.store.add([fresh])
                 async with real_miner(net, "spinner", [*fresh_pages, spin]) as spinner:
+                    await v.step()
+                    rows = v.store.versions_of(DOMAIN, base[0].uri)
                     uid = await _uid(net, spinner.hotkey)
-                    # A new miner's batch with one unverified check among its first few waits for more checks
-                    # (scoring/constants.py EVIDENCE_JUDGE_CHECKS): step until the spinner's batch is judged.
-                    for _ in range(8):
-                        await v.step()
-                        rows = v.store.versions_of(DOMAIN, base[0].uri)
-                        rejected = v.store.rejections(uid)
-                        if rejected:
-                            break
+                    rejected = v.store.rejections(uid)
             finally:
                 await v.close()
     current = [(h, s) for _, h, s in rows if s is None]
@@ -151,27 +146,3 @@ async def test_a_version_is_confirmed_in_a_step_whose_random_samples_want_the_wh
             finally:
                 await v.close()
     assert [h for _, h, s in rows if s is None] == [fresh.content_hash]
-
-
-async def test_a_small_edit_of_an_accepted_page_supersedes_it_and_earns_its_new_share(tmp_path, web):
-    """An edit that appends a paragraph leaves the text a near duplicate of the accepted row (word-shingle similarity
-    ≥ 0.8): it is the page's new version, not a copy, so the dataset follows the page; it is worth the share of its
-    text that is new."""
-    async with local_net(tmp_path, web) as net:
-        base = await net.records(6)
-        async with real_miner(net, "honest", base) as honest:
-            v = _validator(net)
-            try:
-                await v.step()
-                net.web.edit(_key(net.web, base[0]), append="The maintainers revised this page in December: they "
-                             "checked every example against the current release and clarified two sentences.")
-                [fresh] = await honest_records(net.web, net.spec, [_key(net.web, base[0])])
-                honest.miner.store.store.add([fresh])
-                report = await v.step()
-                rows = v.store.versions_of(DOMAIN, base[0].uri)
-                newest = [r for r in v.store.accepted_after(0, 100) if r.accepted_id == rows[-1][0]]
-            finally:
-                await v.close()
-    assert report.accepted == 1 and len(rows) == 2 and rows[0][2] == rows[1][0] and rows[1][2] is None
-    assert rows[1][1] == fresh.content_hash
-    assert 0 < newest[0].novelty < 0.5  # most of its text was accepted before
