@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 # The dimensions counted per key; the card shows each. `lang` is the validator's language id (never the miner's
 # claim); `day` is the date `glean pull --since` filters on (claimed publication date, else the claimed fetch date);
 # `quality_bin` is the lower edge of a tenth of [0, 1].
-DIMENSIONS = ("source", "lang", "claimed_lang", "license", "contributor_hotkey", "day", "quality_bin", "text_status")
+DIMENSIONS = ("source", "lang", "license", "contributor_hotkey", "day", "quality_bin", "text_status")
 # `text_status` of a row: what its `text` holds (the card's licence lines).
 TEXT_FREE = "redistributable"        # the licence allows it: the text is published
 TEXT_METADATA_ONLY = "metadata_only"  # it does not: empty text
