@@ -4,9 +4,23 @@ under one hotkey share one index and it can outgrow one machine's memory.
 
 A step costs two round trips: one for the exact and folded hashes of all its deliveries, one for the candidates of
 all their band keys (one array of keys, each looked up in its partition and joined to its document's digest).
-`claim` is the atomic check-then-insert: under a transaction-scoped advisory lock per hotkey it judges the
-deliveries against what is committed and inserts the new ones, so two processes claiming the same content give it
-to exactly one, in one order.
+
+Claims: the atomic check-then-insert of several processes under one hotkey. A claim takes the hotkey's
+transaction-scoped advisory lock (`lock`), judges its deliveries against what is committed (`judge_committed`) and
+inserts the new ones (`add_in`) before its transaction commits; the validator claims the rows a miner's commit is
+about to accept inside that commit's transaction (validator/corpus.py), so a row is indexed exactly when it is
+accepted. Same-step precedence has one order across processes:
+
+1. claims are totally ordered by the lock: the first to take it keeps the content, and every later claim of the
+   same or near-same content (in any process) finds it committed and is told duplicate (exact, folded or near);
+2. within one claim, deliveries are judged in `claim_order` (content hash, then key), an order that does not depend
+   on the process or on how its step was pulled, so the representative of a cluster within one claim is the same
+   wherever it is claimed;
+3. accepted ids are allocated under the lock, so the accepted table's id order is the claim order: what precedence
+   later reads as "first" (validator/precedence.py, by accepted id) is this same order in every process.
+
+Ties between miners within one process's step are still split by precedence before the commit; across processes
+the earlier claim takes the whole content, and the later process's row is a duplicate.
 """
 
 from __future__ import annotations
@@ -100,17 +114,32 @@ class PgNoveltyIndex:
     def claim(self, deliveries: list[Delivery], texts: TextLookup | None = None) -> list[NoveltyVerdict]:
         """Judge the deliveries and index the new ones (each cluster's kept representative, under its delivery key)
         in one transaction under this hotkey's advisory lock: of two processes claiming the same or near-same
-        content, the one that takes the lock first keeps it and the other's verdict says duplicate."""
-        probes = prepare(deliveries)
+        content, the one that takes the lock first keeps it and the other's verdict says duplicate. Verdicts in the
+        order given (judged in `claim_order`)."""
+        ordered = claim_order(deliveries)
+        probes = prepare(ordered)  # signatures cost CPU: computed before the lock
         with self.engine.begin() as conn:
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": self._lock_id})
-            if probes:
-                _match(conn, probes, texts)
-            verdicts = judge(probes)
-            kept = [(p.delivery.key, p.delivery.content_hash, p.signature)
-                    for p, v in zip(probes, verdicts, strict=True) if v.keep]
-            _insert(conn, kept, [parse_signature(sig) for _, _, sig in kept])
-        return verdicts
+            self.lock(conn)
+            verdicts = self.judge_committed(conn, probes, texts)
+            self.add_in(conn, [(p.delivery.key, p.delivery.content_hash, p.signature)
+                               for p, v in zip(probes, verdicts, strict=True) if v.keep])
+        by_key = {v.key: v for v in verdicts}
+        return [by_key[d.key] for d in deliveries]
+
+    def lock(self, conn: Connection) -> None:
+        """Take this hotkey's advisory lock until `conn`'s transaction ends (claims of other processes wait here)."""
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": self._lock_id})
+
+    def judge_committed(self, conn: Connection, probes: list[Probe],
+                        texts: TextLookup | None = None) -> list[NoveltyVerdict]:
+        """Verdicts of prepared deliveries against what `conn` sees committed, and one another (in probe order)."""
+        if probes:
+            _match(conn, probes, texts)
+        return judge(probes)
+
+    def add_in(self, conn: Connection, rows: Sequence[tuple[str, str, bytes]]) -> list[str]:
+        """`add_many` inside the caller's transaction (a claim's, so the rows are indexed when it commits)."""
+        return _insert(conn, rows, [parse_signature(sig) for _, _, sig in rows])
 
     def nbytes(self) -> int:
         """Bytes on disk: both tables with their indexes (every partition)."""
@@ -118,6 +147,17 @@ class PgNoveltyIndex:
             return int(conn.execute(sa.text(
                 f"SELECT pg_total_relation_size('{DOCS}') + (SELECT coalesce(sum(pg_total_relation_size(relid)), 0) "
                 f"FROM pg_partition_tree('{BANDS}'))")).scalar_one())
+
+
+def claim_order(deliveries: Sequence[Delivery]) -> list[Delivery]:
+    """The order a claim judges its deliveries in, the same in every process: by content hash, then key."""
+    return sorted(deliveries, key=lambda d: (d.content_hash, d.key))
+
+
+def probe_of(delivery: Delivery, sig: bytes) -> Probe:
+    """A delivery prepared for lookup from the signature already computed for it (nothing signed again)."""
+    folded, digest = parse_signature(sig)
+    return Probe(delivery, sig, folded, digest, pack_digests(digest[None, :])[0])
 
 
 def _insert(conn: Connection, rows: Sequence[tuple[str, str, bytes]],
