@@ -7,7 +7,13 @@ an upgrade that changes the signatures never mixes two formats in one index.
 Two backends (`ValidatorConfig.novelty_backend`): "memory", the compact `scoring.NoveltyIndex` with a snapshot file,
 and "postgres", `validator.novelty_pg.PgNoveltyIndex` in the validator's PostgreSQL database (shared by several
 processes; its watermark and scoring version are kept in the store's state, no snapshot). Either way an estimate
-that cannot tell J=0.7 from J=0.8 is settled by the accepted text, read from the accepted store."""
+that cannot tell J=0.7 from J=0.8 is settled by the accepted text, read from the accepted store.
+
+A miner's step is committed through `Corpus.commit`. On the shared index the rows about to be accepted are claimed
+in the commit's own transaction, under the hotkey's advisory lock (validator/novelty_pg.py says in which order): a
+row another process accepted meanwhile (the same or near-same content, or its page) is not accepted but counted as a
+rejection with the ordinary duplicate reason, and no longer paid; the miner's other rows commit, and are indexed
+before the transaction ends. A row that failed verification never reaches the commit, so it is never indexed."""
 
 from __future__ import annotations
 
@@ -21,13 +27,20 @@ from itertools import islice
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy import Connection
 
 from schemas.errors import StorageError
 from schemas.version import SCORING_VERSION
-from scoring import Delivery, NoveltyIndex, NoveltyVerdict, signature
+from scoring import Delivery, NoveltyIndex, NoveltyVerdict, signature, step_score
+from scoring.constants import SCORE_EMA_ALPHA
+from scoring.novelty import TextLookup
 from validator import constants as K
-from validator.novelty_pg import PgNoveltyIndex
-from validator.store import ValidatorStore
+from validator import reasons as R
+from validator.delivery import delivery_key
+from validator.novelty_pg import PgNoveltyIndex, claim_order, probe_of
+from validator.outcome import novelty_reason
+from validator.store import Accepted, MinerCommit, ValidatorStore
+from validator.store.accepted import current as current_rows
 from validator.store.tables import AcceptedRow
 
 log = logging.getLogger(__name__)
@@ -165,6 +178,15 @@ class Corpus:
                                 .where(AcceptedRow.accepted_id.in_(ids)))
             return {str(accepted_id): text for accepted_id, text in rows}
 
+    def commit(self, commit: MinerCommit) -> list[tuple[int, str, bytes]]:
+        """Write one miner's step (`ValidatorStore.commit_miner`) and queue the rows inserted for the index; on the
+        shared index its rows are claimed in the same transaction first. Returns the rows inserted."""
+        claim = _Claim(self.index, self.texts, commit) if isinstance(self.index, PgNoveltyIndex) and commit.accepted \
+            else None
+        inserted = self.store.commit_miner(commit, claim)
+        self.add(inserted)  # already indexed when claimed: adding again is harmless, and moves the watermark
+        return inserted
+
     def add(self, rows: Iterable[tuple[int, str, bytes]]) -> None:
         """Queue rows that are already committed (accepted_id, content_hash, minhash); cheap, so the step's commits
         do not wait for indexing. `assess`, `save` and `flush` index the queue first, so no lookup ever misses them."""
@@ -210,6 +232,70 @@ class Corpus:
         meta_tmp = self.meta_path.with_name(self.meta_path.name + ".tmp")
         meta_tmp.write_text(json.dumps(meta))
         os.replace(meta_tmp, self.meta_path)
+
+
+class _Claim:
+    """The shared index's part of one miner's commit transaction (`validator.store.Claim`): under the hotkey's
+    advisory lock, the rows about to be accepted are judged against everything committed (by any process); those
+    another process took meanwhile become rejections of the commit, and the rows inserted are indexed."""
+
+    def __init__(self, shared: PgNoveltyIndex, texts: TextLookup, commit: MinerCommit) -> None:
+        self.shared = shared
+        self.texts = texts
+        # Positions stand in for the rows' seqs: a key only has to be unique within the claim and name a delivery.
+        keys = {delivery_key(commit.uid, i): i for i in range(len(commit.accepted))}
+        deliveries = claim_order([Delivery(key, commit.uid, commit.accepted[i].record.content_hash,
+                                           commit.accepted[i].record.text) for key, i in keys.items()])
+        self.positions = [keys[d.key] for d in deliveries]
+        self.probes = [probe_of(d, commit.accepted[i].minhash)  # signatures parsed before the lock
+                       for d, i in zip(deliveries, self.positions, strict=True)]
+
+    def take(self, conn: Connection, commit: MinerCommit) -> None:
+        self.shared.lock(conn)
+        verdicts = self.shared.judge_committed(conn, self.probes, self.texts)
+        pages = current_rows(conn, [(a.record.domain, a.record.uri) for a in commit.accepted])
+        lost = {}
+        for i, verdict in zip(self.positions, verdicts, strict=True):
+            row = commit.accepted[i]
+            reason = _taken(row, verdict, pages.get((row.record.domain, row.record.uri)))
+            if reason:
+                lost[i] = reason
+        if lost:
+            log.info("claims lost to another process uid=%d step=%d rows=%d reasons=%s", commit.uid, commit.step,
+                     len(lost), ",".join(sorted(set(lost.values()))))
+            _unaccept(commit, lost)
+
+    def index(self, conn: Connection, inserted: Sequence[tuple[int, str, bytes]]) -> None:
+        self.shared.add_in(conn, [(str(accepted_id), content_hash, sig) for accepted_id, content_hash, sig in inserted])
+
+
+def _taken(row: Accepted, verdict: NoveltyVerdict, page: tuple[int, str] | None) -> str | None:
+    """Why a row about to be accepted may not be (its content, or its page, was accepted meanwhile), or None. `page`:
+    (accepted_id, content_hash) of the current row of the row's page, if it has one."""
+    if not verdict.keep:
+        # an edit of its own page (validator/versions.py) is a near copy of the row it supersedes, nothing else
+        edit = row.version and page is not None and verdict.kind == "near" and verdict.duplicate_of == str(page[0])
+        if edit:
+            return None
+        return novelty_reason(verdict) or R.DUPLICATE_IN_BATCH
+    if page is not None and not row.version and page[1] != row.record.content_hash:
+        return R.DUPLICATE_URI  # another text of the page became its row meanwhile
+    return None
+
+
+def _unaccept(commit: MinerCommit, lost: dict[int, str]) -> None:
+    """Take the lost rows (position -> reason) out of the commit: each counted as rejected for its reason and no
+    longer paid, and the step's score computed again from what is left (as validator/outcome.py computes it; the
+    score's moving average is linear, so it moves by alpha times the step score's change)."""
+    for i, reason in lost.items():
+        row = commit.accepted[i]
+        commit.rejected[(row.record.domain, reason)] += 1
+        commit.value = max(0.0, commit.value - row.value)
+    commit.accepted = [a for i, a in enumerate(commit.accepted) if i not in lost]
+    if commit.step_score is not None:
+        score = step_score(commit.credibility, [commit.value])
+        commit.score += SCORE_EMA_ALPHA * (score - commit.step_score)
+        commit.step_score = score
 
 
 def _batches(rows: Iterable[tuple[str, str, bytes]]) -> Iterator[list[tuple[str, str, bytes]]]:

@@ -114,8 +114,7 @@ class PendingResolver:
             await self._postpone(batch, 0)
             return
         commit.resolved_pending = batch.id
-        inserted = await asyncio.to_thread(self.store.commit_miner, commit)
-        self.corpus.add(inserted)
+        inserted = await asyncio.to_thread(self.corpus.commit, commit)  # claimed on the shared index
         log.info("pending batch resolved id=%d uid=%d held_at_step=%d outcome=%s records=%d", batch.id, batch.uid,
                  batch.step, pull.outcome, len(pull.novel))
         observe(self.metrics, pull, commit, inserted)

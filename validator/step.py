@@ -293,15 +293,15 @@ class StepRunner:
 
     async def _commit_all(self, pulls: Sequence[MinerPull], known: Mapping[int, MinerState], step: int,
                           verdicts: dict[str, NoveltyVerdict], report: StepReport) -> None:
-        """One transaction per miner; the novelty index hears of rows only once they are committed (it indexes them
-        in the background between steps, and before any lookup)."""
+        """One transaction per miner (`Corpus.commit`): the memory index hears of rows once they are committed (it
+        indexes them in the background between steps, and before any lookup); the shared one claims them in the
+        transaction, and a row another process took meanwhile is rejected as a duplicate."""
         holding = await asyncio.to_thread(self.store.pending_records)
         for p in pulls:
             commit = await asyncio.to_thread(self._commit_of, p, known[p.uid], step, verdicts, p.uid in holding)
             if commit.waits:
                 p.drained = False  # its records come again: no evidence yet that it delivered them late
-            inserted = await asyncio.to_thread(self.store.commit_miner, commit)
-            self.corpus.add(inserted)
+            inserted = await asyncio.to_thread(self.corpus.commit, commit)
             observe(self.metrics, p, commit, inserted)
             report.outcomes[p.uid] = p.outcome
             report.checks[p.uid] = dict(commit.verification)

@@ -15,9 +15,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from schemas.accepted import AcceptedRecord
 from schemas.config import GleanConfig
@@ -37,9 +37,9 @@ from validator.store.requests import StoredRequest
 from validator.store.tables import StepRow, WeightsRow
 
 __all__ = [
-    "MIGRATIONS", "VERSION_TABLE", "Accepted", "AcceptedOrigin", "Facts", "LeaderRow", "MinerCommit", "MinerState",
-    "Pending", "PendingBatch", "PrecedenceEvidence", "StoredRequest", "ValidatorStore", "database_url", "pack",
-    "unpack",
+    "MIGRATIONS", "VERSION_TABLE", "Accepted", "AcceptedOrigin", "Claim", "Facts", "LeaderRow", "MinerCommit",
+    "MinerState", "Pending", "PendingBatch", "PrecedenceEvidence", "StoredRequest", "ValidatorStore", "database_url",
+    "pack", "unpack",
 ]
 
 MIGRATIONS = Path(__file__).parent.parent / "migrations"
@@ -57,6 +57,16 @@ class PrecedenceEvidence:
 
     origins: dict[int, AcceptedOrigin]
     joined: dict[str, datetime]
+
+
+class Claim(Protocol):
+    """The shared novelty index's part of a miner's commit transaction (validator/corpus.py)."""
+
+    def take(self, conn: Connection, commit: MinerCommit) -> None:
+        """Before the write: move the rows that may not be accepted from `commit.accepted` to its rejections."""
+
+    def index(self, conn: Connection, inserted: Sequence[tuple[int, str, bytes]]) -> None:
+        """After the write: index the rows inserted, before the transaction commits."""
 
 
 class ValidatorStore:
@@ -130,15 +140,21 @@ class ValidatorStore:
         with self._write, self.engine.begin() as conn:
             miners.record_failure(conn, uid, step, reason, score)
 
-    def commit_miner(self, c: MinerCommit) -> list[tuple[int, str, bytes]]:
+    def commit_miner(self, c: MinerCommit, claim: Claim | None = None) -> list[tuple[int, str, bytes]]:
         """Write one miner's step atomically; returns (accepted_id, content_hash, minhash) of the rows inserted.
 
         Exact duplicates of already accepted content are skipped by the unique hash, so no record is accepted twice
-        even if a crash made the validator pull the same page again.
+        even if a crash made the validator pull the same page again. `claim` (the shared novelty index's,
+        validator/corpus.py) runs in the same transaction: before the write, and on the rows inserted.
         """
         now = utcnow()
         with self._write, self.engine.begin() as conn:
-            return miners.commit(conn, c, now)
+            if claim is not None:
+                claim.take(conn, c)
+            inserted = miners.commit(conn, c, now)
+            if claim is not None:
+                claim.index(conn, inserted)
+            return inserted
 
     def rejections(self, uid: int | None = None) -> dict[tuple[int, str, str], int]:
         with self.engine.connect() as conn:
