@@ -2,9 +2,12 @@
 fixed block, each list fetched by hash from its validator's announced listener (or a mirror), checked against the
 hash, and combined by stake (`schemas.desirability.combine`). Validators score it; miners follow it.
 
-The fixed block is the first block of the tempo-long window holding the current block, so nodes that compute it
-at different moments of one epoch read the same commitments and stakes. The httpx client is the caller's: outside
-local mode it must be a `scrapers.address.GuardedClient` (announced addresses are untrusted).
+The fixed block is the first block of the tempo-long window holding the current block, and the commitments and
+stakes counted are those as of the block before it: that block is over for any node that computes the list, while
+the fixed block itself may be the current one, still taking commitments (a node reading early would miss a list
+another node reading later counts). So nodes that compute it at different moments of one epoch read the same
+commitments and stakes. The httpx client is the caller's: outside local mode it must be a
+`scrapers.address.GuardedClient` (announced addresses are untrusted).
 """
 
 from __future__ import annotations
@@ -32,6 +35,12 @@ def evaluation_block(block: int, tempo: int) -> int:
     if tempo < 1:
         raise ChainError(f"tempo {tempo} is not a positive number of blocks", hint="read the tempo from the chain")
     return block - block % tempo
+
+
+def settled_block(fixed: int) -> int:
+    """The block whose commitments and stakes count for the fixed block `fixed`: the one before it, which no node
+    can see change (the fixed block may still be the current block when a node reads it)."""
+    return max(0, fixed - 1)
 
 
 def committed_lists(neurons: Sequence[NeuronAt]) -> dict[str, tuple[str, float]]:
@@ -83,11 +92,11 @@ async def fetch_from_any(client: httpx.AsyncClient, owner: str | None, mirrors: 
 
 async def network_desirability(chain: Chain, state: SubnetState, client: httpx.AsyncClient,
                                previous: Mapping[str, DesirabilityList]) -> NetworkDesirability:
-    """The network's desirability at the fixed block of `state`'s epoch. `previous`: hotkey -> the last list used
-    for that validator (a list already held under the committed hash is not fetched again; an unfetchable one
-    falls back to it). Keep `result.sources` as the next call's `previous`."""
+    """The network's desirability at the fixed block of `state`'s epoch (the commitments as of the block before it).
+    `previous`: hotkey -> the last list used for that validator (a list already held under the committed hash is not
+    fetched again; an unfetchable one falls back to it). Keep `result.sources` as the next call's `previous`."""
     block = evaluation_block(state.block, state.tempo)
-    committed = committed_lists(await chain.commitments_at(block))
+    committed = committed_lists(await chain.commitments_at(settled_block(block)))
     axons = {n.hotkey: n.axon for n in state.validators() if n.axon}
     mirrors = [axons[hotkey] for hotkey in sorted(axons)]
 

@@ -109,6 +109,19 @@ async def test_a_list_committed_during_the_epoch_counts_from_the_next_one(subnet
     assert (await net.compute()).weights() == {"ml-research": 1.0}
 
 
+async def test_a_list_committed_in_the_fixed_block_itself_counts_from_the_next_epoch(subnet):
+    net = await subnet(["early", "late"], {"early": 1.0, "late": 1.0})
+    await net.commit("early", _list(("ml-research", 1.0)))
+    await net.next_epoch()
+    before = await net.compute()  # a node reading while the fixed block is still the current block
+    await net.commit("late", _list(("world-news", 1.0)))  # lands in that same block
+    after = await net.compute()
+    assert before.canonical() == after.canonical()
+    assert after.weights() == {"ml-research": 1.0}
+    await net.next_epoch()
+    assert (await net.compute()).weights() == {"ml-research": 0.5, "world-news": 0.5}
+
+
 async def test_a_served_list_that_does_not_match_its_commitment_is_left_out(subnet):
     net = await subnet(["honest", "liar"], {"honest": 1.0, "liar": 1.0})
     await net.commit("honest", _list(("ml-research", 1.0)))
