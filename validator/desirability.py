@@ -3,7 +3,9 @@
 
 - Its own list: the domains it collects (`ValidatorConfig.domains`, else every domain of its catalog) weighted by
   their specs' `desirability`, plus every adopted request weighted by its adoption weight. The list's bytes are kept
-  in the store (served by hash on the public listener) and its hash is committed with the newest release location.
+  in the store (served by hash on the public listener) and its hash is committed with the newest release location,
+  as soon as the list changes (`follow_decisions`: an adoption by policy or by `glean validator adopt`, a decline,
+  an expiry), not at the next step, so a request adopted before an epoch's first block counts from that epoch.
 - The network's list (`chain.desirability.network_desirability`) is read every step at the epoch's fixed block; the
   lists fetched are kept too, so this validator mirrors them. While no validator has committed a list that counts
   yet, the network list is this validator's own.
@@ -16,6 +18,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -48,6 +51,9 @@ log = logging.getLogger(__name__)
 NETWORK_STATE = "network_desirability"  # store state: the network list last scored (canonical JSON as text)
 SPECS_STATE = "network_specs"  # store state: every network spec scored so far, by domain id
 PREVIOUS_STATE = "desirability_previous"  # store state: validator hotkey -> hash of the last list used for it
+# How often the running validator rebuilds its own list from the store to commit a change (one small query): a
+# decision made by the listener's policy or by `glean validator adopt` in another process is on chain within this.
+COMMIT_CHECK_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -138,7 +144,8 @@ class Desirability:
         self.client = client
         self.previous: dict[str, DesirabilityList] = {}
         self.network: NetworkDesirability | None = None
-        self._sent: Commitment | None = None
+        self._sent: Commitment | None = None  # the commitment this process last sent or found on chain
+        self._committing = asyncio.Lock()  # the step, publishing and follow_decisions may commit at once
         self._loaded = False
         self._stored: set[str] = set()  # hashes of the lists this process already kept in the store
 
@@ -156,6 +163,10 @@ class Desirability:
 
     async def commit(self, state: SubnetState | None = None, *, release: str | None = None) -> Commitment:
         """Commit the list's hash with the release location when either differs from what is on chain."""
+        async with self._committing:
+            return await self._commit(state, release)
+
+    async def _commit(self, state: SubnetState | None, release: str | None) -> Commitment:
         listed = await self.own()
         me = state.by_hotkey(self.hotkey) if state is not None else None
         on_chain = Commitment.decode(me.commitment) if me is not None else self._sent
@@ -164,12 +175,28 @@ class Desirability:
             release = last.get("location") or (on_chain.release if on_chain else None)
         wanted = Commitment(release=release, desirability=listed.hash())
         if wanted in (on_chain, self._sent):
+            self._sent = wanted
             return wanted
         await self.chain.commit(self.wallet, wanted.encode())
         self._sent = wanted
         log.info("commitment sent release=%s desirability=%s domains=%d", release, listed.hash()[:12],
                  len(listed.entries))
         return wanted
+
+    async def follow_decisions(self, stop: asyncio.Event, every: float = COMMIT_CHECK_SECONDS) -> None:
+        """Until `stop`: commit the list whenever it changes. Starts after the first step's commit (which reads what
+        is on chain, so a restart does not commit what is already there); errors are logged and retried."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), every)
+            if stop.is_set() or self._sent is None:
+                continue
+            try:
+                await self.commit()
+            except ChainError as exc:
+                log.warning("desirability list not committed (retrying in %.0f s): %s", every, exc)
+            except Exception:  # a bug here must not end the loop: the step commits too
+                log.exception("desirability list not committed (retrying in %.0f s)", every)
 
     async def refresh(self, state: SubnetState) -> Scoring:
         """Commit this validator's list if it changed, then the network's list and what the step scores."""

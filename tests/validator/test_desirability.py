@@ -3,6 +3,7 @@ the same network list, a list that does not match its commitment is left out, th
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -145,6 +146,28 @@ async def test_an_unchanged_list_is_not_committed_again(subnet):
     await subnet.chain.advance(3)
     await one.keeper.refresh(await subnet.chain.state())
     assert (await subnet.chain.commitments_at(await subnet.chain.block()))[0].commitment_block == first
+
+
+async def _committed_hash(chain: LocalChain, hotkey: str) -> str | None:
+    return Commitment.decode((await chain.state()).by_hotkey(hotkey).commitment).desirability
+
+
+async def test_an_adoption_between_steps_is_committed_without_waiting_for_the_next_step(subnet):
+    one = await subnet.node("v1", 1.0, ["ml-research"])
+    await one.keeper.refresh(await subnet.chain.state())  # the step's commit
+    stop = asyncio.Event()
+    following = asyncio.create_task(one.keeper.follow_decisions(stop, every=0.05))
+    try:
+        adopt(one.store, "rust-async", 2.0)  # as the listener's policy or `glean validator adopt` would
+        wanted = own_list(CATALOG, ["ml-research"], one.store.adopted_requests()).hash()
+        async with asyncio.timeout(10):
+            while await _committed_hash(subnet.chain, one.hotkey) != wanted:
+                await asyncio.sleep(0.02)
+    finally:
+        stop.set()
+        await following
+    assert "rust-async" in {e.domain_id for e in DesirabilityList.parse(one.store.desirability_list(wanted),
+                                                                         wanted).entries}
 
 
 async def test_before_any_list_counts_the_validator_scores_its_own(subnet):
