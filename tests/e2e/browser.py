@@ -47,7 +47,7 @@ class ChartView:
     points: int  # data points above zero across the chart's datasets
     painted: int  # canvas pixels that are not transparent
     empty_note_visible: bool  # the "nothing yet" line under the chart
-    drawn_rises_only: bool  # every line (points and the curve between them) never goes down on screen
+    drawn_rises_only: bool  # every line, as drawn between its points, never goes down on screen
 
 
 @dataclass(frozen=True)
@@ -68,14 +68,20 @@ for (const id of arguments[0]) {
   let painted = 0;
   for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) painted++;
   const note = document.getElementById(id.replace("-chart", "-empty"));
-  // On screen y grows downwards: a curve that never goes down has every point and Bezier control point at or above
-  // (y <=) the one before it; control points are the point itself where Chart.js draws straight segments.
+  // On screen y grows downwards: the curve never goes down when, walking it, y never grows. Each segment is the cubic
+  // Bezier Chart.js draws (control points are the points themselves where it draws straight lines), walked in small
+  // steps: its control points alone may step back while the curve rises (monotone interpolation does that).
   let rises = true;
   if (chart && chart.config.type === "line") {
     chart.data.datasets.forEach((d, i) => {
+      const drawn = chart.getDatasetMeta(i).data;
       let last = Infinity;
-      for (const p of chart.getDatasetMeta(i).data) {
-        for (const y of [p.cp1y ?? p.y, p.y, p.cp2y ?? p.y]) {
+      for (let k = 1; k < drawn.length; k++) {
+        const [a, b] = [drawn[k - 1], drawn[k]];
+        const [y0, y1, y2, y3] = [a.y, a.cp2y ?? a.y, b.cp1y ?? b.y, b.y];
+        for (let t = 0; t <= 1; t += 1 / 32) {
+          const u = 1 - t;
+          const y = u * u * u * y0 + 3 * u * u * t * y1 + 3 * u * t * t * y2 + t * t * t * y3;
           if (y > last + 0.5) rises = false;
           last = Math.min(last, y);
         }
@@ -91,6 +97,7 @@ return out;
 
 def view_dashboard(driver, url: str, *, miners: int, screenshot: Path | None = None) -> DashboardView:
     """Open the page, wait until it has drawn `miners` leaderboard rows, and read what it shows."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -98,10 +105,19 @@ def view_dashboard(driver, url: str, *, miners: int, screenshot: Path | None = N
     WebDriverWait(driver, LOAD_SECONDS, poll_frequency=0.5).until(
         lambda d: d.find_element(By.ID, "status").text.startswith("updated")
         and len(d.find_elements(By.CSS_SELECTOR, "#leaderboard tbody tr")) >= miners)
-    rows = [{"uid": tr.get_attribute("data-uid"), "cells": [td.text for td in tr.find_elements(By.TAG_NAME, "td")]}
-            for tr in driver.find_elements(By.CSS_SELECTOR, "#leaderboard tbody tr")]
+    # The page replaces its rows on every refresh: a read that meets a replaced row starts again.
+    rows = WebDriverWait(driver, LOAD_SECONDS, poll_frequency=0.1,
+                         ignored_exceptions=(StaleElementReferenceException,)).until(_leaderboard_rows)
     charts = {k: ChartView(**v) for k, v in driver.execute_script(_MEASURE, list(CHARTS)).items()}
     if screenshot is not None:
         driver.save_screenshot(str(screenshot))
     columns = [th.text for th in driver.find_elements(By.CSS_SELECTOR, "#leaderboard thead th")]
     return DashboardView(status=driver.find_element(By.ID, "status").text, columns=columns, rows=rows, charts=charts)
+
+
+def _leaderboard_rows(driver) -> list[dict]:
+    """The leaderboard rows as shown: {"uid": "0", "cells": [...]} in table order."""
+    from selenium.webdriver.common.by import By
+
+    return [{"uid": tr.get_attribute("data-uid"), "cells": [td.text for td in tr.find_elements(By.TAG_NAME, "td")]}
+            for tr in driver.find_elements(By.CSS_SELECTOR, "#leaderboard tbody tr")]
