@@ -1,120 +1,37 @@
-"""End to end: `glean local up --offline` with 3 miners and 1 validator over a few epochs, as a real command.
+"""End to end: `glean local up --offline` with 3 miners and 3 validators over a few epochs, as a real command.
 
-One run (module fixture) serves every test here: while it runs, once the chain has paid every miner, the validator's
-/dashboard is opened in a headless Chromium and read; after it, the summary, the release and `glean pull` are checked.
+One run (tests/e2e/network.py, once per session; the request tests of test_requests_network.py read the same run)
+serves every test here: while it runs, once the chain has paid every miner, validator1's /dashboard is opened in a
+headless Chromium and read; after it, the summary, the release and `glean pull` are checked. The summary's miner
+lines, its release and its `glean pull` commands are the first validator's (validator1's), as the command shows them.
 
-Emission tolerance: each miner's share of the miners' emission must be within 10% (relative) of its share of the
-accepted value the validator credited it with. Why it can be that close: the validators start after the miners'
-first crawl, so every miner's first batch is judged in the same step with the same number of verified samples (so
-the same credibility); after that the sample web holds nothing new, every miner's score decays alike, and the weights
-(normalised scores) stay proportional to the credited value. With one validator Yuma's consensus is its weights, so
-incentive, and the miners' emission, follow them. What remains is rounding of u16 weights on chain (< 0.1%).
+Emission tolerance: each miner's share of the miners' emission must be within EMISSION_TOLERANCE (relative) of its
+share of the accepted value the validators credited it with (their stake-weighted mean: see that test). Why it can be
+that close: the validators start after the miners' first crawl, so every miner's first batch is judged in the same
+step with the same number of verified samples (so the same credibility); after that every miner's score decays
+alike, and the weights (normalised scores) stay proportional to the credited value. Yuma's incentive, and so the
+miners' emission, follow the validators' weights. What remains is rounding of u16 weights on chain (< 0.1%) and the
+lag described at EMISSION_TOLERANCE.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
-from glean.local import Summary
-from tests.e2e.browser import DashboardView, browser_paths, headless_chromium, view_dashboard
+from tests.e2e.network import EPOCHS, MINERS, VALIDATORS, Run, state
 
 pytestmark = pytest.mark.slow
 
-MINERS = 3
-EPOCHS = 4
-RUN_TIMEOUT_SECONDS = 480  # the whole `glean local up` (about 2 minutes on 2 cores); killed after this
 # Relative difference between a miner's emission share and its accepted-value share. The living sample web keeps
 # adding value until the last step, which reaches emission only through the next weights (an EMA, once per tempo):
 # in a 4-epoch run that lag alone moved a share by up to 11% on a loaded machine and 17% with two busy loops beside
-# the suite (the 27-epoch adversarial run holds honest miners to 10%).
+# the suite, 21% for the smallest miner (8% of the value) in a 5-epoch run with 3 validators at load 15-23 (the
+# 27-epoch adversarial run holds honest miners to 10%).
 EMISSION_TOLERANCE = 0.25
-
-
-@dataclass
-class Run:
-    root: Path
-    returncode: int
-    output: str
-    summary: Summary | None
-    pids: dict[str, int]
-    dashboard: DashboardView | None
-    dashboard_error: str | None
-
-
-def _state(root: Path) -> dict:
-    try:
-        return json.loads((root / "local.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-
-
-def _every_miner_paid(url: str) -> bool:
-    try:
-        chain = httpx.get(f"{url}/api/dashboard/chain", timeout=5).json()
-        board = httpx.get(f"{url}/api/leaderboard", timeout=5).json()
-    except (httpx.HTTPError, ValueError):
-        return False
-    miners = [n for n in chain.get("neurons", []) if not n["validator"]]
-    return len(board) >= MINERS and len(miners) >= MINERS and all(n.get("emission", 0) > 0 for n in miners)
-
-
-def _watch(root: Path, proc: subprocess.Popen, deadline: float) -> tuple[dict[str, int], DashboardView | None, str]:
-    """While the network runs: remember the role pids, and once every miner is paid, read the dashboard."""
-    pids: dict[str, int] = {}
-    while proc.poll() is None and time.monotonic() < deadline:
-        state = _state(root)
-        pids.update(state.get("pids", {}))
-        port = state.get("ports", {}).get("validator1")
-        if port and "validator1" in pids and _every_miner_paid(f"http://127.0.0.1:{port}"):
-            if browser_paths() is None:
-                return pids, None, ("chromium/chromedriver not installed: run scripts/system-deps as root "
-                                    "(make test does)")
-            with headless_chromium() as driver:
-                view = view_dashboard(driver, f"http://127.0.0.1:{port}/dashboard", miners=MINERS,
-                                      screenshot=root.parent / "dashboard.png")
-            return pids, view, ""
-        time.sleep(1.0)
-    return pids, None, "the run ended before the dashboard showed every miner paid"
-
-
-@pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory, _isolated_caches) -> Run:
-    root = tmp_path_factory.mktemp("e2e") / "network"
-    log = root.parent / "local-up.out"
-    argv = [sys.executable, "-m", "glean", "local", "up", "--offline", "--fresh", "--data-dir", str(root),
-            "--miners", str(MINERS), "--validators", "1", "--epochs", str(EPOCHS)]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GLEAN_")}
-    deadline = time.monotonic() + RUN_TIMEOUT_SECONDS
-    with open(log, "w", encoding="utf-8") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
-        try:
-            try:
-                pids, view, error = _watch(root, proc, deadline)
-            except Exception as exc:  # the browser part failed: keep the run going, report it in the dashboard tests
-                pids, view, error = _state(root).get("pids", {}), None, f"{type(exc).__name__}: {exc}"
-            proc.wait(timeout=max(1.0, deadline - time.monotonic()))
-        finally:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)  # stops the network cleanly, then it still summarises
-                try:
-                    proc.wait(timeout=60)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
-    summary_file = root / "summary.json"
-    summary = Summary.load(summary_file) if summary_file.is_file() else None
-    return Run(root=root, returncode=proc.returncode, output=log.read_text(encoding="utf-8"), summary=summary,
-               pids=pids, dashboard=view, dashboard_error=error)
 
 
 def _alive(pid: int) -> bool:
@@ -141,23 +58,54 @@ def test_the_dashboard_address_is_said_at_start_and_in_the_summary_when_piped(ru
     assert f"validator1's dashboard was at {url}" in run.output[run.output.index("get it with:"):]
 
 
+def _value_shares(run: Run) -> dict[str, dict[int, float]]:
+    """Validator name -> miner uid -> the miner's share of the accepted value that validator credited the miners."""
+    from storage.engine import sqlite_url
+    from validator.store import ValidatorStore
+
+    shares = {}
+    for v in run.summary.validators:
+        store = ValidatorStore.open(sqlite_url(run.root / v.name, "validator"))
+        try:
+            values = {row.uid: row.value_total for row in store.leaderboard()}
+        finally:
+            store.close()
+        total = sum(values.values())
+        assert total > 0, (v.name, values)
+        shares[v.name] = {uid: value / total for uid, value in values.items()}
+    return shares
+
+
 def test_every_miner_is_paid_in_proportion_to_its_accepted_value(run: Run) -> None:
+    """A miner's share of the emission follows its share of the accepted value, as the validators credit it: Yuma's
+    incentive is the validators' weights (normalised credited value) summed by stake and clipped at their consensus,
+    so with validators that roughly agree it is the stake-weighted mean of their value shares (with one validator,
+    its own share). Under load the validators step at different moments and may split shared credit differently
+    (validator2 credited a miner 25% where the others credited 43-47%), which moves that mean, not the link."""
     miners = run.summary.miners
     assert len(miners) == MINERS
     value = sum(m.value for m in miners)
     emission = sum(m.emission for m in miners)
     assert value > 0 and emission > 0
+    shares = _value_shares(run)
+    stake = {v.name: v.stake for v in run.summary.validators}
+    assert shares["validator1"] == pytest.approx({m.uid: m.value / value for m in miners})  # the summary's lines
     for m in miners:
         assert m.accepted + m.shared > 0, m
-        value_share, emission_share = m.value / value, m.emission / emission
+        value_share = sum(stake[name] * share.get(m.uid, 0.0) for name, share in shares.items()) / sum(stake.values())
+        emission_share = m.emission / emission
         assert abs(emission_share - value_share) <= EMISSION_TOLERANCE * value_share, (m.name, value_share,
-                                                                                     emission_share)
+                                                                                     emission_share, shares)
 
 
 def test_validator_earns_dividends(run: Run) -> None:
-    (validator,) = run.summary.validators
-    assert validator.dividends > 0 and validator.emission > 0
-    assert validator.accepted == sum(m.accepted for m in run.summary.miners)
+    """Every validator earns dividends and emission; the first one's accepted records are the miners' (the summary's
+    miner lines are its view)."""
+    assert len(run.summary.validators) == VALIDATORS
+    for validator in run.summary.validators:
+        assert validator.dividends > 0 and validator.emission > 0, validator
+    first = run.summary.validators[0]
+    assert first.accepted == sum(m.accepted for m in run.summary.miners)
 
 
 def test_low_quality_pages_are_rejected_for_quality(run: Run) -> None:
@@ -228,9 +176,9 @@ def test_release_has_no_planted_personal_data_and_keeps_the_lookalikes(run: Run)
 
 
 def test_every_process_is_stopped_after_the_run(run: Run) -> None:
-    assert set(run.pids) >= {"sampleweb", "miner1", "miner2", "miner3", "validator1"}
+    assert set(run.pids) >= {"sampleweb", "miner1", "miner2", "miner3", "validator1", "validator2", "validator3"}
     assert not [name for name, pid in run.pids.items() if _alive(pid)]
-    assert _state(run.root)["pids"] == {}
+    assert state(run.root)["pids"] == {}
 
 
 def test_dashboard_shows_every_miner(run: Run) -> None:

@@ -1,37 +1,32 @@
 """End to end: a dataset request through a local network of 3 miners and 3 validators (issue #18's done-when).
 
-One run (module fixture) of `LocalNetwork` (what `glean local up --offline` runs): real processes on loopback, a
-LocalChain, the living sample web. After the first epoch with the validators up, the local requester asks every
-validator for `python-builtins` (the sample web's built-ins area, which no demo domain crawls); validator1 and
-validator2 list the requester in their policy and adopt it, validator3 lists nobody and leaves it pending. Checked
-after the run: the adoptions, the network's desirability byte-identical on every validator that computed it for the
-same block, every miner crawling the requested domain on top of its pins, its records accepted and published,
-`glean pull python-builtins` returning them, most of each validator's weight surviving Yuma's consensus, and the
-requested domain's first accepted record during the run. The issue's marks (trust >= 0.95, the first record within
-3 epochs) depend on the machine's speed: they are measured in docs/local.md, not asserted.
+One run of `glean local up --offline` as a real command (tests/e2e/network.py, once per session; the tests of
+test_local_network.py read the same run): real processes on loopback, a LocalChain, the living sample web. After the
+first epoch with the validators up, the local requester asks every validator for `python-builtins` (the sample web's
+built-ins area, which no demo domain crawls); validator1 and validator2 list the requester in their policy and adopt
+it, validator3 lists nobody and leaves it pending. Checked after the run: the adoptions, the network's desirability
+byte-identical on every validator that computed it for the same block, every miner crawling the requested domain on
+top of its pins, its records accepted and published, `glean pull python-builtins` returning them, most of each
+validator's weight surviving Yuma's consensus, and the requested domain's first accepted record during the run. The
+issue's marks (trust >= 0.95, the first record within 3 epochs) depend on the machine's speed: they are measured in
+docs/local.md, not asserted.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from collections import defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from glean.local import LocalNetwork, LocalOptions, Summary
 from glean.local import constants as K
 from glean.sampleweb.domains import REQUEST_DOMAIN
+from tests.e2e.network import EPOCHS, MINERS, VALIDATORS, Run
 
 pytestmark = pytest.mark.slow
 
-MINERS = 3
-VALIDATORS = 3
-ADOPTERS = 2
-EPOCHS = 5  # the request goes out after the first; 4 more leave room for its first accepted record and some more
 # Timing marks (trust >= 0.95, the first record within 3 epochs) are measured figures, not test bounds: on a
 # saturated machine validators step at different moments and the crawl takes longer (docs/local.md has the runs).
 # The test holds what does not depend on the machine's speed: most of each validator's weight survives consensus
@@ -39,35 +34,6 @@ EPOCHS = 5  # the request goes out after the first; 4 more leave room for its fi
 MIN_TRUST = 0.5
 TEMPO = K.DEFAULT_TEMPO
 _NETWORK_LINE = re.compile(r"network desirability block=(\d+) hash=([0-9a-f]+) weights=(\S*)")
-
-
-@dataclass
-class Run:
-    root: Path
-    summary: Summary
-    trust: dict[str, float]  # validator name -> validator_trust at the end
-
-
-@pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory, _isolated_caches) -> Run:
-    root = tmp_path_factory.mktemp("requests") / "network"
-    options = LocalOptions(root=root, miners=MINERS, validators=VALIDATORS, epochs=EPOCHS, offline=True,
-                           fresh=True, request_adopters=ADOPTERS)
-    net = LocalNetwork(options)
-    summary = asyncio.run(net.up(asyncio.Event()))
-    trust = asyncio.run(_trust(root, {v.hotkey: v.name for v in summary.validators}))
-    return Run(root=root, summary=summary, trust=trust)
-
-
-async def _trust(root: Path, names: dict[str, str]) -> dict[str, float]:
-    from chain import LocalChain
-
-    chain = LocalChain(root / "chain.sqlite")
-    try:
-        state = await chain.state()
-    finally:
-        await chain.close()
-    return {names[n.hotkey]: n.validator_trust for n in state.neurons if n.hotkey in names}
 
 
 def test_the_run_finishes_and_sends_the_request(run: Run) -> None:
