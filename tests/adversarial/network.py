@@ -33,7 +33,7 @@ from glean.sampleweb import SampleWeb, domain_specs
 from glean.sampleweb.corpus import stdlib_article
 from schemas.domain import DomainCatalog
 from tests.adversarial.cheats import publish_pages
-from tests.validator.harness import dev_wallet, write_domains
+from tests.validator.harness import LISTENER, dev_wallet, write_domains
 from validator.store import ValidatorStore
 
 log = logging.getLogger(__name__)
@@ -239,7 +239,8 @@ class AdversarialNet:
             "domain_dirs": [str(self.domains_dir)],
             "validator": {"domains": list(DOMAINS), "step_seconds": STEP_SECONDS, "miners_per_step": 64,
                           "concurrency": 8, "miner_timeout_seconds": MINER_TIMEOUT_SECONDS,
-                          "sample_size": SAMPLE_SIZE, "dashboard_port": 0, "ladder_processes": 1},
+                          "sample_size": SAMPLE_SIZE, "dashboard_port": 0, "ladder_processes": 1,
+                          **LISTENER},
             "hub": {"local_dir": str(self.root / "hub")}}
         path = self._write(self.root / name / "config.toml", config)
         member = Member(name, "validator", hotkey, data_dir=self.root / name)

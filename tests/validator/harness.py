@@ -56,9 +56,14 @@ def write_domains(web: SampleWeb, folder: Path) -> Path:
     return folder
 
 
+# A validator process serves its public listener (validator/listener.py): in tests on loopback, on any free port
+# (the default 0.0.0.0:8093 would clash with any other validator on the machine and face the network).
+LISTENER = {"listener_host": "127.0.0.1", "listener_port": 0}
+
+
 def validator_config(tmp_path: Path, domains_dir: Path, chain_path: Path, **validator) -> GleanConfig:
     settings = {"domains": [DOMAIN], "step_seconds": 20.0, "dashboard_port": 0, "concurrency": 4,
-                "miner_timeout_seconds": 10.0, "ladder_processes": 0, **validator}
+                "miner_timeout_seconds": 10.0, "ladder_processes": 0, **LISTENER, **validator}
     return GleanConfig(data_dir=tmp_path / "validator", domain_dirs=[domains_dir],
                        chain={"kind": "local", "local_path": chain_path, "block_time": BLOCK_TIME},
                        validator=settings)
@@ -127,7 +132,7 @@ class Net:
             "domain_dirs": [str(self.domains_dir)],
             "chain": {"kind": "local", "local_path": str(self.chain.path), "block_time": BLOCK_TIME},
             "wallet": {"name": wallet, "hotkey": "default", "path": str(wallets)},
-            "validator": {"domains": [DOMAIN], **validator},
+            "validator": {"domains": [DOMAIN], **LISTENER, **validator},
         }))
 
 
