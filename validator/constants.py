@@ -88,6 +88,13 @@ VERSION_CONFIRMED_STEPS = 20
 # samples take the whole budget and an honest re-crawl of an edited page would never be confirmed; with it a miner
 # delivering invented versions can take at most a max-min fair part of this share (and its versions are refused).
 VERSION_BUDGET_SHARE = 0.5
+# An edit of an accepted page (its new text a near duplicate of the old) is worth at least this share of a new
+# page's value: the share of its text that is new, measured by word shingles (validator/versions.py).
+EDIT_MIN_NOVELTY = 0.02
+# Edits of accepted pages judged per miner and step (each costs a re-fetch from the version share of the budget):
+# a spammer delivering dozens of near copies under the pages' own URIs took the budget from honest versions in the
+# adversarial run; the rest of its near copies stay `duplicate:near`.
+EDITS_PER_MINER_STEP = 3
 # Claims of a sampled record against the validator's own parse of the page. Titles agree when equal after NFKC,
 # case folding and whitespace, or when difflib's ratio is at least this: a one-word edit of a live 8-word headline
 # (0.92) passes, three domain keywords appended to it (0.80) do not.

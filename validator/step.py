@@ -13,7 +13,7 @@ import asyncio
 import logging
 import os
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -29,7 +29,7 @@ from validator import reasons as R
 from validator.client import MinerClient
 from validator.corpus import Corpus
 from validator.facts import attach, sampled_checks
-from validator.ladder import Ladder
+from validator.ladder import Candidate, Ladder
 from validator.metrics import ValidatorMetrics
 from validator.outcome import RESOLVED, UNCHECKED, commit_for, observe, pay_plan, split_novel, tied_with_waiting
 from validator.pending import PendingResolver
@@ -39,7 +39,16 @@ from validator.sampling import plan, plan_forced, used_budget
 from validator.selection import Round
 from validator.store import MinerState, ValidatorStore
 from validator.verification import Verifier, batch_outcome
-from validator.versions import VERSION, Contest, VersionBook, contested, one_per_page, page_of
+from validator.versions import (
+    VERSION,
+    Contest,
+    VersionBook,
+    contested,
+    edits_of_own_page,
+    near_own_pages,
+    one_per_page,
+    page_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -147,8 +156,11 @@ class StepRunner:
                      phases: _Phases) -> dict[str, NoveltyVerdict]:
         """Novelty across the corpus and the step, verification of each miner's sample, then the final verdicts
         (novelty again without the batches that did not pass; ties split by precedence)."""
-        first = await self._novelty(ok)
-        late = late_duplicates(((p.hotkey, c.key) for p in ok for c in p.candidates), first)
+        raw = await self._novelty(ok)
+        # Precedence learns from every near copy of accepted data, edits of a page included: a copier re-serving
+        # pages under their own URIs is late however its copies are judged.
+        late = late_duplicates(((p.hotkey, c.key) for p in ok for c in p.candidates), raw)
+        first = await self._edits([c for p in ok for c in p.candidates], raw)
         for p in ok:
             split_novel(p, first)
         phases.mark("novelty")
@@ -161,6 +173,7 @@ class StepRunner:
         final = first
         if any(len(contenders[p.uid]) < len(p.novel) for p in ok):  # what will not be paid cannot take a record
             final = await self._novelty(ok, keys=set().union(*contenders.values()))
+        final = await self._edits([c for p in ok for c in p.novel], final)
         await asyncio.to_thread(self.precedence.load)
         await asyncio.to_thread(self.precedence.observe, late)
         final = self.precedence.split_ties(final, {p.uid: p.hotkey for p in ok})  # a tie goes to who was first
@@ -221,6 +234,19 @@ class StepRunner:
         verdicts = await asyncio.to_thread(self.corpus.assess, deliveries)
         return {v.key: v for v in verdicts}
 
+    async def _edits(self, candidates: Sequence[Candidate], verdicts: dict[str, NoveltyVerdict],
+                     ) -> dict[str, NoveltyVerdict]:
+        """Near duplicates of their own page's current row become edits of it (validator/versions.py)."""
+        pages = near_own_pages(candidates, verdicts)
+        if not pages:
+            return verdicts
+        current = await asyncio.to_thread(self.store.current_versions, pages)
+        held = [str(current[page][0]) for page in pages if page in current]
+        texts = await asyncio.to_thread(self.corpus.texts, held) if held else {}
+        edited, similar = edits_of_own_page(candidates, verdicts, current, texts)
+        self.versions.edits.update(similar)
+        return edited
+
     # -- verification -----------------------------------------------------------------------------------------------
 
     async def _seed_hash(self, start_block: int, deadline: float) -> str:
@@ -257,9 +283,13 @@ class StepRunner:
         chosen = plan(groups, seed_hash, step, self.config.sample_size, {p.uid: p.hotkey for p in pulls},
                       self._evidence, spent)
         used = Counter(spent) + Counter(used_budget(chosen, groups))
-        taken = {uid: [*first.get(uid, ()), *chosen.get(uid, ())] for uid in {*first, *chosen}}
+        taken = _joined(first, chosen)
         later = plan_forced(self._contested_by_source(pulls, contests, taken), used)
-        forced = {uid: [*first.get(uid, ()), *later.get(uid, ())] for uid in {*first, *later}}
+        # Edits of accepted pages last, from what versions, rivals and the sample left: near copies under accepted
+        # URIs (a spammer's) can never take a re-fetch from a rewritten page's version.
+        used += Counter(used_budget(later, groups))
+        edits = plan_forced(self._contested_by_source(pulls, contests, _joined(taken, later), edits=True), used)
+        forced = _joined(first, later, edits)
 
         async def verify(p: MinerPull) -> None:
             wanted = set(chosen.get(p.uid, ()))
@@ -273,18 +303,26 @@ class StepRunner:
             # no record re-fetched (the step's re-fetch budget went to other miners): judged on its evidence so far
             p.outcome = batch_outcome(p.checks) or UNCHECKED
 
+        self.verifier.forget()
         await asyncio.gather(*(verify(p) for p in pulls if p.novel))
+        for p in pulls:  # a contested text no re-fetch of its own reached is judged by its page's re-fetch, if any
+            sampled = {p.novel[i].key for i in p.sample}
+            for c in p.novel:
+                if c.key in contests and c.key not in p.forced and c.key not in sampled:
+                    if (seen := self.verifier.judged_by_seen(c.record)) is not None:
+                        p.forced[c.key] = seen
         return contests
 
     def _contested_by_source(self, pulls: Sequence[MinerPull], contests: dict[str, Contest],
-                             chosen: dict[int, list[str]]) -> dict[int, dict[str, list[str]]]:
+                             chosen: dict[int, list[str]], *, edits: bool = False) -> dict[int, dict[str, list[str]]]:
         """uid -> source -> its contested keys the random sample did not take and no earlier re-fetch confirmed:
-        versions first (a batch waits for them), then rivals, oldest first."""
+        versions first (a batch waits for them), then rivals, oldest first; with `edits`, the edits of accepted pages
+        (near copies of their page's current row) instead, which the other calls leave out."""
         wanted: dict[int, dict[str, list[str]]] = {}
         for p in pulls:
             taken = set(chosen.get(p.uid, ()))
             keys = [c for c in p.novel if c.key in contests and c.key not in taken
-                    and not self.versions.remembers(c)]
+                    and (c.key in self.versions.edits) == edits and not self.versions.remembers(c)]
             for c in sorted(keys, key=lambda c: (contests[c.key].kind != VERSION, c.seq)):
                 wanted.setdefault(p.uid, {}).setdefault(c.record.source, []).append(c.key)
         return wanted
@@ -346,3 +384,12 @@ class _Phases:
 
     def __str__(self) -> str:
         return " ".join(f"{name}_s={s:.2f}" for name, s in self.seconds.items())
+
+
+def _joined(*plans: Mapping[int, Sequence[str]]) -> dict[int, list[str]]:
+    """uid -> the keys of every plan, in the plans' order."""
+    out: dict[int, list[str]] = defaultdict(list)
+    for chosen in plans:
+        for uid, keys in chosen.items():
+            out[uid].extend(keys)
+    return dict(out)

@@ -207,6 +207,10 @@ class Verifier:
         # Local mode only (the LocalChain): re-fetches may reach loopback/private addresses; never on a real network.
         self.allow_private = allow_private
         self._http: httpx.AsyncClient | None = None  # one pool (and one TLS context) for every re-fetch
+        # (domain, uri) -> what the last re-fetch of a page found since `forget`: one fetch of a page judges every
+        # text of it delivered in the step (validator/step.py), so a rival the budget did not reach is still compared
+        # with the live page its rival's re-fetch saw.
+        self.live: dict[tuple[str, str], FetchOutcome] = {}
 
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:  # every connection to a checked, pinned address (scrapers.address)
@@ -234,7 +238,18 @@ class Verifier:
             except Exception as exc:  # a scraper bug on our side must not cost the miner
                 log.warning("re-fetch raised uri=%s error=%r", record.uri, exc)
                 return Check(record.uri, "unknown", f"error:{type(exc).__name__}")
+        if fetched.status == "content" and fetched.record is not None:
+            self.live[(record.domain, record.uri)] = fetched
         return judge(record, fetched)
+
+    def judged_by_seen(self, record: Record) -> Check | None:
+        """The check of `record` against what a re-fetch of its page found since `forget` (no new fetch), or None."""
+        fetched = self.live.get((record.domain, record.uri))
+        return None if fetched is None else judge(record, fetched)
+
+    def forget(self) -> None:
+        """Drop the pages seen (at the start of each step: a later step must see the page as it is then)."""
+        self.live = {}
 
     async def check_all(self, records: Sequence[Record], timeout: float) -> list[Check]:
         """Checks in the order given; whatever is not done within `timeout` is "unknown"."""

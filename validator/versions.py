@@ -17,14 +17,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
-from scoring import NoveltyVerdict
+from scoring import NoveltyVerdict, similarity
 from validator import constants as K
 from validator import reasons as R
+from validator.delivery import DeliveryKey
 from validator.ladder import Candidate
 from validator.outcome import RESOLVED
 from validator.pull import MinerPull
@@ -83,6 +84,7 @@ class VersionBook:
         self.confirmed: dict[tuple[str, str, str], tuple[int, Check]] = {}
         self.waits: dict[int, int] = {}  # uid -> steps in a row its batch waited for a version
         self.checks: dict[str, Check] = {}  # key -> the check that decides it, this step
+        self.edits: dict[str, float] = {}  # key -> similarity of an edit to its page's current row, this step
 
     def remembers(self, c: Candidate) -> bool:
         return _memo(c) in self.confirmed
@@ -96,7 +98,7 @@ class VersionBook:
                 continue
             fetched = checks.get(c.key)
             check = fetched or self._remembered(c)
-            state = state_of(check)
+            state = self._state(c.key, check)
             if check is not None:
                 self.checks[c.key] = check
             if state == "refuted":
@@ -106,6 +108,10 @@ class VersionBook:
                     self.confirmed[_memo(c)] = (step, fetched)
                 if contest.kind == VERSION:
                     p.versions.add(c.key)
+            elif contest.kind == VERSION and c.key in self.edits:
+                # an edit the budget did not reach never holds the batch (its new pages would wait behind a small
+                # change, and copiers tie with waiting batches): the page's current row stays
+                p.refused[c.key] = R.UNCONFIRMED_VERSION
             elif contest.kind == VERSION:
                 undecided.append(c)
         if undecided and self.waits.get(p.uid, 0) < K.VERSION_MAX_WAITS:
@@ -118,6 +124,14 @@ class VersionBook:
             p.refused[c.key] = R.UNCONFIRMED_VERSION
         return False
 
+    def _state(self, key: str, check: Check | None) -> State:
+        """`state_of`, except that an edit whose re-fetch found the live page no closer to it than the page's current
+        row is refuted: a page spun under its own URI (the live page still has the old text) is not its new version."""
+        state = state_of(check)
+        if state == "confirmed" and check is not None and check.reason != "same_hash" and key in self.edits:
+            return "confirmed" if (check.similarity or 0.0) > self.edits[key] else "refuted"
+        return state
+
     def _remembered(self, c: Candidate) -> Check | None:
         found = self.confirmed.get(_memo(c))
         return found[1] if found else None
@@ -126,6 +140,7 @@ class VersionBook:
         """Drop confirmations older than VERSION_CONFIRMED_STEPS and the step's checks."""
         self.confirmed = {h: v for h, v in self.confirmed.items() if step - v[0] < K.VERSION_CONFIRMED_STEPS}
         self.checks = {}
+        self.edits = {}
 
 
 def _memo(c: Candidate) -> tuple[str, str, str]:
@@ -171,3 +186,37 @@ def one_per_page(pulls: Sequence[MinerPull], contests: Mapping[str, Contest],
 def _rank(key: str, check: Check | None, seed: str) -> tuple[bool, float, bytes]:
     confirmed = state_of(check) == "confirmed"
     return confirmed, (check.similarity or 0.0) if confirmed else 0.0, hashlib.sha256(f"{seed}|{key}".encode()).digest()
+
+
+def edits_of_own_page(candidates: Sequence[Candidate], verdicts: Mapping[str, NoveltyVerdict],
+                      current: Mapping[Page, tuple[int, str]], texts: Mapping[str, str],
+                      ) -> tuple[dict[str, NoveltyVerdict], dict[str, float]]:
+    """Verdicts with each near duplicate of its own page's current row turned into an edit of that page: novel by
+    the share of its text that is new (1 − word-shingle similarity to the accepted text, at least
+    K.EDIT_MIN_NOVELTY), so it goes on as a version (re-fetched, superseding the row when the live page confirms it)
+    instead of being rejected as a copy and leaving the dataset with the page's old text. `current`: (domain, uri) ->
+    (accepted_id, content_hash) of the current rows; `texts`: accepted id (as text) -> its text. Also returns each
+    edit's similarity to the current row: its re-fetch must find the live page closer to the edit than that."""
+    out, similar = dict(verdicts), {}
+    per_miner: Counter[int] = Counter()
+    for c in candidates:
+        verdict = verdicts.get(c.key)
+        held = current.get(page_of(c))
+        if verdict is None or held is None or verdict.kind != "near" or verdict.duplicate_of != str(held[0]):
+            continue
+        uid = DeliveryKey.parse(c.key).uid
+        if per_miner[uid] >= K.EDITS_PER_MINER_STEP:  # each edit costs a re-fetch: the rest stay near duplicates
+            continue
+        per_miner[uid] += 1
+        old = texts.get(verdict.duplicate_of)
+        similar[c.key] = similarity(old, c.record.text) if old is not None else 1.0
+        out[c.key] = replace(verdict, novelty=max(K.EDIT_MIN_NOVELTY, 1.0 - similar[c.key]), keep=True,
+                             duplicate_of=None, kind=None)
+    return out, similar
+
+
+def near_own_pages(candidates: Sequence[Candidate], verdicts: Mapping[str, NoveltyVerdict]) -> list[Page]:
+    """Pages of the candidates that are near duplicates of an accepted row (which may be their own page's)."""
+    return sorted({page_of(c) for c in candidates
+                   if (v := verdicts.get(c.key)) is not None and v.kind == "near" and v.duplicate_of
+                   and v.duplicate_of.isdigit()})

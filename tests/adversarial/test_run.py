@@ -37,7 +37,8 @@ REASONS = {
     "live-copier": {"duplicate:exact"},
     "sybil": {"duplicate:exact"},
     "relabeler": {"duplicate:exact", "duplicate:folded"},
-    "near-dup": {"duplicate:near"},
+    # a near copy under the page's own URI is an edit of the page: refused unless the live page is closer to it
+    "near-dup": {"duplicate:near", "unconfirmed_version"},
     "stale-copier": {"duplicate:exact"},
     "cursor-replayer": {"duplicate:exact"},
     # pay for evidence (issue 16): what only a re-fetch can tell is unverified (never paid), a contradicted claim

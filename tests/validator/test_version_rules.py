@@ -71,6 +71,16 @@ def test_an_unchecked_version_waits_a_bounded_number_of_steps_then_is_rejected()
     assert pull.refused == {"3:0": R.UNCONFIRMED_VERSION} and book.waits == {}
 
 
+def test_an_edit_the_budget_did_not_reach_never_holds_the_batch():
+    """A near copy of its page's current row (an edit) that no re-fetch reached is refused at once: the miner's new
+    pages do not wait behind a small change, as they do for a rewritten page's version."""
+    book = VersionBook()
+    book.edits = {"3:0": 0.93}
+    pull = _pull(3, ["pass"] * 2)
+    assert not book.settle(pull, {"3:0": Contest(("python-language", "u"), VERSION)}, {}, step=1)
+    assert pull.refused == {"3:0": R.UNCONFIRMED_VERSION} and book.waits == {}
+
+
 def test_a_confirmation_is_remembered_while_the_batch_waits():
     book = VersionBook()
     pull = _pull(3, ["pass"] * 2)
@@ -98,3 +108,31 @@ def test_one_record_per_page_comes_out_of_a_step():
     one_per_page(list(everyone), contests, verdicts, checks, seed="s")
     assert (a.refused, b.refused, c.refused) == ({a.novel[0].key: R.DUPLICATE_URI}, {},
                                                  {c.novel[0].key: R.DUPLICATE_URI})
+
+
+def test_a_miner_has_at_most_three_edits_judged_a_step_and_its_other_near_copies_stay_duplicates():
+    """Each edit of an accepted page costs a re-fetch: a miner delivering many near copies under the pages' own
+    URIs gets EDITS_PER_MINER_STEP of them judged as edits (worth their new share), the rest stay `duplicate:near`."""
+    from schemas.record import Record
+    from scoring import NoveltyVerdict
+    from validator import constants as VK
+    from validator.ladder import Candidate
+    from validator.versions import edits_of_own_page
+
+    old = " ".join(f"word{i}" for i in range(300))
+    candidates, verdicts, current, texts = [], {}, {}, {}
+    for i in range(5):
+        uri = f"https://site.example/page-{i}.html"
+        record = Record.build(uri=uri, text=old + f" and one more sentence number {i}.", source="web",
+                              domain="python-language", title=f"Page {i}")
+        key = f"7:{i}"
+        candidates.append(Candidate(key=key, seq=i, record=record, quality=1.0, relevance=1.0, freshness=1.0,
+                                    size=1.0, desirability=1.0, signals={}))
+        verdicts[key] = NoveltyVerdict(key=key, novelty=0.0, keep=False, duplicate_of=str(100 + i), kind="near")
+        current[("python-language", record.uri)] = (100 + i, "0" * 64)
+        texts[str(100 + i)] = old
+    edited, similar = edits_of_own_page(candidates, verdicts, current, texts)
+    edits = [k for k, v in edited.items() if v.kind is None]
+    assert len(edits) == VK.EDITS_PER_MINER_STEP == len(similar)
+    assert all(0 < edited[k].novelty < 0.2 and edited[k].keep for k in edits)
+    assert all(edited[k].kind == "near" and edited[k].novelty == 0 for k in set(edited) - set(edits))
