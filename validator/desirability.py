@@ -8,7 +8,9 @@
   an expiry), not at the next step, so a request adopted before an epoch's first block counts from that epoch.
 - The network's list (`chain.desirability.network_desirability`) is read every step at the epoch's fixed block; the
   lists fetched are kept too, so this validator mirrors them. While no validator has committed a list that counts
-  yet, the network list is this validator's own.
+  yet, the network list is this validator's own domains without its adopted requests: those count through its
+  committed list, from the epoch after the commitment, as on every other node (three validators whose first step
+  came after the request judged different domains in it, and the two adopters restarted their ladder workers).
 - The step scores every domain of the network list: the catalog it judges with holds each entry's spec (an entry
   whose spec breaks the request rules, `validator.request_checks`, is left out on every node alike), with the
   domain's desirability set to `weight × Σ desirability of the listed specs` (so one validator's own list scores as
@@ -211,7 +213,7 @@ class Desirability:
             log.warning("network desirability not read (keeping the last one): %s", exc)
             network = self.network
         if network is None or not network.entries:
-            listed = await self.own()
+            listed = own_list(self.base, self.domains, ())
             network = combine({self.hotkey: listed}, {self.hotkey: 1.0}, {}, block=state.block)
         await self._keep(network)
         seen = await self._seen()

@@ -177,6 +177,15 @@ async def test_before_any_list_counts_the_validator_scores_its_own(subnet):
     assert scoring.catalog.get("world-news").desirability == CATALOG.get("world-news").desirability
 
 
+async def test_before_any_list_counts_a_request_it_adopted_waits_for_its_committed_list(subnet):
+    one = await subnet.node("v1", 1.0, ["ml-research"])
+    adopt(one.store, "rust-async", 1.0)
+    first = await one.keeper.refresh(await subnet.chain.state())  # as a validator that has not stepped before
+    assert first.domains == ("ml-research",)  # what every validator of the subnet scores before any list counts
+    await next_epoch(subnet.chain)
+    assert set((await one.keeper.refresh(await subnet.chain.state())).domains) == {"ml-research", "rust-async"}
+
+
 def test_a_listed_spec_that_breaks_the_request_rules_is_not_scored():
     open_web = DomainSpec.model_validate(CATALOG.get("ml-research").model_dump(mode="json") | {
         "id": "open-web", "sources": [{"kind": "web", "params": {"seeds": ["https://blog.example.org/"]}}]})
