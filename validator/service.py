@@ -42,6 +42,17 @@ SNAPSHOT_FILE = "novelty.snapshot"
 BITTENSOR_BLOCK_SECONDS = 12.0
 
 
+def next_step_pause(step_seconds: float, now: float) -> float:
+    """Seconds until the next step: steps start at the multiples of `step_seconds` of wall time (Unix time), the same
+    instants on every validator with that cadence, so they pull miners' holdings at the same moment, visit miners in
+    the same order (drawn from the step's block hash: it decides whose copy of a tied record is kept, and so the
+    precedence evidence later ties are split by) and their weights for an epoch come from the same data. A slot
+    closer than MIN_STEP_PAUSE (a step that ended just before it) is skipped, as it is for a validator whose step
+    ended just after it."""
+    pause = step_seconds - now % step_seconds
+    return pause + step_seconds if pause < K.MIN_STEP_PAUSE else pause
+
+
 def state_dir(config: GleanConfig) -> Path:
     folder = Path(config.data_dir).expanduser() / "validator"
     folder.mkdir(parents=True, exist_ok=True)
@@ -156,6 +167,13 @@ class Validator:
             self.runner.use_catalog(scoring.catalog, scoring.domains)
             self.catalog = scoring.catalog
             self._scoring_key = scoring.key()
+            # New ladder workers (they hold the catalog) start here, before the step's pull window opens: spawning
+            # them inside it took 10-30 s on a loaded machine, and validators cut short by different amounts judged
+            # different records. If they cannot start now, the pull starts them as before.
+            try:
+                await self.ladder.start()
+            except Exception:
+                log.exception("ladder workers not started before the step; the pull starts them")
 
     async def step(self) -> StepReport | None:
         """One step, then weights if due; None when this hotkey is not registered (logged with the fix)."""
@@ -188,17 +206,26 @@ class Validator:
         return report
 
     async def run(self, *, stop: asyncio.Event | None = None, max_steps: int | None = None) -> None:
-        """Steps on the configured cadence until `stop` is set (or `max_steps` ran); errors are logged, not fatal."""
+        """Steps on the configured cadence, at the shared clock's slots (`next_step_pause`), until `stop` is set (or
+        `max_steps` ran); errors are logged, not fatal."""
         stop = stop or asyncio.Event()
         await self.open()
         await self.check_subnet()
         publishing = None
         if self.config.validator.publish_interval_seconds > 0:
             publishing = asyncio.create_task(self._publish_loop(stop))
+        # An adoption, decline or expiry is committed when it happens, not at the next step (validator/desirability.py)
+        committing = asyncio.create_task(self.desirability.follow_decisions(stop))
         try:
             count = 0
+            if max_steps is None and await self._has_peers():
+                # A service among other validators: its first step too waits for a slot, so validators started a
+                # few seconds apart visit the miners at the same instant and block. Alone (the demo) or one-shot
+                # (`--steps N`) it starts at once.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), next_step_pause(self.config.validator.step_seconds,
+                                                                        time.time()))
             while not stop.is_set() and (max_steps is None or count < max_steps):
-                began = time.monotonic()
                 try:
                     await self.step()
                 except GleanError as exc:
@@ -206,17 +233,27 @@ class Validator:
                 except Exception:
                     log.exception("step failed with an unexpected error; continuing with the next step")
                 count += 1
-                pause = max(K.MIN_STEP_PAUSE, self.config.validator.step_seconds - (time.monotonic() - began))
+                pause = next_step_pause(self.config.validator.step_seconds, time.time())
                 if max_steps is not None and count >= max_steps:
                     break
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), pause)
         finally:
-            if publishing is not None:
-                publishing.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await publishing
+            for task in (publishing, committing):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             await self.close()
+
+    async def _has_peers(self) -> bool:
+        """Whether another hotkey holds a validator permit on the subnet (False when the chain cannot say)."""
+        try:
+            state = await self.chain.state()
+        except ChainError as exc:
+            log.warning("could not read the subnet to align the first step with other validators: %s", exc)
+            return False
+        return any(n.hotkey != self.hotkey for n in state.validators())
 
     # -- publishing ---------------------------------------------------------------------------------------------------
 

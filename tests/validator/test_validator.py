@@ -212,6 +212,17 @@ async def test_run_stops_when_asked(tmp_path, web):
     assert int(v.store.get_state("step", 0)) >= 1
 
 
+async def test_a_lone_validator_takes_its_first_step_at_once_not_at_the_next_slot(tmp_path, web):
+    async with local_net(tmp_path, web) as net:
+        v = _validator(net, step_seconds=3600.0)  # its next wall-clock slot is up to an hour away
+        stop = asyncio.Event()
+        task = asyncio.create_task(v.run(stop=stop))
+        await _until(lambda: int(v.store.get_state("step", 0)) >= 1 or task.done())
+        stop.set()
+        await asyncio.wait_for(task, 30)
+    assert int(v.store.get_state("step", 0)) == 1
+
+
 async def test_a_validator_without_a_permit_skips_the_step_instead_of_scoring_miners_zero(tmp_path, web):
     async with local_net(tmp_path, web) as net:
         records = await net.records(4)
@@ -259,3 +270,13 @@ async def test_a_small_byte_budget_spreads_a_miner_over_steps_without_refusing_i
             finally:
                 await v.close()
     assert 0 < accepted[0] < len(records) and accepted[-1] == len(records)
+
+
+def test_validators_with_one_cadence_start_their_steps_at_the_same_instants():
+    from validator.service import next_step_pause
+
+    # Three validators whose steps ended at different moments of one slot all start the next at t = 120.
+    assert [round(t + next_step_pause(20.0, t), 6) for t in (101.0, 104.5, 119.7)] == [120.0, 120.0, 120.0]
+    # A step that ended just before a slot waits for the next one, as does one that ended just after it.
+    assert round(119.95 + next_step_pause(20.0, 119.95), 6) == 140.0
+    assert round(120.05 + next_step_pause(20.0, 120.05), 6) == 140.0
