@@ -217,10 +217,6 @@ async def test_two_validator_processes_stepping_at_once_accept_each_page_once(tm
                                     wallet=net.validator, catalog=net.catalog) for name in ("one", "two")]
             try:
                 await asyncio.gather(*(v.open() for v in validators))
-                # the miners known first: two processes adding the same new uid at once collide (miners.sync is not a
-                # claim; out of this test's scope)
-                state = await net.chain.state()
-                validators[0].store.sync_miners({n.uid: n.hotkey for n in state.miners()}, INITIAL_CREDIBILITY)
                 _commits_together(validators)
                 reports = await asyncio.gather(*(v.step() for v in validators))
                 texts = _accepted_texts(validators[0].store)
@@ -234,3 +230,45 @@ async def test_two_validator_processes_stepping_at_once_accept_each_page_once(tm
     assert reasons == {"duplicate:exact"}  # the later commit's rows: counted, not skipped silently
     for m in miners.values():  # every record either process pulled is accepted, shared or rejected
         assert m.pulled == m.accepted + m.shared + m.rejected, m
+
+
+def test_two_processes_adding_the_same_new_miner_at_once_both_go_on(url):
+    """Both processes read the miners before either added the new uid; the second insert waits on the first's
+    transaction and then adds nothing (before: a unique violation that failed the second process's step)."""
+    from datetime import UTC, datetime
+
+    from validator.store import miners
+
+    engines = [sa.create_engine(url) for _ in range(2)]
+    ValidatorStore.open(url).close()  # the schema
+    errors: list[BaseException] = []
+    now = datetime.now(UTC)
+    try:
+        with engines[0].connect() as first:
+            tx = first.begin()
+            miners.sync(first, {1: "hk1"}, 0.1, now)
+
+            def second() -> None:
+                try:
+                    with engines[1].begin() as conn:
+                        miners.sync(conn, {1: "hk1"}, 0.1, now)
+                except BaseException as exc:  # noqa: BLE001 - reported below
+                    errors.append(exc)
+
+            thread = threading.Thread(target=second)
+            thread.start()
+            with engines[0].connect() as watch:  # until the second insert waits on the first's row lock
+                for _ in range(2000):
+                    waiting = watch.execute(sa.text("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                                                    "current_database() AND wait_event_type = 'Lock'")).scalar_one()
+                    if waiting or not thread.is_alive():
+                        break
+                    watch.execute(sa.text("SELECT pg_sleep(0.01)"))
+            tx.commit()
+            thread.join(timeout=60)
+        with engines[0].connect() as conn:
+            rows = conn.execute(sa.text("SELECT uid, hotkey FROM validator_miners")).all()
+    finally:
+        for engine in engines:
+            engine.dispose()
+    assert not errors and rows == [(1, "hk1")]

@@ -83,10 +83,12 @@ def sync(conn: Connection, hotkeys: Mapping[int, str], initial_credibility: floa
             log.info("miner slot changed hands uid=%d old=%s new=%s: state reset", uid, known[uid], hotkey)
             for table in (MinerRow, CursorRow, RejectionRow, PendingRow, EvidenceRow):
                 conn.execute(sa.delete(table).where(table.uid == uid))
-        conn.execute(sa.insert(MinerRow).values(
+        # another validator process of this hotkey may add the same new uid at the same moment: the first one wins
+        conn.execute(upsert(conn, MinerRow.__table__).values(
             uid=uid, hotkey=hotkey, credibility=initial_credibility, score=0.0, last_step_score=0.0,
             accepted=0, shared=0, rejected=0, pulled=0, value_total=0.0, verify_pass=0, verify_fail=0,
-            verify_unknown=0, verify_unverified=0, last_step=0, first_seen_at=now))
+            verify_unknown=0, verify_unverified=0, last_step=0, first_seen_at=now).on_conflict_do_nothing(
+                index_elements=["uid"]))
 
 
 def first_seen(conn: Connection) -> dict[str, datetime]:
