@@ -280,8 +280,8 @@ async def test_a_database_locked_between_two_commits_loses_and_doubles_nothing(t
             commit = v.store.commit_miner
             locker: list[Locker] = []
 
-            def commit_then_lock(c):
-                inserted = commit(c)
+            def commit_then_lock(c, *claim):
+                inserted = commit(c, *claim)
                 if not locker:
                     locker.append(Locker(Path(v.store.engine.url.database), seconds=7.0))
                 return inserted
