@@ -2,14 +2,20 @@
 
 1. In memory (`scoring.NoveltyIndex`): RSS and array bytes per document at 100,000 and 1,000,000 indexed documents
    (each size in a fresh process: `bench_scoring --probe scale`), rebuild time and assess_step rate.
-2. On PostgreSQL (`validator.novelty_pg.PgNoveltyIndex`, a throwaway cluster with default settings): bulk insert
-   rate, tables + indexes on disk per document, and lookups per second of one client in steps of 100 deliveries
-   (exact copies, near copies and new documents), with the CPU of the client and of the server backend, so the
-   rate per core is the deliveries over the CPU seconds both spent.
+2. On PostgreSQL (`validator.novelty_pg.PgNoveltyIndex`, a throwaway cluster, PostgreSQL's settings unless
+   GLEAN_BENCH_NOVELTY_PG_SETTINGS gives others): bulk insert rate, tables + indexes on disk per document, server
+   memory, and lookups per second of one client in steps of 100 deliveries (exact copies, near copies and new
+   documents), with the CPU of the client and of the server backend, so the rate per core is the deliveries over
+   the CPU seconds both spent. Measured at each size of GLEAN_BENCH_NOVELTY_PG_AT while filling (each printed as
+   it is measured), and at the end; GLEAN_BENCH_NOVELTY_PG_MAX_S bounds the fill, which then stops and is measured
+   at the size reached.
 
 Indexed signatures are synthetic (uniform random slots, as distinct documents have); the queries are real documents.
 
     python -m benchmarks novelty    # GLEAN_BENCH_NOVELTY_SIZES=100000,1000000  GLEAN_BENCH_NOVELTY_PG_N=200000
+    # the PostgreSQL index alone, at 10 million (an empty size list or N skips a part):
+    GLEAN_BENCH_NOVELTY_SIZES= GLEAN_BENCH_NOVELTY_PG_N=10000000 GLEAN_BENCH_NOVELTY_PG_AT=1000000,2000000,5000000 \
+      GLEAN_BENCH_NOVELTY_PG_SETTINGS=shared_buffers=2GB,max_wal_size=4GB python -m benchmarks novelty
 """
 
 from __future__ import annotations
@@ -17,10 +23,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import subprocess
-import tempfile
 import time
-from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
 
@@ -28,10 +31,10 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.bench_scoring import STEP, _run_probe, _synthetic_rows
+from benchmarks.pg_cluster import cluster
 from schemas import hash_text
 from scoring.minhash import signature
 from scoring.novelty import Delivery
-from tests.conftest import _free_port, _pg_bin
 from tests.scoring.corpus import prose_of_about
 
 LOAD_BATCH = 10_000      # documents per add_many while loading the PostgreSQL index
@@ -63,43 +66,32 @@ def _memory_table() -> Table:
 
 # ---- 2. on PostgreSQL ----------------------------------------------------------------------------------------
 
-@contextlib.contextmanager
-def _cluster() -> Iterator[tuple[str, int]]:
-    """(SQLAlchemy URL, postmaster pid) of a throwaway PostgreSQL cluster with default settings."""
-    bindir = _pg_bin()
-    if bindir is None:
-        raise SystemExit("PostgreSQL server binaries not found: run scripts/system-deps as root")
-    work = Path(tempfile.mkdtemp(prefix="glean-bench-pg-"))
-    run_as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    (work / "sock").mkdir()
-    if run_as:
-        shutil.chown(work, "postgres")
-        shutil.chown(work / "sock", "postgres")
-    port = _free_port()
-    data = work / "data"
-    subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
-                   check=True, capture_output=True)
-    subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(work / "log"), "-w", "-o",
-                    f"-p {port} -k {work / 'sock'} -c listen_addresses=127.0.0.1", "start"],
-                   check=True, capture_output=True)
-    try:
-        pid = int((data / "postmaster.pid").read_text().split()[0])
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", pid
-    finally:
-        subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"], capture_output=True)
-        shutil.rmtree(work, ignore_errors=True)
+def _pg_settings() -> dict[str, str]:
+    """Server settings for the throwaway cluster (GLEAN_BENCH_NOVELTY_PG_SETTINGS="shared_buffers=2GB,..."; default:
+    PostgreSQL's own)."""
+    pairs = [s.split("=", 1) for s in os.environ.get("GLEAN_BENCH_NOVELTY_PG_SETTINGS", "").split(",") if s]
+    return {k.strip(): v.strip() for k, v in pairs}
 
 
-def _server_cpu(postmaster: int) -> float:
-    """CPU seconds (user + system) of the postmaster's children: the backends and background workers."""
+def _checkpoints(n: int) -> list[int]:
+    """Sizes to measure at while filling (GLEAN_BENCH_NOVELTY_PG_AT=1000000,2000000,5000000), always ending at n."""
+    at = [int(s) for s in os.environ.get("GLEAN_BENCH_NOVELTY_PG_AT", "").split(",") if s]
+    return sorted({c for c in at if 0 < c < n} | {n})
+
+
+def _server_pss(postmaster: int) -> int:
+    """Bytes of memory the server holds: the proportional set size of the postmaster and its children (shared
+    buffers counted once, however many processes touched them)."""
     total = 0
-    tick = os.sysconf("SC_CLK_TCK")
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[1]) == postmaster:
-                total += int(fields[11]) + int(fields[12])
-    return total / tick
+    for status in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError):
+            pid = int(status.parent.name)
+            if pid != postmaster and int(status.read_text().rsplit(")", 1)[1].split()[1]) != postmaster:
+                continue
+            for line in (status.parent / "smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1]) * 1024
+    return total
 
 
 def _queries() -> tuple[list[tuple[str, str, bytes]], list[list[Delivery]]]:
@@ -115,34 +107,76 @@ def _queries() -> tuple[list[tuple[str, str, bytes]], list[list[Delivery]]]:
     return real, [s for s in steps if s]
 
 
-def _pg_probe(n: int) -> dict[str, float]:
+def _backend_cpu(postmaster: int) -> float:
+    """CPU seconds (user + system) of the server's client backends only: the lookups' own work, without autovacuum,
+    the checkpointer and the other background processes (which `Cluster.server_cpu` counts too)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == postmaster and b"127.0.0.1(" in (stat.parent / "cmdline").read_bytes():
+                total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _measure(index, pg, steps: list[list[Delivery]]) -> dict[str, float]:
+    """Disk, server memory and one client's lookups at the index's current size, after a VACUUM (ANALYZE) as
+    autovacuum would have run on a settled index (it sets the visibility map the band lookups read)."""
+    start = time.perf_counter()
+    with index.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM (ANALYZE)")
+    vacuum_s = time.perf_counter() - start
+    disk = index.nbytes()
+    for step in steps[:2]:                                             # warm the caches once
+        index.assess_step(step)
+    cpu0, srv0, all0, wall0 = (time.process_time(), _backend_cpu(pg.postmaster), pg.server_cpu(),
+                               time.perf_counter())
+    verdicts = [v for step in steps for v in index.assess_step(step)]
+    cpu, srv, wall = time.process_time() - cpu0, _backend_cpu(pg.postmaster) - srv0, time.perf_counter() - wall0
+    deliveries = [d for s in steps for d in s]
+    return {"disk": disk, "cluster_disk": pg.disk_bytes(), "server_pss": _server_pss(pg.postmaster),
+            "vacuum_s": vacuum_s, "deliveries": len(deliveries), "wall": wall, "client_cpu": cpu, "server_cpu": srv,
+            "background_cpu": pg.server_cpu() - all0 - srv, "sig_cpu": _sig_cpu(steps),
+            "duplicates": sum(v.novelty == 0 for v in verdicts),
+            "copies": sum(not d.key.startswith("n") for d in deliveries), "load1": os.getloadavg()[0]}
+
+
+def _pg_probe(n: int) -> list[dict[str, float]]:
+    """Fill the index towards `n` documents, measuring at each checkpoint. The fill stops early, and is measured at
+    the size reached, after GLEAN_BENCH_NOVELTY_PG_MAX_S seconds or when the disk holding the cluster falls below
+    15% free."""
     from validator.novelty_pg import PgNoveltyIndex
     from validator.store import ValidatorStore
 
     real, steps = _queries()
-    with _cluster() as (url, postmaster):
-        store = ValidatorStore.open(url)
+    max_s = float(os.environ.get("GLEAN_BENCH_NOVELTY_PG_MAX_S", "inf"))
+    results: list[dict[str, float]] = []
+    with cluster(_pg_settings(), prefix="glean-bench-novelty-") as pg:
+        store = ValidatorStore.open(pg.url)
         index = PgNoveltyIndex(store.engine)
-        start = time.perf_counter()
-        rows = _synthetic_rows(n)
-        while batch := list(islice(rows, LOAD_BATCH)):
-            index.add_many(batch)
-        load_s = time.perf_counter() - start
-        index.add_many(real)
-        with store.engine.begin() as conn:
-            conn.exec_driver_sql("ANALYZE")
-        disk = index.nbytes()
-        for step in steps[:2]:                                             # warm the caches once
-            index.assess_step(step)
-        cpu0, srv0, wall0 = time.process_time(), _server_cpu(postmaster), time.perf_counter()
-        verdicts = [v for step in steps for v in index.assess_step(step)]
-        cpu, srv, wall = time.process_time() - cpu0, _server_cpu(postmaster) - srv0, time.perf_counter() - wall0
-        sig_cpu = _sig_cpu(steps)
+        index.add_many(real)                                 # the copies' originals, there from the first checkpoint
+        rows, done, load_s, stop = _synthetic_rows(n), 0, 0.0, ""
+        for target in _checkpoints(n):
+            start, before = time.perf_counter(), done
+            while not stop and done < target and (batch := list(islice(rows, min(LOAD_BATCH, target - done)))):
+                index.add_many(batch)
+                done += len(batch)
+                if load_s + time.perf_counter() - start > max_s:
+                    stop = f"time bound {max_s:.0f} s"
+                elif done % 1_000_000 < LOAD_BATCH:
+                    usage = shutil.disk_usage(pg.data)
+                    if usage.free < 0.15 * usage.total:
+                        stop = "disk below 15% free"
+            segment_s = time.perf_counter() - start
+            load_s += segment_s
+            r = {"n": done, "load_s": load_s, "segment_rate": (done - before) / max(segment_s, 1e-9),
+                 "stop": stop, **_measure(index, pg, steps)}
+            results.append(r)
+            print(_line(r), flush=True)
+            if stop:
+                break
         store.close()
-    deliveries = [d for s in steps for d in s]
-    return {"n": n, "load_s": load_s, "disk": disk, "deliveries": len(deliveries), "wall": wall, "client_cpu": cpu,
-            "server_cpu": srv, "sig_cpu": sig_cpu, "duplicates": sum(v.novelty == 0 for v in verdicts),
-            "copies": sum(not d.key.startswith("n") for d in deliveries)}
+    return results
 
 
 def _sig_cpu(steps: list[list[Delivery]]) -> float:
@@ -153,30 +187,62 @@ def _sig_cpu(steps: list[list[Delivery]]) -> float:
     return time.process_time() - start
 
 
+def _lookups_per_core_s(r: dict[str, float]) -> float:
+    return r["deliveries"] / max(r["client_cpu"] - r["sig_cpu"] + r["server_cpu"], 1e-9)
+
+
+def _line(r: dict[str, float]) -> str:
+    """One checkpoint as a log line, printed as soon as it is measured."""
+    d = r["deliveries"]
+    return (f"novelty pg at {r['n']:,} docs: build {r['n'] / r['load_s']:,.0f} docs/s overall, "
+            f"{r['segment_rate']:,.0f} since the last checkpoint; {r['disk'] / r['n']:,.0f} B a doc on disk "
+            f"(cluster dir {r['cluster_disk'] / 1e9:.1f} GB); server PSS {r['server_pss'] / 1e6:,.0f} MB; "
+            f"{_lookups_per_core_s(r):,.0f} lookups per core-second; wall {d / r['wall']:,.0f}/s; "
+            f"client {r['client_cpu'] / d * 1e3:.2f} ms / server {r['server_cpu'] / d * 1e3:.2f} ms CPU a delivery; "
+            f"(background {r['background_cpu']:.1f} s meanwhile); {r['duplicates']}/{r['copies']} copies found; "
+            f"vacuum {r['vacuum_s']:.0f} s; load {r['load1']:.1f}" + (f"; stopped: {r['stop']}"
+                                                                                        if r["stop"] else ""))
+
+
 def _pg_table() -> Table:
-    r = _pg_probe(_pg_n())
-    n, d = r["n"], r["deliveries"]
-    lookups_cpu = r["client_cpu"] - r["sig_cpu"] + r["server_cpu"]
-    table = Table(title=f"novelty index on PostgreSQL at {n:,} documents (throwaway cluster, default settings, "
-                        "client and server on one 2-core shared machine)")
+    results = _pg_probe(_pg_n())
+    settings = ", ".join(f"{k}={v}" for k, v in _pg_settings().items()) or "default settings"
+    table = Table(title=f"novelty index on PostgreSQL (throwaway cluster, {settings}, client and server on one "
+                        "2-core shared machine)")
     table.add_column("figure")
-    table.add_column("value", justify="right")
-    table.add_row("bulk insert (add_many, 10,000 a transaction)", f"{n / r['load_s']:,.0f} docs/s")
-    table.add_row("tables + indexes on disk per document", f"{r['disk'] / n:,.0f} B")
-    table.add_row(f"assess_step, {d} deliveries in steps of {STEP} (one client, wall)", f"{d / r['wall']:,.0f} docs/s")
-    table.add_row("  lookups per core-second (client without signatures + server CPU)",
-                  f"{d / max(lookups_cpu, 1e-9):,.0f} docs/s")
-    table.add_row("  client CPU / server CPU per delivery",
-                  f"{r['client_cpu'] / d * 1e3:.2f} ms / {r['server_cpu'] / d * 1e3:.2f} ms")
-    table.add_row("  duplicates found among the copies (exact and near)", f"{r['duplicates']} / {r['copies']}")
+    for r in results:
+        table.add_column(f"{r['n']:,} docs", justify="right")
+    d = results[-1]["deliveries"]
+    rows = {
+        "bulk insert (add_many, 10,000 a transaction), overall": lambda r: f"{r['n'] / r['load_s']:,.0f} docs/s",
+        "  since the previous column": lambda r: f"{r['segment_rate']:,.0f} docs/s",
+        "tables + indexes on disk per document": lambda r: f"{r['disk'] / r['n']:,.0f} B",
+        "server memory (PSS of all its processes)": lambda r: f"{r['server_pss'] / 1e6:,.0f} MB",
+        f"assess_step, {d} deliveries in steps of {STEP} (one client, wall)":
+            lambda r: f"{r['deliveries'] / r['wall']:,.0f} docs/s",
+        "  lookups per core-second (client without signatures + server CPU)":
+            lambda r: f"{_lookups_per_core_s(r):,.0f} docs/s",
+        "  client CPU / server CPU per delivery": lambda r: f"{r['client_cpu'] / r['deliveries'] * 1e3:.2f} ms / "
+                                                           f"{r['server_cpu'] / r['deliveries'] * 1e3:.2f} ms",
+        "  server background processes' CPU meanwhile (not counted)": lambda r: f"{r['background_cpu']:.1f} s",
+        "  duplicates found among the copies (exact and near)": lambda r: f"{r['duplicates']} / {r['copies']}",
+        "VACUUM (ANALYZE) before measuring": lambda r: f"{r['vacuum_s']:.0f} s",
+        "load average (1 min) when measured": lambda r: f"{r['load1']:.1f}",
+    }
+    for name, cell in rows.items():
+        table.add_row(name, *(cell(r) for r in results))
+    if results[-1]["stop"]:
+        table.caption = f"fill stopped at {results[-1]['n']:,} of {_pg_n():,} documents: {results[-1]['stop']}"
     return table
 
 
 def main() -> None:
     console = Console()
     console.print(f"[bold]bench_novelty[/] on {os.cpu_count()} cores (shared with other work)")
-    console.print(_memory_table())
-    console.print(_pg_table())
+    if _sizes():
+        console.print(_memory_table())
+    if _pg_n():
+        console.print(_pg_table())
 
 
 if __name__ == "__main__":
