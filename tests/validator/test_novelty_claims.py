@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from schemas.record import Record
 from scoring import Delivery, signature
-from scoring.constants import INITIAL_CREDIBILITY, SCORE_EMA_ALPHA
+from scoring.constants import SCORE_EMA_ALPHA
 from tests.validator.harness import local_net, real_miner
 from tests.validator.test_corpus import TEXT
 from validator.corpus import Corpus
@@ -232,32 +232,30 @@ async def test_two_validator_processes_stepping_at_once_accept_each_page_once(tm
         assert m.pulled == m.accepted + m.shared + m.rejected, m
 
 
-def test_two_processes_adding_the_same_new_miner_at_once_both_go_on(url):
-    """Both processes read the miners before either added the new uid; the second insert waits on the first's
-    transaction and then adds nothing (before: a unique violation that failed the second process's step)."""
-    from datetime import UTC, datetime
 
-    from validator.store import miners
-
+def _race(url: str, write: Callable[[sa.Connection], object]) -> list[object]:
+    """`write` in two transactions of two engines, the second started while the first is open and committed only
+    once the second waits on a lock (or finished): what two validator processes doing it at once meet. Returns the
+    results in commit order; an error of the second is raised."""
     engines = [sa.create_engine(url) for _ in range(2)]
     ValidatorStore.open(url).close()  # the schema
+    results: list[object] = []
     errors: list[BaseException] = []
-    now = datetime.now(UTC)
     try:
         with engines[0].connect() as first:
             tx = first.begin()
-            miners.sync(first, {1: "hk1"}, 0.1, now)
+            results.append(write(first))
 
             def second() -> None:
                 try:
                     with engines[1].begin() as conn:
-                        miners.sync(conn, {1: "hk1"}, 0.1, now)
-                except BaseException as exc:  # noqa: BLE001 - reported below
+                        results.append(write(conn))
+                except BaseException as exc:  # noqa: BLE001 - raised below
                     errors.append(exc)
 
             thread = threading.Thread(target=second)
             thread.start()
-            with engines[0].connect() as watch:  # until the second insert waits on the first's row lock
+            with engines[0].connect() as watch:  # until the second waits on the first's lock
                 for _ in range(2000):
                     waiting = watch.execute(sa.text("SELECT count(*) FROM pg_stat_activity WHERE datname = "
                                                     "current_database() AND wait_event_type = 'Lock'")).scalar_one()
@@ -266,9 +264,33 @@ def test_two_processes_adding_the_same_new_miner_at_once_both_go_on(url):
                     watch.execute(sa.text("SELECT pg_sleep(0.01)"))
             tx.commit()
             thread.join(timeout=60)
-        with engines[0].connect() as conn:
-            rows = conn.execute(sa.text("SELECT uid, hotkey FROM validator_miners")).all()
     finally:
         for engine in engines:
             engine.dispose()
-    assert not errors and rows == [(1, "hk1")]
+    if errors:
+        raise errors[0]
+    return results
+
+
+def test_two_processes_starting_a_step_at_once_get_two_numbers(url):
+    """Allocating a step number read the last one and wrote it plus one: two processes got the same number and the
+    second failed on the steps table's key. Now the allocation holds an advisory lock."""
+    from validator.store import steps
+
+    assert _race(url, lambda conn: steps.start(conn, block=18)) == [1, 2]
+
+
+def test_two_processes_adding_the_same_new_miner_at_once_both_go_on(url):
+    """Both processes read the miners before either added the new uid; the second insert waits on the first's
+    transaction and then adds nothing (before: a unique violation that failed the second process's step)."""
+    from datetime import UTC, datetime
+
+    from validator.store import miners
+
+    _race(url, lambda conn: miners.sync(conn, {1: "hk1"}, 0.1, datetime.now(UTC)))
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT uid, hotkey FROM validator_miners")).all() == [(1, "hk1")]
+    finally:
+        engine.dispose()

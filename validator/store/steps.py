@@ -18,6 +18,11 @@ def get_state(conn: Connection, key: str) -> Any:
     return conn.execute(sa.select(StateRow.value).where(StateRow.key == key)).scalar_one_or_none()
 
 
+# The advisory lock that makes allocating a step number atomic across processes sharing a PostgreSQL database
+# (read-increment-write under READ COMMITTED gave two processes the same number: a unique violation on the steps).
+STEP_LOCK = int.from_bytes(b"glean-st", "big", signed=True)
+
+
 def put_state(conn: Connection, key: str, value: Any) -> None:
     """Store `value` under `key`, replacing any."""
     stmt = upsert(conn, StateRow.__table__).values(key=key, value=value)
@@ -26,6 +31,8 @@ def put_state(conn: Connection, key: str, value: Any) -> None:
 
 def start(conn: Connection, block: int) -> int:
     """Allocate the next step number and record its start (a crashed step keeps its number)."""
+    if conn.dialect.name == "postgresql":  # several validator processes of one hotkey may share the database
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": STEP_LOCK})
     step = int(get_state(conn, "step") or 0) + 1
     put_state(conn, "step", step)
     conn.execute(sa.insert(StepRow).values(step=step, block=block, started_at=utcnow()))
