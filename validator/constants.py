@@ -88,6 +88,10 @@ VERSION_CONFIRMED_STEPS = 20
 # samples take the whole budget and an honest re-crawl of an edited page would never be confirmed; with it a miner
 # delivering invented versions can take at most a max-min fair part of this share (and its versions are refused).
 VERSION_BUDGET_SHARE = 0.5
+# A held batch's new versions of accepted pages that its sample did not cover are re-fetched when the batch resolves,
+# at most this many a batch (the rest are rejected `unconfirmed_version`: the batch waited already). Without it an
+# honest re-crawl of two edited pages held by a source's outage lost the one its sample did not take.
+HELD_VERSION_REFETCHES = 16
 # An edit of an accepted page (its new text a near duplicate of the old) is worth at least this share of a new
 # page's value: the share of its text that is new, measured by word shingles (validator/versions.py).
 EDIT_MIN_NOVELTY = 0.02

@@ -2,8 +2,9 @@
 per miner) and their sampled records only are verified again in later steps. The validator held the batch, so a
 page that is gone or disagrees now proves nothing against the miner (unknown); a batch that resolves is paid as any
 other (scoring/evidence.py), one still unknown waits again, and batches out of attempts or too old expire in SQL.
-A held batch's new versions of accepted pages are judged when it resolves, by its sample's re-fetch only (it has
-waited already): a version that did not pass then is rejected, and one page gives one row (validator/versions.py)."""
+A held batch's new versions of accepted pages are judged when it resolves, by a re-fetch then (its sample's, or
+one of their own: at most K.HELD_VERSION_REFETCHES a batch, which never enter the miner's evidence): a version that
+did not pass then is rejected (it has waited already), and one page gives one row (validator/versions.py)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from validator.outcome import commit_for, observe
 from validator.pull import MinerPull
 from validator.store import MinerState, PendingBatch, ValidatorStore, unpack
 from validator.verification import Check, Verifier, batch_outcome
-from validator.versions import contested, one_per_page, page_of, settle_held
+from validator.versions import Contest, contested, one_per_page, page_of, settle_held
 
 log = logging.getLogger(__name__)
 
@@ -81,12 +82,30 @@ class PendingResolver:
                                                {p.uid: p.hotkey for p in pulls})
         current = await asyncio.to_thread(self.store.current_versions, [page_of(c) for p in pulls for c in p.novel])
         contests = contested(pulls, current)
+        await self._refetch_contested(pulls, contests, deadline)
         for pull in pulls:
             settle_held(pull, contests)
         checks = {key: check for pull in pulls for key, check in sampled_checks(pull).items()}
         one_per_page(pulls, contests, verdicts, checks, f"held-{ready[0][0].id}")
         for batch, pull, miner in ready:
             await self._commit(batch, pull, miner, step, verdicts)
+
+    async def _refetch_contested(self, pulls: Sequence[MinerPull], contests: Mapping[str, Contest],
+                                 deadline: float) -> None:
+        """The contested records of resolving batches that their samples did not cover, checked as in a step
+        (`pull.forced`): against a re-fetch of their page made this step, else fetched now."""
+        for pull in pulls:
+            sampled = {pull.novel[i].key for i in pull.sample}
+            wanted = []
+            for c in pull.novel:
+                if c.key not in contests or c.key in sampled:
+                    continue
+                if (seen := self.verifier.judged_by_seen(c.record)) is not None:
+                    pull.forced[c.key] = seen
+                elif len(wanted) < K.HELD_VERSION_REFETCHES:
+                    wanted.append(c)
+            checks = await self.verifier.check_all([c.record for c in wanted], deadline - time.monotonic())
+            pull.forced.update({c.key: check for c, check in zip(wanted, checks, strict=True)})
 
     async def _recheck(self, batch: PendingBatch, deadline: float) -> tuple[PendingBatch, MinerPull, MinerState] | None:
         """The batch's sampled records fetched again: its pull when the checks resolve it, else None (postponed)."""

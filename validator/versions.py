@@ -148,9 +148,10 @@ def _memo(c: Candidate) -> tuple[str, str, str]:
 
 
 def settle_held(p: MinerPull, contests: Mapping[str, Contest]) -> None:
-    """Decide the contested records of a held batch as it resolves: confirmed by its sample's re-fetch now, or
-    rejected (the batch waited already; a page's current row stays until a version is confirmed)."""
-    checks = {p.novel[i].key: check for i, check in zip(p.sample, p.checks, strict=True)}
+    """Decide the contested records of a held batch as it resolves: confirmed by a re-fetch now (its sample's or its
+    own, `p.forced`), or rejected (the batch waited already; a page's current row stays until a version is
+    confirmed)."""
+    checks = {**p.forced, **{p.novel[i].key: check for i, check in zip(p.sample, p.checks, strict=True)}}
     for c in p.novel:
         contest = contests.get(c.key)
         if contest is None:

@@ -268,3 +268,33 @@ async def test_one_refetch_of_a_page_judges_every_text_of_it_in_the_step(tmp_pat
     assert uids[0] < uids[1]
     assert [h for _, h, s in rows if s is None] == [fresh.content_hash] and report.accepted == 1
     assert sum(rejected.get((uids[0], DOMAIN, r), 0) for r in (R.DUPLICATE_URI, R.UNCONFIRMED_VERSION)) == 1
+
+
+async def test_versions_in_a_batch_held_for_the_sources_outage_are_all_confirmed_when_it_resolves(tmp_path, web,
+                                                                                                  monkeypatch):
+    """An honest re-crawl of two rewritten pages meets a 503 from the source: the batch is held (the validator's
+    trouble). When it resolves, its sample covers one page (a budget of two re-fetches when it was held, one kept for versions); the other
+    version is re-fetched then too, so both pages carry their new text. Before, the version outside the sample was
+    rejected and the page kept its old text."""
+    async with local_net(tmp_path, web) as net:
+        base, others = await net.records(6), await net.records(2, start=6)
+        async with real_miner(net, "honest", base) as honest:
+            v = _validator(net)
+            try:
+                await v.step()
+                fresh = [await _rewrite(net, page, other.text) for page, other in zip(base, others, strict=False)]
+                honest.miner.store.store.add(fresh)
+                net.web.add_fault(status=503, path_prefix="/site/")
+                with monkeypatch.context() as m:
+                    m.setattr(sampling, "refetch_budget", lambda _source: 2)
+                    held = await v.step()
+                [batch] = v.store.due_pending(10)
+                net.web.clear_faults()
+                await v.step()
+                current = [[h for _, h, s in v.store.versions_of(DOMAIN, page.uri) if s is None] for page in base[:2]]
+                uid = await _uid(net, honest.hotkey)
+                rejected = v.store.rejections(uid)
+            finally:
+                await v.close()
+    assert held.outcomes[uid] == "unknown" and len(batch.sample) < len(fresh)
+    assert current == [[f.content_hash] for f in fresh] and not rejected
