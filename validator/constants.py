@@ -88,6 +88,11 @@ VERSION_CONFIRMED_STEPS = 20
 # samples take the whole budget and an honest re-crawl of an edited page would never be confirmed; with it a miner
 # delivering invented versions can take at most a max-min fair part of this share (and its versions are refused).
 VERSION_BUDGET_SHARE = 0.5
+# A record that shares its content (exactly or nearly) with a record of another miner's batch held in the last this
+# many steps waits for it (its batch comes again): the held miner delivered it first, and its batch waits only for
+# the validator's own trouble (a source's outage), its first retry in the next step. A copier or spinner of a held
+# batch's pages was paid and kept as the page's row before. Bounded, so a batch held for long holds nobody else.
+HELD_TIE_STEPS = 3
 # A held batch's new versions of accepted pages that its sample did not cover are re-fetched when the batch resolves,
 # at most this many a batch (the rest are rejected `unconfirmed_version`: the batch waited already). Without it an
 # honest re-crawl of two edited pages held by a source's outage lost the one its sample did not take.

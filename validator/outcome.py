@@ -88,6 +88,28 @@ def tied_with_waiting(pulls: Sequence[MinerPull], plans: Mapping[int, PayPlan],
     tie is split by precedence as any other)."""
     waiting = {key for p in pulls if p.uid in plans and (plans[p.uid].thin or p.uid in also)
                for key in plans[p.uid].contenders(p.novel)}
+    tied = tied_keys(waiting, verdicts)
+    return {p.uid for p in pulls if any(c.key in tied for c in p.novel)}
+
+
+def tied_with_held(pulls: Sequence[MinerPull], plans: Mapping[int, PayPlan],
+                   verdicts: Mapping[str, NoveltyVerdict], held: Mapping[str, int]) -> set[int]:
+    """uids whose records that may hold their content share it with a record of another miner's held batch (`held`:
+    the held records' keys in `verdicts` -> their miner's uid). They wait too: the held miner delivered it first."""
+    found = set()
+    for p in pulls:
+        if p.uid not in plans:
+            continue
+        others = [key for key, uid in held.items() if uid != p.uid]
+        if plans[p.uid].contenders(p.novel) & tied_keys(others, verdicts):
+            found.add(p.uid)
+    return found
+
+
+def tied_keys(waiting: Collection[str], verdicts: Mapping[str, NoveltyVerdict]) -> set[str]:
+    """Keys of the deliveries that share a cluster (one content: a kept delivery and its duplicates among the
+    step's deliveries) with one of the `waiting` keys, those left out."""
+    waiting = set(waiting)
     if not waiting:
         return set()
     clusters: dict[str, set[str]] = {}
@@ -95,8 +117,7 @@ def tied_with_waiting(pulls: Sequence[MinerPull], plans: Mapping[int, PayPlan],
         leader = key if verdict.keep else verdict.duplicate_of
         if leader and (verdict.keep or is_delivery(leader)):
             clusters.setdefault(leader, {leader}).add(key)
-    tied = {key for members in clusters.values() if members & waiting for key in members - waiting}
-    return {p.uid for p in pulls if any(c.key in tied for c in p.novel)}
+    return {key for members in clusters.values() if members & waiting for key in members - waiting}
 
 
 def commit_for(p: MinerPull, miner: MinerState, step: int, validator_hotkey: str,

@@ -28,16 +28,27 @@ from validator import constants as K
 from validator import reasons as R
 from validator.client import MinerClient
 from validator.corpus import Corpus
+from validator.delivery import SEPARATOR
 from validator.facts import attach, sampled_checks
 from validator.ladder import Candidate, Ladder
 from validator.metrics import ValidatorMetrics
-from validator.outcome import RESOLVED, UNCHECKED, commit_for, observe, pay_plan, split_novel, tied_with_waiting
+from validator.outcome import (
+    RESOLVED,
+    UNCHECKED,
+    PayPlan,
+    commit_for,
+    observe,
+    pay_plan,
+    split_novel,
+    tied_with_held,
+    tied_with_waiting,
+)
 from validator.pending import PendingResolver
 from validator.precedence import Precedence, late_duplicates
 from validator.pull import MinerPull, MinerPuller
 from validator.sampling import plan, plan_forced, used_budget
 from validator.selection import Round
-from validator.store import MinerState, ValidatorStore
+from validator.store import MinerState, ValidatorStore, unpack
 from validator.verification import Verifier, batch_outcome
 from validator.versions import (
     VERSION,
@@ -177,7 +188,7 @@ class StepRunner:
         await asyncio.to_thread(self.precedence.load)
         await asyncio.to_thread(self.precedence.observe, late)
         final = self.precedence.split_ties(final, {p.uid: p.hotkey for p in ok})  # a tie goes to who was first
-        tied = tied_with_waiting(ok, plans, final, version_waits)
+        tied = tied_with_waiting(ok, plans, final, version_waits) | await self._tied_with_held(ok, plans, step)
         for p in ok:
             p.waits = p.uid in tied or p.uid in version_waits
         one_per_page(ok, contests, final, self.versions.checks, seed_hash)
@@ -233,6 +244,25 @@ class StepRunner:
                       if keys is None or c.key in keys]
         verdicts = await asyncio.to_thread(self.corpus.assess, deliveries)
         return {v.key: v for v in verdicts}
+
+    async def _tied_with_held(self, pulls: Sequence[MinerPull], plans: Mapping[int, PayPlan], step: int) -> set[int]:
+        """uids whose records share their content with a record of another miner's batch held in the last
+        K.HELD_TIE_STEPS steps (K.HELD_TIE_STEPS says why): judged by the step's novelty check over both."""
+        batches = await asyncio.to_thread(self.store.held_since, step - K.HELD_TIE_STEPS)
+        if not batches or not plans:
+            return set()
+        held: dict[str, int] = {}
+        deliveries = [Delivery(key=c.key, miner_uid=p.uid, content_hash=c.record.content_hash, text=c.record.text)
+                      for p in pulls if p.uid in plans for c in p.novel if c.key in plans[p.uid].contenders(p.novel)]
+        for batch in batches:
+            for data in await asyncio.to_thread(unpack, batch.payload):
+                c = Candidate.from_json(data)
+                key = f"held{batch.id}{SEPARATOR}{c.key}"
+                held[key] = batch.uid
+                deliveries.append(Delivery(key=key, miner_uid=batch.uid, content_hash=c.record.content_hash,
+                                           text=c.record.text))
+        verdicts = {v.key: v for v in await asyncio.to_thread(self.corpus.assess, deliveries)}
+        return tied_with_held(pulls, plans, verdicts, held)
 
     async def _edits(self, candidates: Sequence[Candidate], verdicts: dict[str, NoveltyVerdict],
                      ) -> dict[str, NoveltyVerdict]:

@@ -273,9 +273,9 @@ async def test_one_refetch_of_a_page_judges_every_text_of_it_in_the_step(tmp_pat
 async def test_versions_in_a_batch_held_for_the_sources_outage_are_all_confirmed_when_it_resolves(tmp_path, web,
                                                                                                   monkeypatch):
     """An honest re-crawl of two rewritten pages meets a 503 from the source: the batch is held (the validator's
-    trouble). When it resolves, its sample covers one page (a budget of two re-fetches when it was held, one kept for versions); the other
-    version is re-fetched then too, so both pages carry their new text. Before, the version outside the sample was
-    rejected and the page kept its old text."""
+    trouble). When it resolves, its sample covers one page (a budget of two re-fetches when it was held, one kept for
+    versions); the other version is re-fetched then too, so both pages carry their new text. Before, the version
+    outside the sample was rejected and the page kept its old text."""
     async with local_net(tmp_path, web) as net:
         base, others = await net.records(6), await net.records(2, start=6)
         async with real_miner(net, "honest", base) as honest:
@@ -298,3 +298,35 @@ async def test_versions_in_a_batch_held_for_the_sources_outage_are_all_confirmed
                 await v.close()
     assert held.outcomes[uid] == "unknown" and len(batch.sample) < len(fresh)
     assert current == [[f.content_hash] for f in fresh] and not rejected
+
+
+async def test_a_near_copy_of_a_held_batchs_version_waits_for_it_and_never_becomes_the_pages_row(tmp_path, web):
+    """The honest re-crawl of a rewritten page is held (the source answered the validator 503). A miner with a good
+    record copies it with one word changed and delivers it in the next step, when the source answers again: its
+    re-fetch would pass ("similar") and make the copy the page's new row. It shares the held record's content, so
+    its batch waits; the held batch resolves and the honest text is the row; the copy is refused after that."""
+    async with local_net(tmp_path, web) as net:
+        base, own, other = await net.records(6), await net.records(6, start=7), (await net.records(1, start=6))[0]
+        async with real_miner(net, "honest", base) as honest, real_miner(net, "copier", own) as copier:
+            v = _validator(net)
+            try:
+                await v.step()
+                fresh = await _rewrite(net, base[0], other.text)
+                honest.miner.store.store.add([fresh])
+                net.web.add_fault(status=503, path_prefix="/site/")
+                held = await v.step()
+                net.web.clear_faults()
+                copier.miner.store.store.add([_one_word_changed(fresh)])
+                uids = await _uid(net, honest.hotkey), await _uid(net, copier.hotkey)
+                waited = await v.step()
+                after_wait = v.store.versions_of(DOMAIN, base[0].uri)
+                await v.step()
+                rows = v.store.versions_of(DOMAIN, base[0].uri)
+                accepted = {r.miner_uid for r in v.store.accepted_after(0, 1000) if r.record.uri == base[0].uri}
+                rejected = v.store.rejections(uids[1])
+            finally:
+                await v.close()
+    assert held.outcomes[uids[0]] == "unknown" and waited.accepted == 0  # the copy waited; the held batch resolved
+    assert [h for _, h, s in after_wait if s is None] == [h for _, h, s in rows if s is None] == [fresh.content_hash]
+    assert accepted == {uids[0]}
+    assert sum(rejected.get((uids[1], DOMAIN, r), 0) for r in (R.UNCONFIRMED_VERSION, "duplicate:near")) == 1

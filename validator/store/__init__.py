@@ -176,6 +176,11 @@ class ValidatorStore:
         with self.engine.connect() as conn:
             return pending.due(conn, limit, before_step)
 
+    def held_since(self, step: int) -> list[PendingBatch]:
+        """Held batches held in `step` or later, due or not."""
+        with self.engine.connect() as conn:
+            return pending.held_since(conn, step)
+
     def postpone_pending(self, pending_id: int, next_attempt_at: datetime, unknown: int) -> None:
         with self._write, self.engine.begin() as conn:
             pending.postpone(conn, pending_id, next_attempt_at, unknown)

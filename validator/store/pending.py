@@ -56,8 +56,18 @@ def due(conn: Connection, limit: int, before_step: int | None = None) -> list[Pe
     if before_step is not None:
         query = query.where(PendingRow.step < before_step)
     rows = conn.execute(query.order_by(PendingRow.next_attempt_at, PendingRow.id).limit(limit)).all()
-    return [PendingBatch(r.id, r.uid, r.hotkey, r.step, r.created_at, r.attempts, list(r.sample), r.payload)
-            for r in rows]
+    return [_batch(r) for r in rows]
+
+
+def held_since(conn: Connection, step: int) -> list[PendingBatch]:
+    """Every held batch held in `step` or later, due or not."""
+    rows = conn.execute(sa.select(PendingRow).where(PendingRow.step >= step).order_by(PendingRow.id)).all()
+    return [_batch(r) for r in rows]
+
+
+def _batch(row: sa.Row) -> PendingBatch:
+    return PendingBatch(row.id, row.uid, row.hotkey, row.step, row.created_at, row.attempts, list(row.sample),
+                        row.payload)
 
 
 def postpone(conn: Connection, pending_id: int, next_attempt_at: datetime, unknown: int) -> None:
