@@ -80,7 +80,8 @@ VERIFY_MAX_UNKNOWN_SHARE = 0.2
 # A miner's batch waits at most this many steps in a row for re-fetches of its new versions of accepted pages (the
 # kind's budget had no room, or the validator's own trouble); then its unconfirmed versions are rejected and the
 # rest goes on, so a miner with more versions than the budget is not stuck. A version re-fetch that passed while
-# its batch waited is remembered this many steps, so the next attempt need not fetch it again.
+# its batch waited is remembered this many steps, so the next attempt need not fetch it again (one that found the page's
+# exact text; a similar one waits a step and is fetched again: validator/versions.py `_first_similar`).
 VERSION_MAX_WAITS = 3
 VERSION_CONFIRMED_STEPS = 20
 # Contested records (versions, rivals) may take this share of a kind's re-fetch budget before the random sample (the

@@ -54,6 +54,7 @@ from validator.versions import (
     VERSION,
     Contest,
     VersionBook,
+    closest_represents,
     contested,
     edits_of_own_page,
     near_own_pages,
@@ -188,6 +189,7 @@ class StepRunner:
         await asyncio.to_thread(self.precedence.load)
         await asyncio.to_thread(self.precedence.observe, late)
         final = self.precedence.split_ties(final, {p.uid: p.hotkey for p in ok})  # a tie goes to who was first
+        final = closest_represents(final, contests, self.versions.checks)  # a page's row is its closest text
         tied = tied_with_waiting(ok, plans, final, version_waits) | await self._tied_with_held(ok, plans, step)
         for p in ok:
             p.waits = p.uid in tied or p.uid in version_waits
@@ -262,7 +264,11 @@ class StepRunner:
                 deliveries.append(Delivery(key=key, miner_uid=batch.uid, content_hash=c.record.content_hash,
                                            text=c.record.text))
         verdicts = {v.key: v for v in await asyncio.to_thread(self.corpus.assess, deliveries)}
-        return tied_with_held(pulls, plans, verdicts, held)
+        tied = tied_with_held(pulls, plans, verdicts, held)
+        if tied:
+            log.info("batches wait for held ones they share content with uids=%s held=%s", sorted(tied),
+                     sorted({batch.uid for batch in batches}))
+        return tied
 
     async def _edits(self, candidates: Sequence[Candidate], verdicts: dict[str, NoveltyVerdict],
                      ) -> dict[str, NoveltyVerdict]:

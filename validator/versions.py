@@ -11,7 +11,10 @@ miner, not the seed, chose them). A version whose re-fetch found other text or n
 not reach, or whose re-fetch was the validator's own trouble, makes the miner's batch wait (cursors kept, the same
 records come again, as a batch with too little evidence waits) for at most VERSION_MAX_WAITS steps in a row, so an
 honest re-crawl is not lost to the validator's trouble while a miner with more versions than the budget still moves
-on; a re-fetch that confirmed a version while its batch waited is remembered (in memory) for the next attempts."""
+on; a re-fetch that found a version's exact text while its batch waited is remembered (in memory) for the next
+attempts. A rewritten page's text the live page is only similar to waits a step and is fetched again, and texts of
+one page that tie as copies are represented by the closest to the live page: a near copy delivered a step ahead of
+the honest re-crawl (a copier pulled after the crawl) never becomes the page's row."""
 
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ from typing import Literal
 from scoring import NoveltyVerdict, similarity
 from validator import constants as K
 from validator import reasons as R
-from validator.delivery import DeliveryKey
+from validator.delivery import DeliveryKey, is_delivery
 from validator.ladder import Candidate
 from validator.outcome import RESOLVED
 from validator.pull import MinerPull
@@ -85,6 +88,8 @@ class VersionBook:
         self.waits: dict[int, int] = {}  # uid -> steps in a row its batch waited for a version
         self.checks: dict[str, Check] = {}  # key -> the check that decides it, this step
         self.edits: dict[str, float] = {}  # key -> similarity of an edit to its page's current row, this step
+        # (domain, uri, content_hash) -> the step a re-fetch first found the live page similar to it, not identical
+        self.similar: dict[tuple[str, str, str], int] = {}
 
     def remembers(self, c: Candidate) -> bool:
         return _memo(c) in self.confirmed
@@ -101,11 +106,13 @@ class VersionBook:
             state = self._state(c.key, check)
             if check is not None:
                 self.checks[c.key] = check
+            if state == "confirmed" and contest.kind == VERSION and self._first_similar(c, check, step):
+                state = "undecided"
             if state == "refuted":
                 p.refused[c.key] = R.UNCONFIRMED_VERSION
             elif state == "confirmed":
-                if fetched is not None:  # remembered from the step it was fetched in, not refreshed by waiting
-                    self.confirmed[_memo(c)] = (step, fetched)
+                if fetched is not None and fetched.reason == "same_hash":  # remembered from the step it was
+                    self.confirmed[_memo(c)] = (step, fetched)  # fetched in, not refreshed by waiting
                 if contest.kind == VERSION:
                     p.versions.add(c.key)
             elif contest.kind == VERSION and c.key in self.edits:
@@ -132,6 +139,15 @@ class VersionBook:
             return "confirmed" if (check.similarity or 0.0) > self.edits[key] else "refuted"
         return state
 
+    def _first_similar(self, c: Candidate, check: Check | None, step: int) -> bool:
+        """True when this step's re-fetch is the first to find the live page similar to a rewritten page's new text
+        but not identical: it waits a step and is fetched again. The page's exact text, an honest re-crawl that came
+        a step later than a near copy of it (a copier pulled after the crawl), is then judged beside it and wins the
+        page; an edit (a near copy of the page's own row) has its own rule (`_state`)."""
+        if check is None or check.reason == "same_hash" or c.key in self.edits:
+            return False
+        return self.similar.setdefault(_memo(c), step) == step
+
     def _remembered(self, c: Candidate) -> Check | None:
         found = self.confirmed.get(_memo(c))
         return found[1] if found else None
@@ -139,6 +155,7 @@ class VersionBook:
     def forget(self, step: int) -> None:
         """Drop confirmations older than VERSION_CONFIRMED_STEPS and the step's checks."""
         self.confirmed = {h: v for h, v in self.confirmed.items() if step - v[0] < K.VERSION_CONFIRMED_STEPS}
+        self.similar = {h: first for h, first in self.similar.items() if step - first < K.VERSION_CONFIRMED_STEPS}
         self.checks = {}
         self.edits = {}
 
@@ -182,6 +199,40 @@ def one_per_page(pulls: Sequence[MinerPull], contests: Mapping[str, Contest],
         for p, key in members:
             if key != best[1]:
                 p.refused[key] = R.DUPLICATE_URI
+
+
+def closest_represents(verdicts: Mapping[str, NoveltyVerdict], contests: Mapping[str, Contest],
+                       checks: Mapping[str, Check]) -> dict[str, NoveltyVerdict]:
+    """The verdicts with each cluster of texts of one contested page (exact or near copies delivered in the step by
+    several miners) represented by the text its re-fetch found closest to the live page; the credit split stays.
+    Otherwise the tie's order picks the text kept, and a one-word copy of a rewritten page became its row beside the
+    honest re-crawl of its exact text."""
+    clusters: dict[str, list[str]] = {}
+    for key, verdict in verdicts.items():
+        if verdict.keep:
+            clusters.setdefault(key, []).insert(0, key)
+        elif verdict.novelty > 0 and verdict.duplicate_of and is_delivery(verdict.duplicate_of):
+            clusters.setdefault(verdict.duplicate_of, []).append(key)
+    out = dict(verdicts)
+    for leader, members in clusters.items():
+        if len(members) < 2 or leader not in contests:
+            continue
+        page = contests[leader].page
+
+        def closeness(key: str, page: Page = page, leader: str = leader) -> tuple[bool, float, bool]:
+            check = checks.get(key)
+            confirmed = key in contests and contests[key].page == page and state_of(check) == "confirmed"
+            return confirmed, (check.similarity or 0.0) if confirmed else 0.0, key == leader
+
+        best = max(members, key=closeness)
+        if best == leader:
+            continue
+        kind = verdicts[best].kind or "near"
+        out[best] = replace(verdicts[best], keep=True, duplicate_of=None, kind=None)
+        for key in members:
+            if key != best:
+                out[key] = replace(verdicts[key], keep=False, duplicate_of=best, kind=verdicts[key].kind or kind)
+    return out
 
 
 def _rank(key: str, check: Check | None, seed: str) -> tuple[bool, float, bytes]:

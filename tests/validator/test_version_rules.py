@@ -15,13 +15,22 @@ from validator.outcome import commit_for
 from validator.pull import MinerPull
 from validator.sampling import plan_forced, used_budget
 from validator.verification import Check
-from validator.versions import RIVAL, VERSION, Contest, VersionBook, contested, one_per_page, page_of
+from validator.versions import (
+    RIVAL,
+    VERSION,
+    Contest,
+    VersionBook,
+    closest_represents,
+    contested,
+    one_per_page,
+    page_of,
+)
 
 HISTORY = {"web": [True] * EVIDENCE_WINDOW}
 
 
-def _check(pull: MinerPull, i: int, outcome: str, similarity: float | None = None) -> Check:
-    return Check(pull.novel[i].record.uri, outcome, "test", similarity)
+def _check(pull: MinerPull, i: int, outcome: str, similarity: float | None = None, reason: str = "test") -> Check:
+    return Check(pull.novel[i].record.uri, outcome, reason, similarity)
 
 
 def test_other_texts_of_a_current_uri_are_versions_and_of_a_new_uri_rivals():
@@ -85,7 +94,7 @@ def test_a_confirmation_is_remembered_while_the_batch_waits():
     book = VersionBook()
     pull = _pull(3, ["pass"] * 2)
     contests = {"3:2": Contest(page_of(pull.novel[2]), VERSION), "3:0": Contest(("python-language", "x"), VERSION)}
-    assert book.settle(pull, contests, {"3:2": _check(pull, 2, "pass", 1.0)}, step=1)  # 3:0 is undecided
+    assert book.settle(pull, contests, {"3:2": _check(pull, 2, "pass", 1.0, "same_hash")}, step=1)  # 3:0 undecided
     again = _pull(3, ["pass"] * 2)
     assert book.remembers(again.novel[2])
     elsewhere = replace(again.novel[2], record=again.novel[2].record.model_copy(update={"uri": "https://x.example/"}))
@@ -94,6 +103,36 @@ def test_a_confirmation_is_remembered_while_the_batch_waits():
     assert again.versions == {"3:2"}
     book.forget(1 + K.VERSION_CONFIRMED_STEPS)
     assert not book.remembers(again.novel[2])
+
+
+def test_a_version_the_live_page_is_only_similar_to_waits_a_step_and_is_fetched_again():
+    """A rewritten page's new text that its re-fetch finds similar, not identical: the batch waits, nothing is
+    remembered (the next step fetches it again, beside any exact copy of the page delivered meanwhile), and the
+    second similar re-fetch, a step later, confirms it."""
+    book = VersionBook()
+    pull = _pull(3, ["pass"])
+    contests = {"3:0": Contest(page_of(pull.novel[0]), VERSION)}
+    similar = _check(pull, 0, "pass", 0.9, "similar")
+    assert book.settle(pull, contests, {"3:0": similar}, step=1) and not pull.versions and not pull.refused
+    assert not book.remembers(pull.novel[0])
+    again = _pull(3, ["pass"])
+    assert not book.settle(again, contests, {"3:0": similar}, step=2) and again.versions == {"3:0"}
+
+
+def test_a_near_copy_tie_of_a_page_is_represented_by_the_text_closest_to_the_live_page():
+    """Two miners' texts of one rewritten page tie as near copies; the tie's order made the copy the cluster's
+    representative. The honest text, identical to the live page, represents it; the credit split stays."""
+    page, uri = page_of(_candidate(0)), _candidate(0).record.uri
+    ck, hk = "2:0", "5:0"  # the copier's key sorts first: the tie's order keeps it
+    contests = {ck: Contest(page, VERSION), hk: Contest(page, VERSION)}
+    verdicts = {ck: NoveltyVerdict(ck, 0.5, True, None, None, b"s"),
+                hk: NoveltyVerdict(hk, 0.5, False, ck, "near", b"s")}
+    checks = {ck: Check(uri, "pass", "similar", 0.9), hk: Check(uri, "pass", "same_hash", 1.0)}
+    out = closest_represents(verdicts, contests, checks)
+    assert (out[hk].keep, out[hk].duplicate_of, out[ck].keep, out[ck].duplicate_of) == (True, None, False, hk)
+    assert out[ck].novelty == out[hk].novelty == 0.5 and out[ck].kind == "near"
+    unchanged = closest_represents(verdicts, contests, {**checks, hk: Check(uri, "unknown", "timeout")})
+    assert unchanged == verdicts
 
 
 def test_one_record_per_page_comes_out_of_a_step():

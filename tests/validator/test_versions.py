@@ -330,3 +330,29 @@ async def test_a_near_copy_of_a_held_batchs_version_waits_for_it_and_never_becom
     assert [h for _, h, s in after_wait if s is None] == [h for _, h, s in rows if s is None] == [fresh.content_hash]
     assert accepted == {uids[0]}
     assert sum(rejected.get((uids[1], DOMAIN, r), 0) for r in (R.UNCONFIRMED_VERSION, "duplicate:near")) == 1
+
+
+async def test_a_near_copy_of_a_rewritten_page_a_step_ahead_of_the_honest_recrawl_never_becomes_its_row(tmp_path,
+                                                                                                      web):
+    """A copier pulled after an honest miner's crawl of a rewritten page delivers the new text with one word
+    changed a step before the honest miner does. Its re-fetch finds the live page similar, not identical: it waits a
+    step and is fetched again, beside the honest re-crawl, which has the page's exact text: the two tie as near
+    copies, and the text closest to the live page (not the tie's order) is the page's row."""
+    async with local_net(tmp_path, web) as net:
+        base, own, other = await net.records(6), await net.records(6, start=7), (await net.records(1, start=6))[0]
+        async with real_miner(net, "honest", base) as honest, real_miner(net, "copier", own) as copier:
+            v = _validator(net)
+            try:
+                await v.step()
+                fresh = await _rewrite(net, base[0], other.text)
+                copier.miner.store.store.add([_one_word_changed(fresh)])
+                ahead = await v.step()
+                honest.miner.store.store.add([fresh])
+                await v.step()
+                rows = v.store.versions_of(DOMAIN, base[0].uri)
+                accepted = {r.miner_uid for r in v.store.accepted_after(0, 1000) if r.record.uri == base[0].uri}
+                uids = await _uid(net, honest.hotkey), await _uid(net, copier.hotkey)
+            finally:
+                await v.close()
+    assert ahead.accepted == 0 and [h for _, h, s in rows if s is None] == [fresh.content_hash]
+    assert accepted == {uids[0]}
