@@ -25,11 +25,12 @@ def change_log(sampleweb_dir: Path) -> list[dict[str, Any]]:
     return [e for e in entries if e.get("op") in ("article", "edit", "delete")]
 
 
-def page_paths(key: str) -> tuple[str, ...]:
-    """URI path endings of a page in the sample web's representations that the demo miners crawl (site page;
-    Stack Exchange question and wiki article are matched by the site page's slug through the record's title)."""
+def page_paths(key: str, page_id: int | None = None) -> tuple[str, ...]:
+    """URI path endings of a page in the sample web's representations that the demo miners crawl: the site page and,
+    given the article's page id, its Stack Exchange question (canonical URIs drop the question's slug). The wiki
+    article is matched through the record's title (`_is_page`)."""
     area, _, slug = key.partition("/")
-    return (f"/site/{area}/{slug}.html",)
+    return (f"/site/{area}/{slug}.html",) + ((f"/questions/{page_id}",) if page_id is not None else ())
 
 
 def epoch_of(at: datetime, origin: datetime, epoch_seconds: float) -> int:
@@ -48,35 +49,43 @@ def summarise(net: LocalNetwork, accepted: list[tuple[str, str, datetime]],
     counts.update(e["op"] for e in log)
     origin = getattr(net, "validators_started_at", None)
     epoch_seconds = net.options.tempo * net.options.block_time
-    titles = _titles()
+    pages = _pages()
     per_epoch: Counter[int] = Counter()
     published: Counter[int] = Counter()
     for entry in (e for e in log if e["op"] == "article"):
         at = datetime.fromisoformat(entry["at"])
         epoch = epoch_of(at, origin, epoch_seconds) if origin else 0
         published[epoch] += 1
-        per_epoch[epoch] += sum(1 for uri, title, _ in accepted if _is_page(entry["key"], titles, uri, title))
+        per_epoch[epoch] += sum(1 for uri, title, _ in accepted if _is_page(entry["key"], pages, uri, title))
     reverified = {e["key"] for e in log if e["op"] == "edit" and any(
-        _is_page(e["key"], titles, uri, title) and fetched >= datetime.fromisoformat(e["at"])
+        _is_page(e["key"], pages, uri, title) and fetched >= datetime.fromisoformat(e["at"])
         for uri, title, fetched in accepted)}
     return {"published": counts["article"], "changed": counts["edit"], "removed": counts["delete"],
             "published_per_epoch": {str(k): published[k] for k in sorted(published)},
             "accepted_new_per_epoch": {str(k): per_epoch[k] for k in sorted(published)},
             "changed_reverified": len(reverified),
             "removed_unverified": sum(1 for e in log if e["op"] == "delete"
-                                      and any(uri.endswith(page_paths(e["key"])) for uri in unverified))}
+                                      and any(uri.endswith(page_paths(e["key"], pages.get(e["key"], ("", None))[1]))
+                                              for uri in unverified))}
 
 
-def _is_page(key: str, titles: dict[str, str], uri: str, title: str) -> bool:
-    return uri.endswith(page_paths(key)) or (key in titles and title.strip() == titles[key])
+def _is_page(key: str, pages: dict[str, tuple[str, int]], uri: str, title: str) -> bool:
+    """True when the accepted record (`uri`, `title`) is one of the page's representations. A page published from
+    the reserve reaches the network as the site page, the Stack Exchange question and the wiki article; the
+    validator keeps one of them (the others are duplicates), so each counts."""
+    found = pages.get(key)
+    if found is None:
+        return uri.endswith(page_paths(key))
+    return uri.endswith(page_paths(key, found[1])) or title.strip() == found[0]
 
 
-def _titles() -> dict[str, str]:
+def _pages() -> dict[str, tuple[str, int]]:
+    """key -> (title, page id) of every article the sample web serves or holds back."""
     from glean.sampleweb.reserve import reserve_articles
     from glean.sampleweb.state import build_articles
     from schemas.record import utcnow
 
-    return {a.key: a.title for a in (*reserve_articles(), *build_articles(utcnow()))}
+    return {a.key: (a.title, a.page_id) for a in (*reserve_articles(), *build_articles(utcnow()))}
 
 
 def unverified_uris(net: LocalNetwork) -> frozenset[str]:

@@ -42,3 +42,20 @@ def test_the_summary_counts_new_pages_per_epoch_and_removed_pages_found_gone(tmp
     assert web["published_per_epoch"] == {"1": 1, "2": 1} and web["accepted_new_per_epoch"] == {"1": 1, "2": 1}
     assert web["changed_reverified"] == 1
     assert web["removed_unverified"] == 1  # stdlib/json was checked and found gone; stdlib/re never came back
+
+
+def test_a_new_page_accepted_as_its_stack_exchange_question_counts_for_its_epoch(tmp_path: Path) -> None:
+    """A page published from the reserve reaches the miners as the site page, the Stack Exchange question and the
+    wiki article; the validator keeps one (the others are duplicates of it). The question, under its own title and
+    a URI without the page's slug, is the page's accepted record too."""
+    from glean.sampleweb.reserve import reserve_articles
+
+    first, second = reserve_articles()[:2]
+    net = _net(tmp_path, [{"op": "article", "key": first.key, "at": _at(3)},
+                          {"op": "article", "key": second.key, "at": _at(4)}])
+    accepted = [(f"http://127.0.0.1:9/questions/{first.page_id}", "How do I use it?", START),
+                (f"http://127.0.0.1:9/questions/{second.page_id + 1}", "Another question", START)]
+
+    web = living.summarise(net, accepted)
+
+    assert web["published_per_epoch"] == {"1": 2} and web["accepted_new_per_epoch"] == {"1": 1}
