@@ -167,13 +167,16 @@ def _memo(c: Candidate) -> tuple[str, str, str]:
 def settle_held(p: MinerPull, contests: Mapping[str, Contest]) -> None:
     """Decide the contested records of a held batch as it resolves: confirmed by a re-fetch now (its sample's or its
     own, `p.forced`), or rejected (the batch waited already; a page's current row stays until a version is
-    confirmed)."""
+    confirmed). A rewritten page's text the live page is only similar to is rejected too: it cannot wait a step as
+    in a step (`VersionBook._first_similar`), and a held batch's near copy of a page was a copier's that got ahead
+    of the honest re-crawl, which waited for it (validator/step.py `_tied_with_held`) and is the row a step later."""
     checks = {**p.forced, **{p.novel[i].key: check for i, check in zip(p.sample, p.checks, strict=True)}}
     for c in p.novel:
         contest = contests.get(c.key)
         if contest is None:
             continue
-        if state_of(checks.get(c.key)) != "confirmed":
+        check = checks.get(c.key)
+        if state_of(check) != "confirmed" or (contest.kind == VERSION and check.reason != "same_hash"):
             p.refused[c.key] = R.UNCONFIRMED_VERSION
         elif contest.kind == VERSION:
             p.versions.add(c.key)

@@ -356,3 +356,35 @@ async def test_a_near_copy_of_a_rewritten_page_a_step_ahead_of_the_honest_recraw
                 await v.close()
     assert ahead.accepted == 0 and [h for _, h, s in rows if s is None] == [fresh.content_hash]
     assert accepted == {uids[0]}
+
+
+async def test_a_held_near_copy_of_a_rewritten_page_is_refused_and_the_honest_recrawl_that_waited_is_the_row(
+        tmp_path, web):
+    """A copier got a one-word copy of a rewritten page ahead of the honest re-crawl, and the source's 503 held its
+    batch. The honest text, delivered in the next step, waits for the held batch; when that resolves, its copy (the
+    live page only similar to it) is refused, not paid; the honest text is the page's row a step later."""
+    async with local_net(tmp_path, web) as net:
+        base, own, other = await net.records(6), await net.records(6, start=7), (await net.records(1, start=6))[0]
+        async with real_miner(net, "honest", base) as honest, real_miner(net, "copier", own) as copier:
+            v = _validator(net)
+            try:
+                await v.step()
+                uids = await _uid(net, honest.hotkey), await _uid(net, copier.hotkey)
+                earned = v.store.miners()[uids[1]].value_total  # its own six pages
+                fresh = await _rewrite(net, base[0], other.text)
+                copier.miner.store.store.add([_one_word_changed(fresh)])
+                net.web.add_fault(status=503, path_prefix="/site/")
+                held = await v.step()
+                net.web.clear_faults()
+                honest.miner.store.store.add([fresh])
+                await v.step()
+                await v.step()
+                rows = v.store.versions_of(DOMAIN, base[0].uri)
+                copier_value = v.store.miners()[uids[1]].value_total
+                rejected = v.store.rejections(uids[1])
+            finally:
+                await v.close()
+    assert held.outcomes[uids[1]] == "unknown"
+    assert [h for _, h, s in rows if s is None] == [fresh.content_hash] and len(rows) == 2
+    assert rejected.get((uids[1], DOMAIN, R.UNCONFIRMED_VERSION)) == 1
+    assert copier_value == earned
