@@ -65,14 +65,8 @@ class Precedence:
                    ) -> dict[str, NoveltyVerdict]:
         """The verdicts with every multi-miner cluster's credit split by precedence; the miner with the largest share
         delivers the cluster's representative (so a copier's version is never the one kept)."""
-        clusters: dict[str, list[str]] = {}
-        for key, verdict in verdicts.items():
-            if verdict.keep:
-                clusters.setdefault(key, []).insert(0, key)
-            elif verdict.novelty > 0 and verdict.duplicate_of and is_delivery(verdict.duplicate_of):
-                clusters.setdefault(verdict.duplicate_of, []).append(key)
         out = dict(verdicts)
-        for leader, members in clusters.items():
+        for leader, members in new_clusters(verdicts).items():
             miner = {key: hotkeys[DeliveryKey.parse(key).uid] for key in members}
             if len(set(miner.values())) < 2:
                 continue
@@ -121,3 +115,15 @@ class Precedence:
         if added:
             log.info("precedence evidence added=%d pairs=%d", added, len(self.firsts))
         return added
+
+
+def new_clusters(verdicts: Mapping[str, NoveltyVerdict]) -> dict[str, list[str]]:
+    """Representative key -> the keys of its cluster among a step's deliveries (the representative first, then the
+    deliveries credited as duplicates of it)."""
+    clusters: dict[str, list[str]] = {}
+    for key, verdict in verdicts.items():
+        if verdict.keep:
+            clusters.setdefault(key, []).insert(0, key)
+        elif verdict.novelty > 0 and verdict.duplicate_of and is_delivery(verdict.duplicate_of):
+            clusters.setdefault(verdict.duplicate_of, []).append(key)
+    return clusters

@@ -28,9 +28,10 @@ from typing import Literal
 from scoring import NoveltyVerdict, similarity
 from validator import constants as K
 from validator import reasons as R
-from validator.delivery import DeliveryKey, is_delivery
+from validator.delivery import DeliveryKey
 from validator.ladder import Candidate
 from validator.outcome import RESOLVED
+from validator.precedence import new_clusters
 from validator.pull import MinerPull
 from validator.verification import Check
 
@@ -210,14 +211,8 @@ def closest_represents(verdicts: Mapping[str, NoveltyVerdict], contests: Mapping
     several miners) represented by the text its re-fetch found closest to the live page; the credit split stays.
     Otherwise the tie's order picks the text kept, and a one-word copy of a rewritten page became its row beside the
     honest re-crawl of its exact text."""
-    clusters: dict[str, list[str]] = {}
-    for key, verdict in verdicts.items():
-        if verdict.keep:
-            clusters.setdefault(key, []).insert(0, key)
-        elif verdict.novelty > 0 and verdict.duplicate_of and is_delivery(verdict.duplicate_of):
-            clusters.setdefault(verdict.duplicate_of, []).append(key)
     out = dict(verdicts)
-    for leader, members in clusters.items():
+    for leader, members in new_clusters(verdicts).items():
         if len(members) < 2 or leader not in contests:
             continue
         page = contests[leader].page
