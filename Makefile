@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test demo bench bench-scale lint clean
+.PHONY: install test demo bench bench-scale lint clean FORCE
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -13,7 +13,11 @@ $(BIN)/python:
 # the compiled scoring modules (setup.py builds scoring._build.COMPILED) are rebuilt whenever a source changes
 COMPILED := setup.py scoring/_build.py $(shell $(PYTHON) -c "import runpy; print(*runpy.run_path('scoring/_build.py')['COMPILED'])")
 
-$(STAMP): pyproject.toml $(COMPILED) | $(BIN)/python
+# ... and when one of their builds is missing (a `git clean` removes them but not .venv and its stamp)
+EXT := $(shell $(PYTHON) -c "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))")
+MISSING := $(filter-out $(wildcard scoring/*$(EXT)),$(addsuffix $(EXT),$(basename $(filter scoring/%,$(filter-out scoring/_build.py,$(COMPILED))))))
+
+$(STAMP): pyproject.toml $(COMPILED) $(if $(MISSING),FORCE) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
@@ -46,3 +50,5 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .glean-demo .pytest_cache
+
+FORCE:
