@@ -106,20 +106,30 @@ class Corpus:
             self._catch_up()
             self.loaded_from = "database"
             return
-        self.index.reset()
-        self.watermark = 0
         try:
-            self._catch_up()
+            self._rebuild_shared(self.store.novelty_rows(0, K.REBUILD_BATCH))
         except StorageError as exc:
             log.warning("stored novelty signatures are not this version's (%s): signing the accepted texts again",
                         exc.message)
-            self.index.reset()
-            for rows in _batches(self._signed_again()):
-                self.index.add_many(rows)
-            self.watermark = self.store.accepted_stats()[1]
-            self.store.set_state(SHARED_WATERMARK, self.watermark)
+            self._rebuild_shared(self._signed_again())
         self.store.set_state(SHARED_VERSION, SCORING_VERSION)
         self.loaded_from = "rebuilt"
+
+    def _rebuild_shared(self, rows: Iterable[tuple[str, str, bytes]]) -> None:
+        """The shared index rebuilt from `rows` in one transaction (`PgNoveltyIndex.rebuild`), its watermark the
+        highest key indexed."""
+        top = 0
+
+        def watched() -> Iterator[tuple[str, str, bytes]]:
+            nonlocal top
+            for row in rows:
+                top = max(top, int(row[0]))
+                yield row
+
+        assert isinstance(self.index, PgNoveltyIndex)
+        self.index.rebuild(watched())
+        self.watermark = top
+        self.store.set_state(SHARED_WATERMARK, top)
 
     def _signed_again(self) -> Iterator[tuple[str, str, bytes]]:
         after = 0

@@ -4,19 +4,21 @@ restarts and scoring versions, and one claim of new content across several valid
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from glean.config import load_config
-from schemas.errors import ConfigError
+from schemas.errors import ConfigError, StorageError
 from schemas.version import SCORING_VERSION
-from scoring import Delivery
+from scoring import Delivery, signature
 from tests.validator.harness import local_net, real_miner
 from tests.validator.test_corpus import TEXT, _accept, _is_duplicate, _record
 from validator import corpus as corpus_module
 from validator.corpus import Corpus
-from validator.novelty_pg import PgNoveltyIndex
+from validator.novelty_pg import BANDS, PgNoveltyIndex
 from validator.service import Validator
 from validator.store import ValidatorStore
 
@@ -72,6 +74,76 @@ def test_stored_signatures_of_another_format_are_signed_again(store, tmp_path):
     corpus = _shared(store, tmp_path)
     assert corpus.loaded_from == "rebuilt" and len(corpus) == 4
     assert _is_duplicate(corpus, 3) and not _is_duplicate(corpus, 9)
+
+
+def _rows(ids: range) -> list[tuple[str, str, bytes]]:
+    return [(str(i), _record(i).content_hash, signature(_record(i).text)) for i in ids]
+
+
+def _band_key_indexed(store: ValidatorStore) -> bool:
+    """Whether every band partition carries the (band_key, doc_id) primary key lookups go through."""
+    with store.engine.connect() as conn:
+        return bool(conn.execute(sa.text(
+            "SELECT bool_and(EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = p.relid AND i.indisprimary)) "
+            f"FROM pg_partition_tree('{BANDS}') p WHERE p.isleaf")).scalar_one())
+
+
+def test_a_rebuild_replaces_the_index_and_builds_its_band_keys_again(store):
+    index = PgNoveltyIndex(store.engine, "5Hotkey")
+    index.add_many(_rows(range(100, 103)))
+    assert index.rebuild(_rows(range(5)), batch=2) == 5
+    assert len(index) == 5 and _band_key_indexed(store)
+    near = _record(4).text + " Read more on the site."
+    verdicts = index.assess_step([Delivery("q0", 9, _record(0).content_hash, _record(0).text),
+                                  Delivery("q1", 9, "ff" * 32, near),
+                                  Delivery("q2", 9, _record(100).content_hash, _record(100).text)])
+    assert [(v.novelty, v.kind) for v in verdicts][:2] == [(0, "exact"), (0, "near")]
+    assert verdicts[2].novelty == 1                                  # what the rebuild replaced is gone
+
+
+def test_a_rebuild_that_fails_half_way_leaves_the_index_as_it_was(store):
+    index = PgNoveltyIndex(store.engine, "5Hotkey")
+    index.add_many(_rows(range(3)))
+    bad = [*_rows(range(10, 14)), ("14", _record(14).content_hash, b"OLD-FORMAT")]
+    with pytest.raises(StorageError, match="not this version"):
+        index.rebuild(bad, batch=2)                                  # two batches in when the bad one comes
+    assert len(index) == 3 and _band_key_indexed(store)
+    [verdict] = index.assess_step([Delivery("q", 9, "ff" * 32, _record(2).text + " Read more.")])
+    assert verdict.novelty == 0 and verdict.kind == "near"
+
+
+def test_a_claim_of_another_process_waits_for_a_rebuild_and_sees_what_it_indexed(url, store):
+    inside, go = threading.Event(), threading.Event()
+
+    def rows():
+        yield from _rows(range(2))
+        inside.set()                                                 # the rebuild's transaction is open
+        go.wait(timeout=30)
+        yield from _rows(range(2, 4))
+
+    rebuilt = threading.Thread(target=PgNoveltyIndex(store.engine, "5Hotkey").rebuild, args=(rows(),),
+                               kwargs={"batch": 1})
+    rebuilt.start()
+    assert inside.wait(timeout=30)
+    other = ValidatorStore.open(url)
+    verdicts: list = []
+    claim = threading.Thread(target=lambda: verdicts.extend(PgNoveltyIndex(other.engine, "5Hotkey").claim(
+        [Delivery("b3", 2, _record(3).content_hash, _record(3).text)])))
+    claim.start()
+    with store.engine.connect() as conn:                             # wait until the claim is blocked on a lock
+        waiting = sa.text("SELECT count(*) FROM pg_locks WHERE NOT granted "
+                          "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
+        deadline = time.monotonic() + 30
+        while conn.execute(waiting).scalar_one() == 0 and time.monotonic() < deadline:
+            conn.commit()
+            time.sleep(0.05)
+        assert conn.execute(waiting).scalar_one() == 1
+    go.set()
+    rebuilt.join(timeout=60)
+    claim.join(timeout=60)
+    other.close()
+    assert [(v.novelty, v.kind) for v in verdicts] == [(0, "exact")]  # judged against the rebuilt index
+    assert len(PgNoveltyIndex(store.engine)) == 4
 
 
 def test_accepted_texts_are_read_by_key(store, tmp_path):
