@@ -43,7 +43,9 @@ bench: $(STAMP)
 bench-scale: $(STAMP)
 	GLEAN_BENCH_STORES_N=10000000 $(BIN)/python -m benchmarks stores
 	GLEAN_BENCH_SCALE_N=1000000 $(BIN)/python -m benchmarks scale
-	GLEAN_BENCH_NOVELTY_SIZES=10000000 GLEAN_BENCH_NOVELTY_PG_N=10000000 $(BIN)/python -m benchmarks novelty
+	GLEAN_BENCH_NOVELTY_SIZES=10000000 GLEAN_BENCH_NOVELTY_PG_N=10000000 \
+	  GLEAN_BENCH_NOVELTY_PG_SETTINGS=shared_buffers=2GB,max_wal_size=4GB,maintenance_work_mem=1GB \
+	  $(BIN)/python -m benchmarks novelty
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -3,19 +3,22 @@
 1. In memory (`scoring.NoveltyIndex`): RSS and array bytes per document at 100,000 and 1,000,000 indexed documents
    (each size in a fresh process: `bench_scoring --probe scale`), rebuild time and assess_step rate.
 2. On PostgreSQL (`validator.novelty_pg.PgNoveltyIndex`, a throwaway cluster, PostgreSQL's settings unless
-   GLEAN_BENCH_NOVELTY_PG_SETTINGS gives others): bulk insert rate, tables + indexes on disk per document, server
+   GLEAN_BENCH_NOVELTY_PG_SETTINGS gives others): build rate, tables + indexes on disk per document, server
    memory, and lookups per second of one client in steps of 100 deliveries (exact copies, near copies and new
    documents), with the CPU of the client and of the server backend, so the rate per core is the deliveries over
-   the CPU seconds both spent. Measured at each size of GLEAN_BENCH_NOVELTY_PG_AT while filling (each printed as
-   it is measured), and at the end; GLEAN_BENCH_NOVELTY_PG_MAX_S bounds the fill, which then stops and is measured
-   at the size reached.
+   the CPU seconds both spent. GLEAN_BENCH_NOVELTY_PG_FILL=rebuild (default) fills it as a validator rebuilds it
+   (`PgNoveltyIndex.rebuild`), then adds the last 100,000 documents live (`add_many`), and measures at
+   GLEAN_BENCH_NOVELTY_PG_N; =insert adds every document live and measures at each size of
+   GLEAN_BENCH_NOVELTY_PG_AT while filling (each printed as it is measured) and at the end;
+   GLEAN_BENCH_NOVELTY_PG_MAX_S then bounds the fill, which stops and is measured at the size reached.
 
 Indexed signatures are synthetic (uniform random slots, as distinct documents have); the queries are real documents.
 
     python -m benchmarks novelty    # GLEAN_BENCH_NOVELTY_SIZES=100000,1000000  GLEAN_BENCH_NOVELTY_PG_N=200000
     # the PostgreSQL index alone, at 10 million (an empty size list or N skips a part):
-    GLEAN_BENCH_NOVELTY_SIZES= GLEAN_BENCH_NOVELTY_PG_N=10000000 GLEAN_BENCH_NOVELTY_PG_AT=1000000,2000000,5000000 \
-      GLEAN_BENCH_NOVELTY_PG_SETTINGS=shared_buffers=2GB,max_wal_size=4GB python -m benchmarks novelty
+    GLEAN_BENCH_NOVELTY_SIZES= GLEAN_BENCH_NOVELTY_PG_N=10000000 \
+      GLEAN_BENCH_NOVELTY_PG_SETTINGS=shared_buffers=2GB,max_wal_size=4GB,maintenance_work_mem=1GB \
+      python -m benchmarks novelty
 """
 
 from __future__ import annotations
@@ -24,10 +27,12 @@ import contextlib
 import os
 import shutil
 import time
+from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
 
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 
 from benchmarks.bench_scoring import STEP, _run_probe, _synthetic_rows
@@ -38,6 +43,8 @@ from scoring.novelty import Delivery
 from tests.scoring.corpus import prose_of_about
 
 LOAD_BATCH = 10_000      # documents per add_many while loading the PostgreSQL index
+GROW = 100_000           # documents added through add_many after a rebuild: the live insert rate at that size
+DISK_A_DOC = 3_000       # bytes of disk a document needs while rebuilding (2,040 B measured, plus WAL and sorts)
 STEPS = 20               # query steps of STEP deliveries each
 
 
@@ -141,41 +148,90 @@ def _measure(index, pg, steps: list[list[Delivery]]) -> dict[str, float]:
             "copies": sum(not d.key.startswith("n") for d in deliveries), "load1": os.getloadavg()[0]}
 
 
-def _pg_probe(n: int) -> list[dict[str, float]]:
-    """Fill the index towards `n` documents, measuring at each checkpoint. The fill stops early, and is measured at
-    the size reached, after GLEAN_BENCH_NOVELTY_PG_MAX_S seconds or when the disk holding the cluster falls below
-    15% free."""
+def _pg_probe(n: int) -> list[dict]:
+    """The index filled towards `n` synthetic documents and measured (GLEAN_BENCH_NOVELTY_PG_FILL):
+    - "rebuild" (default): what a validator does when it opens the shared index under a new scoring version or for
+      the first time: `PgNoveltyIndex.rebuild` of all but the last GROW documents, then the last GROW through
+      `add_many` (the live insert rate at that size); measured once, at `n`.
+    - "insert": every document through `add_many`, measured at each checkpoint; the fill stops early, and is
+      measured at the size reached, after GLEAN_BENCH_NOVELTY_PG_MAX_S seconds or when the disk holding the cluster
+      falls below 15% free."""
     from validator.novelty_pg import PgNoveltyIndex
     from validator.store import ValidatorStore
 
     real, steps = _queries()
-    max_s = float(os.environ.get("GLEAN_BENCH_NOVELTY_PG_MAX_S", "inf"))
-    results: list[dict[str, float]] = []
+    fill = os.environ.get("GLEAN_BENCH_NOVELTY_PG_FILL", "rebuild")
+    if fill not in ("rebuild", "insert"):
+        raise SystemExit(f"GLEAN_BENCH_NOVELTY_PG_FILL={fill!r}: use rebuild or insert")
     with cluster(_pg_settings(), prefix="glean-bench-novelty-") as pg:
         store = ValidatorStore.open(pg.url)
         index = PgNoveltyIndex(store.engine)
-        index.add_many(real)                                 # the copies' originals, there from the first checkpoint
-        rows, done, load_s, stop = _synthetic_rows(n), 0, 0.0, ""
-        for target in _checkpoints(n):
-            start, before = time.perf_counter(), done
-            while not stop and done < target and (batch := list(islice(rows, min(LOAD_BATCH, target - done)))):
-                index.add_many(batch)
-                done += len(batch)
-                if load_s + time.perf_counter() - start > max_s:
-                    stop = f"time bound {max_s:.0f} s"
-                elif done % 1_000_000 < LOAD_BATCH:
-                    usage = shutil.disk_usage(pg.data)
-                    if usage.free < 0.15 * usage.total:
-                        stop = "disk below 15% free"
-            segment_s = time.perf_counter() - start
-            load_s += segment_s
-            r = {"n": done, "load_s": load_s, "segment_rate": (done - before) / max(segment_s, 1e-9),
-                 "stop": stop, **_measure(index, pg, steps)}
-            results.append(r)
-            print(_line(r), flush=True)
-            if stop:
-                break
-        store.close()
+        try:
+            if fill == "rebuild":
+                return [_rebuilt(index, pg, real, steps, n)]
+            return _inserted(index, pg, real, steps, n)
+        finally:
+            store.close()
+
+
+def _rebuilt(index, pg, real: list[tuple[str, str, bytes]], steps: list[list[Delivery]], n: int) -> dict:
+    usage = shutil.disk_usage(pg.data)
+    if n * DISK_A_DOC > usage.free - 0.15 * usage.total:
+        raise SystemExit(f"a rebuild of {n:,} documents needs about {n * DISK_A_DOC / 1e9:.0f} GB and the disk holding "
+                         f"the cluster has {usage.free / 1e9:.0f} GB free (15% kept): use a smaller "
+                         "GLEAN_BENCH_NOVELTY_PG_N or free some disk")
+    grow = min(GROW, n // 10)
+    rows = _synthetic_rows(n)
+    start = time.perf_counter()
+    with Progress(*Progress.get_default_columns(), transient=True) as progress:
+        task = progress.add_task("rebuilding the index", total=n - grow)
+
+        def counted() -> Iterator[tuple[str, str, bytes]]:
+            yield from real                                            # the copies' originals
+            for i, row in enumerate(islice(rows, n - grow), 1):
+                if i % 100_000 == 0:
+                    progress.update(task, completed=i)
+                yield row
+
+        index.rebuild(counted())
+    rebuild_s = time.perf_counter() - start
+    start = time.perf_counter()
+    while batch := list(islice(rows, LOAD_BATCH)):
+        index.add_many(batch)
+    insert_s = time.perf_counter() - start
+    r = {"n": n, "stop": "", **_measure(index, pg, steps)}
+    r["build"] = {"rebuild (PgNoveltyIndex.rebuild, one transaction)": f"{(n - grow) / rebuild_s:,.0f} docs/s "
+                                                                        f"({rebuild_s / 60:,.1f} min)",
+                  f"then add_many of {grow:,} more (10,000 a transaction)": f"{grow / insert_s:,.0f} docs/s"}
+    print(_line(r), flush=True)
+    return r
+
+
+def _inserted(index, pg, real: list[tuple[str, str, bytes]], steps: list[list[Delivery]], n: int) -> list[dict]:
+    max_s = float(os.environ.get("GLEAN_BENCH_NOVELTY_PG_MAX_S", "inf"))
+    results: list[dict] = []
+    index.add_many(real)                                               # the copies' originals, there from the start
+    rows, done, load_s, stop = _synthetic_rows(n), 0, 0.0, ""
+    for target in _checkpoints(n):
+        start, before = time.perf_counter(), done
+        while not stop and done < target and (batch := list(islice(rows, min(LOAD_BATCH, target - done)))):
+            index.add_many(batch)
+            done += len(batch)
+            if load_s + time.perf_counter() - start > max_s:
+                stop = f"time bound {max_s:.0f} s"
+            elif done % 1_000_000 < LOAD_BATCH:
+                usage = shutil.disk_usage(pg.data)
+                if usage.free < 0.15 * usage.total:
+                    stop = "disk below 15% free"
+        segment_s = time.perf_counter() - start
+        load_s += segment_s
+        r = {"n": done, "stop": stop, **_measure(index, pg, steps)}
+        r["build"] = {"add_many (10,000 a transaction), overall": f"{done / load_s:,.0f} docs/s",
+                      "  since the previous column": f"{(done - before) / max(segment_s, 1e-9):,.0f} docs/s"}
+        results.append(r)
+        print(_line(r), flush=True)
+        if stop:
+            break
     return results
 
 
@@ -194,8 +250,8 @@ def _lookups_per_core_s(r: dict[str, float]) -> float:
 def _line(r: dict[str, float]) -> str:
     """One checkpoint as a log line, printed as soon as it is measured."""
     d = r["deliveries"]
-    return (f"novelty pg at {r['n']:,} docs: build {r['n'] / r['load_s']:,.0f} docs/s overall, "
-            f"{r['segment_rate']:,.0f} since the last checkpoint; {r['disk'] / r['n']:,.0f} B a doc on disk "
+    build = "; ".join(f"{k.strip()} {v}" for k, v in r["build"].items())
+    return (f"novelty pg at {r['n']:,} docs: {build}; {r['disk'] / r['n']:,.0f} B a doc on disk "
             f"(cluster dir {r['cluster_disk'] / 1e9:.1f} GB); server PSS {r['server_pss'] / 1e6:,.0f} MB; "
             f"{_lookups_per_core_s(r):,.0f} lookups per core-second; wall {d / r['wall']:,.0f}/s; "
             f"client {r['client_cpu'] / d * 1e3:.2f} ms / server {r['server_cpu'] / d * 1e3:.2f} ms CPU a delivery; "
@@ -213,9 +269,9 @@ def _pg_table() -> Table:
     for r in results:
         table.add_column(f"{r['n']:,} docs", justify="right")
     d = results[-1]["deliveries"]
+    for name in results[0]["build"]:
+        table.add_row(name, *(r["build"][name] for r in results))
     rows = {
-        "bulk insert (add_many, 10,000 a transaction), overall": lambda r: f"{r['n'] / r['load_s']:,.0f} docs/s",
-        "  since the previous column": lambda r: f"{r['segment_rate']:,.0f} docs/s",
         "tables + indexes on disk per document": lambda r: f"{r['disk'] / r['n']:,.0f} B",
         "server memory (PSS of all its processes)": lambda r: f"{r['server_pss'] / 1e6:,.0f} MB",
         f"assess_step, {d} deliveries in steps of {STEP} (one client, wall)":
