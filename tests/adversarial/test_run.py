@@ -1,18 +1,21 @@
 """The multi-epoch adversarial run (scenario.py): honest miners crawling, every hostile miner beside them, the
-validator and an honest miner SIGKILLed at seeded random points. Cheats earn nothing, honest miners keep their share
-in proportion to what they contributed, nothing is lost or doubled, and the published dataset is clean."""
+validator and an honest miner SIGKILLed at seeded random points. Cheats earn nothing, honest miners are paid by the
+pay rule for the value they were credited, nothing is lost or doubled, and the published dataset is clean."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
+import sqlite3
 from collections import Counter
+from contextlib import closing
 from datetime import UTC, datetime
 
 import pytest
 
 from schemas.domain import DomainCatalog
-from scoring.constants import INITIAL_CREDIBILITY
+from scoring.constants import CREDIBILITY_EXPONENT, INITIAL_CREDIBILITY, SCORE_EMA_ALPHA
 from tests.adversarial.oracle import best_match, shingles, similar_pairs
 from tests.adversarial.scenario import EARLY, LATE, Outcome, Run
 from validator.ladder import judge_record
@@ -21,7 +24,6 @@ pytestmark = pytest.mark.slow
 
 HOSTILE_SHARE = 0.01  # of miner emission, each
 HONEST_SHARE = 0.95  # of miner emission, together
-PROPORTION_TOLERANCE = 0.10  # relative: an honest miner's emission share vs its share of the honest credited value
 NEAR_DUP = 0.8  # word 5-gram Jaccard
 EXPLAINED = 0.7  # an honest record not accepted itself must have an accepted record at least this similar
 
@@ -94,14 +96,79 @@ def test_honest_miners_together_earn_at_least_95_percent(run):
     assert _share(run, run.honest()) >= HONEST_SHARE
 
 
-def test_honest_miners_are_paid_in_proportion_to_their_accepted_value(run):
-    value = {n: run.miners[n].value_total for n in run.honest()}
-    emission = {n: run.emission[n] for n in run.honest()}
-    for name in run.honest():
-        value_share = value[name] / sum(value.values())
-        emission_share = emission[name] / sum(emission.values())
-        assert abs(emission_share - value_share) <= PROPORTION_TOLERANCE * value_share, (name, value_share,
-                                                                                        emission_share)
+def _replayed_pay(run: Outcome) -> tuple[list[str], list[tuple[int, dict[int, float]]]]:
+    """The pay rule replayed over the validator's log, line by line: every honest miner step's score from the
+    previous one and what the step credited, (1 - a) * score + a * credibility^2.5 * value (unchanged while held;
+    a refused answer scores 0), checked against the score it logged; and each weights setting's block with the
+    honest miners' latest logged scores. A restart starts the replay afresh (the first line of each miner then gives
+    its score: a SIGKILL may fall between a commit and its line)."""
+    uids = {run.miners[n].uid for n in run.honest()}
+    mismatches: list[str] = []
+    settings: list[tuple[int, dict[int, float]]] = []
+    scores: dict[int, float] = {}
+    for line in (run.log_dir / "validator.log").read_text().splitlines():
+        if line.startswith("--- ") and " starting " in line:
+            scores = {}
+        elif (step := STEP_LINE.search(line) or REFUSED_LINE.search(line)) and int(step["uid"]) in uids:
+            uid, logged = int(step["uid"]), float(step["score"])
+            if uid in scores:
+                before = scores[uid]
+                if step.re is REFUSED_LINE:
+                    expected = (1 - SCORE_EMA_ALPHA) * before
+                elif step["step_score"] == "held":
+                    expected = before
+                else:
+                    paid = float(step["credibility"]) ** CREDIBILITY_EXPONENT * float(step["value"])
+                    expected = (1 - SCORE_EMA_ALPHA) * before + SCORE_EMA_ALPHA * paid
+                if abs(expected - logged) > 2e-5 + 0.02 * expected:
+                    mismatches.append(f"uid {uid}: {before:.5f} -> {logged:.5f}, the rule gives {expected:.5f}: {line}")
+            scores[uid] = logged
+        elif (weights := WEIGHTS_LINE.search(line)) and set(scores) == uids:
+            settings.append((int(weights["block"]), dict(scores)))
+    return mismatches, settings
+
+
+STEP_LINE = re.compile(r"miner step uid=(?P<uid>\d+) .* value=(?P<value>[\d.]+) step_score=(?P<step_score>\S+) "
+                       r"credibility=(?P<credibility>[\d.]+) score=(?P<score>[\d.]+)")
+REFUSED_LINE = re.compile(r"miner step refused step=\d+ uid=(?P<uid>\d+) .* score=(?P<score>[\d.]+)$")
+WEIGHTS_LINE = re.compile(r"validator\.weights weights set block=(?P<block>\d+)")
+
+
+def _honest_shares(weights: dict[int, float], uids: set[int]) -> dict[int, float]:
+    total = sum(weights.get(u, 0.0) for u in uids)
+    return {u: weights.get(u, 0.0) / total for u in uids}
+
+
+def test_honest_miners_are_paid_by_the_pay_rule_for_the_value_they_were_credited(run):
+    """What pays is evidence-weighted value: each step's credited value times credibility^2.5, an EMA over steps,
+    normalised into the weights, and the chain pays each epoch by the weights in force. Checked link by link over the
+    run. (An honest miner's emission share is not its share of value in a run this short: credibility is still low
+    and grows by verified batch, and recent steps weigh more; the report prints both.)"""
+    mismatches, settings = _replayed_pay(run)
+    assert not mismatches, mismatches[:5]
+    uids = {run.miners[n].uid for n in run.honest()}
+    net = run.log_dir.parent
+    with closing(sqlite3.connect(net / "validator" / "validator" / "validator.sqlite")) as db:
+        stored = [(block, {int(u): w for u, w in json.loads(vector).items()}) for block, vector in
+                  db.execute("SELECT block, weights FROM validator_weights WHERE ok ORDER BY id")]
+    # the weights set give honest miners the shares of the scores the rule gave them
+    by_block = dict(stored)
+    assert settings and all(block in by_block for block, _ in settings)
+    for block, scores in settings:
+        want, got = _honest_shares(scores, uids), _honest_shares(by_block[block], uids)
+        assert all(abs(got[u] - want[u]) <= 0.02 * want[u] for u in uids), (block, want, got)
+    # the chain paid each epoch by the weights in force (set at an earlier block)
+    with closing(sqlite3.connect(net / "chain.sqlite")) as chain:
+        epochs = chain.execute("SELECT block, miners FROM epochs ORDER BY epoch").fetchall()
+    expected = dict.fromkeys(uids, 0.0)
+    for block, miners in epochs:
+        if in_force := [w for b, w in stored if b < block]:
+            for u, share in _honest_shares(in_force[-1], uids).items():
+                expected[u] += miners * share
+    emission = {run.miners[n].uid: run.emission[n] for n in run.honest()}
+    for u in uids:
+        want, got = expected[u] / sum(expected.values()), emission[u] / sum(emission.values())
+        assert abs(got - want) <= 0.01 * want, (u, want, got)
 
 
 @pytest.mark.parametrize("kind", COPIERS)
