@@ -6,6 +6,9 @@ row, and a version the re-fetch budget cannot reach waits instead of being lost.
 from __future__ import annotations
 
 import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from types import SimpleNamespace
 
 from schemas.record import Record, utcnow
 from tests.adversarial.cheats import spun
@@ -300,11 +303,11 @@ async def test_versions_in_a_batch_held_for_the_sources_outage_are_all_confirmed
     assert current == [[f.content_hash] for f in fresh] and not rejected
 
 
-async def test_a_near_copy_of_a_held_batchs_version_waits_for_it_and_never_becomes_the_pages_row(tmp_path, web):
-    """The honest re-crawl of a rewritten page is held (the source answered the validator 503). A miner with a good
-    record copies it with one word changed and delivers it in the next step, when the source answers again: its
-    re-fetch would pass ("similar") and make the copy the page's new row. It shares the held record's content, so
-    its batch waits; the held batch resolves and the honest text is the row; the copy is refused after that."""
+@asynccontextmanager
+async def _page_rewritten_after_a_step(tmp_path, web) -> AsyncIterator[SimpleNamespace]:
+    """An honest miner (six pages) and a copier (six pages of its own) through a validator's first step, then the
+    live page of the honest miner's first record rewritten: the scene, with `fresh` its honest re-crawl (stored by
+    nobody yet) and `uids` (honest, copier)."""
     async with local_net(tmp_path, web) as net:
         base, own, other = await net.records(6), await net.records(6, start=7), (await net.records(1, start=6))[0]
         async with real_miner(net, "honest", base) as honest, real_miner(net, "copier", own) as copier:
@@ -312,20 +315,34 @@ async def test_a_near_copy_of_a_held_batchs_version_waits_for_it_and_never_becom
             try:
                 await v.step()
                 fresh = await _rewrite(net, base[0], other.text)
-                honest.miner.store.store.add([fresh])
-                net.web.add_fault(status=503, path_prefix="/site/")
-                held = await v.step()
-                net.web.clear_faults()
-                copier.miner.store.store.add([_one_word_changed(fresh)])
                 uids = await _uid(net, honest.hotkey), await _uid(net, copier.hotkey)
-                waited = await v.step()
-                after_wait = v.store.versions_of(DOMAIN, base[0].uri)
-                await v.step()
-                rows = v.store.versions_of(DOMAIN, base[0].uri)
-                accepted = {r.miner_uid for r in v.store.accepted_after(0, 1000) if r.record.uri == base[0].uri}
-                rejected = v.store.rejections(uids[1])
+                yield SimpleNamespace(net=net, v=v, honest=honest.miner.store.store, copier=copier.miner.store.store,
+                                      page=base[0], fresh=fresh, uids=uids)
             finally:
                 await v.close()
+
+
+def _accepted_from(v: Validator, uri: str) -> set[int]:
+    return {r.miner_uid for r in v.store.accepted_after(0, 1000) if r.record.uri == uri}
+
+
+async def test_a_near_copy_of_a_held_batchs_version_waits_for_it_and_never_becomes_the_pages_row(tmp_path, web):
+    """The honest re-crawl of a rewritten page is held (the source answered the validator 503). A miner with a good
+    record copies it with one word changed and delivers it in the next step, when the source answers again: its
+    re-fetch would pass ("similar") and make the copy the page's new row. It shares the held record's content, so
+    its batch waits; the held batch resolves and the honest text is the row; the copy is refused after that."""
+    async with _page_rewritten_after_a_step(tmp_path, web) as sc:
+        sc.honest.add([sc.fresh])
+        sc.net.web.add_fault(status=503, path_prefix="/site/")
+        held = await sc.v.step()
+        sc.net.web.clear_faults()
+        sc.copier.add([_one_word_changed(sc.fresh)])
+        waited = await sc.v.step()
+        after_wait = sc.v.store.versions_of(DOMAIN, sc.page.uri)
+        await sc.v.step()
+        rows = sc.v.store.versions_of(DOMAIN, sc.page.uri)
+        accepted, rejected = _accepted_from(sc.v, sc.page.uri), sc.v.store.rejections(sc.uids[1])
+    uids, fresh = sc.uids, sc.fresh
     assert held.outcomes[uids[0]] == "unknown" and waited.accepted == 0  # the copy waited; the held batch resolved
     assert [h for _, h, s in after_wait if s is None] == [h for _, h, s in rows if s is None] == [fresh.content_hash]
     assert accepted == {uids[0]}
@@ -338,22 +355,14 @@ async def test_a_near_copy_of_a_rewritten_page_a_step_ahead_of_the_honest_recraw
     changed a step before the honest miner does. Its re-fetch finds the live page similar, not identical: it waits a
     step and is fetched again, beside the honest re-crawl, which has the page's exact text: the two tie as near
     copies, and the text closest to the live page (not the tie's order) is the page's row."""
-    async with local_net(tmp_path, web) as net:
-        base, own, other = await net.records(6), await net.records(6, start=7), (await net.records(1, start=6))[0]
-        async with real_miner(net, "honest", base) as honest, real_miner(net, "copier", own) as copier:
-            v = _validator(net)
-            try:
-                await v.step()
-                fresh = await _rewrite(net, base[0], other.text)
-                copier.miner.store.store.add([_one_word_changed(fresh)])
-                ahead = await v.step()
-                honest.miner.store.store.add([fresh])
-                await v.step()
-                rows = v.store.versions_of(DOMAIN, base[0].uri)
-                accepted = {r.miner_uid for r in v.store.accepted_after(0, 1000) if r.record.uri == base[0].uri}
-                uids = await _uid(net, honest.hotkey), await _uid(net, copier.hotkey)
-            finally:
-                await v.close()
+    async with _page_rewritten_after_a_step(tmp_path, web) as sc:
+        sc.copier.add([_one_word_changed(sc.fresh)])
+        ahead = await sc.v.step()
+        sc.honest.add([sc.fresh])
+        await sc.v.step()
+        rows = sc.v.store.versions_of(DOMAIN, sc.page.uri)
+        accepted = _accepted_from(sc.v, sc.page.uri)
+    uids, fresh = sc.uids, sc.fresh
     assert ahead.accepted == 0 and [h for _, h, s in rows if s is None] == [fresh.content_hash]
     assert accepted == {uids[0]}
 
@@ -363,27 +372,19 @@ async def test_a_held_near_copy_of_a_rewritten_page_is_refused_and_the_honest_re
     """A copier got a one-word copy of a rewritten page ahead of the honest re-crawl, and the source's 503 held its
     batch. The honest text, delivered in the next step, waits for the held batch; when that resolves, its copy (the
     live page only similar to it) is refused, not paid; the honest text is the page's row a step later."""
-    async with local_net(tmp_path, web) as net:
-        base, own, other = await net.records(6), await net.records(6, start=7), (await net.records(1, start=6))[0]
-        async with real_miner(net, "honest", base) as honest, real_miner(net, "copier", own) as copier:
-            v = _validator(net)
-            try:
-                await v.step()
-                uids = await _uid(net, honest.hotkey), await _uid(net, copier.hotkey)
-                earned = v.store.miners()[uids[1]].value_total  # its own six pages
-                fresh = await _rewrite(net, base[0], other.text)
-                copier.miner.store.store.add([_one_word_changed(fresh)])
-                net.web.add_fault(status=503, path_prefix="/site/")
-                held = await v.step()
-                net.web.clear_faults()
-                honest.miner.store.store.add([fresh])
-                await v.step()
-                await v.step()
-                rows = v.store.versions_of(DOMAIN, base[0].uri)
-                copier_value = v.store.miners()[uids[1]].value_total
-                rejected = v.store.rejections(uids[1])
-            finally:
-                await v.close()
+    async with _page_rewritten_after_a_step(tmp_path, web) as sc:
+        earned = sc.v.store.miners()[sc.uids[1]].value_total  # its own six pages
+        sc.copier.add([_one_word_changed(sc.fresh)])
+        sc.net.web.add_fault(status=503, path_prefix="/site/")
+        held = await sc.v.step()
+        sc.net.web.clear_faults()
+        sc.honest.add([sc.fresh])
+        await sc.v.step()
+        await sc.v.step()
+        rows = sc.v.store.versions_of(DOMAIN, sc.page.uri)
+        copier_value = sc.v.store.miners()[sc.uids[1]].value_total
+        rejected = sc.v.store.rejections(sc.uids[1])
+    uids, fresh = sc.uids, sc.fresh
     assert held.outcomes[uids[1]] == "unknown"
     assert [h for _, h, s in rows if s is None] == [fresh.content_hash] and len(rows) == 2
     assert rejected.get((uids[1], DOMAIN, R.UNCONFIRMED_VERSION)) == 1
