@@ -109,11 +109,6 @@ class PgNoveltyIndex:
             conn.execute(sa.text(f"ALTER TABLE {BANDS} ADD PRIMARY KEY (band_key, doc_id)"))
         return count
 
-    def reset(self) -> None:
-        """Empty the index (before a rebuild)."""
-        with self.engine.begin() as conn:
-            conn.execute(sa.text(f"TRUNCATE {BANDS}, {DOCS} RESTART IDENTITY"))
-
     # -- looking up --
     def key(self, doc_id: int) -> str:
         """The key document `doc_id` was added under."""
