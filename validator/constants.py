@@ -94,6 +94,11 @@ VERSION_BUDGET_SHARE = 0.5
 # the validator's own trouble (a source's outage), its first retry in the next step. A copier or spinner of a held
 # batch's pages was paid and kept as the page's row before. Bounded, so a batch held for long holds nobody else.
 HELD_TIE_STEPS = 3
+# A content's earliest deliverer keeps it while its delivery is decided: a record whose content another miner
+# delivered in an earlier step, in a batch that waited for evidence or was held, waits (its batch comes again, a held
+# batch is retried later) until that delivery is decided, at most this many steps after it. Before, a batch that
+# waited left no trace, and a copier whose batch was verified first took the content (docs/adversarial.md).
+FIRST_DELIVERY_STEPS = 12
 # A held batch's new versions of accepted pages that its sample did not cover are re-fetched when the batch resolves,
 # at most this many a batch (the rest are rejected `unconfirmed_version`: the batch waited already). Without it an
 # honest re-crawl of two edited pages held by a source's outage lost the one its sample did not take.

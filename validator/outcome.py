@@ -17,6 +17,7 @@ from validator import reasons as R
 from validator.delivery import is_delivery
 from validator.ladder import Candidate
 from validator.metrics import ValidatorMetrics
+from validator.precedence import Delivered, later_copy
 from validator.pull import MinerPull
 from validator.store import Accepted, MinerCommit, MinerState, Pending, pack
 
@@ -82,42 +83,60 @@ def pay_plan(p: MinerPull, history: Mapping[str, Sequence[bool]]) -> PayPlan:
 
 
 def tied_with_waiting(pulls: Sequence[MinerPull], plans: Mapping[int, PayPlan],
-                      verdicts: Mapping[str, NoveltyVerdict], also: Collection[int] = ()) -> set[int]:
+                      verdicts: Mapping[str, NoveltyVerdict], also: Collection[int] = (),
+                      first: Mapping[str, Delivered] | None = None) -> set[int]:
     """uids whose records share a cluster with a record of a batch waiting for evidence (or for a version's
-    re-fetch: the uids `also`). They wait too, so neither side takes the content before both can be judged (and the
-    tie is split by precedence as any other)."""
+    re-fetch, or an earlier delivery: the uids `also`). They wait too, so neither side takes the content before both
+    can be judged (and the tie is split by precedence as any other); a record whose exact content the waiting ones
+    delivered first in a later step (`first`, as in `tied_keys`) does not wait for them."""
     waiting = {key for p in pulls if p.uid in plans and (plans[p.uid].thin or p.uid in also)
                for key in plans[p.uid].contenders(p.novel)}
-    tied = tied_keys(waiting, verdicts)
+    tied = tied_keys(waiting, verdicts, first)
     return {p.uid for p in pulls if any(c.key in tied for c in p.novel)}
 
 
 def tied_with_held(pulls: Sequence[MinerPull], plans: Mapping[int, PayPlan],
-                   verdicts: Mapping[str, NoveltyVerdict], held: Mapping[str, int]) -> set[int]:
+                   verdicts: Mapping[str, NoveltyVerdict], held: Mapping[str, int],
+                   first: Mapping[str, Delivered] | None = None) -> set[int]:
     """uids whose records that may hold their content share it with a record of another miner's held batch (`held`:
-    the held records' keys in `verdicts` -> their miner's uid). They wait too: the held miner delivered it first."""
+    the held records' keys in `verdicts` -> their miner's uid). They wait too: the held miner delivered it first,
+    unless it delivered their exact content in a later step than they did (`first`, as in `tied_keys`)."""
     found = set()
     for p in pulls:
         if p.uid not in plans:
             continue
         others = [key for key, uid in held.items() if uid != p.uid]
-        if plans[p.uid].contenders(p.novel) & tied_keys(others, verdicts):
+        if plans[p.uid].contenders(p.novel) & tied_keys(others, verdicts, first):
             found.add(p.uid)
     return found
 
 
-def tied_keys(waiting: Collection[str], verdicts: Mapping[str, NoveltyVerdict]) -> set[str]:
+def tied_keys(waiting: Collection[str], verdicts: Mapping[str, NoveltyVerdict],
+              first: Mapping[str, Delivered] | None = None) -> set[str]:
     """Keys of the deliveries that share a cluster (one content: a kept delivery and its duplicates among the
-    step's deliveries) with one of the `waiting` keys, those left out."""
+    step's deliveries) with one of the `waiting` keys, those left out, and with `first` (key -> its content and the
+    step its miner first delivered it; missing: now) those whose exact content every waiting key of their cluster
+    delivered later left out too: an earlier deliverer does not wait for a later copy."""
     waiting = set(waiting)
     if not waiting:
         return set()
-    clusters: dict[str, set[str]] = {}
+
+    tied = set()
+    for members in clusters(verdicts).values():
+        if held := members & waiting:
+            tied |= {key for key in members - waiting if not all(later_copy(w, [key], first) for w in held)}
+    return tied
+
+
+def clusters(verdicts: Mapping[str, NoveltyVerdict]) -> dict[str, set[str]]:
+    """Leader key -> the keys of its cluster (one content: a kept delivery and its duplicates among the step's
+    deliveries, the leader included)."""
+    found: dict[str, set[str]] = {}
     for key, verdict in verdicts.items():
         leader = key if verdict.keep else verdict.duplicate_of
         if leader and (verdict.keep or is_delivery(leader)):
-            clusters.setdefault(leader, {leader}).add(key)
-    return {key for members in clusters.values() if members & waiting for key in members - waiting}
+            found.setdefault(leader, {leader}).add(key)
+    return found
 
 
 def commit_for(p: MinerPull, miner: MinerState, step: int, validator_hotkey: str,
@@ -130,7 +149,8 @@ def commit_for(p: MinerPull, miner: MinerState, step: int, validator_hotkey: str
                          rejected=Counter(p.rejected), pulled=p.pulled,
                          verification=Counter(c.outcome for c in p.checks),
                          unverified_uris=[p.novel[i].record.uri for i, c in zip(p.sample, p.checks, strict=True)
-                                          if c.outcome == "unverified"])
+                                          if c.outcome == "unverified"],
+                         delivered=[c.record.content_hash for c in p.novel])
     if p.outcome == "unknown":
         return _hold(commit, p, holding)
     if p.outcome == "fail":

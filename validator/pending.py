@@ -25,6 +25,7 @@ from validator.facts import attach, sampled_checks
 from validator.ladder import Candidate
 from validator.metrics import ValidatorMetrics
 from validator.outcome import commit_for, observe
+from validator.precedence import Delivered, FirstDeliveries
 from validator.pull import MinerPull
 from validator.store import MinerState, PendingBatch, ValidatorStore, unpack
 from validator.verification import Check, Verifier, batch_outcome
@@ -33,7 +34,8 @@ from validator.versions import Contest, contested, one_per_page, page_of, settle
 log = logging.getLogger(__name__)
 
 Novelty = Callable[[Sequence[MinerPull]], Awaitable[dict[str, NoveltyVerdict]]]
-SplitTies = Callable[[Mapping[str, NoveltyVerdict], Mapping[int, str]], dict[str, NoveltyVerdict]]
+SplitTies = Callable[[Mapping[str, NoveltyVerdict], Mapping[int, str], Mapping[str, Delivered]],
+                     dict[str, NoveltyVerdict]]
 
 
 class PendingResolver:
@@ -41,7 +43,7 @@ class PendingResolver:
 
     def __init__(self, *, hotkey: str, store: ValidatorStore, corpus: Corpus, verifier: Verifier,
                  metrics: ValidatorMetrics, novelty: Novelty, catalog: DomainCatalog,
-                 split_ties: SplitTies = lambda verdicts, _hotkeys: dict(verdicts)) -> None:
+                 split_ties: SplitTies = lambda verdicts, _hotkeys, _first: dict(verdicts)) -> None:
         self.hotkey = hotkey
         self.store = store
         self.corpus = corpus
@@ -70,8 +72,25 @@ class PendingResolver:
     async def resolve_group(self, batches: Sequence[PendingBatch], step: int, deadline: float) -> None:
         """Check held batches of one step again; those that resolve are judged together, so content they share is
         split by precedence as it was in their own step (a copier's batch held beside the original's gains nothing
-        by resolving alone), then each is committed or postponed."""
+        by resolving alone), then each is committed, or postponed: a batch with exact content another miner delivered
+        in an earlier step and is still undecided (a batch waiting in this very step, say) waits for it."""
         ready = [r for r in [await self._recheck(b, deadline) for b in batches] if r is not None]
+        if not ready:
+            return
+        firsts = await asyncio.to_thread(
+            FirstDeliveries.load, self.store, step,
+            [c.record.content_hash for _, pull, _ in ready for c in pull.novel], K.FIRST_DELIVERY_STEPS)
+        delivered = {c.key: firsts.of(batch.hotkey, c.record.content_hash, batch.step)
+                     for batch, pull, _ in ready for c in pull.novel}
+        late = firsts.waiting_for(
+            ((p.uid, p.hotkey, delivered[c.key]) for _, p, _ in ready if p.outcome != "fail" for c in p.novel),
+            judged={(p.hotkey, c.record.content_hash) for _, p, _ in ready for c in p.novel})
+        for batch, _, _ in ready:
+            if batch.uid in late:
+                log.info("pending batch waits for an earlier delivery of its content id=%d uid=%d first=%s",
+                         batch.id, batch.uid, late[batch.uid])
+                await self._postpone(batch, 0)
+        ready = [r for r in ready if r[0].uid not in late]
         if not ready:
             return
         pulls = [pull for _, pull, _ in ready]
@@ -79,7 +98,7 @@ class PendingResolver:
         verdicts: dict[str, NoveltyVerdict] = {}
         if judged:
             verdicts = await asyncio.to_thread(self.split_ties, await self.novelty(judged),
-                                               {p.uid: p.hotkey for p in pulls})
+                                               {p.uid: p.hotkey for p in pulls}, delivered)
         current = await asyncio.to_thread(self.store.current_versions, [page_of(c) for p in pulls for c in p.novel])
         contests = contested(pulls, current)
         await self._refetch_contested(pulls, contests, deadline)

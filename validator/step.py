@@ -44,7 +44,7 @@ from validator.outcome import (
     tied_with_waiting,
 )
 from validator.pending import PendingResolver
-from validator.precedence import Precedence, late_duplicates
+from validator.precedence import Delivered, FirstDeliveries, Precedence, late_duplicates
 from validator.pull import MinerPull, MinerPuller
 from validator.sampling import plan, plan_forced, used_budget
 from validator.selection import Round
@@ -128,11 +128,11 @@ class StepRunner:
             await self._indexing
             self._indexing = None
 
-    def _split_ties(self, verdicts: Mapping[str, NoveltyVerdict],
-                    hotkeys: Mapping[int, str]) -> dict[str, NoveltyVerdict]:
-        """Ties split by precedence as a step splits them (the evidence read from the store first)."""
+    def _split_ties(self, verdicts: Mapping[str, NoveltyVerdict], hotkeys: Mapping[int, str],
+                    first: Mapping[str, Delivered]) -> dict[str, NoveltyVerdict]:
+        """Ties split as a step splits them: to the earliest deliverer, then by precedence (read from the store)."""
         self.precedence.load()
-        return self.precedence.split_ties(verdicts, hotkeys)
+        return self.precedence.split_ties(verdicts, hotkeys, first)
 
     # -- the step ---------------------------------------------------------------------------------------------------
 
@@ -175,6 +175,9 @@ class StepRunner:
         first = await self._edits([c for p in ok for c in p.candidates], raw)
         for p in ok:
             split_novel(p, first)
+        firsts = await asyncio.to_thread(FirstDeliveries.load, self.store, step,
+                                         (c.record.content_hash for p in ok for c in p.novel), K.FIRST_DELIVERY_STEPS)
+        delivered = {c.key: firsts.of(p.hotkey, c.record.content_hash) for p in ok for c in p.novel}
         phases.mark("novelty")
         seed_hash = await self._seed_hash(state.block, verify_deadline)
         contests = await self._verify_all(ok, seed_hash, step, verify_deadline)
@@ -188,11 +191,23 @@ class StepRunner:
         final = await self._edits([c for p in ok for c in p.novel], final)
         await asyncio.to_thread(self.precedence.load)
         await asyncio.to_thread(self.precedence.observe, late)
-        final = self.precedence.split_ties(final, {p.uid: p.hotkey for p in ok})  # a tie goes to who was first
+        # a tie goes to who was first: to the earliest deliverer, then by precedence
+        final = self.precedence.split_ties(final, {p.uid: p.hotkey for p in ok}, delivered)
         final = closest_represents(final, contests, self.versions.checks)  # a page's row is its closest text
-        tied = tied_with_waiting(ok, plans, final, version_waits) | await self._tied_with_held(ok, plans, step)
+        # a record whose exact content another miner delivered in an earlier step, still undecided and not judged
+        # here (its batch waits or is held, or it was not visited), waits for it; one that failed decides nothing
+        earlier = firsts.waiting_for(
+            ((p.uid, p.hotkey, delivered[c.key]) for p in ok for c in p.novel if c.key in contenders[p.uid]),
+            judged={(p.hotkey, c.record.content_hash) for p in ok for c in p.novel
+                    if c.key in contenders[p.uid] or p.outcome == "fail"})
+        if earlier:
+            log.info("batches wait for earlier deliveries of their content uids=%s first=%s", sorted(earlier),
+                     sorted(set(earlier.values())))
+        blocked = set(earlier)
+        tied = tied_with_waiting(ok, plans, final, version_waits | blocked, delivered) \
+            | await self._tied_with_held(ok, plans, step, delivered)
         for p in ok:
-            p.waits = p.uid in tied or p.uid in version_waits
+            p.waits = p.uid in tied or p.uid in version_waits or p.uid in blocked
         one_per_page(ok, contests, final, self.versions.checks, seed_hash)
         phases.mark("verify")
         return final
@@ -247,24 +262,30 @@ class StepRunner:
         verdicts = await asyncio.to_thread(self.corpus.assess, deliveries)
         return {v.key: v for v in verdicts}
 
-    async def _tied_with_held(self, pulls: Sequence[MinerPull], plans: Mapping[int, PayPlan], step: int) -> set[int]:
+    async def _tied_with_held(self, pulls: Sequence[MinerPull], plans: Mapping[int, PayPlan], step: int,
+                              delivered: Mapping[str, Delivered]) -> set[int]:
         """uids whose records share their content with a record of another miner's batch held in the last
-        K.HELD_TIE_STEPS steps (K.HELD_TIE_STEPS says why): judged by the step's novelty check over both."""
+        K.HELD_TIE_STEPS steps (K.HELD_TIE_STEPS says why), unless they delivered its exact content in an earlier step
+        (`delivered`): judged by the step's novelty check over both."""
         batches = await asyncio.to_thread(self.store.held_since, step - K.HELD_TIE_STEPS)
         if not batches or not plans:
             return set()
         held: dict[str, int] = {}
         deliveries = [Delivery(key=c.key, miner_uid=p.uid, content_hash=c.record.content_hash, text=c.record.text)
                       for p in pulls if p.uid in plans for c in p.novel if c.key in plans[p.uid].contenders(p.novel)]
+        first = dict(delivered)
         for batch in batches:
-            for data in await asyncio.to_thread(unpack, batch.payload):
-                c = Candidate.from_json(data)
+            candidates = [Candidate.from_json(data) for data in await asyncio.to_thread(unpack, batch.payload)]
+            firsts = await asyncio.to_thread(FirstDeliveries.load, self.store, step,
+                                             (c.record.content_hash for c in candidates), K.FIRST_DELIVERY_STEPS)
+            for c in candidates:
                 key = f"held{batch.id}{SEPARATOR}{c.key}"
                 held[key] = batch.uid
+                first[key] = firsts.of(batch.hotkey, c.record.content_hash, batch.step)
                 deliveries.append(Delivery(key=key, miner_uid=batch.uid, content_hash=c.record.content_hash,
                                            text=c.record.text))
         verdicts = {v.key: v for v in await asyncio.to_thread(self.corpus.assess, deliveries)}
-        tied = tied_with_held(pulls, plans, verdicts, held)
+        tied = tied_with_held(pulls, plans, verdicts, held, first)
         if tied:
             log.info("batches wait for held ones they share content with uids=%s held=%s", sorted(tied),
                      sorted({batch.uid for batch in batches}))

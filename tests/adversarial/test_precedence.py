@@ -10,7 +10,7 @@ import pytest
 from scoring import NoveltyVerdict
 from scoring.constants import PRECEDENCE_PRIOR
 from scoring.precedence import pair_weight, tie_shares
-from validator.precedence import Precedence, late_duplicates
+from validator.precedence import Delivered, FirstDeliveries, Precedence, late_duplicates
 from validator.store import ValidatorStore
 
 
@@ -80,3 +80,31 @@ def test_a_late_duplicate_is_evidence_only_when_the_later_miner_was_seen_without
                 "2:3": _verdict("2:3", 1.0, True, None)}
     late = late_duplicates([("C", "2:1"), ("C", "2:2"), ("C", "2:3")], verdicts)
     assert late == [("C", 17)]  # duplicates of accepted records only (not of this step's deliveries)
+
+
+def test_an_exact_copy_first_delivered_a_step_later_gets_nothing_of_the_tie_however_the_counts_stand(store):
+    """The original's batch waited a step (first delivered in step 3); the copier, with precedence counts in its
+    favour, delivers the same content in step 4: the content is the original's. A near copy delivered later is left
+    to precedence (its re-fetch, for a page's versions, tells the texts apart)."""
+    precedence = Precedence(store)
+    precedence.load()
+    precedence.firsts = Counter({("C", "H"): 30})
+    verdicts = {"2:7": _verdict("2:7", 0.5, True, None), "1:3": _verdict("1:3", 0.5, False, "2:7", "exact"),
+                "2:8": _verdict("2:8", 0.5, True, None), "1:4": _verdict("1:4", 0.5, False, "2:8", "near")}
+    first = {"1:3": Delivered("aa", 3), "2:7": Delivered("aa", 4), "1:4": Delivered("bb", 3),
+             "2:8": Delivered("cc", 4)}
+    split = precedence.split_ties(verdicts, {1: "H", 2: "C"}, first)
+    assert split["1:3"].keep and split["1:3"].novelty == 1.0
+    assert not split["2:7"].keep and split["2:7"].novelty == 0.0 and split["2:7"].duplicate_of == "1:3"
+    assert split["2:8"].keep and split["2:8"].novelty > 0.99  # near: precedence decides, as without `first`
+    assert precedence.split_ties(verdicts, {1: "H", 2: "C"})["2:7"].keep  # without it, the counts decide
+
+
+def test_a_content_delivered_earlier_elsewhere_makes_a_later_delivery_wait_unless_judged_beside_it():
+    firsts = FirstDeliveries(5, {("H", "aa"): 2, ("C", "aa"): 4, ("C", "bb"): 3})
+    assert firsts.of("C", "aa") == Delivered("aa", 4) and firsts.of("X", "aa") == Delivered("aa", 5)
+    assert firsts.waiting_for([(2, "C", firsts.of("C", "aa")), (7, "X", firsts.of("X", "aa"))], judged=()) \
+        == {2: "H", 7: "H"}
+    assert firsts.waiting_for([(2, "C", firsts.of("C", "aa"))], judged={("H", "aa")}) == {}  # its tie decides
+    assert firsts.waiting_for([(1, "H", firsts.of("H", "aa"))], judged=()) == {}  # the first is never late
+    assert firsts.waiting_for([(3, "C", firsts.of("C", "bb"))], judged=()) == {}  # nobody else delivered it

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from schemas.record import Record, utcnow
 from storage import current
+from validator.constants import FIRST_DELIVERY_STEPS
 from validator.store import (
     MIGRATIONS,
     VERSION_TABLE,
@@ -141,4 +142,29 @@ def test_novelty_rows_stream_every_signature(database_url):
     rows = list(store.novelty_rows(0, batch=5))
     assert len(rows) == 12 and rows[0][2] == bytes([0]) * 16
     assert [r[0] for r in store.novelty_rows(int(rows[9][0]), batch=5)] == [rows[10][0], rows[11][0]]
+    store.close()
+
+
+def test_first_deliveries_keep_the_earliest_step_until_decided_or_out_of_the_window(database_url):
+    """A batch that waits (or is held) records the step each of its contents was first delivered; delivering them
+    again keeps that step; a decided commit of the miner forgets them; the window prunes what is older."""
+    store = ValidatorStore.open(database_url)
+    store.sync_miners({1: "hk1", 2: "hk2"}, 0.1)
+    hashes = [_record(i).content_hash for i in range(3)]
+
+    def waits(uid: int, step: int, delivered: list[str]) -> None:
+        store.commit_miner(MinerCommit(uid=uid, hotkey=f"hk{uid}", step=step, validator_hotkey="vali",
+                                       credibility=0.5, score=0.1, step_score=None, waits=True, delivered=delivered))
+
+    waits(1, 3, hashes[:2])
+    waits(1, 5, hashes)  # again, one more
+    waits(2, 4, hashes[:1])
+    assert store.first_deliveries(hashes, 0) == {("hk1", hashes[0]): 3, ("hk1", hashes[1]): 3,
+                                                 ("hk1", hashes[2]): 5, ("hk2", hashes[0]): 4}
+    assert store.first_deliveries(hashes, 4) == {("hk1", hashes[2]): 5, ("hk2", hashes[0]): 4}
+    _commit(store, 1, range(2), step=6, delivered=hashes[:2])  # decided: accepted
+    assert store.first_deliveries(hashes, 0) == {("hk1", hashes[2]): 5, ("hk2", hashes[0]): 4}
+    store.next_step(1)
+    store.finish_step(5 + FIRST_DELIVERY_STEPS, miners=1, pulled=0, accepted=0, rejected=0, seconds=0.1)
+    assert store.first_deliveries(hashes, 0) == {("hk1", hashes[2]): 5}  # step 4 fell out of the window
     store.close()

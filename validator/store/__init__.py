@@ -26,7 +26,8 @@ from schemas.record import utcnow
 from schemas.request import DatasetRequest
 from scoring.constants import EVIDENCE_WINDOW
 from storage import make_engine, role_database_url, upgrade
-from validator.store import accepted, evidence, leaderboard, miners, pending, rejections, steps
+from validator.constants import FIRST_DELIVERY_STEPS
+from validator.store import accepted, deliveries, evidence, leaderboard, miners, pending, rejections, steps
 from validator.store import requests as requests_
 from validator.store.accepted import Accepted, AcceptedOrigin, Facts
 from validator.store.codec import pack, unpack
@@ -104,9 +105,11 @@ class ValidatorStore:
 
     def finish_step(self, step: int, *, miners: int, pulled: int, accepted: int, rejected: int,
                     seconds: float) -> None:
+        """Record the step's totals; first deliveries older than FIRST_DELIVERY_STEPS are forgotten."""
         with self._write, self.engine.begin() as conn:
             steps.finish(conn, step, miners=miners, pulled=pulled, accepted=accepted, rejected=rejected,
                          seconds=seconds)
+            deliveries.prune(conn, step - FIRST_DELIVERY_STEPS)
 
     def steps(self, limit: int = 100) -> list[StepRow]:
         with self.engine.connect() as conn:
@@ -194,6 +197,12 @@ class ValidatorStore:
     def pending_records(self) -> dict[int, int]:
         with self.engine.connect() as conn:
             return pending.records_held(conn)
+
+    def first_deliveries(self, hashes: Sequence[str], since: int) -> dict[tuple[str, str], int]:
+        """(hotkey, content_hash) -> the step a miner first delivered the content in a batch that waited or was held
+        (still undecided, at `since` or later)."""
+        with self.engine.connect() as conn:
+            return deliveries.firsts(conn, hashes, since)
 
     # -- evidence ---------------------------------------------------------------------------------------------------
 

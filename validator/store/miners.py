@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 from schemas.record import utcnow
 from scoring.constants import EVIDENCE_WINDOW
 from validator.constants import FEEDBACK_UNVERIFIED_URIS
-from validator.store import accepted, evidence, pending, rejections, steps
+from validator.store import accepted, deliveries, evidence, pending, rejections, steps
 from validator.store.accepted import Accepted, Provenance
 from validator.store.pending import Pending
 from validator.store.tables import CursorRow, EvidenceRow, MinerRow, PendingRow, RejectionRow, upsert
@@ -66,6 +66,9 @@ class MinerCommit:
     waits: bool = False  # the batch waits for evidence or a held batch: cursors kept, only its checks recorded
     resolved_pending: int | None = None
     unverified_uris: list[str] = field(default_factory=list)  # sampled records nobody could check (miner feedback)
+    # content hashes of the batch's novel records: remembered as first deliveries when it waits or is held,
+    # forgotten (decided) otherwise (validator/store/deliveries.py)
+    delivered: list[str] = field(default_factory=list)
 
 
 def all_miners(conn: Connection) -> dict[int, MinerState]:
@@ -125,6 +128,10 @@ def commit(conn: Connection, c: MinerCommit, now: datetime) -> list[tuple[int, s
         pending.hold(conn, c.uid, c.hotkey, c.step, c.hold, now)
     if c.unverified_uris:
         _remember_unverified(conn, c.uid, c.hotkey, c.unverified_uris)
+    if c.waits or c.hold is not None:
+        deliveries.remember(conn, c.hotkey, c.step, c.delivered)
+    else:
+        deliveries.forget(conn, c.hotkey, c.delivered)
     return inserted
 
 

@@ -163,6 +163,19 @@ class EvidenceRow(Base):
     passed: Mapped[bool] = mapped_column(sa.Boolean)
 
 
+class FirstDeliveryRow(Base):
+    """The step a miner first delivered a content (by content hash) in a batch that waited or was held: the earliest
+    deliverer of a content still being decided is first to it (validator/precedence.py `FirstDeliveries`). Kept
+    while the delivery is undecided, at most FIRST_DELIVERY_STEPS steps."""
+
+    __tablename__ = "validator_first_deliveries"
+    __table_args__ = (sa.Index("ix_validator_first_deliveries_step", "step"),)
+
+    content_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    hotkey: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    step: Mapped[int] = mapped_column(sa.Integer)
+
+
 class StateRow(Base):
     """Small named values: step counter, visiting round, last weights block, last release."""
 
