@@ -40,6 +40,7 @@ from validator.delivery import delivery_key
 from validator.novelty_pg import PgNoveltyIndex, claim_order, probe_of
 from validator.outcome import novelty_reason
 from validator.store import Accepted, MinerCommit, ValidatorStore
+from validator.store import steps as state
 from validator.store.accepted import current as current_rows
 from validator.store.tables import AcceptedRow
 
@@ -100,24 +101,27 @@ class Corpus:
 
     def _open_shared(self) -> None:
         """The shared index is already in the database: catch up from its watermark, or rebuild it when it was built
-        under another scoring version (or never)."""
-        if self.store.get_state(SHARED_VERSION) == SCORING_VERSION:
-            self.watermark = int(self.store.get_state(SHARED_WATERMARK, 0))
-            self._catch_up()
-            self.loaded_from = "database"
-            return
-        try:
-            self._rebuild_shared(self.store.novelty_rows(0, K.REBUILD_BATCH))
-        except StorageError as exc:
-            log.warning("stored novelty signatures are not this version's (%s): signing the accepted texts again",
-                        exc.message)
-            self._rebuild_shared(self._signed_again())
-        self.store.set_state(SHARED_VERSION, SCORING_VERSION)
-        self.loaded_from = "rebuilt"
+        under another scoring version (or never). The version is asked again under the rebuild's lock, so of several
+        processes upgraded together one rebuilds and the others catch up from what it built."""
+        if self.store.get_state(SHARED_VERSION) != SCORING_VERSION:
+            try:
+                rebuilt = self._rebuild_shared(self.store.novelty_rows(0, K.REBUILD_BATCH))
+            except StorageError as exc:
+                log.warning("stored novelty signatures are not this version's (%s): signing the accepted texts again",
+                            exc.message)
+                rebuilt = self._rebuild_shared(self._signed_again())
+            if rebuilt:
+                self.loaded_from = "rebuilt"
+                return
+            log.info("the shared novelty index was rebuilt under this scoring version by another process")
+        self.watermark = int(self.store.get_state(SHARED_WATERMARK, 0))
+        self._catch_up()
+        self.loaded_from = "database"
 
-    def _rebuild_shared(self, rows: Iterable[tuple[str, str, bytes]]) -> None:
-        """The shared index rebuilt from `rows` in one transaction (`PgNoveltyIndex.rebuild`), its watermark the
-        highest key indexed."""
+    def _rebuild_shared(self, rows: Iterable[tuple[str, str, bytes]]) -> bool:
+        """The shared index rebuilt from `rows` in one transaction (`PgNoveltyIndex.rebuild`) that also records its
+        watermark (the highest key indexed) and scoring version; False when another process had already rebuilt it
+        under this version."""
         top = 0
 
         def watched() -> Iterator[tuple[str, str, bytes]]:
@@ -126,10 +130,16 @@ class Corpus:
                 top = max(top, int(row[0]))
                 yield row
 
+        def done(conn: Connection) -> None:
+            state.put_state(conn, SHARED_WATERMARK, top)
+            state.put_state(conn, SHARED_VERSION, SCORING_VERSION)
+
         assert isinstance(self.index, PgNoveltyIndex)
-        self.index.rebuild(watched())
+        if self.index.rebuild(watched(), needed=lambda conn: state.get_state(conn, SHARED_VERSION) != SCORING_VERSION,
+                              done=done) is None:
+            return False
         self.watermark = top
-        self.store.set_state(SHARED_WATERMARK, top)
+        return True
 
     def _signed_again(self) -> Iterator[tuple[str, str, bytes]]:
         after = 0

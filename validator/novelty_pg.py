@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import islice
 
 import numpy as np
@@ -93,20 +93,28 @@ class PgNoveltyIndex:
         with self.engine.begin() as conn:
             return _insert(conn, rows, parsed)
 
-    def rebuild(self, rows: Iterable[tuple[str, str, bytes]], batch: int = 20_000) -> int:
+    def rebuild(self, rows: Iterable[tuple[str, str, bytes]], batch: int = 20_000, *,
+                needed: Callable[[Connection], bool] | None = None,
+                done: Callable[[Connection], None] | None = None) -> int | None:
         """Replace the index with `rows` (key, content hash, signature, in order): the number of documents indexed.
         One transaction under this hotkey's lock: the band table's primary key is dropped for the load and built
         again after it, one sort a partition (adding 20 band rows a document to B-trees larger than memory, row by
         row, is what made a rebuild of millions of documents take hours). Other processes' lookups and claims wait
-        for it; a rebuild that fails or is killed leaves the index as it was."""
+        for it; a rebuild that fails or is killed leaves the index as it was. `needed`, asked under the lock: None
+        (nothing done) when it says no, so processes starting together rebuild once; `done` runs in the same
+        transaction after the load (recording what was built, for the next process's `needed`)."""
         found, count = iter(rows), 0
         with self.engine.begin() as conn:
             self.lock(conn)
+            if needed is not None and not needed(conn):
+                return None
             conn.execute(sa.text(f"TRUNCATE {BANDS}, {DOCS} RESTART IDENTITY"))
             conn.execute(sa.text(f"ALTER TABLE {BANDS} DROP CONSTRAINT {BANDS}_pkey"))
             while chunk := list(islice(found, batch)):
                 count += len(_insert(conn, chunk, [parse_signature(sig) for _, _, sig in chunk]))
             conn.execute(sa.text(f"ALTER TABLE {BANDS} ADD PRIMARY KEY (band_key, doc_id)"))
+            if done is not None:
+                done(conn)
         return count
 
     # -- looking up --

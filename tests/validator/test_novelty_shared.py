@@ -88,6 +88,18 @@ def _band_key_indexed(store: ValidatorStore) -> bool:
             f"FROM pg_partition_tree('{BANDS}') p WHERE p.isleaf")).scalar_one())
 
 
+def _waiting_on_a_lock(store: ValidatorStore) -> int:
+    """Sessions of the test database waiting for a lock, once one does (or after 30 s: then 0)."""
+    waiting = sa.text("SELECT count(*) FROM pg_locks WHERE NOT granted "
+                      "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
+    with store.engine.connect() as conn:
+        deadline = time.monotonic() + 30
+        while (n := conn.execute(waiting).scalar_one()) == 0 and time.monotonic() < deadline:
+            conn.commit()
+            time.sleep(0.05)
+        return n
+
+
 def test_a_rebuild_replaces_the_index_and_builds_its_band_keys_again(store):
     index = PgNoveltyIndex(store.engine, "5Hotkey")
     index.add_many(_rows(range(100, 103)))
@@ -130,20 +142,46 @@ def test_a_claim_of_another_process_waits_for_a_rebuild_and_sees_what_it_indexed
     claim = threading.Thread(target=lambda: verdicts.extend(PgNoveltyIndex(other.engine, "5Hotkey").claim(
         [Delivery("b3", 2, _record(3).content_hash, _record(3).text)])))
     claim.start()
-    with store.engine.connect() as conn:                             # wait until the claim is blocked on a lock
-        waiting = sa.text("SELECT count(*) FROM pg_locks WHERE NOT granted "
-                          "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
-        deadline = time.monotonic() + 30
-        while conn.execute(waiting).scalar_one() == 0 and time.monotonic() < deadline:
-            conn.commit()
-            time.sleep(0.05)
-        assert conn.execute(waiting).scalar_one() == 1
+    assert _waiting_on_a_lock(store) == 1                           # the claim is blocked on the lock
     go.set()
     rebuilt.join(timeout=60)
     claim.join(timeout=60)
     other.close()
     assert [(v.novelty, v.kind) for v in verdicts] == [(0, "exact")]  # judged against the rebuilt index
     assert len(PgNoveltyIndex(store.engine)) == 4
+
+
+def test_processes_upgraded_together_rebuild_the_shared_index_once(url, store, tmp_path, monkeypatch):
+    """Two processes of one hotkey start under a new scoring version: the first rebuilds; the second, which read the
+    old version before the first finished, asks again under the rebuild's lock and catches up instead."""
+    _shared(store, tmp_path).add(_accept(store, range(3)))
+    monkeypatch.setattr(corpus_module, "SCORING_VERSION", SCORING_VERSION + 1)
+    inside, go = threading.Event(), threading.Event()
+    first_store, second_store = ValidatorStore.open(url), ValidatorStore.open(url)
+    read = first_store.novelty_rows
+
+    def paused(after_id: int = 0, batch: int = 5_000):
+        rows = list(read(after_id, batch))
+        inside.set()                                                 # the first rebuild's transaction is open
+        go.wait(timeout=30)
+        yield from rows
+
+    first_store.novelty_rows = paused
+    first, second = (Corpus(s, tmp_path / f"novelty-{i}.snapshot", backend="postgres", hotkey="5Hotkey")
+                     for i, s in enumerate((first_store, second_store)))
+    rebuilt = threading.Thread(target=first.open)
+    rebuilt.start()
+    assert inside.wait(timeout=30)
+    caught_up = threading.Thread(target=second.open)
+    caught_up.start()
+    assert _waiting_on_a_lock(store) == 1                           # the second waits on the hotkey's lock
+    go.set()
+    rebuilt.join(timeout=60)
+    caught_up.join(timeout=60)
+    first_store.close()
+    second_store.close()
+    assert (first.loaded_from, second.loaded_from) == ("rebuilt", "database")
+    assert len(second) == 3 and second.watermark == first.watermark and _is_duplicate(second, 2)
 
 
 def test_accepted_texts_are_read_by_key(store, tmp_path):
