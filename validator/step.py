@@ -156,6 +156,7 @@ class StepRunner:
         await self._commit_all(ok, known, step, verdicts, report)
         await asyncio.to_thread(self.precedence.finish, step, [p.hotkey for p in ok if p.drained],
                                 [n.hotkey for n in miners.values()])
+        await asyncio.to_thread(self.store.forget_first_deliveries_except, [n.hotkey for n in miners.values()])
         report.pulled = sum(p.pulled for p in pulls)
         await asyncio.to_thread(self.store.set_state, "round", visiting.to_json())
         phases.mark("commit")

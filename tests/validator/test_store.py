@@ -167,4 +167,7 @@ def test_first_deliveries_keep_the_earliest_step_until_decided_or_out_of_the_win
     store.next_step(1)
     store.finish_step(5 + FIRST_DELIVERY_STEPS, miners=1, pulled=0, accepted=0, rejected=0, seconds=0.1)
     assert store.first_deliveries(hashes, 0) == {("hk1", hashes[2]): 5}  # step 4 fell out of the window
+    waits(2, 20, hashes[:1])
+    store.forget_first_deliveries_except(["hk2", "hk3"])  # hk1 left the subnet: its deliveries are never decided
+    assert store.first_deliveries(hashes, 0) == {("hk2", hashes[0]): 20}
     store.close()

@@ -198,6 +198,11 @@ class ValidatorStore:
         with self.engine.connect() as conn:
             return pending.records_held(conn)
 
+    def forget_first_deliveries_except(self, hotkeys: Sequence[str]) -> None:
+        """Forget the first deliveries of miners no longer on the subnet."""
+        with self._write, self.engine.begin() as conn:
+            deliveries.keep_only(conn, hotkeys)
+
     def first_deliveries(self, hashes: Sequence[str], since: int) -> dict[tuple[str, str], int]:
         """(hotkey, content_hash) -> the step a miner first delivered the content in a batch that waited or was held
         (still undecided, at `since` or later)."""

@@ -48,3 +48,8 @@ def firsts(conn: Connection, hashes: Iterable[str], since: int) -> dict[tuple[st
 def prune(conn: Connection, before: int) -> None:
     """Forget first deliveries made before step `before`."""
     conn.execute(sa.delete(FirstDeliveryRow).where(FirstDeliveryRow.step < before))
+
+
+def keep_only(conn: Connection, hotkeys: Sequence[str]) -> None:
+    """Forget the first deliveries of hotkeys no longer on the subnet (theirs will never be decided)."""
+    conn.execute(sa.delete(FirstDeliveryRow).where(FirstDeliveryRow.hotkey.not_in(sorted(set(hotkeys)))))
