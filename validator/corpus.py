@@ -68,6 +68,7 @@ class Corpus:
         self.loaded_from = ""  # "snapshot", "rebuilt" or "database" (the shared index), once open
         self._lock = threading.Lock()  # the index
         self._backlog: list[tuple[int, str, bytes]] = []  # committed rows not indexed yet
+        self._claimed = 0  # the highest accepted_id claimed (so indexed) by this process's commits on the shared index
         self._backlog_lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -204,7 +205,11 @@ class Corpus:
         claim = _Claim(self.index, self.texts, commit) if isinstance(self.index, PgNoveltyIndex) and commit.accepted \
             else None
         inserted = self.store.commit_miner(commit, claim)
-        self.add(inserted)  # already indexed when claimed: adding again is harmless, and moves the watermark
+        if self.shared:  # claimed: indexed in the commit's own transaction; only the watermark moves
+            with self._backlog_lock:
+                self._claimed = max([self._claimed, *(accepted_id for accepted_id, _, _ in inserted)])
+        else:
+            self.add(inserted)
         return inserted
 
     def add(self, rows: Iterable[tuple[int, str, bytes]]) -> None:
@@ -233,8 +238,11 @@ class Corpus:
             with self._backlog_lock:  # keep what was not indexed for the next attempt
                 self._backlog[:0] = fresh
             raise
-        if fresh:
-            self.watermark = fresh[-1][0]
+        with self._backlog_lock:
+            claimed, self._claimed = self._claimed, 0
+        top = max(fresh[-1][0] if fresh else 0, claimed)
+        if top > self.watermark:
+            self.watermark = top
             if self.shared:
                 self.store.set_state(SHARED_WATERMARK, self.watermark)
 

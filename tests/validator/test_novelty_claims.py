@@ -19,7 +19,7 @@ from scoring import Delivery, signature
 from scoring.constants import SCORE_EMA_ALPHA
 from tests.validator.harness import local_net, real_miner
 from tests.validator.test_corpus import TEXT
-from validator.corpus import Corpus
+from validator.corpus import SHARED_WATERMARK, Corpus
 from validator.novelty_pg import PgNoveltyIndex
 from validator.service import Validator
 from validator.store import Accepted, MinerCommit, ValidatorStore
@@ -140,6 +140,17 @@ def test_rows_another_process_accepted_are_rejected_as_duplicates_and_not_paid(p
     assert late.step_score == 1.0 and miner.score == pytest.approx(0.5 * 3 + SCORE_EMA_ALPHA * (1 - 3))
     assert sorted(_accepted_texts(first.store)) == sorted(_text(i) for i in range(4))
     assert len(first) == 4  # indexed in the commit's transaction, under the accepted ids
+
+
+def test_claimed_rows_are_not_indexed_a_second_time_and_move_the_watermark(processes, monkeypatch):
+    first, _ = processes
+    added: list = []
+    monkeypatch.setattr(first.index, "add_many", lambda rows: added.extend(rows) or [])
+    inserted = first.commit(_commit(1, [_row(0), _row(1)]))
+    first.flush()
+    top = max(accepted_id for accepted_id, _, _ in inserted)
+    assert added == [] and len(first) == 2  # indexed once, by the claim
+    assert first.watermark == top == int(first.store.get_state(SHARED_WATERMARK))
 
 
 def test_two_processes_committing_overlapping_rows_at_once_accept_each_content_once(processes):
