@@ -120,23 +120,16 @@ def tied_keys(waiting: Collection[str], verdicts: Mapping[str, NoveltyVerdict],
     waiting = set(waiting)
     if not waiting:
         return set()
-
-    tied = set()
-    for members in clusters(verdicts).values():
-        if held := members & waiting:
-            tied |= {key for key in members - waiting if not all(later_copy(w, [key], first) for w in held)}
-    return tied
-
-
-def clusters(verdicts: Mapping[str, NoveltyVerdict]) -> dict[str, set[str]]:
-    """Leader key -> the keys of its cluster (one content: a kept delivery and its duplicates among the step's
-    deliveries, the leader included)."""
-    found: dict[str, set[str]] = {}
+    clusters: dict[str, set[str]] = {}
     for key, verdict in verdicts.items():
         leader = key if verdict.keep else verdict.duplicate_of
         if leader and (verdict.keep or is_delivery(leader)):
-            found.setdefault(leader, {leader}).add(key)
-    return found
+            clusters.setdefault(leader, {leader}).add(key)
+    tied = set()
+    for members in clusters.values():
+        if held := members & waiting:
+            tied |= {key for key in members - waiting if not all(later_copy(w, [key], first) for w in held)}
+    return tied
 
 
 def commit_for(p: MinerPull, miner: MinerState, step: int, validator_hotkey: str,

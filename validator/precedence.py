@@ -160,7 +160,7 @@ class FirstDeliveries:
 
     @classmethod
     def load(cls, store: ValidatorStore, step: int, hashes: Iterable[str], window: int) -> FirstDeliveries:
-        return cls(step, store.first_deliveries(sorted(set(hashes)), step - window))
+        return cls(step, store.first_deliveries(list(hashes), step - window))
 
     def of(self, hotkey: str, content_hash: str, default: int | None = None) -> Delivered:
         """The content and the step the miner first delivered it (`default`, else this step, when it never waited)."""

@@ -274,11 +274,13 @@ class StepRunner:
         held: dict[str, int] = {}
         deliveries = [Delivery(key=c.key, miner_uid=p.uid, content_hash=c.record.content_hash, text=c.record.text)
                       for p in pulls if p.uid in plans for c in p.novel if c.key in plans[p.uid].contenders(p.novel)]
+        unpacked = [(batch, [Candidate.from_json(data) for data in await asyncio.to_thread(unpack, batch.payload)])
+                    for batch in batches]
+        firsts = await asyncio.to_thread(FirstDeliveries.load, self.store, step,
+                                         (c.record.content_hash for _, candidates in unpacked for c in candidates),
+                                         K.FIRST_DELIVERY_STEPS)
         first = dict(delivered)
-        for batch in batches:
-            candidates = [Candidate.from_json(data) for data in await asyncio.to_thread(unpack, batch.payload)]
-            firsts = await asyncio.to_thread(FirstDeliveries.load, self.store, step,
-                                             (c.record.content_hash for c in candidates), K.FIRST_DELIVERY_STEPS)
+        for batch, candidates in unpacked:
             for c in candidates:
                 key = f"held{batch.id}{SEPARATOR}{c.key}"
                 held[key] = batch.uid
