@@ -9,10 +9,12 @@ import contextlib
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
 
+import sqlalchemy as sa
+
 from tests.validator.harness import local_net, real_miner
 from validator import sampling
 from validator.service import Validator
-from validator.store import deliveries
+from validator.store.tables import FirstDeliveryRow
 
 MAX_STEPS = 8  # the round visits each of the two miners once in every two steps
 
@@ -26,9 +28,10 @@ async def _uid(net, hotkey: str) -> int:
 
 
 def _first_deliveries(v: Validator) -> dict[tuple[str, str], int]:
+    """Every first delivery the validator keeps: (hotkey, content_hash) -> step."""
     with v.store.engine.connect() as conn:
-        return deliveries.firsts(conn, [r[0] for r in conn.exec_driver_sql(
-            "SELECT content_hash FROM validator_first_deliveries")], 0)
+        rows = conn.execute(sa.select(FirstDeliveryRow.hotkey, FirstDeliveryRow.content_hash, FirstDeliveryRow.step))
+        return {(hotkey, content_hash): step for hotkey, content_hash, step in rows}
 
 
 async def _until_accepted(v: Validator, uid: int, count: int) -> int:
